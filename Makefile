@@ -1,0 +1,48 @@
+# fpgacnn -- every target sets itself up on a fresh machine (Python >= 3.10, gcc/g++, perl, make).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed-dev
+JOBS   ?= 2
+
+.PHONY: all venv test test-all lint demo bench clean
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[dev]'
+	@# yosys (resource estimates) is a Debian package; install it when we can.
+	@command -v yosys >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && apt-get install -y -qq yosys >/dev/null) || \
+	  echo "note: yosys not installed; resource benchmarks will say so"; }
+	touch $@
+
+venv: $(STAMP)
+
+## The test suite (what CI runs): unit tests, golden models, cocotb + Verilator testbenches.
+test: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+
+## Everything, including the slow sweeps.
+test-all: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m 'not board and not vivado'
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+## The demo: runs the edge core (RTL, Verilated) on bundled images; outputs under build/demo.
+demo: $(STAMP)
+	$(VENV)/bin/fpgacnn -v demo --out build/demo
+
+## Benchmarks: cycles, latency, harness speed, yosys resources -> build/bench/report.md
+bench: $(STAMP)
+	$(PY) -m fpgacnn.sim.bench_edge --out build/bench
+
+clean:
+	rm -rf build hw/build sim/build boards/build

@@ -1,0 +1,81 @@
+"""The ``fpgacnn`` command line.
+
+Each subcommand lives with the subpackage that implements it and is imported
+only when it is run, so ``fpgacnn --help`` stays fast and the board runtime
+never pulls in TensorFlow or the simulators. A subcommand module provides
+``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+#: name -> (module implementing it, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "edge": ("fpgacnn.sim.edge_cli", "run the edge-detection core on one image"),
+    "demo": ("fpgacnn.sim.demo", "run the demo on bundled images; write results under --out"),
+    "train": ("fpgacnn.models.cli_train", "train a model of the zoo (QAT, pruning, distillation)"),
+    "evaluate": ("fpgacnn.models.cli_evaluate", "print the metrics of a saved or shipped model"),
+}
+
+
+class CliError(Exception):
+    """An error reported to the user as ``fpgacnn: error: <message>`` with exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with one subparser per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="fpgacnn",
+        description="FPGA-accelerated CNN inference: build, verify in simulation, stream on PYNQ.",
+    )
+    parser.add_argument("--version", action="version", version=f"fpgacnn {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO level)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:  # an extra is missing: say which
+            p.set_defaults(_import_error=exc)
+            continue
+        mod.add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    err = getattr(args, "_import_error", None)
+    if err is not None:
+        print(
+            f"fpgacnn {args.command}: cannot import {args._module}: {err} "
+            "(install the extras: pip install 'fpgacnn[dev]')",
+            file=sys.stderr,
+        )
+        return 2
+    mod = importlib.import_module(args._module)
+    try:
+        return int(mod.run(args) or 0)
+    except CliError as exc:
+        print(f"fpgacnn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

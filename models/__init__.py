@@ -1,0 +1,1 @@
+"""The QKeras model zoo, data sets and training."""

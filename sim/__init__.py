@@ -1,0 +1,1 @@
+"""Simulation: golden models, the Verilator/cocotb runner and fast frame harnesses."""

@@ -1,0 +1,128 @@
+"""Build-once, run-many wrapper around cocotb's Python runner for Verilator.
+
+Every simulation in fpgacnn goes through :func:`build` and :func:`run`:
+
+* the Verilator environment is set up by :mod:`fpgacnn.sim.verilator_env`;
+* each (top-level, HDL parameter set) gets its own build folder under
+  ``sim/build/<toplevel>/<key>`` (git-ignored), so a parameter set is compiled
+  once and reused by every test in the session, and by later sessions while the
+  sources are unchanged (Verilator skips identical runs, make is incremental);
+* builds are serialised with a file lock, so pytest-xdist workers sharing a
+  parameter set do not compile it twice at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from .verilator_env import setup_verilator
+
+log = logging.getLogger(__name__)
+
+#: Root of all simulation build folders (git-ignored).
+BUILD_ROOT: Path = Path(os.environ.get("FPGACNN_SIM_BUILD", Path(__file__).resolve().parent / "build"))
+
+#: Verilator options used for every cocotb build.
+DEFAULT_BUILD_ARGS: tuple[str, ...] = ("-Wno-fatal", "--assert", "-O2", "-Wno-DECLFILENAME")
+
+
+def param_key(parameters: Mapping[str, object]) -> str:
+    """Return a readable, filesystem-safe key for an HDL parameter set (sorted by name)."""
+    if not parameters:
+        return "default"
+    return "_".join(f"{k}{parameters[k]}" for k in sorted(parameters))
+
+
+def build_dir_for(toplevel: str, parameters: Mapping[str, object]) -> Path:
+    """Return the build folder used for ``toplevel`` with ``parameters``."""
+    return BUILD_ROOT / toplevel / param_key(parameters)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build(
+    *,
+    toplevel: str,
+    sources: Sequence[Path],
+    parameters: Mapping[str, object] | None = None,
+    build_args: Sequence[str] = DEFAULT_BUILD_ARGS,
+    waves: bool = False,
+) -> Path:
+    """Compile ``sources`` with ``toplevel`` and ``parameters`` for cocotb; return the build dir.
+
+    A build that is up to date is not redone.
+    """
+    from cocotb_tools.runner import get_runner
+
+    parameters = dict(parameters or {})
+    setup_verilator()
+    bdir = build_dir_for(toplevel, parameters)
+    with _locked(bdir):
+        runner = get_runner("verilator")
+        runner.build(
+            sources=[Path(s) for s in sources],
+            hdl_toplevel=toplevel,
+            parameters=parameters,
+            build_dir=bdir,
+            build_args=list(build_args),
+            waves=waves,
+            always=False,
+        )
+    return bdir
+
+
+def run(
+    *,
+    toplevel: str,
+    sources: Sequence[Path],
+    test_module: str,
+    test_dir: Path,
+    parameters: Mapping[str, object] | None = None,
+    testcase: str | Sequence[str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    seed: int | None = None,
+    waves: bool = False,
+) -> Path:
+    """Build (if needed) and run the cocotb ``test_module`` against ``toplevel``.
+
+    ``test_dir`` is the folder holding ``test_module`` (it is put on the Python path of
+    the simulator). Under pytest a failing cocotb test fails the calling pytest test.
+    Returns the results XML path.
+    """
+    from cocotb_tools.runner import get_runner
+
+    parameters = dict(parameters or {})
+    bdir = build(
+        toplevel=toplevel, sources=sources, parameters=parameters, waves=waves
+    )
+    runner = get_runner("verilator")
+    env = dict(extra_env or {})
+    pythonpath = [str(test_dir), os.environ.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in pythonpath if p)
+    if seed is not None:
+        log.info("cocotb seed %d for %s", seed, test_module)
+    return runner.test(
+        test_module=test_module,
+        hdl_toplevel=toplevel,
+        parameters=parameters,
+        build_dir=bdir,
+        test_dir=bdir,
+        testcase=testcase,
+        extra_env=env,
+        seed=seed,
+        waves=waves,
+    )
