@@ -1,0 +1,381 @@
+"""Fast frame harness of the edge core: the Verilated RTL driven from C++, loaded with ctypes.
+
+:class:`EdgeHarness` streams whole numpy frames through ``fcnn_edge_core`` at
+Verilator speed (tens of frames per second at 640x480), with optional random
+input idle and output backpressure, and returns the output frames together
+with cycle counts measured in simulation. It is the RTL backend of the CLI,
+the demo and the benchmarks; the cocotb testbench in ``sim/fcnn_edge_core``
+remains the protocol-level test of the core.
+
+Errors: invalid frames or settings raise
+:class:`~fpgacnn.sim.golden.edge.EdgeConfigError`; a stream that stops moving
+raises :class:`StreamTimeoutError`; an output stream that breaks the video
+conventions raises :class:`StreamProtocolError`. After either of the last two
+the model is reset (``rst``), so it is usable again with reset register values.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+import numpy as np
+
+from .edge_harness_build import HarnessParams, build_harness
+from .golden.edge import MAX_THRESHOLD, EdgeConfigError
+
+log = logging.getLogger(__name__)
+
+#: Default stall watchdog: cycles in which no beat moves before a run gives up.
+DEFAULT_TIMEOUT_CYCLES = 100_000
+#: Value of the CORE_ID register (ASCII "EDGE").
+CORE_ID = 0x45444745
+
+
+class EdgeReg(IntEnum):
+    """AXI4-Lite register byte offsets of ``fcnn_edge_core`` (``hw/rtl/fcnn_edge_core.md``)."""
+
+    CTRL = 0x00
+    STATUS = 0x04
+    ERROR = 0x08
+    WIDTH = 0x0C
+    HEIGHT = 0x10
+    THRESHOLD = 0x14
+    FRAME_COUNT = 0x18
+    DROP_COUNT = 0x1C
+    CORE_ID = 0x20
+    VERSION = 0x24
+    CFG_PPC = 0x28
+    CFG_MAX_WIDTH = 0x2C
+    CFG_MAX_HEIGHT = 0x30
+
+
+class EdgeHarnessError(RuntimeError):
+    """The simulated core misbehaved (base class of the harness's runtime errors)."""
+
+
+class StreamTimeoutError(EdgeHarnessError):
+    """No beat moved (or a register access did not complete) within the timeout in cycles."""
+
+
+class StreamProtocolError(EdgeHarnessError):
+    """The core's output broke the stream conventions (framing, unused lanes, bus response)."""
+
+
+@dataclass(frozen=True)
+class EdgeRunResult:
+    """Output frames of :meth:`EdgeHarness.run` and the cycle at which each frame moved.
+
+    Cycle numbers count from the first cycle of the run (register accesses included).
+    """
+
+    frames: tuple[np.ndarray, ...]
+    #: cycles simulated until the last output beat
+    cycles: int
+    #: per frame: cycle of the first / last input beat accepted
+    first_in: tuple[int, ...]
+    last_in: tuple[int, ...]
+    #: per frame: cycle of the first / last output beat
+    first_out: tuple[int, ...]
+    last_out: tuple[int, ...]
+
+    @property
+    def latency(self) -> tuple[int, ...]:
+        """Per frame: cycles from the first input beat accepted to the first output beat."""
+        return tuple(o - i for i, o in zip(self.first_in, self.first_out, strict=True))
+
+    @property
+    def frame_cycles(self) -> tuple[int, ...]:
+        """Per frame: cycles from the first input beat to the last output beat, inclusive."""
+        return tuple(o - i + 1 for i, o in zip(self.first_in, self.last_out, strict=True))
+
+    @property
+    def steady_state_cycles_per_frame(self) -> float | None:
+        """Mean spacing of consecutive frames' last output beats; None for a single frame."""
+        if len(self.last_out) < 2:
+            return None
+        return float(np.mean(np.diff(np.asarray(self.last_out, dtype=np.float64))))
+
+
+_LIBS: dict[Path, ctypes.CDLL] = {}
+_LIBS_LOCK = threading.Lock()
+
+
+def _load(path: Path) -> ctypes.CDLL:
+    with _LIBS_LOCK:
+        lib = _LIBS.get(path)
+        if lib is not None:
+            return lib
+        lib = ctypes.CDLL(str(path))
+        u8p = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
+        i32p = np.ctypeslib.ndpointer(dtype=np.int32, flags="C_CONTIGUOUS")
+        u64p = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
+        u32ref = ctypes.POINTER(ctypes.c_uint32)
+        vp = ctypes.c_void_p
+        lib.eh_ppc.argtypes, lib.eh_ppc.restype = [], ctypes.c_int
+        lib.eh_create.argtypes, lib.eh_create.restype = [], vp
+        lib.eh_destroy.argtypes, lib.eh_destroy.restype = [vp], None
+        lib.eh_error.argtypes, lib.eh_error.restype = [vp], ctypes.c_char_p
+        lib.eh_cycle.argtypes, lib.eh_cycle.restype = [vp], ctypes.c_uint64
+        lib.eh_reset.argtypes, lib.eh_reset.restype = [vp, ctypes.c_int], None
+        lib.eh_axil_write.argtypes = [vp, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64, u32ref]
+        lib.eh_axil_write.restype = ctypes.c_int
+        lib.eh_axil_read.argtypes = [vp, ctypes.c_uint32, u32ref, ctypes.c_uint64, u32ref]
+        lib.eh_axil_read.restype = ctypes.c_int
+        lib.eh_run.argtypes = [
+            vp, u8p, u8p, ctypes.c_int32, i32p, i32p,
+            ctypes.c_double, ctypes.c_double, ctypes.c_uint64, ctypes.c_uint64, u64p,
+        ]  # fmt: skip
+        lib.eh_run.restype = ctypes.c_int
+        _LIBS[path] = lib
+        return lib
+
+
+def _check_probability(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise EdgeConfigError(f"expected a number for {name}, got {type(value).__name__}")
+    if not 0.0 <= float(value) < 1.0:
+        raise EdgeConfigError(f"expected {name} probability in [0, 1), got {value}")
+    return float(value)
+
+
+def _check_int(name: str, value: int, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise EdgeConfigError(f"expected an integer {name}, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise EdgeConfigError(f"expected {name} in {lo}..{hi}, got {value}")
+    return int(value)
+
+
+class EdgeHarness:
+    """One simulated ``fcnn_edge_core`` with compile-time ``ppc``, ``max_width``, ``max_height``.
+
+    The shared library is built on first use (see
+    :mod:`fpgacnn.sim.edge_harness_build`) and reused afterwards. The model is reset on
+    construction and its identification registers are checked against the parameters.
+    ``timeout_cycles`` is the default stall watchdog of :meth:`run` and the limit of a
+    register access. Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        ppc: int = 1,
+        max_width: int = 1920,
+        max_height: int = 1080,
+        sources: Sequence[Path] | None = None,
+        build_root: Path | None = None,
+        timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES,
+    ) -> None:
+        self.params = HarnessParams(ppc=ppc, max_width=max_width, max_height=max_height)
+        self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
+        self.library = build_harness(self.params, sources=sources, build_root=build_root)
+        self._lib = _load(self.library)
+        if self._lib.eh_ppc() != ppc:
+            raise EdgeHarnessError(f"{self.library} was built for ppc={self._lib.eh_ppc()}")
+        self._model: int | None = self._lib.eh_create()
+        self.reset()
+        self._check_identity()
+
+    # -- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free the simulated model (idempotent)."""
+        if self._model is not None:
+            self._lib.eh_destroy(self._model)
+            self._model = None
+
+    def __enter__(self) -> EdgeHarness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def _handle(self) -> int:
+        if self._model is None:
+            raise EdgeHarnessError("the harness is closed")
+        return self._model
+
+    @property
+    def ppc(self) -> int:
+        """Pixels per clock of the simulated core."""
+        return self.params.ppc
+
+    @property
+    def max_width(self) -> int:
+        """Largest frame width of the simulated core."""
+        return self.params.max_width
+
+    @property
+    def max_height(self) -> int:
+        """Largest frame height of the simulated core."""
+        return self.params.max_height
+
+    @property
+    def cycle(self) -> int:
+        """Clock cycles simulated since the model was created."""
+        return int(self._lib.eh_cycle(self._handle()))
+
+    def reset(self, cycles: int = 4) -> None:
+        """Hold ``rst`` high for ``cycles`` clock cycles, then release it."""
+        self._lib.eh_reset(self._handle(), _check_int("reset cycles", cycles, 1, 1 << 20))
+
+    def _check_identity(self) -> None:
+        expected = {
+            EdgeReg.CORE_ID: CORE_ID,
+            EdgeReg.CFG_PPC: self.ppc,
+            EdgeReg.CFG_MAX_WIDTH: self.max_width,
+            EdgeReg.CFG_MAX_HEIGHT: self.max_height,
+        }
+        for reg, value in expected.items():
+            got = self.read_register(reg)
+            if got != value:
+                raise EdgeHarnessError(
+                    f"register {reg.name} reads 0x{got:08X}, expected 0x{value:08X}"
+                )
+
+    def _fail(self, rc: int) -> EdgeHarnessError:
+        msg = self._lib.eh_error(self._handle()).decode(errors="replace")
+        self.reset()
+        if rc == 1:
+            return StreamTimeoutError(msg)
+        if rc == 2:
+            return StreamProtocolError(msg)
+        return EdgeHarnessError(msg)
+
+    # -- registers -----------------------------------------------------------------------
+    @staticmethod
+    def _offset(reg: EdgeReg | int) -> int:
+        off = _check_int("register offset", reg, 0, 0xFC)
+        if off % 4:
+            raise EdgeConfigError(f"expected a register offset that is a multiple of 4, got {off}")
+        return off
+
+    def write_register(self, reg: EdgeReg | int, value: int) -> None:
+        """Write ``value`` (0..2**32-1) to the register at byte offset ``reg``.
+
+        Raises :class:`StreamProtocolError` unless the core answers OKAY.
+        """
+        off = self._offset(reg)
+        value = _check_int("register value", value, 0, 0xFFFFFFFF)
+        resp = ctypes.c_uint32(0)
+        rc = self._lib.eh_axil_write(
+            self._handle(), off, value, self.timeout_cycles, ctypes.byref(resp)
+        )
+        if rc:
+            raise self._fail(rc)
+        if resp.value:
+            raise StreamProtocolError(
+                f"AXI4-Lite write to 0x{off:02X} answered with bresp={resp.value}, expected 0"
+            )
+
+    def read_register(self, reg: EdgeReg | int) -> int:
+        """Return the 32-bit value of the register at byte offset ``reg``."""
+        off = self._offset(reg)
+        data, resp = ctypes.c_uint32(0), ctypes.c_uint32(0)
+        rc = self._lib.eh_axil_read(
+            self._handle(), off, ctypes.byref(data), self.timeout_cycles, ctypes.byref(resp)
+        )
+        if rc:
+            raise self._fail(rc)
+        if resp.value:
+            raise StreamProtocolError(
+                f"AXI4-Lite read of 0x{off:02X} answered with rresp={resp.value}, expected 0"
+            )
+        return int(data.value)
+
+    # -- frames --------------------------------------------------------------------------
+    def _check_frame(self, frame: object, index: int | None) -> np.ndarray:
+        where = "" if index is None else f"frame {index}: "
+        if not isinstance(frame, np.ndarray):
+            raise EdgeConfigError(f"{where}expected a numpy array, got {type(frame).__name__}")
+        if frame.ndim != 2:
+            raise EdgeConfigError(
+                f"{where}expected a 2-D gray frame (height, width), got shape {frame.shape}"
+            )
+        if frame.dtype != np.uint8:
+            raise EdgeConfigError(f"{where}expected dtype uint8, got {frame.dtype}")
+        h, w = frame.shape
+        if h < 1 or w < 1:
+            raise EdgeConfigError(f"{where}expected a non-empty frame, got shape {frame.shape}")
+        if w > self.max_width or h > self.max_height:
+            raise EdgeConfigError(
+                f"{where}frame of {w}x{h} pixels exceeds the core's maximum "
+                f"{self.max_width}x{self.max_height} (MAX_WIDTH x MAX_HEIGHT)"
+            )
+        return frame
+
+    def process(self, frame: np.ndarray, threshold: int = 0) -> np.ndarray:
+        """Return the core's output frame for one uint8 (height, width) ``frame``."""
+        return self.run([frame], threshold=threshold).frames[0]
+
+    def run(
+        self,
+        frames: Sequence[np.ndarray],
+        *,
+        threshold: int = 0,
+        idle: float = 0.0,
+        backpressure: float = 0.0,
+        seed: int = 0,
+        timeout_cycles: int | None = None,
+    ) -> EdgeRunResult:
+        """Stream ``frames`` back to back through the core; return outputs and cycle counts.
+
+        ``threshold`` is written to THRESHOLD first; WIDTH/HEIGHT are written whenever the
+        frame size changes, while the previous frame streams (the core latches them at
+        SOF). ``idle`` is the probability that the source leaves tvalid low in a cycle in
+        which it could offer a beat, ``backpressure`` the probability that the sink holds
+        tready low in a cycle; both draw from a generator seeded with ``seed``, so a run
+        is reproducible. ``timeout_cycles`` (default: the harness's) bounds the number of
+        consecutive cycles in which no beat moves.
+        """
+        if isinstance(frames, np.ndarray):
+            frames = list(frames) if frames.ndim == 3 else [frames]
+        frames = [self._check_frame(f, i) for i, f in enumerate(frames)]
+        if not frames:
+            raise EdgeConfigError("expected at least one frame, got none")
+        threshold = _check_int("threshold", threshold, 0, MAX_THRESHOLD)
+        idle = _check_probability("idle", idle)
+        backpressure = _check_probability("backpressure", backpressure)
+        seed = _check_int("seed", seed, 0, 2**64 - 1)
+        timeout = self.timeout_cycles if timeout_cycles is None else timeout_cycles
+        timeout = _check_int("timeout_cycles", timeout, 1, 2**62)
+
+        n = len(frames)
+        widths = np.array([f.shape[1] for f in frames], dtype=np.int32)
+        heights = np.array([f.shape[0] for f in frames], dtype=np.int32)
+        flat = np.concatenate([np.ascontiguousarray(f).ravel() for f in frames])
+        out = np.zeros_like(flat)
+        stats = np.zeros(4 * n + 1, dtype=np.uint64)
+
+        self.write_register(EdgeReg.THRESHOLD, threshold)
+        rc = self._lib.eh_run(
+            self._handle(), flat, out, n, widths, heights,
+            idle, backpressure, seed, timeout, stats,
+        )  # fmt: skip
+        if rc:
+            raise self._fail(rc)
+        outs: list[np.ndarray] = []
+        pos = 0
+        for h, w in zip(heights, widths, strict=True):
+            outs.append(out[pos : pos + h * w].reshape(h, w))
+            pos += h * w
+        s = stats[: 4 * n].reshape(n, 4).astype(np.int64)
+        return EdgeRunResult(
+            frames=tuple(outs),
+            cycles=int(stats[4 * n]),
+            first_in=tuple(int(v) for v in s[:, 0]),
+            last_in=tuple(int(v) for v in s[:, 1]),
+            first_out=tuple(int(v) for v in s[:, 2]),
+            last_out=tuple(int(v) for v in s[:, 3]),
+        )

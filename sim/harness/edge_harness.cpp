@@ -1,0 +1,506 @@
+// Fast frame harness for fcnn_edge_core (hw/rtl/fcnn_edge_core.md).
+//
+// A plain C API over one Verilated model, loaded from Python with ctypes by
+// sim/edge_harness.py, which also builds this file once per parameter set
+// (PPC, MAX_WIDTH, MAX_HEIGHT). The harness plays both AXI4-Stream ends and
+// the AXI4-Lite master, cycle by cycle:
+//
+//   * every cycle: drive inputs, evaluate with clk low (so combinational
+//     outputs settle), sample the handshakes, then evaluate the rising edge;
+//   * the video source keeps tvalid and its beat until they are accepted
+//     (AXI rule); random idle only ever delays the *next* beat;
+//   * the video sink checks the output framing beat by beat (tuser on a
+//     frame's first beat only, tlast on each line's last beat, zero in the
+//     unused high lanes) and reports the first violation;
+//   * a stall watchdog turns "nothing moved for N cycles" into an error
+//     instead of a hang.
+//
+// Return codes of the eh_* functions: 0 ok, 1 timeout, 2 stream protocol
+// violation, 3 bad argument. eh_error() gives the message of the last failure.
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "Vfcnn_edge_core.h"
+#include "verilated.h"
+
+#ifndef EH_GENERIC_EVAL
+// Per-cycle evaluation calls the model's scheduler directly. Vfcnn_edge_core::eval()
+// wraps the same call with bookkeeping for dynamic objects and multi-threaded message
+// queues (a mutex round trip per call) that a single-threaded model without classes
+// never needs; skipping it roughly halves the cost of a cycle. The first evaluation
+// (initial blocks) always goes through eval(). Build with -DEH_GENERIC_EVAL to use
+// eval() throughout (e.g. if a future Verilator renames the internal entry point).
+#include "Vfcnn_edge_core___024root.h"
+void Vfcnn_edge_core___024root___eval(Vfcnn_edge_core___024root* vlSelf);
+#endif
+
+#ifndef EH_PPC
+#error "compile with -DEH_PPC=<pixels per clock of the Verilated model>"
+#endif
+
+#define EH_API extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+using Top = Vfcnn_edge_core;
+
+constexpr int kPpc = EH_PPC;
+constexpr uint32_t kRegWidth = 0x0C;
+constexpr uint32_t kRegHeight = 0x10;
+constexpr int kOk = 0;
+constexpr int kTimeout = 1;
+constexpr int kProtocol = 2;
+constexpr int kBadArg = 3;
+
+// AXI4-Lite sideband ports the RTL may or may not have: set them when present.
+template <class T>
+auto set_prot(T* t) -> decltype(t->s_axil_awprot = 0, t->s_axil_arprot = 0, void()) {
+    t->s_axil_awprot = 0;
+    t->s_axil_arprot = 0;
+}
+inline void set_prot(...) {}
+template <class T>
+auto set_wstrb(T* t, uint32_t v) -> decltype(t->s_axil_wstrb = 0, void()) {
+    t->s_axil_wstrb = v;
+}
+inline void set_wstrb(...) {}
+
+// xorshift64*: fast, deterministic per seed.
+struct Rng {
+    uint64_t s;
+    explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL) {
+        if (s == 0) s = 1;
+    }
+    inline uint32_t next() {
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        return static_cast<uint32_t>((s * 0x2545F4914F6CDD1DULL) >> 32);
+    }
+};
+
+// Probability p in [0, 1) -> 32-bit threshold: event when rng.next() < threshold.
+inline uint64_t prob_threshold(double p) {
+    if (p <= 0.0) return 0;
+    return static_cast<uint64_t>(p * 4294967296.0);
+}
+
+struct Model {
+    std::unique_ptr<VerilatedContext> ctx;
+    std::unique_ptr<Top> top;
+    uint64_t cycle = 0;
+    char err[1024] = {0};
+
+    void fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, sizeof err, fmt, ap);
+        va_end(ap);
+    }
+    inline void eval() {
+#ifdef EH_GENERIC_EVAL
+        top->eval();
+#else
+        Vfcnn_edge_core___024root___eval(top->rootp);
+#endif
+    }
+    // Inputs are set for this cycle: let combinational outputs settle (clk low).
+    inline void settle() {
+        top->clk = 0;
+        eval();
+    }
+    // The rising edge that ends this cycle.
+    inline void rise() {
+        top->clk = 1;
+        eval();
+        ++cycle;
+    }
+    void idle_inputs() {
+        top->s_axis_tvalid = 0;
+        top->s_axis_tuser = 0;
+        top->s_axis_tlast = 0;
+        top->s_axis_tdata = 0;
+        top->m_axis_tready = 0;
+        top->s_axil_awvalid = 0;
+        top->s_axil_wvalid = 0;
+        top->s_axil_bready = 0;
+        top->s_axil_arvalid = 0;
+        top->s_axil_rready = 0;
+        top->s_axil_awaddr = 0;
+        top->s_axil_araddr = 0;
+        top->s_axil_wdata = 0;
+        set_wstrb(top.get(), 0xF);
+        set_prot(top.get());
+    }
+};
+
+// One AXI4-Lite write as a per-cycle state machine (address and data offered together).
+struct AxilWrite {
+    bool active = false, aw_done = false, w_done = false;
+    uint32_t addr = 0, data = 0, resp = 0;
+    void start(uint32_t a, uint32_t d) {
+        active = true;
+        aw_done = w_done = false;
+        addr = a;
+        data = d;
+    }
+    inline void drive(Top* t) const {
+        t->s_axil_awvalid = active && !aw_done;
+        t->s_axil_awaddr = addr;
+        t->s_axil_wvalid = active && !w_done;
+        t->s_axil_wdata = data;
+        t->s_axil_bready = active;
+    }
+    // Sample after settle(); returns true on the cycle the response is taken.
+    inline bool sample(const Top* t) {
+        if (!active) return false;
+        if (t->s_axil_awvalid && t->s_axil_awready) aw_done = true;
+        if (t->s_axil_wvalid && t->s_axil_wready) w_done = true;
+        if (t->s_axil_bvalid) {  // bready is high while active
+            resp = t->s_axil_bresp;
+            active = false;
+            return true;
+        }
+        return false;
+    }
+};
+
+struct AxilRead {
+    bool active = false, ar_done = false;
+    uint32_t addr = 0, data = 0, resp = 0;
+    void start(uint32_t a) {
+        active = true;
+        ar_done = false;
+        addr = a;
+    }
+    inline void drive(Top* t) const {
+        t->s_axil_arvalid = active && !ar_done;
+        t->s_axil_araddr = addr;
+        t->s_axil_rready = active;
+    }
+    inline bool sample(const Top* t) {
+        if (!active) return false;
+        if (t->s_axil_arvalid && t->s_axil_arready) ar_done = true;
+        if (t->s_axil_rvalid) {
+            data = t->s_axil_rdata;
+            resp = t->s_axil_rresp;
+            active = false;
+            return true;
+        }
+        return false;
+    }
+};
+
+int do_write(Model* m, uint32_t addr, uint32_t data, uint64_t timeout, uint32_t* resp) {
+    AxilWrite w;
+    w.start(addr, data);
+    const uint64_t t0 = m->cycle;
+    for (;;) {
+        m->idle_inputs();
+        w.drive(m->top.get());
+        m->settle();
+        const bool done = w.sample(m->top.get());
+        m->rise();
+        if (done) break;
+        if (m->cycle - t0 > timeout) {
+            m->fail("AXI4-Lite write to 0x%02X timed out after %llu cycles (awready/wready/bvalid "
+                    "handshake incomplete: aw_done=%d w_done=%d)",
+                    addr, static_cast<unsigned long long>(timeout), w.aw_done, w.w_done);
+            return kTimeout;
+        }
+    }
+    m->idle_inputs();
+    if (resp) *resp = w.resp;
+    return kOk;
+}
+
+int do_read(Model* m, uint32_t addr, uint32_t* data, uint64_t timeout, uint32_t* resp) {
+    AxilRead r;
+    r.start(addr);
+    const uint64_t t0 = m->cycle;
+    for (;;) {
+        m->idle_inputs();
+        r.drive(m->top.get());
+        m->settle();
+        const bool done = r.sample(m->top.get());
+        m->rise();
+        if (done) break;
+        if (m->cycle - t0 > timeout) {
+            m->fail("AXI4-Lite read of 0x%02X timed out after %llu cycles (ar_done=%d)", addr,
+                    static_cast<unsigned long long>(timeout), r.ar_done);
+            return kTimeout;
+        }
+    }
+    m->idle_inputs();
+    if (data) *data = r.data;
+    if (resp) *resp = r.resp;
+    return kOk;
+}
+
+inline uint64_t beats_per_line(int32_t w) { return (static_cast<uint64_t>(w) + kPpc - 1) / kPpc; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// C API
+// ---------------------------------------------------------------------------------------------
+
+EH_API int eh_ppc() { return kPpc; }
+
+EH_API void* eh_create() {
+    auto* m = new Model;
+    m->ctx = std::make_unique<VerilatedContext>();
+    m->ctx->randReset(0);
+    m->top = std::make_unique<Top>(m->ctx.get(), "fcnn_edge_core");
+    m->idle_inputs();
+    m->top->rst = 1;
+    m->top->clk = 0;
+    m->top->eval();  // initial blocks, first settle
+    return m;
+}
+
+EH_API void eh_destroy(void* h) {
+    auto* m = static_cast<Model*>(h);
+    if (!m) return;
+    m->top->final();
+    delete m;
+}
+
+EH_API const char* eh_error(void* h) { return static_cast<Model*>(h)->err; }
+
+EH_API uint64_t eh_cycle(void* h) { return static_cast<Model*>(h)->cycle; }
+
+// Hold rst high for `cycles` cycles (at least 1) with all inputs idle, then release it.
+EH_API void eh_reset(void* h, int cycles) {
+    auto* m = static_cast<Model*>(h);
+    m->idle_inputs();
+    m->top->rst = 1;
+    for (int i = 0; i < (cycles < 1 ? 1 : cycles); ++i) {
+        m->settle();
+        m->rise();
+    }
+    m->top->rst = 0;
+    m->settle();
+}
+
+EH_API int eh_axil_write(void* h, uint32_t addr, uint32_t data, uint64_t timeout, uint32_t* resp) {
+    return do_write(static_cast<Model*>(h), addr, data, timeout, resp);
+}
+
+EH_API int eh_axil_read(void* h, uint32_t addr, uint32_t* data, uint64_t timeout,
+                        uint32_t* resp) {
+    return do_read(static_cast<Model*>(h), addr, data, timeout, resp);
+}
+
+// Stream `n` frames back to back and collect the output frames.
+//
+// in/out: the frames concatenated, frame k is heights[k] x widths[k] bytes, row-major.
+// Before frame k's start-of-frame beat is offered, WIDTH/HEIGHT are written if they differ
+// from the values in force; those writes are issued as soon as frame k-1's SOF has been
+// accepted (the core latches the size at SOF), so streaming never pauses for them.
+// idle: probability that the source leaves tvalid low in a cycle where it could start a beat.
+// backpressure: probability that the sink holds tready low in a cycle.
+// timeout: largest number of consecutive cycles in which no beat moves on either stream.
+// stats (4*n + 1 values): for each frame k, cycles (relative to the call's first cycle) of
+//   [4k] first input beat accepted, [4k+1] last input beat accepted,
+//   [4k+2] first output beat, [4k+3] last output beat; [4n] cycles simulated in total.
+EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int32_t* widths,
+                  const int32_t* heights, double idle, double backpressure, uint64_t seed,
+                  uint64_t timeout, uint64_t* stats) {
+    auto* m = static_cast<Model*>(h);
+    Top* t = m->top.get();
+    if (n < 1) {
+        m->fail("expected at least one frame, got %d", n);
+        return kBadArg;
+    }
+    const uint64_t t0 = m->cycle;
+    const uint64_t reg_timeout = timeout;
+
+    // Register values in force.
+    uint32_t cur_w = 0, cur_h = 0;
+    int rc = do_read(m, kRegWidth, &cur_w, reg_timeout, nullptr);
+    if (rc) return rc;
+    rc = do_read(m, kRegHeight, &cur_h, reg_timeout, nullptr);
+    if (rc) return rc;
+    cur_w &= 0xFFFF;
+    cur_h &= 0xFFFF;
+
+    const uint64_t idle_thr = prob_threshold(idle);
+    const uint64_t bp_thr = prob_threshold(backpressure);
+    Rng rng(seed);
+
+    // Register writes pending for the frame the source will start next.
+    AxilWrite wr;
+    int pend_w = -1, pend_h = -1;  // values still to write (-1: nothing)
+    auto schedule = [&](int k) {
+        pend_w = (static_cast<uint32_t>(widths[k]) != cur_w) ? widths[k] : -1;
+        pend_h = (static_cast<uint32_t>(heights[k]) != cur_h) ? heights[k] : -1;
+    };
+    schedule(0);
+
+    // Source state.
+    int fi = 0;  // frame being sent
+    uint64_t si = 0, sj = 0;  // line, beat within line
+    const uint8_t* src = in;
+    bool holding = false;
+    uint64_t beat = 0;
+    bool beat_user = false, beat_last = false;
+
+    // Sink state.
+    int fo = 0;
+    uint64_t oi = 0, oj = 0;
+    uint8_t* dst = out;
+
+    uint64_t last_progress = m->cycle;
+
+    while (fo < n) {
+        m->idle_inputs();
+        // ---- register writes for the next frame ----
+        if (!wr.active) {
+            if (pend_w >= 0) {
+                wr.start(kRegWidth, static_cast<uint32_t>(pend_w));
+                cur_w = static_cast<uint32_t>(pend_w);
+                pend_w = -1;
+            } else if (pend_h >= 0) {
+                wr.start(kRegHeight, static_cast<uint32_t>(pend_h));
+                cur_h = static_cast<uint32_t>(pend_h);
+                pend_h = -1;
+            }
+        }
+        wr.drive(t);
+        // ---- video source ----
+        if (!holding && fi < n) {
+            const bool sof = (si == 0 && sj == 0);
+            const bool regs_ready = !wr.active && pend_w < 0 && pend_h < 0;
+            if ((!sof || regs_ready) && !(idle_thr && rng.next() < idle_thr)) {
+                const int32_t w = widths[fi];
+                const uint64_t x0 = sj * kPpc;
+                const uint8_t* row = src + si * static_cast<uint64_t>(w);
+                uint64_t v = 0;
+                for (int l = 0; l < kPpc; ++l) {
+                    // Unused lanes of a line's last beat carry junk: the core must ignore it.
+                    const uint64_t px = (x0 + l < static_cast<uint64_t>(w)) ? row[x0 + l] : 0xFF;
+                    v |= px << (8 * l);
+                }
+                beat = v;
+                beat_user = sof;
+                beat_last = (sj + 1 == beats_per_line(w));
+                holding = true;
+            }
+        }
+        t->s_axis_tvalid = holding;
+        t->s_axis_tdata = beat;
+        t->s_axis_tuser = holding && beat_user;
+        t->s_axis_tlast = holding && beat_last;
+        // ---- video sink ----
+        const bool tready = !(bp_thr && rng.next() < bp_thr);
+        t->m_axis_tready = tready;
+
+        m->settle();
+
+        // ---- handshakes of this cycle ----
+        const uint64_t now = m->cycle - t0;
+        if (wr.sample(t) && wr.resp != 0) {
+            m->fail("AXI4-Lite write to 0x%02X answered with bresp=%u", wr.addr, wr.resp);
+            m->rise();
+            return kProtocol;
+        }
+        if (holding && t->s_axis_tready) {
+            holding = false;
+            last_progress = m->cycle;
+            const int32_t w = widths[fi];
+            if (si == 0 && sj == 0) {
+                stats[4 * fi] = now;
+                // The core has latched this frame's size: the next frame's writes may go.
+                if (fi + 1 < n) schedule(fi + 1);
+            }
+            if (++sj == beats_per_line(w)) {
+                sj = 0;
+                if (++si == static_cast<uint64_t>(heights[fi])) {
+                    stats[4 * fi + 1] = now;
+                    src += static_cast<uint64_t>(w) * heights[fi];
+                    si = 0;
+                    ++fi;
+                }
+            }
+        }
+        if (tready && t->m_axis_tvalid) {
+            last_progress = m->cycle;
+            const int32_t w = widths[fo];
+            const uint64_t bpl = beats_per_line(w);
+            const bool user = t->m_axis_tuser;
+            const bool last = t->m_axis_tlast;
+            const uint64_t data = static_cast<uint64_t>(t->m_axis_tdata);
+            const bool exp_user = (oi == 0 && oj == 0);
+            const bool exp_last = (oj + 1 == bpl);
+            if (user != exp_user || last != exp_last) {
+                m->fail("output frame %d (%dx%d), line %llu, beat %llu of %llu: tuser=%d tlast=%d, "
+                        "expected tuser=%d tlast=%d",
+                        fo, w, heights[fo], static_cast<unsigned long long>(oi),
+                        static_cast<unsigned long long>(oj), static_cast<unsigned long long>(bpl),
+                        user, last, exp_user, exp_last);
+                m->rise();
+                return kProtocol;
+            }
+            const uint64_t x0 = oj * kPpc;
+            uint8_t* row = dst + oi * static_cast<uint64_t>(w);
+            for (int l = 0; l < kPpc; ++l) {
+                const uint8_t px = static_cast<uint8_t>(data >> (8 * l));
+                if (x0 + l < static_cast<uint64_t>(w)) {
+                    row[x0 + l] = px;
+                } else if (px != 0) {
+                    m->fail("output frame %d (%dx%d), line %llu, last beat: unused lane %d is "
+                            "0x%02X, expected 0",
+                            fo, w, heights[fo], static_cast<unsigned long long>(oi), l, px);
+                    m->rise();
+                    return kProtocol;
+                }
+            }
+            if (oi == 0 && oj == 0) stats[4 * fo + 2] = now;
+            if (++oj == bpl) {
+                oj = 0;
+                if (++oi == static_cast<uint64_t>(heights[fo])) {
+                    stats[4 * fo + 3] = now;
+                    dst += static_cast<uint64_t>(w) * heights[fo];
+                    oi = 0;
+                    ++fo;
+                }
+            }
+        }
+        m->rise();
+        if (m->cycle - last_progress > timeout) {
+            m->fail("no stream progress for %llu cycles: input at frame %d line %llu beat %llu "
+                    "(tvalid=%d, s_axis_tready=%d), output at frame %d line %llu beat %llu "
+                    "(m_axis_tvalid=%d)",
+                    static_cast<unsigned long long>(timeout), fi,
+                    static_cast<unsigned long long>(si), static_cast<unsigned long long>(sj),
+                    holding, t->s_axis_tready, fo, static_cast<unsigned long long>(oi),
+                    static_cast<unsigned long long>(oj), t->m_axis_tvalid);
+            return kTimeout;
+        }
+    }
+    stats[4 * n] = m->cycle - t0;
+
+    // Drain: nothing more may come out once every frame has been received.
+    const uint64_t drain = beats_per_line(widths[n - 1]) + 16;
+    for (uint64_t i = 0; i < drain; ++i) {
+        m->idle_inputs();
+        t->m_axis_tready = 1;
+        m->settle();
+        if (t->m_axis_tvalid) {
+            m->fail("unexpected output beat %llu cycles after the last frame's last beat "
+                    "(tuser=%d tlast=%d)",
+                    static_cast<unsigned long long>(i), t->m_axis_tuser, t->m_axis_tlast);
+            m->rise();
+            return kProtocol;
+        }
+        m->rise();
+    }
+    m->idle_inputs();
+    m->settle();
+    return kOk;
+}
