@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,6 +94,7 @@ def run(
     test_dir: Path,
     parameters: Mapping[str, object] | None = None,
     testcase: str | Sequence[str] | None = None,
+    test_filter: str | None = None,
     extra_env: Mapping[str, str] | None = None,
     seed: int | None = None,
     waves: bool = False,
@@ -111,17 +113,20 @@ def run(
     )
     runner = get_runner("verilator")
     env = dict(extra_env or {})
-    pythonpath = [str(test_dir), os.environ.get("PYTHONPATH", "")]
-    env["PYTHONPATH"] = os.pathsep.join(p for p in pythonpath if p)
+    # cocotb's runner passes this process's sys.path to the simulator as PYTHONPATH.
+    if str(test_dir) not in sys.path:
+        sys.path.insert(0, str(test_dir))
     if seed is not None:
         log.info("cocotb seed %d for %s", seed, test_module)
     return runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
+        hdl_toplevel_lang="verilog",
         parameters=parameters,
         build_dir=bdir,
         test_dir=bdir,
         testcase=testcase,
+        test_filter=test_filter,
         extra_env=env,
         seed=seed,
         waves=waves,

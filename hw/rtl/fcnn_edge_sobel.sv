@@ -140,7 +140,8 @@ module fcnn_edge_sobel #(
     wire [YW-1:0] st_r = sof_fire ? YW'(0) : in_y;
     wire [XW-1:0] st_bpl    = sof_fire ? cfg_bpl : bpl;
     wire [YW-1:0] st_height = sof_fire ? YW'(cfg_height) : height;
-    wire [LW-1:0] st_lane   = sof_fire ? LW'(cfg_width - 16'd1) : last_lane;
+    wire [LW-1:0] cfg_lane  = LW'((cfg_width - 16'd1) & 16'(PPC - 1));
+    wire [LW-1:0] st_lane   = sof_fire ? cfg_lane : last_lane;
     wire [11:0]   st_thr    = sof_fire ? cfg_threshold : threshold;
     wire          st_extra  = (state == S_EXTRA);
     wire          st_last_x = (st_x == st_bpl - XW'(1));
@@ -190,7 +191,7 @@ module fcnn_edge_sobel #(
             if (sof_fire) begin
                 bpl        <= cfg_bpl;
                 height     <= YW'(cfg_height);
-                last_lane  <= LW'(cfg_width - 16'd1);
+                last_lane  <= cfg_lane;
                 threshold  <= cfg_threshold;
                 dropping   <= 1'b0;
                 seen_frame <= 1'b0;
