@@ -118,7 +118,7 @@ def _load(path: Path) -> ctypes.CDLL:
         u32ref = ctypes.POINTER(ctypes.c_uint32)
         vp = ctypes.c_void_p
         lib.eh_ppc.argtypes, lib.eh_ppc.restype = [], ctypes.c_int
-        lib.eh_create.argtypes, lib.eh_create.restype = [], vp
+        lib.eh_create.argtypes, lib.eh_create.restype = [ctypes.c_int, ctypes.c_uint64], vp
         lib.eh_destroy.argtypes, lib.eh_destroy.restype = [vp], None
         lib.eh_error.argtypes, lib.eh_error.restype = [vp], ctypes.c_char_p
         lib.eh_cycle.argtypes, lib.eh_cycle.restype = [vp], ctypes.c_uint64
@@ -159,7 +159,9 @@ class EdgeHarness:
     :mod:`fpgacnn.sim.edge_harness_build`) and reused afterwards. The model is reset on
     construction and its identification registers are checked against the parameters.
     ``timeout_cycles`` is the default stall watchdog of :meth:`run` and the limit of a
-    register access. Use as a context manager or call :meth:`close`.
+    register access. State the RTL does not reset starts at zero, or at random values
+    drawn from ``random_init_seed`` when it is given (which exposes reset bugs).
+    Use as a context manager or call :meth:`close`.
     """
 
     def __init__(
@@ -171,6 +173,7 @@ class EdgeHarness:
         sources: Sequence[Path] | None = None,
         build_root: Path | None = None,
         timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES,
+        random_init_seed: int | None = None,
     ) -> None:
         self.params = HarnessParams(ppc=ppc, max_width=max_width, max_height=max_height)
         self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
@@ -178,7 +181,11 @@ class EdgeHarness:
         self._lib = _load(self.library)
         if self._lib.eh_ppc() != ppc:
             raise EdgeHarnessError(f"{self.library} was built for ppc={self._lib.eh_ppc()}")
-        self._model: int | None = self._lib.eh_create()
+        if random_init_seed is not None:
+            _check_int("random_init_seed", random_init_seed, 0, 2**31 - 1)
+        self._model: int | None = self._lib.eh_create(
+            int(random_init_seed is not None), random_init_seed or 0
+        )
         self.reset()
         self._check_identity()
 

@@ -6,7 +6,8 @@ One library per parameter set (PPC, MAX_WIDTH, MAX_HEIGHT), under
 
 1. ``verilator --cc --build`` compiles the RTL into ``libVfcnn_edge_core.a``
    and ``libverilated.a`` (position-independent, ``-O3``, no tracing, no
-   assertions, ``--x-assign fast --x-initial fast``);
+   assertions, ``--x-assign fast``; ``--x-initial unique``, so the harness picks
+   zero or seeded random initial values for state the RTL does not reset);
 2. ``g++ -shared`` links ``sim/harness/edge_harness.cpp`` with both archives
    into ``libedge_harness_<hash>.so``, whose only exported symbols are the
    ``eh_*`` C functions.
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 #: The C++ harness source.
 HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "edge_harness.cpp"
 #: RTL files of the core, in compile order (resolved with :func:`fpgacnn.hw.rtl_file`).
-EDGE_CORE_FILES: tuple[str, ...] = ("fcnn_axis_skid.sv", "fcnn_edge_core.sv")
+EDGE_CORE_FILES: tuple[str, ...] = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv")
 #: Top-level module.
 TOPLEVEL = "fcnn_edge_core"
 #: Largest MAX_WIDTH / MAX_HEIGHT the harness builds (the registers hold 16 bits).
@@ -54,7 +55,7 @@ VERILATOR_ARGS: tuple[str, ...] = (
     "--x-assign",
     "fast",
     "--x-initial",
-    "fast",
+    "unique",
     "--no-assert",
     "-Wno-fatal",
     "-Wno-lint",
@@ -105,7 +106,7 @@ def default_sources() -> list[Path]:
 
 def harness_dir(params: HarnessParams, build_root: Path | None = None) -> Path:
     """Return the build folder of ``params``."""
-    return Path(build_root or BUILD_ROOT) / "harness" / params.key
+    return Path(build_root or BUILD_ROOT).resolve() / "harness" / params.key
 
 
 @contextmanager

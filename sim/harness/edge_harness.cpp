@@ -251,10 +251,13 @@ inline uint64_t beats_per_line(int32_t w) { return (static_cast<uint64_t>(w) + k
 
 EH_API int eh_ppc() { return kPpc; }
 
-EH_API void* eh_create() {
+// Create a model. Registers and memories that the RTL does not reset start at zero
+// (random_init == 0) or at random values drawn from `seed` (random_init != 0).
+EH_API void* eh_create(int random_init, uint64_t seed) {
     auto* m = new Model;
     m->ctx = std::make_unique<VerilatedContext>();
-    m->ctx->randReset(0);
+    m->ctx->randReset(random_init ? 2 : 0);
+    m->ctx->randSeed(static_cast<int>(seed & 0x7FFFFFFF));
     m->top = std::make_unique<Top>(m->ctx.get(), "fcnn_edge_core");
     m->idle_inputs();
     m->top->rst = 1;
@@ -357,8 +360,9 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
 
     uint64_t last_progress = m->cycle;
 
+    m->idle_inputs();
+    bool axil_driven = false;  // the write channel inputs may be non-idle
     while (fo < n) {
-        m->idle_inputs();
         // ---- register writes for the next frame ----
         if (!wr.active) {
             if (pend_w >= 0) {
@@ -371,7 +375,10 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
                 pend_h = -1;
             }
         }
-        wr.drive(t);
+        if (wr.active || axil_driven) {
+            wr.drive(t);  // all low again once the write is done
+            axil_driven = wr.active;
+        }
         // ---- video source ----
         if (!holding && fi < n) {
             const bool sof = (si == 0 && sj == 0);
