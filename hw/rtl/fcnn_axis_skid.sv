@@ -21,8 +21,8 @@ module fcnn_axis_skid #(
     input  wire             m_ready
 );
 
-    initial begin
-        if (WIDTH < 1) $fatal(1, "fcnn_axis_skid: WIDTH must be >= 1, got %0d", WIDTH);
+    if (WIDTH < 1) begin : g_bad_width
+        $fatal(1, "fcnn_axis_skid: WIDTH must be >= 1, got %0d", WIDTH);
     end
 
     logic [WIDTH-1:0] out_data_reg, tmp_data_reg;

@@ -77,13 +77,15 @@ module fcnn_edge_sobel #(
     localparam int YW      = $clog2(MAX_HEIGHT + 2);             // row counter (to height)
     localparam int MW      = 11;                                 // |Gx|+|Gy| <= 2040
 
-    initial begin
-        if (PPC != 1 && PPC != 2 && PPC != 4 && PPC != 8)
-            $fatal(1, "fcnn_edge_sobel: PPC must be 1, 2, 4 or 8, got %0d", PPC);
-        if (MAX_WIDTH < 1 || MAX_WIDTH > 65535)
-            $fatal(1, "fcnn_edge_sobel: MAX_WIDTH must be 1..65535, got %0d", MAX_WIDTH);
-        if (MAX_HEIGHT < 1 || MAX_HEIGHT > 65534)
-            $fatal(1, "fcnn_edge_sobel: MAX_HEIGHT must be 1..65534, got %0d", MAX_HEIGHT);
+    // Elaboration-time parameter checks.
+    if (PPC != 1 && PPC != 2 && PPC != 4 && PPC != 8) begin : g_bad_ppc
+        $fatal(1, "fcnn_edge_sobel: PPC must be 1, 2, 4 or 8, got %0d", PPC);
+    end
+    if (MAX_WIDTH < 1 || MAX_WIDTH > 65535) begin : g_bad_width
+        $fatal(1, "fcnn_edge_sobel: MAX_WIDTH must be 1..65535, got %0d", MAX_WIDTH);
+    end
+    if (MAX_HEIGHT < 1 || MAX_HEIGHT > 65534) begin : g_bad_height
+        $fatal(1, "fcnn_edge_sobel: MAX_HEIGHT must be 1..65534, got %0d", MAX_HEIGHT);
     end
 
     // ------------------------------------------------------------------
@@ -304,43 +306,46 @@ module fcnn_edge_sobel #(
     wire [DW-1:0] col_mid = lb_b_rd;
     wire [DW-1:0] col_bot = s1_flush ? lb_b_rd : s1_data;     // bottom border
 
-    logic [2:0][DW-1:0] w_prev;   // column of beat x-2 ([0] top, [1] mid, [2] bottom)
-    logic [2:0][DW-1:0] w_cur;    // column of beat x-1
-    wire  [2:0][DW-1:0] w_next = {col_bot, col_mid, col_top};   // column of beat x
+    // Columns of three beats, flattened: bits [t*DW +: DW], t = 0 top, 1 mid, 2 bottom.
+    logic [23:0]     w_prev;   // last pixel of each row of beat x-2: bits [t*8 +: 8]
+    logic [3*DW-1:0] w_cur;    // column of beat x-1
+    wire  [3*DW-1:0] w_next = {col_bot, col_mid, col_top};   // column of beat x
 
     always_ff @(posedge clk) begin
         if (ce && s1_valid && !s1_extra) begin
-            w_prev <= w_cur;
+            w_prev <= {w_cur[2*DW + DW-8 +: 8], w_cur[DW + DW-8 +: 8], w_cur[DW-8 +: 8]};
             w_cur  <= w_next;
         end
     end
 
     wire s1_emit = s1_normal || s1_pending;   // s1_pending: the line's last beat
 
-    logic [PPC-1:0][MW-1:0] s1_mag;
+    logic [PPC*MW-1:0] s1_mag;   // lane i at [i*MW +: MW]
 
     for (genvar i = 0; i < PPC; i++) begin : g_lane
-        // Window of lane i: [row][col], col 0 left, 1 centre, 2 right.
-        wire [2:0][2:0][7:0] px;
+        // Window of lane i, pixel (row t, col c) at px[(3*t + c)*8 +: 8]; c 0 left, 1 centre, 2 right.
+        wire [71:0] px;
         for (genvar t = 0; t < 3; t++) begin : g_row
-            assign px[t][1] = w_cur[t][i*8 +: 8];
+            assign px[(3*t+1)*8 +: 8] = w_cur[t*DW + i*8 +: 8];
             if (i == 0) begin : g_left0
-                assign px[t][0] = s1_first ? w_cur[t][7:0] : w_prev[t][DW-8 +: 8];
+                assign px[(3*t)*8 +: 8] = s1_first ? w_cur[t*DW +: 8] : w_prev[t*8 +: 8];
             end else begin : g_left
-                assign px[t][0] = w_cur[t][(i-1)*8 +: 8];
+                assign px[(3*t)*8 +: 8] = w_cur[t*DW + (i-1)*8 +: 8];
             end
             if (i == PPC - 1) begin : g_right_last
-                assign px[t][2] = (s1_pending && s1_lane == LW'(i)) ? w_cur[t][i*8 +: 8]
-                                                                   : w_next[t][7:0];
+                assign px[(3*t+2)*8 +: 8] = (s1_pending && s1_lane == LW'(i))
+                                          ? w_cur[t*DW + i*8 +: 8] : w_next[t*DW +: 8];
             end else begin : g_right
-                assign px[t][2] = (s1_pending && s1_lane == LW'(i)) ? w_cur[t][i*8 +: 8]
-                                                                   : w_cur[t][(i+1)*8 +: 8];
+                assign px[(3*t+2)*8 +: 8] = (s1_pending && s1_lane == LW'(i))
+                                          ? w_cur[t*DW + i*8 +: 8] : w_cur[t*DW + (i+1)*8 +: 8];
             end
         end
-        wire [12:0] gx = 13'(px[0][2]) + 13'({px[1][2], 1'b0}) + 13'(px[2][2])
-                       - 13'(px[0][0]) - 13'({px[1][0], 1'b0}) - 13'(px[2][0]);
-        wire [12:0] gy = 13'(px[2][0]) + 13'({px[2][1], 1'b0}) + 13'(px[2][2])
-                       - 13'(px[0][0]) - 13'({px[0][1], 1'b0}) - 13'(px[0][2]);
+        wire [7:0] tl = px[0*8 +: 8], tm = px[1*8 +: 8], tr = px[2*8 +: 8];
+        wire [7:0] ml = px[3*8 +: 8],                    mr = px[5*8 +: 8];
+        wire [7:0] bl = px[6*8 +: 8], bm = px[7*8 +: 8], br = px[8*8 +: 8];
+        wire _unused_centre = &{1'b0, px[4*8 +: 8]};   // Sobel ignores the centre pixel
+        wire [12:0] gx = 13'(tr) + 13'({mr, 1'b0}) + 13'(br) - 13'(tl) - 13'({ml, 1'b0}) - 13'(bl);
+        wire [12:0] gy = 13'(bl) + 13'({bm, 1'b0}) + 13'(br) - 13'(tl) - 13'({tm, 1'b0}) - 13'(tr);
         wire [11:0] ax = gx[12] ? 12'(-gx) : gx[11:0];
         wire [11:0] ay = gy[12] ? 12'(-gy) : gy[11:0];
         // Lanes past the line's last pixel are zero.
@@ -350,14 +355,14 @@ module fcnn_edge_sobel #(
         end else begin : g_lane_off
             assign lane_off = s1_pending && (LW'(i) > s1_lane);
         end
-        assign s1_mag[i] = lane_off ? MW'(0) : MW'(ax + ay);
+        assign s1_mag[i*MW +: MW] = lane_off ? MW'(0) : MW'(ax + ay);
     end
 
     // ------------------------------------------------------------------
     // S2: threshold / clamp
     // ------------------------------------------------------------------
     logic                   s2_valid, s2_sof, s2_eol, s2_eof;
-    logic [PPC-1:0][MW-1:0] s2_mag;
+    logic [PPC*MW-1:0]      s2_mag;
     logic [11:0]            s2_thr;
 
     always_ff @(posedge clk) begin
@@ -375,8 +380,8 @@ module fcnn_edge_sobel #(
     wire [DW-1:0] s2_pixels;
     for (genvar i = 0; i < PPC; i++) begin : g_out
         assign s2_pixels[i*8 +: 8] =
-            (s2_thr != 12'd0) ? ((12'(s2_mag[i]) >= s2_thr) ? 8'hFF : 8'h00)
-                              : ((s2_mag[i] > MW'(255)) ? 8'hFF : s2_mag[i][7:0]);
+            (s2_thr != 12'd0) ? ((12'(s2_mag[i*MW +: MW]) >= s2_thr) ? 8'hFF : 8'h00)
+                              : ((s2_mag[i*MW +: MW] > MW'(255)) ? 8'hFF : s2_mag[i*MW +: 8]);
     end
 
     // ------------------------------------------------------------------
