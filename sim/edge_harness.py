@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .edge_harness_build import HarnessParams, build_harness
+from .edge_harness_build import MAX_DIMENSION, HarnessParams, build_harness
 from .golden.edge import MAX_THRESHOLD, EdgeConfigError
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,26 @@ class EdgeRunResult:
         if len(self.last_out) < 2:
             return None
         return float(np.mean(np.diff(np.asarray(self.last_out, dtype=np.float64))))
+
+
+#: Frame-size maxima the CLI and the demo build the core for, smallest first.
+STANDARD_MAXIMA: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720), (1920, 1080))
+
+
+def maxima_for(width: int, height: int) -> tuple[int, int]:
+    """Return the (MAX_WIDTH, MAX_HEIGHT) to build for a ``width`` x ``height`` frame.
+
+    The smallest of :data:`STANDARD_MAXIMA` that holds the frame, so that common sizes
+    share builds; otherwise the frame size rounded up to a multiple of 64 (capped at the
+    largest size the RTL elaborates).
+    """
+    for mw, mh in STANDARD_MAXIMA:
+        if width <= mw and height <= mh:
+            return mw, mh
+    return (
+        min(MAX_DIMENSION["max_width"], -(-width // 64) * 64),
+        min(MAX_DIMENSION["max_height"], -(-height // 64) * 64),
+    )
 
 
 _LIBS: dict[Path, ctypes.CDLL] = {}

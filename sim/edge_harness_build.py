@@ -44,8 +44,9 @@ HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "edge_harne
 EDGE_CORE_FILES: tuple[str, ...] = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv")
 #: Top-level module.
 TOPLEVEL = "fcnn_edge_core"
-#: Largest MAX_WIDTH / MAX_HEIGHT the harness builds (the registers hold 16 bits).
-MAX_DIMENSION = 65535
+#: Largest MAX_WIDTH / MAX_HEIGHT the RTL elaborates (16-bit registers; the row counter
+#: of the datapath needs one spare value).
+MAX_DIMENSION: dict[str, int] = {"max_width": 65535, "max_height": 65534}
 
 #: Verilator options: speed over debuggability (no trace, no assertions).
 VERILATOR_ARGS: tuple[str, ...] = (
@@ -84,8 +85,10 @@ class HarnessParams:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise EdgeConfigError(f"expected an integer {name}, got {type(value).__name__}")
-            if not 1 <= value <= MAX_DIMENSION:
-                raise EdgeConfigError(f"expected {name} in 1..{MAX_DIMENSION}, got {value}")
+            if not 1 <= value <= MAX_DIMENSION[name]:
+                raise EdgeConfigError(
+                    f"expected {name} in 1..{MAX_DIMENSION[name]}, got {value}"
+                )
 
     @property
     def key(self) -> str:
@@ -143,6 +146,27 @@ def _run(cmd: Sequence[str], *, env: dict[str, str], log_path: Path, what: str) 
         raise HarnessBuildError(
             f"{what} failed with exit code {proc.returncode} (log: {log_path}):\n{tail}"
         )
+
+
+def library_path(
+    params: HarnessParams,
+    *,
+    sources: Sequence[Path] | None = None,
+    build_root: Path | None = None,
+) -> Path:
+    """Return where the library of ``params`` and ``sources`` is (or will be) built."""
+    srcs = [Path(s).resolve() for s in (sources if sources is not None else default_sources())]
+    return harness_dir(params, build_root) / f"libedge_harness_{_digest(params, srcs)}.so"
+
+
+def is_built(
+    params: HarnessParams,
+    *,
+    sources: Sequence[Path] | None = None,
+    build_root: Path | None = None,
+) -> bool:
+    """Return whether :func:`build_harness` would find an up-to-date library (no build)."""
+    return library_path(params, sources=sources, build_root=build_root).is_file()
 
 
 def build_harness(

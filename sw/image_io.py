@@ -108,6 +108,16 @@ def read_gray(path: str | Path) -> np.ndarray:
     return gray_from_bgr(image)
 
 
+def check_writable(path: str | Path) -> None:
+    """Raise :class:`ImageIOError` unless OpenCV has an encoder for ``path``'s extension."""
+    p = Path(path)
+    cv2 = _cv2()
+    if not p.suffix or not cv2.haveImageWriter(str(p)):
+        raise ImageIOError(
+            f"cannot write image {str(p)!r}: OpenCV cannot encode {p.suffix or 'no extension'!r}"
+        )
+
+
 def write_image(path: str | Path, image: np.ndarray) -> Path:
     """Write a uint8 gray or BGR ``image`` to ``path``; the format follows the extension.
 
