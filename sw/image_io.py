@@ -146,13 +146,14 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
 
 
 def fit_frame(gray: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale a gray frame to cover ``width`` x ``height`` (aspect kept), then crop the centre.
+    """Scale an image to cover ``width`` x ``height`` (aspect kept), then crop the centre.
 
-    Scaling uses OpenCV's ``INTER_AREA`` when shrinking and ``INTER_LINEAR`` when
-    enlarging; the result is a C-contiguous uint8 (height, width) array.
+    Works on gray (h, w) and colour (h, w, c) images alike. Scaling uses OpenCV's
+    ``INTER_AREA`` when shrinking and ``INTER_LINEAR`` when enlarging; the result is
+    C-contiguous with ``height`` rows and ``width`` columns.
     """
     cv2 = _cv2()
-    h, w = gray.shape
+    h, w = gray.shape[:2]
     scale = max(width / w, height / h)
     nw, nh = max(width, round(w * scale)), max(height, round(h * scale))
     if (nw, nh) != (w, h):
