@@ -1,0 +1,32 @@
+"""QKeras -> hls4ml firmware (Vitis HLS, io_stream) with a bit-exact C simulation.
+
+:func:`convert` plans every fixed-point type from the model's quantizers,
+checks them against calibration data, writes the hls4ml project, compiles
+its C simulation and verifies it against QKeras. TensorFlow and hls4ml are
+imported only when a function needs them.
+"""
+
+from .config import Backend, ConvertConfig, IOType, Strategy
+from .errors import (
+    ConversionDirError,
+    ConversionError,
+    PredictInputError,
+    RangeOverflowError,
+    UnsupportedLayerError,
+)
+from .fixed import FixedType, Overflow, Rounding
+
+__all__ = [
+    "Backend",
+    "ConversionDirError",
+    "ConversionError",
+    "ConvertConfig",
+    "FixedType",
+    "IOType",
+    "Overflow",
+    "PredictInputError",
+    "RangeOverflowError",
+    "Rounding",
+    "Strategy",
+    "UnsupportedLayerError",
+]

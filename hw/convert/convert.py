@@ -1,0 +1,268 @@
+"""``convert``: QKeras model -> hls4ml project + C simulation, proven bit-exact.
+
+The build is a list of named steps on one state: load, plan the types, check
+them against calibration data, write the hls4ml project, compile the C
+simulation, verify it against QKeras, write the manifest and report.
+Generating the project never runs a vendor tool; :mod:`.synth` does that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .calibration import check_ranges, observe_ranges
+from .config import ConvertConfig
+from .errors import ConversionError
+from .fixed import FixedType
+from .hls import PROJECT_NAME, audit_types, build_project, compile_csim, csim_predict, hls_config
+from .plan import LayerPlan, plan_model
+
+log = logging.getLogger(__name__)
+
+#: File names inside a conversion folder.
+MODEL_FILE = "model.h5"
+MANIFEST_FILE = "manifest.json"
+REPORT_FILE = "report.json"
+CONFIG_FILE = "convert_config.json"
+PROJECT_DIR = "hls4ml_prj"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSource:
+    """A model with what its conversion needs: name, classes and data to check it on.
+
+    ``calibration`` is model input (floats on the input grid) used for the
+    range check; ``test_x``/``test_y`` the data of the bit-exactness check
+    (``test_y`` may be None: then no accuracies are reported).
+    """
+
+    model: Any
+    name: str
+    classes: tuple[str, ...]
+    calibration: np.ndarray | None = None
+    test_x: np.ndarray | None = None
+    test_y: np.ndarray | None = None
+    file: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BitExactReport:
+    """QKeras vs. C simulation on one batch."""
+
+    n: int
+    mismatches: int
+    max_abs_diff: float
+    off_grid_inputs: int
+    keras_accuracy: float | None
+    csim_accuracy: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass(kw_only=True)
+class ConversionResult:
+    """What :func:`convert` made: the folder, the types, the checks and the live hls4ml model."""
+
+    out_dir: Path
+    project_dir: Path
+    plans: list[LayerPlan]
+    bit_exact: BitExactReport | None
+    timings: dict[str, float]
+    hls_model: Any = field(repr=False)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_keras_file(path: Path) -> Any:
+    """Load a saved QKeras model (``.h5`` or ``.keras``) without compiling it."""
+    from fpgacnn.models._keras import custom_objects, keras
+
+    if not path.is_file():
+        raise ConversionError(f"model file {str(path)!r} does not exist")
+    return keras.models.load_model(str(path), custom_objects=custom_objects(), compile=False)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the tools a conversion depends on."""
+    from fpgacnn.models._keras import keras, qkeras, tf
+
+    from fpgacnn import __version__
+
+    from ._hls4ml_shim import hls4ml_version
+
+    return {"fpgacnn": __version__, "hls4ml": hls4ml_version(), "tensorflow": tf.__version__,
+            "tf_keras": keras.__version__, "qkeras": getattr(qkeras, "__version__", "unknown"),
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def to_input_grid(x: np.ndarray, t: FixedType) -> tuple[np.ndarray, int]:
+    """Return ``x`` rounded onto ``t``'s grid (clipped to its range) and how many values moved."""
+    x = np.asarray(x, dtype=np.float64)
+    q = np.clip(np.round(x / t.lsb) * t.lsb, t.min, t.max)
+    return q, int(np.count_nonzero(q != x))
+
+
+def verify(model: Any, hls_model: Any, x: np.ndarray, y: np.ndarray | None,
+           input_type: FixedType) -> BitExactReport:
+    """Compare QKeras and the C simulation on ``x`` (moved onto the input grid first)."""
+    xq, moved = to_input_grid(x, input_type)
+    if moved:
+        log.warning("%d input values were not on the input grid %s and were rounded", moved,
+                    input_type.hls())
+    keras_out = np.asarray(model.predict(xq, batch_size=256, verbose=0), dtype=np.float64)
+    csim_out = csim_predict(hls_model, xq, keras_out.shape[1:])
+    diff = np.abs(keras_out - csim_out).reshape(len(xq), -1)
+    mism = int(np.count_nonzero(diff.max(axis=1) > 0))
+    acc_k = acc_c = None
+    if y is not None:
+        acc_k = float(np.mean(keras_out.reshape(len(xq), -1).argmax(1) == y))
+        acc_c = float(np.mean(csim_out.reshape(len(xq), -1).argmax(1) == y))
+    return BitExactReport(n=len(xq), mismatches=mism, max_abs_diff=float(diff.max(initial=0.0)),
+                          off_grid_inputs=moved, keras_accuracy=acc_k, csim_accuracy=acc_c)
+
+
+def _apply_overrides(plans: list[LayerPlan], cfg: ConvertConfig) -> list[LayerPlan]:
+    names = {p.name for p in plans}
+    for key in cfg.result_overrides:
+        if key not in names:
+            raise ConversionError(f"ConvertConfig.result_overrides names unknown layer {key!r}")
+    out = []
+    for p in plans:
+        t = cfg.result_overrides.get(p.name)
+        out.append(p if t is None else LayerPlan(name=p.name, class_name=p.class_name, result=t,
+                                                 weight=p.weight, bias=p.bias, accum=p.accum))
+    return out
+
+
+#: Layer names hls4ml reserves for itself.
+_RESERVED_NAMES = ("input", "output")
+
+
+def hls_view(model: Any) -> Any:
+    """``model`` itself, or a weight-sharing-free clone whose input layer is renamed.
+
+    hls4ml refuses a layer named ``input``, the name the model zoo gives its
+    input; the clone (same layers, same weights) names it ``input_1`` instead.
+    """
+    from fpgacnn.models._keras import custom_objects, keras
+
+    if model.layers[0].name not in _RESERVED_NAMES:
+        return model
+    inp = keras.Input(shape=model.input_shape[1:], name=model.layers[0].name + "_1")
+    with keras.utils.custom_object_scope(custom_objects()):
+        clone = keras.models.clone_model(model, input_tensors=inp)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def convert(source: ModelSource, out_dir: Path, cfg: ConvertConfig | None = None
+            ) -> ConversionResult:
+    """Convert ``source.model`` into an hls4ml project under ``out_dir`` and prove it.
+
+    Raises :class:`UnsupportedLayerError` for layers/quantizers the flow cannot
+    implement, :class:`RangeOverflowError` when calibration data exceed a
+    layer's type, :class:`ConversionError` when the C simulation differs from
+    QKeras on the test data. ``out_dir`` is created; an hls4ml project already
+    in it is replaced. Writes ``model.h5``, ``convert_config.json``,
+    ``manifest.json``, ``report.json`` and ``hls4ml_prj/``.
+    """
+    cfg = cfg if cfg is not None else ConvertConfig()
+    out_dir = Path(out_dir).resolve()
+    model = hls_view(source.model)
+    timings: dict[str, float] = {}
+    plans = _apply_overrides(plan_model(model), cfg)
+    ranges = None
+    if source.calibration is not None:
+        ranges = observe_ranges(model, source.calibration)
+        check_ranges(plans, ranges)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    project_dir = out_dir / PROJECT_DIR
+    if project_dir.exists():
+        shutil.rmtree(project_dir)
+    model_file = out_dir / MODEL_FILE
+    if source.file is not None and source.file.suffix == ".h5":
+        shutil.copyfile(source.file, model_file)
+    else:
+        source.model.save(str(model_file))
+    _dump(out_dir / CONFIG_FILE, cfg.to_dict())
+
+    t0 = time.perf_counter()
+    conf = hls_config(model, plans, cfg)
+    hls_model = build_project(model, conf, cfg, project_dir)
+    timings["convert_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    compile_csim(hls_model)
+    timings["compile_s"] = time.perf_counter() - t0
+    hls_types = audit_types(hls_model, plans)
+    log.info("converted %s in %.1f s, compiled C-sim in %.1f s", source.name,
+             timings["convert_s"], timings["compile_s"])
+
+    report = None
+    if source.test_x is not None:
+        t0 = time.perf_counter()
+        report = verify(model, hls_model, source.test_x, source.test_y, plans[0].result)
+        timings["verify_s"] = time.perf_counter() - t0
+    in_shape = [int(d) for d in model.input_shape[1:]]
+    out_shape = [int(d) for d in model.output_shape[1:]]
+    manifest = {
+        "model": {"name": source.name, "file": MODEL_FILE, "sha256": sha256_file(model_file),
+                  "source": str(source.file) if source.file else None},
+        "versions": versions(),
+        "config": cfg.to_dict(),
+        "hls4ml_config": conf,
+        "project": {"dir": PROJECT_DIR, "name": PROJECT_NAME, "top": PROJECT_NAME},
+        "layers": [p.to_dict() for p in plans],
+        "hls_types": hls_types,
+        "input": {"shape": in_shape, "type": plans[0].result.to_dict(), "dtype": "float64"},
+        "output": {"shape": out_shape, "type": plans[-1].result.to_dict()},
+        "classes": list(source.classes),
+    }
+    _dump(out_dir / MANIFEST_FILE, manifest)
+    _dump(out_dir / REPORT_FILE, {
+        "model": source.name,
+        "timings": timings,
+        "calibration": None if ranges is None else {
+            "n": int(len(source.calibration)), "ranges": [r.to_dict() for r in ranges]},
+        "bit_exact": None if report is None else report.to_dict(),
+    })
+    if report is not None and report.mismatches:
+        raise ConversionError(
+            f"C simulation differs from QKeras on {report.mismatches} of {report.n} samples "
+            f"(max |diff| {report.max_abs_diff:g}); see {out_dir / REPORT_FILE}"
+        )
+    return ConversionResult(out_dir=out_dir, project_dir=project_dir, plans=plans,
+                            bit_exact=report, timings=timings, hls_model=hls_model)
+
+
+def from_model(model: Any, *, name: str | None = None, classes: Sequence[str] | None = None,
+               calibration: np.ndarray | None = None, test_x: np.ndarray | None = None,
+               test_y: np.ndarray | None = None) -> ModelSource:
+    """A :class:`ModelSource` for an in-memory model (classes default to ``"0".."K-1"``)."""
+    n_out = int(np.prod(model.output_shape[1:]))
+    return ModelSource(model=model, name=name or model.name,
+                       classes=tuple(classes) if classes else tuple(str(i) for i in range(n_out)),
+                       calibration=calibration, test_x=test_x, test_y=test_y)

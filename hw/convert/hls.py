@@ -1,0 +1,119 @@
+"""hls4ml project generation and C simulation (every call goes through the shim)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._hls4ml_shim import keras2_for_hls4ml
+from .config import ConvertConfig
+from .errors import ConversionError
+from .fixed import FixedType
+from .plan import LayerPlan
+
+log = logging.getLogger(__name__)
+
+#: Name of the hls4ml project (and of its top function) inside a conversion folder.
+PROJECT_NAME = "fcnn_classifier"
+
+
+def hls_config(model: Any, plans: list[LayerPlan], cfg: ConvertConfig) -> dict[str, Any]:
+    """Return hls4ml's per-layer config (``granularity='name'``), every type set from ``plans``."""
+    with keras2_for_hls4ml() as hls4ml, contextlib.redirect_stdout(io.StringIO()) as out:
+        conf = hls4ml.utils.config_from_keras_model(model, granularity="name",
+                                                    backend=cfg.backend.value)
+    log.debug("hls4ml config_from_keras_model: %s", out.getvalue())
+    conf["Model"]["Strategy"] = cfg.strategy.value
+    conf["Model"]["ReuseFactor"] = cfg.reuse_factor
+    layers = conf["LayerName"]
+    names = {p.name for p in plans}
+    for plan in plans:
+        prec = layers.setdefault(plan.name, {}).setdefault("Precision", {})
+        prec["result"] = plan.result.hls()
+        for key in ("weight", "bias", "accum"):
+            value = getattr(plan, key)
+            if value is not None:
+                prec[key] = value.hls()
+        # hls4ml splits a layer's built-in (linear) activation into "<name>_linear"
+        for extra, entry in layers.items():
+            if extra not in names and extra.startswith(plan.name + "_"):
+                entry.setdefault("Precision", {})["result"] = plan.result.hls()
+    return conf
+
+
+def _precision_key(p: Any) -> tuple[int, int, bool, str, str]:
+    return (int(p.width), int(p.integer), bool(p.signed),
+            getattr(p.rounding_mode, "name", str(p.rounding_mode)),
+            getattr(p.saturation_mode, "name", str(p.saturation_mode)))
+
+
+def _plan_key(t: FixedType) -> tuple[int, int, bool, str, str]:
+    return (t.width, t.integer, t.signed, t.rounding.value, t.overflow.value)
+
+
+def audit_types(hls_model: Any, plans: list[LayerPlan]) -> dict[str, str]:
+    """Check every hls4ml layer output has the planned type; return ``{layer: type}``.
+
+    Layers hls4ml inserts (e.g. zero padding for ``same`` convolutions) must
+    keep their input's type. Any other type means hls4ml fell back to its
+    default somewhere, which raises :class:`ConversionError`.
+    """
+    by_name = {p.name: p for p in plans}
+    found: dict[str, str] = {}
+    for layer in hls_model.get_layers():
+        prec = layer.get_output_variable().type.precision
+        found[layer.name] = str(prec)
+        plan = by_name.get(layer.name)
+        if plan is not None:
+            want = _plan_key(plan.result)
+        else:
+            inp = layer.get_input_variable()
+            if inp is None:
+                raise ConversionError(f"hls4ml layer '{layer.name}' has no planned type")
+            want = _precision_key(inp.type.precision)
+        if _precision_key(prec) != want:
+            raise ConversionError(
+                f"hls4ml layer '{layer.name}' ({layer.class_name}) got type {prec}, "
+                f"expected {plan.result.hls() if plan else 'its input type'}"
+            )
+    return found
+
+
+def build_project(model: Any, conf: dict[str, Any], cfg: ConvertConfig, project_dir: Path) -> Any:
+    """Convert ``model`` with ``conf`` into an hls4ml project in ``project_dir``; write it."""
+    with keras2_for_hls4ml() as hls4ml, contextlib.redirect_stdout(io.StringIO()) as out:
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=conf, output_dir=str(project_dir), project_name=PROJECT_NAME,
+            backend=cfg.backend.value, io_type=cfg.io_type.value, part=cfg.part,
+            clock_period=cfg.clock_period_ns,
+        )
+        hls_model.write()
+    log.debug("hls4ml convert: %s", out.getvalue())
+    return hls_model
+
+
+def compile_csim(hls_model: Any) -> None:
+    """Compile the C simulation library of ``hls_model`` and load it."""
+    with keras2_for_hls4ml(), contextlib.redirect_stdout(io.StringIO()) as out:
+        hls_model.compile()
+    log.debug("hls4ml compile: %s", out.getvalue())
+
+
+def link_project(project_dir: Path) -> Any:
+    """Reopen an hls4ml project written earlier and compile its C simulation."""
+    with keras2_for_hls4ml() as hls4ml, contextlib.redirect_stdout(io.StringIO()):
+        hls_model = hls4ml.converters.link_existing_project(str(project_dir))
+        hls_model.compile()
+    return hls_model
+
+
+def csim_predict(hls_model: Any, x: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
+    """Run the batch ``x`` through the C simulation; return outputs shaped ``(N, *out_shape)``."""
+    with keras2_for_hls4ml():
+        y = hls_model.predict(np.ascontiguousarray(x, dtype=np.float64))
+    return np.asarray(y, dtype=np.float64).reshape((x.shape[0], *out_shape))
