@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("fpgacnn.sim.demo", "run the demo on bundled images; write results under --out"),
     "train": ("fpgacnn.models.cli_train", "train a model of the zoo (QAT, pruning, distillation)"),
     "evaluate": ("fpgacnn.models.cli_evaluate", "print the metrics of a saved or shipped model"),
+    "convert": ("fpgacnn.hw.convert.cli_convert",
+                "convert a QKeras model to hls4ml firmware; prove its C simulation bit-exact"),
+    "predict": ("fpgacnn.hw.convert.cli_predict",
+                "run a batch (.npy) through a converted model: keras or csim backend"),
 }
 
 
