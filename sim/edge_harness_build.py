@@ -86,9 +86,7 @@ class HarnessParams:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise EdgeConfigError(f"expected an integer {name}, got {type(value).__name__}")
             if not 1 <= value <= MAX_DIMENSION[name]:
-                raise EdgeConfigError(
-                    f"expected {name} in 1..{MAX_DIMENSION[name]}, got {value}"
-                )
+                raise EdgeConfigError(f"expected {name} in 1..{MAX_DIMENSION[name]}, got {value}")
 
     @property
     def key(self) -> str:
