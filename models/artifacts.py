@@ -57,12 +57,12 @@ def plot_history(history: dict[str, dict[str, list[float]]], path: Path, *, titl
     import matplotlib.pyplot as plt
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for phase, hist in history.items():
+    for index, (phase, hist) in enumerate(history.items()):
         epochs = range(1, len(hist.get("loss", [])) + 1)
-        ax_loss.plot(epochs, hist.get("loss", []), label=f"{phase} train")
-        ax_loss.plot(epochs, hist.get("val_loss", []), "--", label=f"{phase} test")
-        ax_acc.plot(epochs, hist.get("accuracy", []), label=f"{phase} train")
-        ax_acc.plot(epochs, hist.get("val_accuracy", []), "--", label=f"{phase} test")
+        color = f"C{index}"
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+            ax.plot(epochs, hist.get(key, []), color=color, label=f"{phase} train")
+            ax.plot(epochs, hist.get(f"val_{key}", []), "--", color=color, label=f"{phase} test")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy (test: not used for selection)")
     for ax in (ax_loss, ax_acc):

@@ -91,7 +91,7 @@ def _digits() -> RawData:
 
     digits = load_digits()
     return RawData(
-        images=digits.images,
+        images=digits.images.astype(np.uint8),  # integers 0..16: the exact path
         labels=digits.target.astype(np.int64),
         class_names=tuple(str(i) for i in range(10)),
         full_scale=16.0,

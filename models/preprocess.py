@@ -8,16 +8,22 @@ simulators and :mod:`fpgacnn.sw` on the board produce identical integers.
 
 The rule, applied by :func:`to_codes` in this order:
 
-1. **colour**: RGB -> gray is ``0.299 R + 0.587 G + 0.114 B`` (ITU-R BT.601);
-   gray -> RGB repeats the channel;
+1. **colour**: RGB -> gray is ``(299 R + 587 G + 114 B) / 1000`` (ITU-R
+   BT.601); gray -> RGB repeats the channel;
 2. **resize** to the model's height x width with a :class:`ResizeMethod`
-   (separable, half-pixel centres, computed in float64);
+   (separable, half-pixel centres; every weight is a rational number, see
+   :func:`resize_weights`);
 3. **scale**: ``v = x * 256 / full_scale`` where ``full_scale`` is the source
    value that would map to 1.0 (256 for 8-bit pixels, so an 8-bit pixel is its
    own code; 16 for scikit-learn's ``load_digits``; 1.0 for images in [0, 1]);
 4. **round and clip**: ``code = clip(rint(v), 0, 255)`` (``rint`` rounds half
    to even) as ``uint8``;
 5. **invert** (optional, for dark ink on light paper): ``code = 255 - code``.
+
+For integer images (8-bit frames, ``load_digits``) and an integer
+``full_scale`` the whole computation is exact integer arithmetic, so the codes
+are identical on every machine and numpy version, ties included; other inputs
+(float images) are computed in float64.
 
 The model input is then ``code / 256`` (:func:`codes_to_input`), which the
 input quantizer leaves unchanged; the hardware receives ``code`` itself as
@@ -44,7 +50,9 @@ INPUT_BITS = 8
 INPUT_QUANTIZER = "quantized_bits(8,0,keep_negative=False,alpha=1)"
 _CODE_MAX = (1 << INPUT_BITS) - 1
 _GRID = float(1 << INPUT_BITS)
-_GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
+_GRID_INT = 1 << INPUT_BITS
+_GRAY_WEIGHTS = np.array([299, 587, 114], np.int64)  # BT.601 luma, over _GRAY_DEN
+_GRAY_DEN = 1000
 
 
 class ColorMode(enum.Enum):
@@ -123,58 +131,62 @@ class InputSpec:
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:
-    """Return ``images`` as float64 NHWC, checking the layout."""
+    """Return ``images`` as NHWC (dtype kept), checking the layout."""
     arr = np.asarray(images)
-    if arr.dtype.kind not in "uif" or arr.ndim not in (3, 4) or 0 in arr.shape:
-        raise DataShapeError(
-            "images must be a non-empty numeric array of shape (N, H, W) or (N, H, W, C) "
-            f"with C in {{1, 3}}; got {arr.dtype} of shape {arr.shape}"
-        )
-    if arr.ndim == 3:
+    ok = arr.dtype.kind in "uif" and arr.ndim in (3, 4) and 0 not in arr.shape
+    if ok and arr.ndim == 3:
         arr = arr[..., None]
-    if arr.shape[-1] not in (1, 3):
+    if not ok or arr.shape[-1] not in (1, 3):
         raise DataShapeError(
             "images must be a non-empty numeric array of shape (N, H, W) or (N, H, W, C) "
-            f"with C in {{1, 3}}; got {arr.dtype} of shape {arr.shape}"
+            f"with C in {{1, 3}}; got {np.asarray(images).dtype} of shape {np.shape(images)}"
         )
-    return arr.astype(np.float64)
-
-
-def _convert_color(arr: np.ndarray, color: ColorMode) -> np.ndarray:
-    channels = arr.shape[-1]
-    if color is ColorMode.GRAY and channels == 3:
-        return np.tensordot(arr, _GRAY_WEIGHTS, axes=([3], [0]))[..., None]
-    if color is ColorMode.RGB and channels == 1:
-        return np.repeat(arr, 3, axis=3)
     return arr
 
 
-def resize_matrix(n_in: int, n_out: int, method: ResizeMethod) -> np.ndarray:
-    """Return the ``(n_out, n_in)`` float64 matrix that resamples one axis.
+def resize_weights(n_in: int, n_out: int, method: ResizeMethod) -> tuple[np.ndarray, int]:
+    """Return integer weights ``(n_out, n_in)`` and their common denominator for one axis.
 
-    Each row sums to 1, so a constant image stays constant.
+    Output sample ``o`` is ``sum_i weights[o, i] * x[i] / denominator``; each
+    row sums to the denominator, so a constant image stays constant.
+    Half-pixel centres: output ``o`` sits at input position
+    ``(o + 0.5) * n_in / n_out - 0.5``.
     """
+    rows = np.arange(n_out, dtype=np.int64)
+    out = np.zeros((n_out, n_in), np.int64)
     if n_in == n_out:
-        return np.eye(n_out)
-    scale = n_in / n_out
-    out = np.zeros((n_out, n_in))
-    rows = np.arange(n_out)
+        return np.eye(n_out, dtype=np.int64), 1
     if method is ResizeMethod.NEAREST:
-        src = np.minimum(np.floor((rows + 0.5) * scale).astype(int), n_in - 1)
-        out[rows, src] = 1.0
-    elif method is ResizeMethod.BILINEAR:
-        pos = np.clip((rows + 0.5) * scale - 0.5, 0.0, n_in - 1)
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, n_in - 1)
-        frac = pos - lo
-        np.add.at(out, (rows, lo), 1.0 - frac)
-        np.add.at(out, (rows, hi), frac)
-    else:  # AREA: overlap of [i*scale, (i+1)*scale) with each input pixel
-        starts, ends = rows * scale, (rows + 1) * scale
-        cols = np.arange(n_in)
-        overlap = np.minimum(ends[:, None], cols + 1.0) - np.maximum(starts[:, None], cols)
-        out = np.clip(overlap, 0.0, None) / scale
-    return out
+        src = np.minimum(((2 * rows + 1) * n_in) // (2 * n_out), n_in - 1)
+        out[rows, src] = 1
+        return out, 1
+    if method is ResizeMethod.BILINEAR:
+        den = 2 * n_out  # position = ((2o + 1) n_in - n_out) / (2 n_out), clamped to the image
+        pos = np.clip((2 * rows + 1) * n_in - n_out, 0, (n_in - 1) * den)
+        lo = pos // den
+        frac = pos - lo * den
+        np.add.at(out, (rows, lo), den - frac)
+        np.add.at(out, (rows, np.minimum(lo + 1, n_in - 1)), frac)
+        return out, den
+    # AREA: output o covers [o n_in, (o + 1) n_in) and input i covers [i n_out, (i + 1) n_out)
+    # in units of 1 / n_out; the overlap, divided by n_in, is the weight.
+    cols = np.arange(n_in, dtype=np.int64)
+    overlap = (np.minimum((rows[:, None] + 1) * n_in, (cols + 1) * n_out)
+               - np.maximum(rows[:, None] * n_in, cols * n_out))
+    return np.clip(overlap, 0, None), n_in
+
+
+def resize_matrix(n_in: int, n_out: int, method: ResizeMethod) -> np.ndarray:
+    """Return the ``(n_out, n_in)`` float64 resampling matrix (:func:`resize_weights` / den)."""
+    weights, den = resize_weights(n_in, n_out, method)
+    return weights / den
+
+
+def _round_half_even(num: np.ndarray, den: int) -> np.ndarray:
+    """Exact ``rint(num / den)`` for integer arrays and a positive integer ``den``."""
+    q, r = np.divmod(num, den)
+    up = (2 * r > den) | ((2 * r == den) & (q % 2 == 1))
+    return q + up
 
 
 def to_codes(
@@ -188,13 +200,28 @@ def to_codes(
     """
     if not full_scale > 0:
         raise ConfigError(f"full_scale must be > 0, got {full_scale!r}")
-    arr = _convert_color(_as_batch(images), spec.color)
-    n, h, w, _ = arr.shape
+    arr = _as_batch(images)
+    exact = arr.dtype.kind in "ui" and float(full_scale).is_integer()
+    # numerator / den is the image; exact integers, or float64 with den folded in at the end
+    num = arr.astype(np.int64) if exact else arr.astype(np.float64)
+    den = 1
+    if spec.color is ColorMode.GRAY and num.shape[-1] == 3:
+        num = np.tensordot(num, _GRAY_WEIGHTS, axes=([3], [0]))[..., None]
+        den *= _GRAY_DEN
+    elif spec.color is ColorMode.RGB and num.shape[-1] == 1:
+        num = np.repeat(num, 3, axis=3)
+    _, h, w, _ = num.shape
     if (h, w) != (spec.height, spec.width):
-        rows = resize_matrix(h, spec.height, spec.resize)
-        cols = resize_matrix(w, spec.width, spec.resize)
-        arr = np.einsum("oh,nhwc,pw->nopc", rows, arr, cols)
-    codes = np.clip(np.rint(arr * (_GRID / full_scale)), 0, _CODE_MAX).astype(np.uint8)
+        rows, den_rows = resize_weights(h, spec.height, spec.resize)
+        cols, den_cols = resize_weights(w, spec.width, spec.resize)
+        num = np.einsum("oh,nhwc->nowc", rows, num)
+        num = np.einsum("pw,nowc->nopc", cols, num)
+        den *= den_rows * den_cols
+    if exact:  # v = num * 256 / (den * full_scale), rounded exactly
+        values = _round_half_even(num * _GRID_INT, den * int(full_scale))
+    else:
+        values = np.rint(num * (_GRID / (den * float(full_scale))))
+    codes = np.clip(values, 0, _CODE_MAX).astype(np.uint8)
     if invert:
         codes = _CODE_MAX - codes
     return codes
@@ -236,5 +263,6 @@ __all__ = [
     "input_to_codes",
     "preprocess",
     "resize_matrix",
+    "resize_weights",
     "to_codes",
 ]
