@@ -32,13 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from .convert import REPORT_FILE, convert
     from .errors import ConversionError
     from .sources import load_source
-    from .synth import run_synthesis, vitis_hls_path, write_synthesis_script
+    from .synth import SCRIPT, run_synthesis, vitis_hls_path
 
     try:
         source = load_source(args.model, data_dir=args.data_dir)
         out = args.out if args.out is not None else BUILD_DIR / source.name
         result = convert(source, out)
-        script = write_synthesis_script(result.out_dir)
+        script = result.out_dir / SCRIPT
     except ConversionError as exc:
         raise CliError(str(exc)) from exc
     r = result.bit_exact

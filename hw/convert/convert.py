@@ -188,7 +188,8 @@ def convert(source: ModelSource, out_dir: Path, cfg: ConvertConfig | None = None
     layer's type, :class:`ConversionError` when the C simulation differs from
     QKeras on the test data. ``out_dir`` is created; an hls4ml project already
     in it is replaced. Writes ``model.h5``, ``convert_config.json``,
-    ``manifest.json``, ``report.json`` and ``hls4ml_prj/``.
+    ``manifest.json``, ``report.json``, ``hls4ml_prj/``, the AXI4-Stream top
+    ``fcnn_axis_top.{h,cpp}`` and the Vitis HLS script ``synthesize.sh``.
     """
     cfg = cfg if cfg is not None else ConvertConfig()
     out_dir = Path(out_dir).resolve()
@@ -249,6 +250,9 @@ def convert(source: ModelSource, out_dir: Path, cfg: ConvertConfig | None = None
             "n": int(len(source.calibration)), "ranges": [r.to_dict() for r in ranges]},
         "bit_exact": None if report is None else report.to_dict(),
     })
+    from .synth import write_synthesis_script  # the AXI4-Stream top and the Vitis HLS script
+
+    write_synthesis_script(out_dir)
     if report is not None and report.mismatches:
         raise ConversionError(
             f"C simulation differs from QKeras on {report.mismatches} of {report.n} samples "

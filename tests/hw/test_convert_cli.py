@@ -1,0 +1,125 @@
+"""``fpgacnn convert`` and ``fpgacnn predict`` end to end through ``fpgacnn.cli.main``."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fpgacnn.hw.convert.plan import plan_model
+from fpgacnn.hw.convert.synth import ToolNotFoundError, run_synthesis
+from fpgacnn.models._keras import keras, qkeras
+
+from fpgacnn.cli import main
+
+pytestmark = pytest.mark.sim
+
+
+@pytest.fixture(scope="module")
+def converted(tiny_models, tmp_path_factory) -> tuple[Path, keras.Model]:
+    """The dense-only model saved as .h5 and converted by the CLI (compiled once)."""
+    root = tmp_path_factory.mktemp("cli")
+    model = tiny_models["dense_only"]()
+    model.save(root / "dense_only.h5")
+    assert main(["convert", str(root / "dense_only.h5"), "--out", str(root / "conv")]) == 0
+    return root / "conv", model
+
+
+def test_convert_writes_folder(converted, capsys) -> None:
+    conv, _ = converted
+    report = json.loads((conv / "report.json").read_text())
+    assert report["model"] == "dense_only"
+    assert report["bit_exact"]["n"] == 1000 and report["bit_exact"]["mismatches"] == 0
+    manifest = json.loads((conv / "manifest.json").read_text())
+    assert manifest["input"]["shape"] == [4, 4, 2] and manifest["output"]["shape"] == [3]
+    assert manifest["classes"] == ["0", "1", "2"]
+    for name in ("synthesize.sh", "axis_top.tcl", "fcnn_axis_top.cpp", "fcnn_axis_params.h"):
+        assert (conv / name).is_file()
+
+
+def test_predict_keras_and_csim_agree(converted, on_grid, tmp_path) -> None:
+    conv, model = converted
+    x = on_grid(plan_model(model)[0].result, (4, 4, 2), 40, 7).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    outs = {}
+    for backend in ("keras", "csim"):
+        rc = main(["predict", str(conv), "--backend", backend, "--input", str(tmp_path / "x.npy"),
+                   "--output", str(tmp_path / f"{backend}.npy")])
+        assert rc == 0
+        outs[backend] = np.load(tmp_path / f"{backend}.npy")
+    assert outs["keras"].shape == (40, 3) and outs["keras"].dtype == np.float64
+    np.testing.assert_array_equal(outs["csim"], outs["keras"])
+    np.testing.assert_array_equal(outs["keras"], model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize(("array", "message"), [
+    (np.zeros((3, 4, 4), np.float32), r"input shape: expected \(N, 4, 4, 2\), got \(3, 4, 4\)"),
+    (np.zeros((3, 4, 4, 3), np.float64),
+     r"input shape: expected \(N, 4, 4, 2\), got \(3, 4, 4, 3\)"),
+    (np.zeros((3, 4, 4, 2), np.int64), r"input dtype: expected float32 or float64, got int64"),
+    (np.full((2, 4, 4, 2), 0.01), r"input values: expected values on the input grid "
+                                  r"ufixed<4,0,TRN,WRAP> \(multiples of 0.0625 in \[0, 0.9375\]\), "
+                                  r"got 64 values off it"),
+])
+def test_predict_refuses_bad_input(converted, tmp_path, capsys, array, message) -> None:
+    conv, _ = converted
+    np.save(tmp_path / "x.npy", array)
+    rc = main(["predict", str(conv), "--backend", "keras", "--input", str(tmp_path / "x.npy"),
+               "--output", str(tmp_path / "y.npy")])
+    assert rc == 2
+    assert re.fullmatch(r"fpgacnn predict: error: " + message + "\n", capsys.readouterr().err)
+
+
+def test_predict_message_text(converted, tmp_path, capsys) -> None:
+    conv, _ = converted
+    np.save(tmp_path / "x.npy", np.zeros((3, 4, 4), np.float32))
+    rc = main(["predict", str(conv), "--backend", "csim", "--input", str(tmp_path / "x.npy"),
+               "--output", str(tmp_path / "y.npy")])
+    assert rc == 2
+    assert capsys.readouterr().err == (
+        "fpgacnn predict: error: input shape: expected (N, 4, 4, 2), got (3, 4, 4)\n")
+    assert not (tmp_path / "y.npy").exists()
+
+
+def test_predict_not_a_conversion(tmp_path, capsys) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((1, 4, 4, 2)))
+    rc = main(["predict", str(tmp_path), "--input", str(tmp_path / "x.npy"),
+               "--output", str(tmp_path / "y.npy")])
+    assert rc == 2
+    assert capsys.readouterr().err == (
+        f"fpgacnn predict: error: '{tmp_path}' is not a conversion folder (no manifest.json)\n")
+
+
+def test_convert_refuses_unsupported_layer(tmp_path, capsys) -> None:
+    inp = keras.Input((4, 4, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q_in")(inp)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = keras.layers.Dense(3, name="plain")(x)
+    keras.Model(inp, x).save(tmp_path / "bad.h5")
+    rc = main(["convert", str(tmp_path / "bad.h5"), "--out", str(tmp_path / "conv")])
+    assert rc == 2
+    assert capsys.readouterr().err == (
+        "fpgacnn convert: error: layer 'plain' (Dense): layer class not supported (supported: "
+        "InputLayer, QActivation, QConv2D, QDense, MaxPooling2D, Flatten)\n")
+    assert not (tmp_path / "conv").exists()
+
+
+def test_convert_unknown_model(tmp_path, capsys) -> None:
+    assert main(["convert", "no_such_model", "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err.startswith(
+        "fpgacnn convert: error: 'no_such_model' is neither a model of the zoo")
+
+
+def test_synthesis_stops_cleanly_without_vitis_hls(converted, monkeypatch) -> None:
+    conv, _ = converted
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert shutil.which("vitis_hls") is None
+    with pytest.raises(ToolNotFoundError, match=(
+        rf"^vitis_hls is not on PATH: nothing was synthesized; the project and synthesize.sh "
+        rf"are in {conv.resolve()} \(source <Vitis>/settings64.sh, then run "
+        rf"{conv.resolve()}/synthesize.sh\)$"
+    )):
+        run_synthesis(conv)
