@@ -26,7 +26,9 @@ from .verilator_env import setup_verilator
 log = logging.getLogger(__name__)
 
 #: Root of all simulation build folders (git-ignored).
-BUILD_ROOT: Path = Path(os.environ.get("FPGACNN_SIM_BUILD", Path(__file__).resolve().parent / "build"))
+BUILD_ROOT: Path = Path(
+    os.environ.get("FPGACNN_SIM_BUILD", Path(__file__).resolve().parent / "build")
+)
 
 #: Verilator options used for every cocotb build.
 DEFAULT_BUILD_ARGS: tuple[str, ...] = ("-Wno-fatal", "--assert", "-O2", "-Wno-DECLFILENAME")

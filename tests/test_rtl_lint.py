@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from fpgacnn.hw import RTL_DIR, rtl_file
 from fpgacnn.sim.verilator_env import verilator_environ, verilator_executable
 
@@ -22,7 +21,8 @@ def _lint(top: str, files: list[str], params: dict[str, int]) -> subprocess.Comp
 @pytest.mark.parametrize("ppc", [1, 2, 4, 8])
 @pytest.mark.parametrize("size", [(1920, 1080), (640, 480), (3, 1)])
 def test_edge_core_lint_clean(ppc: int, size: tuple[int, int]) -> None:
-    res = _lint("fcnn_edge_core", EDGE_SOURCES, {"PPC": ppc, "MAX_WIDTH": size[0], "MAX_HEIGHT": size[1]})
+    params = {"PPC": ppc, "MAX_WIDTH": size[0], "MAX_HEIGHT": size[1]}
+    res = _lint("fcnn_edge_core", EDGE_SOURCES, params)
     assert res.returncode == 0, res.stderr
     assert "%Warning" not in res.stderr, res.stderr
 

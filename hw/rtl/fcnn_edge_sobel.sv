@@ -75,7 +75,7 @@ module fcnn_edge_sobel #(
     localparam int AW      = (BPL_MAX > 1) ? $clog2(BPL_MAX) : 1; // line-buffer address
     localparam int XW      = $clog2(BPL_MAX + 1);                // beat counter
     localparam int YW      = $clog2(MAX_HEIGHT + 2);             // row counter (to height)
-    localparam int MW      = 11;                                 // |Gx|+|Gy| <= 2040
+    localparam int MW      = 11;                                 // |Gx|+|Gy| <= 1530 (< 2^11)
 
     // Elaboration-time parameter checks.
     if (PPC != 1 && PPC != 2 && PPC != 4 && PPC != 8) begin : g_bad_ppc

@@ -42,7 +42,7 @@ def _check_frame(frame: np.ndarray) -> np.ndarray:
 
 
 def sobel_magnitude(frame: np.ndarray) -> np.ndarray:
-    """Return ``|Gx| + |Gy|`` (int32, unclamped, 0..2040) of a uint8 gray frame."""
+    """Return ``|Gx| + |Gy|`` (int32, unclamped; at most 1530) of a uint8 gray frame."""
     f = _check_frame(frame).astype(np.int32)
     p = np.pad(f, 1, mode="edge")
     h, w = f.shape
@@ -78,9 +78,7 @@ def _check_ppc(ppc: int) -> None:
 def pack_frame(frame: np.ndarray, ppc: int) -> np.ndarray:
     """Lay ``frame`` out as stream beats: array (height, ceil(width/ppc)) of integers.
 
-    Each element is one beat's ``tdata`` (``8*ppc`` bits, pixel 0 in the low byte),
-    as Python ints in an object array when ``ppc == 8`` would overflow int64 sign,
-    else uint64.
+    Each element (uint64) is one beat's ``tdata``: ``8*ppc`` bits, pixel 0 in the low byte.
     """
     _check_ppc(ppc)
     f = _check_frame(frame)
