@@ -105,10 +105,21 @@ def compile_csim(hls_model: Any) -> None:
 
 
 def link_project(project_dir: Path) -> Any:
-    """Reopen an hls4ml project written earlier and compile its C simulation."""
+    """Reopen an hls4ml project written earlier, ready for ``predict``.
+
+    The C-sim library that :func:`compile_csim` built is loaded when there is
+    exactly one in ``firmware/`` (hls4ml's linked model has no public way to
+    load it, hence the private attribute); otherwise it is compiled again.
+    """
+    import ctypes
+
     with keras2_for_hls4ml() as hls4ml, contextlib.redirect_stdout(io.StringIO()):
         hls_model = hls4ml.converters.link_existing_project(str(project_dir))
-        hls_model.compile()
+        libs = sorted(Path(project_dir, "firmware").glob(f"{PROJECT_NAME}-*.so"))
+        if len(libs) == 1:
+            hls_model._top_function_lib = ctypes.cdll.LoadLibrary(str(libs[0]))
+        else:
+            hls_model.compile()
     return hls_model
 
 
