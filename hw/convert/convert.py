@@ -179,9 +179,14 @@ def _dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def convert(source: ModelSource, out_dir: Path, cfg: ConvertConfig | None = None
+def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None = None
             ) -> ConversionResult:
-    """Convert ``source.model`` into an hls4ml project under ``out_dir`` and prove it.
+    """Convert a model into an hls4ml project under ``out_dir`` and prove it.
+
+    ``source`` is a :class:`ModelSource`, or anything
+    :func:`fpgacnn.hw.convert.sources.load_source` resolves: a zoo name (the
+    shipped model, checked on its test split), a training output folder, a
+    ``.h5``/``.keras`` file or a Keras model (checked on random on-grid inputs).
 
     Raises :class:`UnsupportedLayerError` for layers/quantizers the flow cannot
     implement, :class:`RangeOverflowError` when calibration data exceed a
@@ -192,6 +197,10 @@ def convert(source: ModelSource, out_dir: Path, cfg: ConvertConfig | None = None
     ``fcnn_axis_top.{h,cpp}`` and the Vitis HLS script ``synthesize.sh``.
     """
     cfg = cfg if cfg is not None else ConvertConfig()
+    if not isinstance(source, ModelSource):
+        from .sources import load_source
+
+        source = load_source(source)
     out_dir = Path(out_dir).resolve()
     model = hls_view(source.model)
     timings: dict[str, float] = {}
