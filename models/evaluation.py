@@ -6,13 +6,34 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .artifacts import load_run
+from .artifacts import SavedModel, load_run
 from .checks import check_hardware_model
-from .data import load_dataset
+from .data import Dataset, load_dataset
 from .errors import DataShapeError
 from .training import accuracy
 
 log = logging.getLogger(__name__)
+
+
+def dataset_of(
+    saved: SavedModel, *, data: str | None = None, data_dir: Path | None = None
+) -> Dataset:
+    """Return the data set and split ``saved`` was trained with (or ``data`` instead).
+
+    The codes are preprocessed for the model's input, so ``codes_to_input``
+    of ``x_test`` is exactly what the model (and the hardware) sees.
+    """
+    recorded = saved.card["dataset"]
+    if data is None:
+        data = recorded["source"] if recorded["name"] == "folder" else recorded["name"]
+    split = recorded.get("split", {})
+    return load_dataset(
+        data,
+        saved.input_spec,
+        data_dir=data_dir,
+        seed=int(split.get("seed", 0)),
+        test_fraction=float(split.get("test_fraction", 0.25)),
+    )
 
 
 def evaluate(
@@ -29,16 +50,7 @@ def evaluate(
     saved = load_run(model_or_dir)
     check_hardware_model(saved.model)
     recorded = saved.card["dataset"]
-    if data is None:
-        data = recorded["source"] if recorded["name"] == "folder" else recorded["name"]
-    split = recorded.get("split", {})
-    dataset = load_dataset(
-        data,
-        saved.input_spec,
-        data_dir=data_dir,
-        seed=int(split.get("seed", 0)),
-        test_fraction=float(split.get("test_fraction", 0.25)),
-    )
+    dataset = dataset_of(saved, data=data, data_dir=data_dir)
     outputs = int(saved.model.output_shape[-1])
     if dataset.num_classes != outputs:
         raise DataShapeError(
@@ -60,4 +72,4 @@ def evaluate(
     return result
 
 
-__all__ = ["evaluate"]
+__all__ = ["dataset_of", "evaluate"]

@@ -25,6 +25,8 @@ from fpgacnn.models.training import TrainConfig, TrainResult, train
 DIGITS = get_entry("digits")
 SMALL = DigitsConfig(filters=8)
 CHANCE = 0.1
+#: tests sharing the module's `tiny_run` training stay on one xdist worker (--dist loadgroup)
+TINY = pytest.mark.xdist_group(name="models_tiny_run")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,7 @@ def tiny_run(digits: Dataset, tmp_path_factory: pytest.TempPathFactory) -> tuple
     return result, out
 
 
+@TINY
 def test_tiny_training_is_far_above_chance(tiny_run: tuple[TrainResult, Path]) -> None:
     result, _ = tiny_run
     acc = result.metrics["accuracy"]
@@ -55,6 +58,7 @@ def test_tiny_training_is_far_above_chance(tiny_run: tuple[TrainResult, Path]) -
     check_hardware_model(result.model)
 
 
+@TINY
 def test_saved_model_reloads_to_identical_predictions(
     tiny_run: tuple[TrainResult, Path], digits: Dataset
 ) -> None:
@@ -73,6 +77,7 @@ def test_saved_model_reloads_to_identical_predictions(
     assert metrics["macs"] == 6 * 6 * 8 * 9 + 72 * 10
 
 
+@TINY
 def test_evaluate_reproduces_the_recorded_accuracy(tiny_run: tuple[TrainResult, Path]) -> None:
     result, out = tiny_run
     report = evaluate(out)
@@ -104,6 +109,7 @@ def test_distillation_from_the_float_twin(digits: Dataset) -> None:
                                                      "temperature": 4.0}
 
 
+@TINY
 def test_distillation_from_a_saved_teacher(
     tiny_run: tuple[TrainResult, Path], digits: Dataset
 ) -> None:
@@ -115,6 +121,7 @@ def test_distillation_from_a_saved_teacher(
     assert result.metrics["accuracy"]["quantized"] > 2 * CHANCE
 
 
+@TINY
 def test_data_that_does_not_fit_the_model(
     tiny_run: tuple[TrainResult, Path], digits: Dataset
 ) -> None:
