@@ -18,6 +18,8 @@ from .package import CoreKind, CoreSpec
 EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_core:1.0"
 #: VLNV of the packaged classifier core IP (hls4ml top ``fcnn_axis_top``).
 CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_axis_top:1.0"
+#: Bits of the label field above the scores in the classifier's output beat.
+LABEL_BITS = 8
 #: CORE_ID register value of the edge core (ASCII "EDGE").
 EDGE_CORE_ID = 0x45444745
 
@@ -76,11 +78,12 @@ def classifier_core_spec(
     """The :class:`CoreSpec` of a classifier core (DESIGN.md "Classifier core").
 
     Input: one pixel (all channels, 8 bits each) per beat; output: one beat with
-    ``n_classes`` scores of ``score_bits`` each followed by the label (16 bits),
-    padded to a multiple of 8 bits.
+    ``n_classes`` raw scores of ``score_bits`` each (score k in bits
+    ``[k*S, (k+1)*S)``) and the 8-bit arg-max label above them, padded to whole
+    bytes (``hw/convert/templates/fcnn_axis_top.h``).
     """
     h, w, c = input_shape
-    out_bits = -(-(n_classes * score_bits + 16) // 8) * 8
+    out_bits = -(-(n_classes * score_bits + LABEL_BITS) // 8) * 8
     return CoreSpec(
         name=name, kind=CoreKind.CLASSIFIER, vlnv=CLASSIFIER_VLNV, base_address=base_address,
         registers=dict(registers or {}), stream_in_bits=8 * c, stream_out_bits=out_bits,

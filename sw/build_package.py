@@ -1,0 +1,99 @@
+"""Build a *simulation* deployment package (no bitstream) from a model and edge parameters.
+
+What :class:`~fpgacnn.sw.pipeline.Pipeline` and ``fpgacnn stream`` use when there is
+no board package: the edge core's HDL parameters (``rtl``), the QKeras model
+(``reference``) and, unless ``csim=False``, an ``fpgacnn convert`` folder with the
+compiled hls4ml C simulation (``csim``). Building imports TensorFlow and hls4ml (the
+``[models]``/``[hw]`` extras); loading the result does not.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from .cores import classifier_core_spec, edge_core_spec
+from .package import ModelSpec, Package, PackageError, load_package, write_package
+from .preprocessing import CropRule
+
+log = logging.getLogger(__name__)
+
+#: Where the default simulation package lives (git-ignored build folder of ``sw/``).
+DEFAULT_PACKAGE_DIR = Path(__file__).resolve().parent / "build" / "packages" / "digits_sim"
+#: Clock the simulation packages assume for cycle -> time conversion (PYNQ-Z2 PL clock).
+DEFAULT_CLOCK_HZ = 100_000_000
+KERAS_FILE = "model/model.h5"
+CARD_FILE = "model/model.json"
+CSIM_DIR = "csim"
+
+
+def build_sim_package(
+    out_dir: Path,
+    *,
+    model: str | Path = "digits",
+    ppc: int = 4,
+    max_width: int = 640,
+    max_height: int = 480,
+    clock_hz: int = DEFAULT_CLOCK_HZ,
+    crop: CropRule | None = None,
+    csim: bool = True,
+) -> Package:
+    """Write a simulation package for ``model`` (zoo name or saved-model folder) to ``out_dir``.
+
+    ``out_dir`` must not exist or be empty or hold an earlier package (which is replaced).
+    The classifier input is cut by ``crop`` (default: :class:`CropRule` defaults, the
+    centred square of the frame).
+    """
+    from fpgacnn.hw.convert.plan import plan_model
+    from fpgacnn.models.artifacts import CARD_FILE as ZOO_CARD
+    from fpgacnn.models.artifacts import MODEL_FILE, load_run
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / "manifest.json").is_file():
+            raise PackageError(f"cannot build a package in {str(out_dir)!r}: the folder is "
+                               "not empty and holds no package")
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crop = crop or CropRule()
+    saved = load_run(model)
+    (out_dir / "model").mkdir()
+    shutil.copyfile(saved.directory / MODEL_FILE, out_dir / KERAS_FILE)
+    shutil.copyfile(saved.directory / ZOO_CARD, out_dir / CARD_FILE)
+    files = {"keras": KERAS_FILE, "card": CARD_FILE}
+    if csim:
+        from fpgacnn.hw.convert.convert import convert
+
+        result = convert(model, out_dir / CSIM_DIR)
+        out_type = result.plans[-1].result
+        files["csim"] = CSIM_DIR
+    else:
+        out_type = plan_model(saved.model)[-1].result
+    spec = saved.input_spec
+    classes = tuple(str(c) for c in saved.card["classes"])
+    model_spec = ModelSpec(
+        name=saved.entry.name, input_shape=spec.shape, classes=classes,
+        preprocessing={**crop.to_dict(), "input": spec.to_dict()},
+        scores={"bits": out_type.width, "fraction": out_type.fraction,
+                "signed": out_type.signed},
+        files=files,
+    )
+    cores = [
+        edge_core_spec(ppc=ppc, max_width=max_width, max_height=max_height),
+        classifier_core_spec(input_shape=spec.shape, score_bits=out_type.width,
+                             n_classes=len(classes)),
+    ]
+    pkg = write_package(out_dir, cores=cores, model=model_spec, clock_hz=clock_hz)
+    log.info("built simulation package %s (build %s)", out_dir, pkg.build_id)
+    return pkg
+
+
+def default_package(*, rebuild: bool = False) -> Package:
+    """The default simulation package (shipped ``digits``, PPC 4, 640x480), built on first use."""
+    if not rebuild:
+        try:
+            return load_package(DEFAULT_PACKAGE_DIR)
+        except PackageError as exc:
+            log.info("(re)building %s: %s", DEFAULT_PACKAGE_DIR, exc)
+    return build_sim_package(DEFAULT_PACKAGE_DIR)

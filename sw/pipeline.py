@@ -1,0 +1,350 @@
+"""One API for every backend: ``Pipeline.open(package, backend=...)``, ``process``, ``stream``.
+
+A frame (uint8 gray, BGR or BGRA, as OpenCV delivers it) is checked
+(:func:`~fpgacnn.sw.preprocessing.check_frame`: a bad frame raises
+:class:`~fpgacnn.sw.errors.FrameError` before any backend is touched), converted
+to gray for the edge core, and cut for the classifier by the package's
+:class:`~fpgacnn.sw.preprocessing.CropRule`. Backends:
+
+==============  ========================================  =====================================
+backend         edge map                                  class scores
+==============  ========================================  =====================================
+``reference``   numpy golden model                        QKeras model (TensorFlow)
+``csim``        numpy golden model                        hls4ml C simulation (``csim/``)
+``rtl``         Verilated ``fcnn_edge_core``              no RTL classifier yet: refused unless
+                                                          ``classifier_backend="csim"``
+``pynq``        the board (AXI DMA + edge core)           the board's classifier core
+==============  ========================================  =====================================
+
+The same frame gives the same bits on every backend: the edge map is the
+core's contract, and scores are raw fixed-point integers (``Result.scores``;
+``Result.score_values`` divides by ``2**fraction``); the label is the first
+maximum, as in the classifier core.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fpgacnn.models.preprocess import InputSpec
+
+from .backends.base import ClassifierEngine, EdgeEngine, EdgeOutput
+from .errors import BackendError, ClassifierUnavailableError
+from .package import CoreKind, Package, load_package
+from .preprocessing import CropRule, check_frame, classifier_codes, gray_of
+
+log = logging.getLogger(__name__)
+
+
+class BackendKind(enum.Enum):
+    """Where the cores run."""
+
+    PYNQ = "pynq"
+    RTL = "rtl"
+    CSIM = "csim"
+    REFERENCE = "reference"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """What the pipeline made of one frame.
+
+    ``edges`` is the edge map (uint8, the frame's size, a fresh array); ``scores``
+    the raw fixed-point class scores (int64, None without classifier), ``fraction``
+    their fraction bits; ``label`` the index of the first maximum and ``label_name``
+    its class name. ``timings`` in seconds: ``check``, ``gray``, ``edge`` (host time
+    from submit to collect), ``crop``, ``classify``, ``total``, and ``edge_hw`` /
+    ``classify_hw`` when a core measured its own time (simulated cycles / clock on
+    ``rtl``, the DMA round trip on ``pynq``). ``engines`` names what computed what.
+    """
+
+    index: int
+    edges: np.ndarray
+    scores: np.ndarray | None
+    fraction: int | None
+    label: int | None
+    label_name: str | None
+    timings: Mapping[str, float]
+    engines: Mapping[str, str]
+    edge_cycles: int | None = None
+
+    @property
+    def score_values(self) -> np.ndarray | None:
+        """Scores as real values (``scores / 2**fraction``)."""
+        if self.scores is None or self.fraction is None:
+            return None
+        return self.scores.astype(np.float64) / float(2**self.fraction)
+
+    @property
+    def host_overhead(self) -> float:
+        """``total`` minus the time cores reported for themselves (seconds)."""
+        t = self.timings
+        return t["total"] - t.get("edge_hw", 0.0) - t.get("classify_hw", 0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready summary (no edge map)."""
+        return {
+            "frame": self.index, "label": self.label, "label_name": self.label_name,
+            "scores": None if self.scores is None else [int(s) for s in self.scores],
+            "score_values": None if self.score_values is None
+            else [float(v) for v in self.score_values],
+            "timings": {k: float(v) for k, v in self.timings.items()},
+            "engines": dict(self.engines), "edge_cycles": self.edge_cycles,
+        }
+
+
+@dataclass
+class _InFlight:
+    index: int
+    frame: np.ndarray
+    ticket: object
+    timings: dict[str, float] = field(default_factory=dict)
+    t_start: float = 0.0
+
+
+def _open_engines(
+    package: Package, backend: BackendKind, *, classify: bool,
+    classifier_backend: BackendKind | None, options: Mapping[str, Any],
+) -> tuple[EdgeEngine, ClassifierEngine | None]:
+    edge_core = package.core(CoreKind.EDGE)
+    if edge_core is None:
+        raise BackendError(f"package {str(package.path)!r} has no edge core")
+    model = package.manifest.model
+    if classify and model is None:
+        raise ClassifierUnavailableError(
+            f"package {str(package.path)!r} has no model; open it with classify=False")
+    if backend is BackendKind.PYNQ:
+        from .backends.pynq import open_pynq
+
+        return open_pynq(package, classify=classify, **options)
+    if options:
+        raise BackendError(f"backend {backend.value!r} takes no options, got {sorted(options)}")
+    edge: EdgeEngine
+    if backend is BackendKind.RTL:
+        from .backends.rtl import RtlEdgeEngine
+
+        edge = RtlEdgeEngine(ppc=edge_core.ppc, max_width=edge_core.max_width,
+                             max_height=edge_core.max_height,
+                             clock_hz=package.manifest.clock_hz)
+    else:
+        from .backends.reference import NumpyEdgeEngine
+
+        edge = NumpyEdgeEngine()
+    if not classify:
+        return edge, None
+    assert model is not None
+    which = classifier_backend or backend
+    try:
+        if which is BackendKind.RTL:
+            raise ClassifierUnavailableError(
+                "the rtl backend has no RTL classifier yet; pass classifier_backend='csim' to "
+                "classify with the hls4ml C simulation, or classify=False")
+        if which is BackendKind.CSIM:
+            from .backends.csim import CsimClassifierEngine
+
+            if "csim" not in model.files:
+                raise ClassifierUnavailableError(
+                    f"package {str(package.path)!r} has no C-simulation folder (model.files"
+                    "['csim'])")
+            return edge, CsimClassifierEngine(conv_dir=package.file(model.files["csim"]))
+        if which is BackendKind.REFERENCE:
+            from .backends.reference import KerasClassifierEngine
+
+            if "keras" not in model.files:
+                raise ClassifierUnavailableError(
+                    f"package {str(package.path)!r} has no Keras model (model.files['keras'])")
+            return edge, KerasClassifierEngine(model_file=package.file(model.files["keras"]),
+                                               fraction=int(model.scores["fraction"]))
+        raise BackendError(f"classifier_backend {which.value!r} is not available with "
+                           f"backend {backend.value!r}")
+    except BaseException:
+        edge.close()
+        raise
+
+
+class Pipeline:
+    """Frames in, edge maps and labels out, on one backend. Use as a context manager.
+
+    Open with :meth:`open`. Every buffer and simulator is released by :meth:`close`
+    (also when the ``with`` block ends on an exception).
+    """
+
+    def __init__(self, *, package: Package, backend: BackendKind, edge: EdgeEngine,
+                 classifier: ClassifierEngine | None, threshold: int = 0) -> None:
+        self.package = package
+        self.backend = backend
+        self._edge = edge
+        self._classifier = classifier
+        self.threshold = threshold
+        core = package.core(CoreKind.EDGE)
+        assert core is not None
+        self.max_width, self.max_height = core.max_width, core.max_height
+        model = package.manifest.model
+        self._spec: InputSpec | None = None
+        self._rule: CropRule | None = None
+        self._classes: tuple[str, ...] = ()
+        self._fraction: int | None = None
+        if classifier is not None and model is not None:
+            self._spec = InputSpec.from_dict(model.preprocessing["input"])
+            self._rule = CropRule.from_dict(model.preprocessing)
+            self._classes = model.classes
+            self._fraction = int(model.scores["fraction"])
+        self._count = 0
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        package_dir: Path | str | Package,
+        backend: BackendKind | str = BackendKind.REFERENCE,
+        *,
+        threshold: int = 0,
+        classify: bool = True,
+        classifier_backend: BackendKind | str | None = None,
+        expected_build_id: str | None = None,
+        **backend_options: Any,
+    ) -> Pipeline:
+        """Load and verify the package, open the backend's engines.
+
+        ``classify=False`` runs the edge core only. ``classifier_backend`` overrides
+        where the classifier runs (only ``csim`` or ``reference`` make sense, e.g. for the
+        ``rtl`` backend until the RTL classifier exists). ``backend_options`` go to the
+        pynq backend (e.g. ``timeout_s``). Raises :class:`BackendError` subclasses.
+        """
+        kind = _backend(backend, "backend")
+        cls_kind = None if classifier_backend is None else _backend(classifier_backend,
+                                                                    "classifier_backend")
+        if isinstance(threshold, bool) or not isinstance(threshold, int) or \
+                not 0 <= threshold <= 4095:
+            raise BackendError(f"threshold must be an int in 0..4095, got {threshold!r}")
+        package = package_dir if isinstance(package_dir, Package) else load_package(
+            package_dir, expected_build_id=expected_build_id)
+        edge, classifier = _open_engines(package, kind, classify=classify,
+                                         classifier_backend=cls_kind, options=backend_options)
+        log.info("opened %s on %s (edges: %s, classifier: %s)", package.path, kind.value,
+                 edge.name, classifier.name if classifier else None)
+        return cls(package=package, backend=kind, edge=edge, classifier=classifier,
+                   threshold=threshold)
+
+    # -- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the engines (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._classifier is not None:
+                self._classifier.close()
+        finally:
+            self._edge.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def classifies(self) -> bool:
+        """True when results carry class scores."""
+        return self._classifier is not None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names (empty without classifier)."""
+        return self._classes
+
+    # -- frames --------------------------------------------------------------------------
+    def _submit(self, frame: object) -> _InFlight:
+        if self._closed:
+            raise BackendError("the pipeline is closed")
+        t0 = time.perf_counter()
+        checked = check_frame(frame, max_width=self.max_width, max_height=self.max_height)
+        t1 = time.perf_counter()
+        gray = gray_of(checked)
+        t2 = time.perf_counter()
+        ticket = self._edge.submit(gray, self.threshold)
+        item = _InFlight(index=self._count, frame=checked, ticket=ticket, t_start=t0)
+        item.timings.update(check=t1 - t0, gray=t2 - t1, edge=time.perf_counter() - t2)
+        self._count += 1
+        return item
+
+    def _finish(self, item: _InFlight) -> Result:
+        t0 = time.perf_counter()
+        out: EdgeOutput = self._edge.collect(item.ticket)
+        t1 = time.perf_counter()
+        timings = item.timings
+        timings["edge"] += t1 - t0
+        if out.hw_seconds is not None:
+            timings["edge_hw"] = out.hw_seconds
+        scores = label = name = None
+        engines = {"edge": self._edge.name}
+        if self._classifier is not None:
+            assert self._spec is not None and self._rule is not None
+            codes = classifier_codes(item.frame, self._rule, self._spec)
+            t2 = time.perf_counter()
+            scores, hw = self._classifier.scores(codes)
+            t3 = time.perf_counter()
+            timings.update(crop=t2 - t1, classify=t3 - t2)
+            if hw is not None:
+                timings["classify_hw"] = hw
+            label = int(np.argmax(scores))
+            name = self._classes[label]
+            engines["classifier"] = self._classifier.name
+        timings["total"] = time.perf_counter() - item.t_start
+        return Result(index=item.index, edges=out.edges, scores=scores, fraction=self._fraction
+                      if scores is not None else None, label=label, label_name=name,
+                      timings=dict(timings), engines=engines, edge_cycles=out.cycles)
+
+    def process(self, frame: np.ndarray) -> Result:
+        """Run one frame through the backend and return its result."""
+        return self._finish(self._submit(frame))
+
+    def stream(self, source: Iterable[np.ndarray], *, max_frames: int | None = None
+               ) -> Iterator[Result]:
+        """Yield a result per frame of ``source``, in order, keeping the backend busy.
+
+        With a backend that takes two frames in flight (pynq), frame ``n + 1`` is sent
+        while frame ``n`` comes back. ``max_frames`` stops after that many frames. In
+        ``total`` timings of pipelined frames the overlap is counted for each frame.
+        """
+        pending: list[_InFlight] = []
+        depth = max(1, self._edge.max_in_flight)
+        n = 0
+        try:
+            for frame in source:
+                if max_frames is not None and n >= max_frames:
+                    break
+                n += 1
+                pending.append(self._submit(frame))
+                if len(pending) >= depth:
+                    yield self._finish(pending.pop(0))
+            while pending:
+                yield self._finish(pending.pop(0))
+        finally:
+            for item in pending:  # abandoned (consumer stopped or error): drain the hardware
+                try:
+                    self._edge.collect(item.ticket)
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    log.warning("dropping frame %d in flight", item.index, exc_info=True)
+
+
+def _backend(value: BackendKind | str, what: str) -> BackendKind:
+    if isinstance(value, BackendKind):
+        return value
+    try:
+        return BackendKind(value)
+    except ValueError:
+        raise BackendError(f"{what} must be one of {[b.value for b in BackendKind]}, "
+                           f"got {value!r}") from None
+
+
+__all__ = ["BackendKind", "Pipeline", "Result"]

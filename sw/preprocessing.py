@@ -1,0 +1,137 @@
+"""Frame checks and the rule that cuts the classifier's input from a frame (numpy only).
+
+Frames are numpy arrays as OpenCV delivers them: ``uint8`` of shape (h, w) gray,
+(h, w, 1), (h, w, 3) BGR or (h, w, 4) BGRA. :func:`check_frame` refuses anything
+else with a :class:`~fpgacnn.sw.errors.FrameError` before any backend sees it.
+
+**The edge core's input** is the frame's gray image, converted as OpenCV's
+``COLOR_BGR2GRAY`` (:func:`fpgacnn.sw.image_io.gray_from_bgr`).
+
+**The classifier's input** (:class:`CropRule`), in this order:
+
+1. *region*: ``center_square`` takes the centred square of side
+   ``floor(fraction * min(h, w))`` (at least 1 pixel; top-left corner
+   ``((h - side) // 2, (w - side) // 2)``); ``full`` takes the whole frame;
+2. *channels*: a BGR(A) frame is reordered to RGB (alpha dropped), a gray frame
+   stays gray;
+3. then the model zoo's own rule, :func:`fpgacnn.models.preprocess.to_codes`
+   with the model's :class:`~fpgacnn.models.preprocess.InputSpec` (BT.601 gray
+   or gray -> RGB, resize with the model's method, ``full_scale`` 256 so an
+   8-bit pixel is its own code, round half to even, optional ``invert``).
+
+The result is the ``uint8`` code image the classifier core receives (the model's
+input is ``code / 256``). A 640x480 frame whose centre 480x480 square shows a
+``load_digits`` sample blown up 60x (each code a 60x60 block) gives exactly that
+sample's training codes for the 8x8 ``digits`` model (area resize).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fpgacnn.models.preprocess import InputSpec, to_codes
+
+from .errors import FrameError
+from .image_io import gray_from_bgr
+
+
+class Region(enum.Enum):
+    """Which part of the frame the classifier sees."""
+
+    CENTER_SQUARE = "center_square"
+    FULL = "full"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CropRule:
+    """How the classifier's input is cut from a frame (see the module docstring)."""
+
+    region: Region = Region.CENTER_SQUARE
+    fraction: float = 1.0
+    full_scale: int = 256
+    invert: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.region, Region):
+            raise ValueError(f"CropRule.region must be a Region, got {self.region!r}")
+        if isinstance(self.fraction, bool) or not isinstance(self.fraction, (int, float)) or \
+                not 0.0 < self.fraction <= 1.0:
+            raise ValueError(f"CropRule.fraction must be in (0, 1], got {self.fraction!r}")
+        if isinstance(self.full_scale, bool) or not isinstance(self.full_scale, int) or \
+                self.full_scale < 1:
+            raise ValueError(f"CropRule.full_scale must be a positive int, got "
+                             f"{self.full_scale!r}")
+        if not isinstance(self.invert, bool):
+            raise ValueError(f"CropRule.invert must be a bool, got {self.invert!r}")
+
+    def box(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """``(y0, x0, rows, cols)`` of the region in a ``height`` x ``width`` frame."""
+        if self.region is Region.FULL:
+            return 0, 0, height, width
+        side = max(1, int(self.fraction * min(height, width)))
+        return (height - side) // 2, (width - side) // 2, side, side
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored as the package's ``model.preprocessing``)."""
+        return {"region": self.region.value, "fraction": float(self.fraction),
+                "full_scale": self.full_scale, "invert": self.invert}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CropRule:
+        """Inverse of :meth:`to_dict` (extra keys, e.g. the input spec, are ignored)."""
+        try:
+            region = Region(data.get("region", Region.CENTER_SQUARE.value))
+        except ValueError as exc:
+            raise ValueError(f"CropRule.region must be one of "
+                             f"{[r.value for r in Region]}, got {data.get('region')!r}") from exc
+        return cls(region=region, fraction=float(data.get("fraction", 1.0)),
+                   full_scale=int(data.get("full_scale", 256)),
+                   invert=bool(data.get("invert", False)))
+
+
+def check_frame(frame: object, *, max_width: int, max_height: int) -> np.ndarray:
+    """Return ``frame`` if the pipeline can take it, else raise :class:`FrameError`.
+
+    Accepts uint8 arrays of shape (h, w), (h, w, 1), (h, w, 3) or (h, w, 4) with
+    ``1 <= w <= max_width`` and ``1 <= h <= max_height``.
+    """
+    if not isinstance(frame, np.ndarray):
+        raise FrameError(f"expected a numpy array, got {type(frame).__name__}")
+    if frame.dtype.kind == "f" and np.isnan(frame).any():
+        raise FrameError(f"frame contains NaN ({int(np.isnan(frame).sum())} values)")
+    if frame.dtype != np.uint8:
+        raise FrameError(f"expected dtype uint8, got {frame.dtype}")
+    if frame.ndim not in (2, 3):
+        raise FrameError(f"expected a frame of shape (h, w) or (h, w, c), got shape "
+                         f"{tuple(frame.shape)}")
+    if frame.ndim == 3 and frame.shape[2] not in (1, 3, 4):
+        raise FrameError(f"expected 1, 3 or 4 channels, got {frame.shape[2]}")
+    h, w = frame.shape[:2]
+    if h < 1 or w < 1:
+        raise FrameError(f"expected a non-empty frame, got shape {tuple(frame.shape)}")
+    if w > max_width or h > max_height:
+        raise FrameError(f"frame of {w}x{h} pixels exceeds the package's maximum "
+                         f"{max_width}x{max_height}")
+    return frame
+
+
+def gray_of(frame: np.ndarray) -> np.ndarray:
+    """The edge core's input: the frame as uint8 (h, w) gray, C-contiguous."""
+    return np.ascontiguousarray(gray_from_bgr(frame))
+
+
+def classifier_codes(frame: np.ndarray, rule: CropRule, spec: InputSpec) -> np.ndarray:
+    """The classifier's input codes ``(H, W, C)`` uint8 for a checked frame."""
+    y0, x0, rows, cols = rule.box(frame.shape[0], frame.shape[1])
+    crop = frame[y0:y0 + rows, x0:x0 + cols]
+    if crop.ndim == 3:
+        crop = crop[:, :, :1] if crop.shape[2] == 1 else crop[:, :, 2::-1]  # BGR(A) -> RGB
+    return to_codes(crop[None], spec, full_scale=rule.full_scale, invert=rule.invert)[0]
+
+
+__all__ = ["CropRule", "Region", "check_frame", "classifier_codes", "gray_of"]
