@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "convert a QKeras model to hls4ml firmware; prove its C simulation bit-exact"),
     "predict": ("fpgacnn.hw.convert.cli_predict",
                 "run a batch (.npy) through a converted model: keras or csim backend"),
+    "build": ("fpgacnn.boards.cli_build",
+              "write a board's Vivado build tree (bitstream + deployment package); --run runs it"),
 }
 
 

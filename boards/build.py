@@ -1,0 +1,338 @@
+"""A board build as a list of named steps ``step(state, cfg) -> state``.
+
+:data:`GENERATE_STEPS` write a self-contained tree into ``cfg.out_dir``
+without any vendor tool::
+
+    build_config.json  board.json  build.sh
+    scripts/  build.tcl project.tcl package_<core>.tcl block_design.tcl
+              implement.tcl export.tcl  [hls_ip.tcl: Vitis HLS, hls flow]
+    constraints/fcnn.xdc
+    src/edge/*.sv  src/classifier/* (rtl flow) | src/hls/ (hls flow: the conversion)
+    package/   driver_config.json  fcnn_<board>.ipynb  model/model.h5
+    package_spec.json  (what :mod:`fpgacnn.boards.finalize` needs after Vivado)
+
+:data:`RUN_STEPS` run Vitis HLS (hls flow) and Vivado in batch mode, then
+finalize the deployment package (bitstream, .hwh, manifest with sha256 and
+build id, via :func:`fpgacnn.sw.package.write_package`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .board import Board, load_board
+from .config import BuildConfig, CoreFlow
+from .design import EDGE_VLNV, Design, hardware_id, plan
+from .finalize import SPEC_FILE, finalize_package
+from .sources import ClassifierSources, classifier_sources, edge_sources
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PACKAGE_DIR = "package"
+DRIVER_CONFIG = "driver_config.json"
+
+
+class BuildError(RuntimeError):
+    """A board build that cannot proceed (its message says why and what to do)."""
+
+
+class ToolNotFoundError(BuildError):
+    """A vendor tool (vivado, vitis_hls) that is not on PATH."""
+
+
+@dataclass(kw_only=True)
+class BuildState:
+    """What the steps have produced so far."""
+
+    board: Board | None = None
+    edge: list[Path] = field(default_factory=list)
+    classifier: ClassifierSources | None = None
+    design: Design | None = None
+    written: list[Path] = field(default_factory=list)  # files of the tree, in write order
+    ran: list[str] = field(default_factory=list)  # tools that ran
+    package_dir: Path | None = None
+
+
+Step = Callable[[BuildState, BuildConfig], BuildState]
+
+
+# --- rendering ---------------------------------------------------------------
+
+def _tclid(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)
+
+
+def _mhz(value: float) -> str:
+    return f"{value:g}"
+
+
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """The Jinja2 environment: ``template_dir`` (if any) overrides the shipped templates.
+
+    A shipped template ``X`` is also reachable as ``base/X``, so an override can
+    ``{% extends "base/X" %}`` and fill only the hook blocks it needs.
+    """
+    shipped = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    loaders += [shipped, jinja2.PrefixLoader({"base": shipped})]
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             autoescape=False)
+    env.filters.update(tclid=_tclid, mhz=_mhz, hex=lambda v: f"0x{v:08X}",
+                       ns=lambda v: f"{v:.3f}")
+    return env
+
+
+def template_files(template_dir: Path | None = None) -> list[Path]:
+    """Every template file the build may use (shipped, then overrides)."""
+    files = sorted(p for p in TEMPLATES_DIR.iterdir() if p.is_file())
+    if template_dir is not None:
+        files += sorted(p for p in Path(template_dir).rglob("*") if p.is_file())
+    return files
+
+
+def _write(state: BuildState, path: Path, text: str, *, executable: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    if executable:
+        path.chmod(0o755)
+    state.written.append(path)
+
+
+def _copy(state: BuildState, src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    state.written.append(dst)
+
+
+def notebook_from_percent(text: str) -> dict[str, Any]:
+    """An nbformat-4 notebook from ``# %%`` / ``# %% [markdown]`` percent-format text."""
+    cells: list[dict[str, Any]] = []
+    for chunk in text.split("# %%")[1:]:
+        head, _, body = chunk.partition("\n")
+        lines = body.strip("\n").splitlines()
+        if head.strip() == "[markdown]":
+            src = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
+            cells.append({"cell_type": "markdown", "metadata": {}, "source": _nb_lines(src)})
+        else:
+            cells.append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                          "outputs": [], "source": _nb_lines(lines)})
+    return {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}}}
+
+
+def _nb_lines(lines: list[str]) -> list[str]:
+    return [ln + "\n" for ln in lines[:-1]] + lines[-1:]
+
+
+# --- steps -------------------------------------------------------------------
+
+def step_load_inputs(state: BuildState, cfg: BuildConfig) -> BuildState:
+    """Load the board and check the edge core and classifier sources."""
+    return replace(state, board=load_board(cfg.board), edge=edge_sources(),
+                   classifier=classifier_sources(cfg.model, cfg.model_dir, cfg.core_flow))
+
+
+def step_plan(state: BuildState, cfg: BuildConfig) -> BuildState:
+    """Decide the design: DMAs, stream widths, address map, hardware id."""
+    assert state.board is not None and state.classifier is not None
+    hw_id = hardware_id(cfg, state.board, state.edge, state.classifier,
+                        template_files(cfg.template_dir))
+    return replace(state, design=plan(cfg, state.board, state.edge, state.classifier, hw_id))
+
+
+def _package_step(top: str, files: Sequence[str], vlnv: str, clk: str, rst: str,
+                  rst_low: bool, axil: bool, description: str) -> dict[str, Any]:
+    vendor, library, name, version = vlnv.split(":")
+    return {"top": top, "files": list(files), "vlnv": vlnv, "vendor": vendor,
+            "library": library, "name": name, "version": version, "clk": clk, "rst": rst,
+            "rst_low": rst_low, "axil": axil, "axil_bits": 8, "description": description}
+
+
+def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
+    """Copy the sources and render the Tcl, constraints and build.sh into ``cfg.out_dir``."""
+    d, cls = state.design, state.classifier
+    assert d is not None and cls is not None
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env = environment(cfg.template_dir)
+    tv = d.template_vars()
+    for src, rel in zip(state.edge, d.edge_files):
+        _copy(state, src, out / rel)
+    steps = ["package_edge.tcl"]
+    packages = {"package_edge.tcl": _package_step(
+        "fcnn_edge_core", d.edge_files, EDGE_VLNV, "clk", "rst", False, True,
+        "fpgacnn Sobel edge core (hw/rtl/fcnn_edge_core.md)")}
+    hls = cfg.core_flow is CoreFlow.HLS
+    if hls:
+        man = cls.manifest
+        hls_dir = out / "src" / "hls"
+        for name in ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp",
+                     "fcnn_axis_params.h"):
+            _copy(state, cls.model_dir / name, hls_dir / name)
+        fw = cls.hls_project_dir / "firmware"
+        for f in sorted(p for p in fw.rglob("*") if p.is_file()):
+            _copy(state, f, hls_dir / man["project"]["dir"] / "firmware" / f.relative_to(fw))
+        _write(state, out / "scripts" / "hls_ip.tcl", env.get_template("hls_ip.tcl.j2").render(
+            **tv, hls_project=man["project"]["dir"], hls_name=man["project"]["name"]))
+    else:
+        for src, rel in zip(cls.rtl_files, d.classifier.files):
+            _copy(state, src, out / rel)
+        steps.append("package_classifier.tcl")
+        packages["package_classifier.tcl"] = _package_step(
+            d.classifier.top, d.classifier.files, d.classifier.vlnv, "clk", "rst", False, False,
+            f"fpgacnn classifier of model {cfg.model} (open RTL backend)")
+    for script, pvars in packages.items():
+        _write(state, out / "scripts" / script,
+               env.get_template("package_ip.tcl.j2").render(**tv, **pvars))
+    steps += ["project.tcl", "block_design.tcl", "implement.tcl", "export.tcl"]
+    names = {"bit_name": f"fcnn_{state.board.name}.bit", "hwh_name": f"fcnn_{state.board.name}.hwh"}
+    for script in steps[len(packages):]:
+        _write(state, out / "scripts" / script, env.get_template(script + ".j2").render(
+            **tv, edge_vlnv=EDGE_VLNV, **names))
+    _write(state, out / "scripts" / "build.tcl",
+           env.get_template("build.tcl.j2").render(**tv, steps=steps))
+    _write(state, out / "constraints" / "fcnn.xdc", env.get_template("fcnn.xdc.j2").render(**tv))
+    _write(state, out / "build.sh", env.get_template("build.sh.j2").render(**tv, hls=hls),
+           executable=True)
+    _write(state, out / "board.json", json.dumps(state.board.to_dict(), indent=2) + "\n")
+    state.written.append(cfg.write(out))
+    return state
+
+
+def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildState:
+    """Lay out ``package/`` (driver config, notebook, model) and the spec the manifest needs."""
+    d, cls, board = state.design, state.classifier, state.board
+    assert d is not None and cls is not None and board is not None
+    out = Path(cfg.out_dir)
+    pkg = out / PACKAGE_DIR
+    if pkg.exists():
+        shutil.rmtree(pkg)
+    pkg.mkdir(parents=True)
+    seg = {s.cell: s.offset for s in d.segments}
+    model_file = cls.model_dir / cls.manifest.get("model", {}).get("file", "model.h5")
+    model_files: dict[str, str] = {}
+    if model_file.is_file():
+        _copy(state, model_file, pkg / "model" / "model.h5")
+        model_files["keras"] = "model/model.h5"
+    driver = {
+        "board": board.name, "hw_id": d.hw_id, "clock_hz": int(round(board.pl_clock.mhz * 1e6)),
+        "build_id": {"cell": "build_id", "base_address": seg["build_id"],
+                     "low_offset": 0x0, "high_offset": 0x8},
+        "edge": {"cell": "edge", "base_address": seg["edge"], "dma": "edge_vdma",
+                 "dma_type": "axi_vdma", "dma_base_address": seg["edge_vdma"],
+                 "ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
+                 "max_height": cfg.edge_max_height},
+        "classifier": {"cell": "classifier", "vlnv": d.classifier.vlnv, "dma": "classifier_dma",
+                       "dma_type": "axi_dma", "dma_base_address": seg["classifier_dma"],
+                       "flow": cls.flow.value, "stream_in_bits": d.classifier.stream_in_bits,
+                       "stream_out_bits": d.classifier.stream_out_bits,
+                       "dma_in_bits": d.classifier.dma_in_bits,
+                       "dma_out_bits": d.classifier.dma_out_bits,
+                       "score_bits": cls.score_bits, "label_bits": 8},
+        "classes": list(cls.classes),
+        "address_map": [{"segment": s.path, "offset": s.offset, "size": s.size}
+                        for s in d.segments],
+    }
+    _write(state, pkg / DRIVER_CONFIG, json.dumps(driver, indent=2) + "\n")
+    nb_text = environment(cfg.template_dir).get_template("notebook.py.j2").render(
+        **d.template_vars(), classes=cls.classes, shape=cls.input_shape)
+    _write(state, pkg / f"fcnn_{board.name}.ipynb",
+           json.dumps(notebook_from_percent(nb_text), indent=1) + "\n")
+    spec = {
+        "board": board.name, "clock_hz": driver["clock_hz"], "hw_id": d.hw_id,
+        "bitstream": f"fcnn_{board.name}.bit", "hwh": f"fcnn_{board.name}.hwh",
+        "edge": {"ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
+                 "max_height": cfg.edge_max_height, "base_address": seg["edge"],
+                 "dma": "edge_vdma"},
+        "classifier": {"vlnv": d.classifier.vlnv, "stream_in_bits": d.classifier.stream_in_bits,
+                       "stream_out_bits": d.classifier.stream_out_bits, "dma": "classifier_dma",
+                       "input_shape": list(cls.input_shape), "flow": cls.flow.value},
+        "model": {"name": cls.model, "input_shape": list(cls.input_shape),
+                  "classes": list(cls.classes),
+                  "scores": {"bits": cls.score_bits, "fraction": cls.score_fraction,
+                             "signed": cls.score_signed},
+                  "files": model_files},
+    }
+    _write(state, out / SPEC_FILE, json.dumps(spec, indent=2) + "\n")
+    return replace(state, package_dir=pkg)
+
+
+def _require_tools(cfg: BuildConfig) -> None:
+    tools = ["vivado"] + (["vitis_hls"] if cfg.core_flow is CoreFlow.HLS else [])
+    for tool in tools:
+        if shutil.which(tool) is None:
+            raise ToolNotFoundError(
+                f"{tool} is not on PATH: nothing was run; the build tree is in {cfg.out_dir} "
+                f"(source <Vivado>/settings64.sh, then run {Path(cfg.out_dir) / 'build.sh'})")
+
+
+def _run(cmd: list[str], cwd: Path, log_file: Path) -> None:
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    log_file.write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise BuildError(f"{cmd[0]} failed with exit code {proc.returncode}; see {log_file}")
+
+
+def step_run_vivado(state: BuildState, cfg: BuildConfig) -> BuildState:
+    """Run Vitis HLS (hls flow) and Vivado in batch mode on the generated tree."""
+    _require_tools(cfg)
+    out = Path(cfg.out_dir).resolve()
+    work, reports = out / "work", out / "reports"
+    work.mkdir(exist_ok=True)
+    reports.mkdir(exist_ok=True)
+    if cfg.core_flow is CoreFlow.HLS:
+        _run(["vitis_hls", "-f", str(out / "scripts" / "hls_ip.tcl")], work,
+             reports / "vitis_hls.log")
+        state.ran.append("vitis_hls")
+    _run(["vivado", "-mode", "batch", "-nojournal", "-nolog", "-source",
+          str(out / "scripts" / "build.tcl")], work, reports / "vivado.log")
+    state.ran.append("vivado")
+    return state
+
+
+def step_finalize_package(state: BuildState, cfg: BuildConfig) -> BuildState:
+    """Write the package manifest (sha256 of every file, build id) once the bitstream exists."""
+    finalize_package(Path(cfg.out_dir))
+    return state
+
+
+GENERATE_STEPS: tuple[tuple[str, Step], ...] = (
+    ("load_inputs", step_load_inputs),
+    ("plan", step_plan),
+    ("write_tree", step_write_tree),
+    ("write_package_payload", step_write_package_payload),
+)
+RUN_STEPS: tuple[tuple[str, Step], ...] = (
+    ("run_vivado", step_run_vivado),
+    ("finalize_package", step_finalize_package),
+)
+
+
+def run_steps(cfg: BuildConfig, steps: Sequence[tuple[str, Step]],
+              state: BuildState | None = None) -> BuildState:
+    """Run ``steps`` in order from ``state`` (a fresh one by default); return the final state."""
+    state = state if state is not None else BuildState()
+    for name, step in steps:
+        log.info("step %s", name)
+        state = step(state, cfg)
+    return state
+
+
+def generate(cfg: BuildConfig) -> BuildState:
+    """Write the build tree of ``cfg`` (no vendor tool runs)."""
+    return run_steps(cfg, GENERATE_STEPS)

@@ -1,0 +1,80 @@
+"""The configuration of a board build, serialised to JSON in its output folder."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+#: Name of the serialised configuration inside the output folder.
+CONFIG_FILE = "build_config.json"
+
+
+class CoreFlow(enum.Enum):
+    """How the classifier core becomes hardware."""
+
+    RTL = "rtl"  # the open RTL backend's SystemVerilog (hw/build/<model>/rtl/filelist.f)
+    HLS = "hls"  # hls4ml's Vitis HLS project, synthesised and exported as IP by the build
+
+
+_PPC = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildConfig:
+    """Everything that decides the generated tree of one board build.
+
+    ``model_dir`` is the model's firmware folder (``hw/build/<model>/``: the
+    hls4ml conversion and, for the RTL flow, ``rtl/filelist.f``).
+    ``template_dir`` is an optional folder searched before the shipped
+    templates, to override them or fill their hook blocks.
+    """
+
+    board: str
+    model: str
+    model_dir: Path
+    out_dir: Path
+    core_flow: CoreFlow = CoreFlow.HLS
+    edge_ppc: int = 1
+    edge_max_width: int = 1920
+    edge_max_height: int = 1080
+    jobs: int = 2
+    template_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.core_flow, CoreFlow):
+            raise ValueError(f"core_flow must be a CoreFlow, got {self.core_flow!r}")
+        if self.edge_ppc not in _PPC:
+            raise ValueError(f"edge_ppc must be 1, 2, 4 or 8, got {self.edge_ppc}")
+        if not 8 <= self.edge_max_width <= 8192 or not 8 <= self.edge_max_height <= 8192:
+            raise ValueError(f"edge frame maxima must be 8..8192, got "
+                             f"{self.edge_max_width}x{self.edge_max_height}")
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {self.jobs}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (enums by value, paths as strings)."""
+        d = asdict(self)
+        d["core_flow"] = self.core_flow.value
+        for k in ("model_dir", "out_dir", "template_dir"):
+            d[k] = None if d[k] is None else str(d[k])
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildConfig:
+        """Inverse of :meth:`to_dict`."""
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in data.items() if k in known}
+        d["core_flow"] = CoreFlow(d["core_flow"])
+        for k in ("model_dir", "out_dir", "template_dir"):
+            if d.get(k) is not None:
+                d[k] = Path(d[k])
+        return cls(**d)
+
+    def write(self, out_dir: Path) -> Path:
+        """Write ``build_config.json`` into ``out_dir``; return its path."""
+        path = Path(out_dir) / CONFIG_FILE
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return path

@@ -1,0 +1,180 @@
+"""The plan of one board design: cores, DMAs, address map, hardware id (no file I/O).
+
+Everything the Tcl templates print comes from a :class:`Design`; the templates
+hold Vivado syntax, this module holds the decisions.
+
+Data movers: the classifier gets one AXI DMA in simple (register) mode, as its
+stream is packet-framed (``tlast`` on an image's last pixel). The edge core
+speaks AXI4-Stream *video* (``tuser`` = start of frame, ``tlast`` = end of
+line, DESIGN.md), which the AXI DMA cannot produce (its MM2S has no ``tuser``
+and asserts ``tlast`` once per transfer): the edge core therefore gets one AXI
+VDMA (no scatter-gather, one frame store, no genlock) whose MM2S channel emits
+exactly those video sideband signals and whose S2MM channel consumes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .address_map import Segment, place
+from .board import Board, PsType
+from .config import BuildConfig, CoreFlow
+from .sources import ClassifierSources, SourceError
+
+#: VLNVs of the IP this build packages (the edge core's is the runtime's EDGE_VLNV).
+EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_core:1.0"
+HLS_CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
+#: Stream widths the AXI DMA / VDMA accept on their stream ports.
+DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def dma_stream_width(bits: int, what: str) -> int:
+    """The narrowest stream width a DMA accepts that holds ``bits``."""
+    for w in DMA_STREAM_WIDTHS:
+        if w >= bits:
+            return w
+    raise SourceError(f"{what} is {bits} bits wide; an AXI DMA stream carries at most 1024")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamPad:
+    """An AXI4-Stream subset converter from ``from_bits`` to ``to_bits`` of TDATA.
+
+    Widening fills the new most significant bits with zeros; narrowing drops
+    them (the DMA's stream is wider than the core's, the high bits are padding).
+    """
+
+    cell: str
+    from_bits: int
+    to_bits: int
+
+    @property
+    def tdata_remap(self) -> str:
+        """The converter's TDATA_REMAP expression."""
+        if self.to_bits <= self.from_bits:
+            return f"tdata[{self.to_bits - 1}:0]"
+        return f"{self.to_bits - self.from_bits}'b0,tdata[{self.from_bits - 1}:0]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Classifier:
+    """The classifier core as instantiated in the block design."""
+
+    flow: CoreFlow
+    vlnv: str
+    top: str
+    clock_pin: str
+    reset_pin: str
+    reset_active_low: bool
+    stream_in_bits: int
+    stream_out_bits: int
+    dma_in_bits: int
+    dma_out_bits: int
+    pad_in: StreamPad | None
+    pad_out: StreamPad | None
+    files: tuple[str, ...]  # tree-relative HDL files (RTL flow)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Design:
+    """Everything the templates need for one board build."""
+
+    cfg: BuildConfig
+    board: Board
+    hw_id: str  # 16 hex digits, readable from the build-id GPIO
+    edge_files: tuple[str, ...]  # tree-relative
+    edge_bits: int
+    classifier: Classifier
+    segments: tuple[Segment, ...]
+    interrupts: tuple[str, ...]  # cell/pin, in IRQ order
+
+    @property
+    def is_mpsoc(self) -> bool:
+        """Zynq UltraScale+ (zynq_ultra_ps_e) rather than Zynq-7000."""
+        return self.board.ps is PsType.ZYNQMP
+
+    @property
+    def hw_id_words(self) -> tuple[int, int]:
+        """The hardware id as (low, high) 32-bit words: GPIO channel 1 and 2."""
+        v = int(self.hw_id, 16)
+        return v & 0xFFFF_FFFF, v >> 32
+
+    def segment(self, cell: str) -> Segment:
+        """The address segment of ``cell``."""
+        return next(s for s in self.segments if s.cell == cell)
+
+    def template_vars(self) -> dict[str, Any]:
+        """The variables every template sees."""
+        return {"d": self, "board": self.board, "cfg": self.cfg, "ps": self.board.profile,
+                "CoreFlow": CoreFlow}
+
+
+def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
+    for f in sorted(files):
+        name = f.relative_to(root).as_posix() if root else f.name
+        h.update(name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+
+
+def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
+                templates: list[Path]) -> str:
+    """A 64-bit id of everything that decides the bitstream, as 16 hex digits.
+
+    It covers the build configuration (not its paths), the board data, the
+    bytes of every HDL/HLS source and of the templates; it is baked into the
+    build-id GPIO so the driver can tell which generated tree a loaded
+    bitstream came from.
+    """
+    h = hashlib.sha256()
+    conf = {k: v for k, v in cfg.to_dict().items()
+            if k not in ("out_dir", "model_dir", "template_dir")}
+    h.update(json.dumps({"cfg": conf, "board": board.to_dict()}, sort_keys=True).encode())
+    _hash_files(h, edge)
+    _hash_files(h, templates)
+    if cls.flow is CoreFlow.RTL:
+        _hash_files(h, list(cls.rtl_files))
+    else:
+        _hash_files(h, [p for p in cls.hls_project_dir.rglob("*") if p.is_file()],
+                    cls.model_dir)
+    return h.hexdigest()[:16]
+
+
+def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
+         hw_id: str) -> Design:
+    """Decide the block design of ``cfg`` on ``board``."""
+    in_bits, out_bits = cls.stream_in_bits, cls.stream_out_bits
+    dma_in = dma_stream_width(in_bits, "the classifier input stream")
+    dma_out = dma_stream_width(out_bits, "the classifier output stream")
+    if cls.flow is CoreFlow.HLS:
+        vlnv, top, clk, rst, low = HLS_CLASSIFIER_VLNV, "fcnn_axis_top", "ap_clk", "ap_rst_n", True
+        files: tuple[str, ...] = ()
+    else:
+        vlnv = f"fpgacnn:fpgacnn:{cls.rtl_top}:1.0"
+        top, clk, rst, low = cls.rtl_top, "clk", "rst", False
+        files = tuple(f"src/classifier/{p.name}" for p in cls.rtl_files)
+    classifier = Classifier(
+        flow=cls.flow, vlnv=vlnv, top=top, clock_pin=clk, reset_pin=rst, reset_active_low=low,
+        stream_in_bits=in_bits, stream_out_bits=out_bits, dma_in_bits=dma_in,
+        dma_out_bits=dma_out,
+        pad_in=None if dma_in == in_bits else StreamPad(cell="classifier_in_pad",
+                                                        from_bits=dma_in, to_bits=in_bits),
+        pad_out=None if dma_out == out_bits else StreamPad(cell="classifier_out_pad",
+                                                           from_bits=out_bits, to_bits=dma_out),
+        files=files,
+    )
+    segments = place([
+        ("build_id", "S_AXI", "Reg"),
+        ("edge", "s_axil", "reg0"),
+        ("edge_vdma", "S_AXI_LITE", "Reg"),
+        ("classifier_dma", "S_AXI_LITE", "Reg"),
+    ], board.master)
+    return Design(
+        cfg=cfg, board=board, hw_id=hw_id,
+        edge_files=tuple(f"src/edge/{p.name}" for p in edge), edge_bits=8 * cfg.edge_ppc,
+        classifier=classifier, segments=tuple(segments),
+        interrupts=("edge_vdma/mm2s_introut", "edge_vdma/s2mm_introut",
+                    "classifier_dma/mm2s_introut", "classifier_dma/s2mm_introut"),
+    )

@@ -1,0 +1,166 @@
+"""The inputs of a board build: the edge core's RTL and the classifier of one model.
+
+The edge core is always packaged from ``hw/rtl`` (its top and the modules it
+instantiates). The classifier comes from the model's firmware folder
+``hw/build/<model>/`` written by ``fpgacnn convert`` (``manifest.json``, the
+hls4ml project and the AXI4-Stream top) and, for the RTL flow, from
+``rtl/filelist.f`` written by the open RTL backend.
+
+``rtl/filelist.f`` format: one HDL file per line, relative to the filelist's
+folder (or absolute); blank lines and lines starting with ``//`` or ``#`` are
+ignored, except a ``// top: <module>`` line naming the top module (default
+``fcnn_classifier``). Other ``+``/``-`` options are not supported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import CoreFlow
+
+#: hw/rtl, where the hand-written RTL lives.
+RTL_DIR = Path(__file__).resolve().parent.parent / "hw" / "rtl"
+#: hw/build, where ``fpgacnn convert`` writes a model's firmware by default.
+HW_BUILD_DIR = Path(__file__).resolve().parent.parent / "hw" / "build"
+#: The edge core top and every module it instantiates, in compile order.
+EDGE_FILES = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv")
+EDGE_TOP = "fcnn_edge_core"
+#: Relative path of the RTL classifier's file list inside a model folder.
+RTL_FILELIST = Path("rtl") / "filelist.f"
+DEFAULT_RTL_TOP = "fcnn_classifier"
+#: Files of a conversion folder the HLS flow copies into the build tree.
+HLS_FILES = ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis_params.h")
+#: Label width of the AXI4-Stream top (hw/convert/templates/fcnn_axis_top.h).
+LABEL_BITS = 8
+
+
+class SourceError(ValueError):
+    """A missing or inconsistent input of the board build."""
+
+
+def _bytes_bits(bits: int) -> int:
+    return -(-bits // 8) * 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifierSources:
+    """What the build needs to know about the model's classifier core."""
+
+    model: str
+    model_dir: Path
+    flow: CoreFlow
+    manifest: dict[str, Any]
+    input_shape: tuple[int, int, int]
+    classes: tuple[str, ...]
+    in_elem_bits: int
+    score_bits: int
+    score_fraction: int
+    score_signed: bool
+    rtl_files: tuple[Path, ...] = ()
+    rtl_top: str = DEFAULT_RTL_TOP
+
+    @property
+    def stream_in_bits(self) -> int:
+        """TDATA width of the core's input: all channels of one pixel, whole bytes."""
+        return _bytes_bits(self.input_shape[2] * self.in_elem_bits)
+
+    @property
+    def stream_out_bits(self) -> int:
+        """TDATA width of the core's output: the scores then the 8-bit label, whole bytes."""
+        return _bytes_bits(len(self.classes) * self.score_bits + LABEL_BITS)
+
+    @property
+    def hls_project_dir(self) -> Path:
+        """The hls4ml project folder of the conversion."""
+        return self.model_dir / self.manifest["project"]["dir"]
+
+
+def edge_sources(rtl_dir: Path = RTL_DIR) -> list[Path]:
+    """The edge core's HDL files, checked to exist."""
+    files = [Path(rtl_dir) / f for f in EDGE_FILES]
+    for f in files:
+        if not f.is_file():
+            raise SourceError(f"edge core source {f} is missing")
+    return files
+
+
+def model_dir_for(model: str, hw_build_dir: Path = HW_BUILD_DIR) -> Path:
+    """A model's firmware folder: ``model`` itself when it is a folder, else hw/build/<model>."""
+    p = Path(model)
+    return p.resolve() if p.is_dir() else Path(hw_build_dir) / model
+
+
+def read_filelist(path: Path) -> tuple[list[Path], str]:
+    """Parse a ``filelist.f`` (format in the module docstring); return (files, top)."""
+    files: list[Path] = []
+    top = DEFAULT_RTL_TOP
+    for n, raw in enumerate(Path(path).read_text().splitlines(), start=1):
+        line = raw.strip()
+        m = re.fullmatch(r"//\s*top:\s*([A-Za-z_][A-Za-z0-9_$]*)", line)
+        if m:
+            top = m.group(1)
+            continue
+        if not line or line.startswith(("//", "#")):
+            continue
+        if line.startswith(("+", "-")):
+            raise SourceError(f"{path}:{n}: unsupported option '{line}' (list files only)")
+        f = Path(line)
+        f = f if f.is_absolute() else Path(path).parent / f
+        if not f.is_file():
+            raise SourceError(f"{path}:{n}: file {line} does not exist")
+        files.append(f.resolve())
+    if not files:
+        raise SourceError(f"{path}: lists no HDL files")
+    return files, top
+
+
+def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> ClassifierSources:
+    """Check and read the classifier inputs of ``model`` in ``model_dir`` for ``flow``."""
+    model_dir = Path(model_dir)
+    manifest_path = model_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise SourceError(f"no conversion of model '{model}': {manifest_path} is missing "
+                          f"(run: fpgacnn convert {model} --out {model_dir})")
+    try:
+        man = json.loads(manifest_path.read_text())
+        in_shape = tuple(int(d) for d in man["input"]["shape"])
+        out_shape = tuple(int(d) for d in man["output"]["shape"])
+        in_type, out_type = man["input"]["type"], man["output"]["type"]
+        classes = tuple(str(c) for c in man["classes"])
+        man["project"]["dir"]
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        raise SourceError(f"{manifest_path}: not a conversion manifest ({exc!r})") from None
+    if len(in_shape) != 3 or len(out_shape) != 1 or out_shape[0] != len(classes):
+        raise SourceError(f"{manifest_path}: the classifier core needs an (H, W, C) input and "
+                          f"one score per class, got {in_shape} -> {out_shape} with "
+                          f"{len(classes)} classes")
+    rtl_files: tuple[Path, ...] = ()
+    rtl_top = DEFAULT_RTL_TOP
+    if flow is CoreFlow.RTL:
+        filelist = model_dir / RTL_FILELIST
+        if not filelist.is_file():
+            raise SourceError(
+                f"the RTL flow needs {filelist}, the classifier's file list written by the "
+                f"open RTL backend (run: fpgacnn rtl {model}); or build with --core-flow hls")
+        files, rtl_top = read_filelist(filelist)
+        rtl_files = tuple(files)
+    else:
+        for name in HLS_FILES:
+            if not (model_dir / name).is_file():
+                raise SourceError(f"{model_dir / name} is missing: the conversion is "
+                                  f"incomplete (run: fpgacnn convert {model} --out {model_dir})")
+        if not (model_dir / man["project"]["dir"] / "firmware").is_dir():
+            raise SourceError(f"{model_dir / man['project']['dir'] / 'firmware'} is missing: "
+                              f"the conversion is incomplete (run: fpgacnn convert {model} "
+                              f"--out {model_dir})")
+    return ClassifierSources(
+        model=man.get("model", {}).get("name", model), model_dir=model_dir, flow=flow,
+        manifest=man, input_shape=in_shape, classes=classes,  # type: ignore[arg-type]
+        in_elem_bits=int(in_type["width"]), score_bits=int(out_type["width"]),
+        score_fraction=int(out_type["width"]) - int(out_type["integer"]),
+        score_signed=bool(out_type["signed"]), rtl_files=rtl_files, rtl_top=rtl_top,
+    )
