@@ -1,0 +1,37 @@
+"""pytest entry: ``fcnn_cnn_window`` per parameter set (valid/same padding, K 1..5)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fpgacnn.hw import rtl_file
+from fpgacnn.sim import runner
+
+HERE = Path(__file__).resolve().parent
+SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+
+PARAMS = [
+    {"C": 1, "BW": 8, "W": 8, "H": 8, "K": 3, "PAD": 0},
+    {"C": 2, "BW": 4, "W": 6, "H": 5, "K": 3, "PAD": 1},
+    {"C": 3, "BW": 4, "W": 7, "H": 6, "K": 5, "PAD": 2},
+    {"C": 2, "BW": 3, "W": 4, "H": 3, "K": 1, "PAD": 0},
+    {"C": 1, "BW": 4, "W": 5, "H": 4, "K": 2, "PAD": 0},
+]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("params", PARAMS, ids=lambda p: "_".join(f"{k}{v}" for k, v in p.items()))
+def test_fcnn_cnn_window(params: dict[str, int]) -> None:
+    runner.run(
+        toplevel="fcnn_cnn_window",
+        sources=[rtl_file("fcnn_cnn_window.sv")],
+        parameters=params,
+        test_module="tb_fcnn_cnn_window",
+        test_dir=HERE,
+        extra_env={"FCNN_TB_PARAMS": json.dumps({**params, "seed": SEED})},
+        seed=SEED,
+    )
