@@ -51,7 +51,7 @@ def place(slaves: Sequence[tuple[str, str, str]], master: MasterPort,
 
 
 def check(segments: Sequence[Segment], master: MasterPort) -> None:
-    """Raise :class:`AddressMapError` unless the segments are aligned, disjoint and in the window."""
+    """Raise :class:`AddressMapError` unless segments are aligned, disjoint, in the window."""
     lo, hi = master.base, master.base + master.size
     for s in segments:
         if s.size <= 0 or s.size & (s.size - 1) or s.offset % s.size:
@@ -61,7 +61,7 @@ def check(segments: Sequence[Segment], master: MasterPort) -> None:
             raise AddressMapError(f"segment {s.path} at 0x{s.offset:X}..0x{s.end - 1:X} is "
                                   f"outside the {master.name} window 0x{lo:X}..0x{hi - 1:X}")
     ordered = sorted(segments, key=lambda s: s.offset)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in zip(ordered, ordered[1:], strict=False):
         if b.offset < a.end:
             raise AddressMapError(f"segments {a.path} (0x{a.offset:X}..0x{a.end - 1:X}) and "
                                   f"{b.path} (0x{b.offset:X}..0x{b.end - 1:X}) overlap")

@@ -228,7 +228,7 @@ def board_from_dict(data: Any, *, source: str = "<data>") -> Board:
     """
     if not isinstance(data, dict):
         raise BoardError(f"{source}: a board file holds a JSON object")
-    for key, typ in _REQUIRED.items():
+    for key in _REQUIRED:
         if key not in data:
             raise BoardError(f"{source}: missing field '{key}'")
     for key, typ in {**_REQUIRED, **_OPTIONAL}.items():

@@ -170,7 +170,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     out.mkdir(parents=True, exist_ok=True)
     env = environment(cfg.template_dir)
     tv = d.template_vars()
-    for src, rel in zip(state.edge, d.edge_files):
+    for src, rel in zip(state.edge, d.edge_files, strict=True):
         _copy(state, src, out / rel)
     steps = ["package_edge.tcl"]
     packages = {"package_edge.tcl": _package_step(
@@ -184,12 +184,12 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
                      "fcnn_axis_params.h"):
             _copy(state, cls.model_dir / name, hls_dir / name)
         fw = cls.hls_project_dir / "firmware"
-        for f in sorted(p for p in fw.rglob("*") if p.is_file()):
+        for f in cls.firmware_files():
             _copy(state, f, hls_dir / man["project"]["dir"] / "firmware" / f.relative_to(fw))
         _write(state, out / "scripts" / "hls_ip.tcl", env.get_template("hls_ip.tcl.j2").render(
             **tv, hls_project=man["project"]["dir"], hls_name=man["project"]["name"]))
     else:
-        for src, rel in zip(cls.rtl_files, d.classifier.files):
+        for src, rel in zip(cls.rtl_files, d.classifier.files, strict=True):
             _copy(state, src, out / rel)
         steps.append("package_classifier.tcl")
         packages["package_classifier.tcl"] = _package_step(

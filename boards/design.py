@@ -23,7 +23,7 @@ from typing import Any
 from .address_map import Segment, place
 from .board import Board, PsType
 from .config import BuildConfig, CoreFlow
-from .sources import ClassifierSources, SourceError
+from .sources import HLS_FILES, ClassifierSources, SourceError
 
 #: VLNVs of the IP this build packages (the edge core's is the runtime's EDGE_VLNV).
 EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_core:1.0"
@@ -137,7 +137,7 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
     if cls.flow is CoreFlow.RTL:
         _hash_files(h, list(cls.rtl_files))
     else:
-        _hash_files(h, [p for p in cls.hls_project_dir.rglob("*") if p.is_file()],
+        _hash_files(h, cls.firmware_files() + [cls.model_dir / f for f in HLS_FILES],
                     cls.model_dir)
     return h.hexdigest()[:16]
 

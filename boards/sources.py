@@ -34,6 +34,8 @@ RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"
 #: Files of a conversion folder the HLS flow copies into the build tree.
 HLS_FILES = ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis_params.h")
+#: Build products of a conversion's C simulation, not sources: never copied or hashed.
+BUILD_PRODUCT_SUFFIXES = (".so", ".o", ".dylib", ".dll")
 #: Label width of the AXI4-Stream top (hw/convert/templates/fcnn_axis_top.h).
 LABEL_BITS = 8
 
@@ -77,6 +79,12 @@ class ClassifierSources:
     def hls_project_dir(self) -> Path:
         """The hls4ml project folder of the conversion."""
         return self.model_dir / self.manifest["project"]["dir"]
+
+    def firmware_files(self) -> list[Path]:
+        """The hls4ml firmware sources (``<project>/firmware/**``, no build products), sorted."""
+        fw = self.hls_project_dir / "firmware"
+        return sorted(p for p in fw.rglob("*")
+                      if p.is_file() and p.suffix not in BUILD_PRODUCT_SUFFIXES)
 
 
 def edge_sources(rtl_dir: Path = RTL_DIR) -> list[Path]:

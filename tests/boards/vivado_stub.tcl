@@ -7,7 +7,7 @@
 # sourced. Tool commands (anything tclsh does not define) go to `unknown`,
 # which logs them and returns a plausible value: a non-empty handle for
 # get_*/create_*/make_* queries, "" otherwise. `get_property` answers the run
-# and timing queries the scripts check. `file copy/mkdir/delete`, `open` and
+# and timing queries the scripts check; `get_ipdefs` finds version 1.0 of any IP. `file copy/mkdir/delete`, `open` and
 # `exit` are neutralised so nothing outside LOG is touched.
 # Exit code 0 when every script ran; 1 with the Tcl error trace otherwise.
 
@@ -34,6 +34,16 @@ proc get_property {name args} {
         DIRECTORY {return /stub/run}
         default {return "stub:$name"}
     }
+}
+
+# The IP catalog holds version 1.0 of every IP a filter asks for.
+proc get_ipdefs {args} {
+    fcnn_stub_record [concat get_ipdefs $args]
+    set filter [lindex $args end]
+    if {[regexp {VLNV =~ (\S+):\*} $filter -> prefix]} {
+        return [list $prefix:1.0]
+    }
+    return ""
 }
 
 rename file fcnn_stub_file

@@ -1,0 +1,295 @@
+"""Board builds without Vivado: every board generates, the Tcl is right and runs in tclsh."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fpgacnn.boards.address_map import AddressMapError, Segment, check
+from fpgacnn.boards.board import PS_PROFILES, available_boards, load_board
+from fpgacnn.boards.build import generate
+from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
+from fpgacnn.boards.finalize import PackageBuildError, finalize_package
+from fpgacnn.boards.sources import RTL_DIR, SourceError
+from fpgacnn.sw.package import CoreKind, load_package
+
+from .conftest import run_stub, write_conversion, write_rtl_filelist
+
+BOARDS = available_boards()
+
+
+def _cfg(model_dir: Path, out: Path, board: str = "pynq-z2", flow: CoreFlow = CoreFlow.HLS,
+         **kw) -> BuildConfig:
+    return BuildConfig(board=board, model="digits", model_dir=model_dir, out_dir=out,
+                       core_flow=flow, **kw)
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, CoreFlow], Path]:
+    """Every board in both flows, generated once for the module; scripts run in tclsh."""
+    root = tmp_path_factory.mktemp("trees")
+    conv = write_conversion(root / "digits")
+    write_rtl_filelist(conv)
+    out = {}
+    for board in BOARDS:
+        for flow in CoreFlow:
+            out[board, flow] = d = root / f"{board}-{flow.value}"
+            generate(_cfg(conv, d, board, flow))
+    return out
+
+
+def _tcl(tree: Path, name: str) -> str:
+    return (tree / "scripts" / name).read_text()
+
+
+@pytest.mark.parametrize("flow", list(CoreFlow), ids=lambda f: f.value)
+@pytest.mark.parametrize("board", BOARDS)
+def test_tcl_names_part_ps_and_clock(trees, board: str, flow: CoreFlow) -> None:
+    tree, b = trees[board, flow], load_board(board)
+    prof = PS_PROFILES[b.ps]
+    build, project, bd = _tcl(tree, "build.tcl"), _tcl(tree, "project.tcl"), _tcl(tree,
+                                                                               "block_design.tcl")
+    assert f"set fcnn_part {b.part}\n" in build
+    assert f"set fcnn_board_part {b.board_part}\n" in build
+    assert "create_project -force $fcnn_project $fcnn_work -part $fcnn_part" in project
+    assert "set_property board_part $fcnn_board_part [current_project]" in project
+    assert ("board_connections" in project) == bool(b.board_connections)
+    assert f"[fcnn_ip {prof.ip}] ps]" in bd
+    other = {p.ip for p in PS_PROFILES.values()} - {prof.ip}
+    assert not any(ip in bd for ip in other)
+    assert f"CONFIG.{prof.clock_freq_property[0]} {{100}}" in bd
+    assert f"set fcnn_clk [get_bd_pins ps/{b.pl_clock.pin}]" in bd
+    assert f"CONFIG.{b.master.enable} {{1}}" in bd and f"CONFIG.{b.slave.enable} {{1}}" in bd
+    assert f"get_bd_intf_pins ps/{b.hp_port}]" in bd
+    assert f"get_bd_intf_pins ps/{b.control_port}]" in bd
+    assert bd.count(f"CONFIG.c_addr_width {{{b.dma_address_width}}}") == 2
+    if flow is CoreFlow.HLS:
+        hls = _tcl(tree, "hls_ip.tcl")
+        assert f"set_part {b.part}\n" in hls
+        assert "create_clock -period 10.000 -name default" in hls
+        assert "export_design -format ip_catalog -vendor fpgacnn -library hls " \
+               "-ipname fcnn_classifier -version 1.0" in hls
+        assert "-vlnv fpgacnn:hls:fcnn_classifier:1.0 classifier]" in bd
+    else:
+        assert not (tree / "scripts" / "hls_ip.tcl").exists()
+        assert "-vlnv fpgacnn:fpgacnn:fcnn_classifier:1.0 classifier]" in bd
+
+
+_ADD_FILE = re.compile(r"\[file join \$fcnn_(?:root|hls|fw) ([^\]]+)\]")
+
+
+@pytest.mark.parametrize("flow", list(CoreFlow), ids=lambda f: f.value)
+def test_every_referenced_source_exists(trees, flow: CoreFlow) -> None:
+    tree = trees["zcu104", flow]
+    edge = _tcl(tree, "package_edge.tcl")
+    refs = _ADD_FILE.findall(edge)
+    assert refs == ["src/edge/fcnn_axis_skid.sv", "src/edge/fcnn_edge_sobel.sv",
+                    "src/edge/fcnn_edge_core.sv"]
+    for ref in refs:
+        assert (tree / ref).read_bytes() == (RTL_DIR / Path(ref).name).read_bytes()
+    if flow is CoreFlow.RTL:
+        refs = _ADD_FILE.findall(_tcl(tree, "package_classifier.tcl"))
+        assert refs == ["src/classifier/fcnn_conv0.sv", "src/classifier/fcnn_classifier.sv"]
+        assert all((tree / r).is_file() for r in refs)
+    else:
+        hls = _tcl(tree, "hls_ip.tcl")
+        fw = tree / "src" / "hls" / "hls4ml_prj" / "firmware"
+        assert "add_files [file join $fcnn_fw fcnn_classifier.cpp]" in hls
+        assert "add_files [file join $fcnn_hls fcnn_axis_top.cpp]" in hls
+        assert (fw / "fcnn_classifier.cpp").is_file() and (fw / "weights" / "w2.h").is_file()
+        for f in ("fcnn_axis_top.cpp", "fcnn_axis_top.h", "fcnn_axis_params.h"):
+            assert (tree / "src" / "hls" / f).is_file()
+    xdc = _tcl(tree, "project.tcl")
+    assert "[file join $fcnn_root constraints fcnn.xdc]" in xdc
+    assert (tree / "constraints" / "fcnn.xdc").is_file()
+
+
+_ASSIGN = re.compile(r"assign_bd_address -offset (0x[0-9A-F]+) -range (0x[0-9A-F]+) \\\n"
+                     r"\s+-target_address_space \[get_bd_addr_spaces ps/Data\] "
+                     r"\[get_bd_addr_segs ([\w/]+)\]")
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_addresses_do_not_overlap(trees, board: str) -> None:
+    b = load_board(board)
+    bd = _tcl(trees[board, CoreFlow.HLS], "block_design.tcl")
+    found = [(int(o, 16), int(r, 16), seg) for o, r, seg in _ASSIGN.findall(bd)]
+    assert [seg for _, _, seg in found] == ["build_id/S_AXI/Reg", "edge/s_axil/reg0",
+                                            "edge_vdma/S_AXI_LITE/Reg",
+                                            "classifier_dma/S_AXI_LITE/Reg"]
+    spans = sorted((o, o + r) for o, r, _ in found)
+    for (_, a1), (b0, _) in zip(spans, spans[1:], strict=False):
+        assert a1 <= b0
+    lo, hi = b.master.base, b.master.base + b.master.size
+    assert all(lo <= a0 and a1 <= hi and a0 % (a1 - a0) == 0 for a0, a1 in spans)
+    driver = json.loads((trees[board, CoreFlow.HLS] / "package" / "driver_config.json")
+                        .read_text())
+    assert [(m["offset"], m["size"]) for m in driver["address_map"]] == \
+        [(o, r) for o, r, _ in found]
+
+
+def test_address_map_check_rejects_overlap_and_outside() -> None:
+    master = load_board("pynq-z1").master
+    a = Segment(cell="a", interface="S_AXI", block="Reg", offset=0x4000_0000, size=0x1_0000)
+    b = Segment(cell="b", interface="S_AXI", block="Reg", offset=0x4000_8000, size=0x8000)
+    with pytest.raises(AddressMapError, match=r"^segments a/S_AXI/Reg \(0x40000000\.\.0x4000FFFF\)"
+                       r" and b/S_AXI/Reg \(0x40008000\.\.0x4000FFFF\) overlap$"):
+        check([a, b], master)
+    c = Segment(cell="c", interface="S_AXI", block="Reg", offset=0x8000_0000, size=0x1_0000)
+    with pytest.raises(AddressMapError, match=r"^segment c/S_AXI/Reg at 0x80000000\.\.0x8000FFFF "
+                       r"is outside the M_AXI_GP0 window 0x40000000\.\.0x7FFFFFFF$"):
+        check([c], master)
+
+
+@pytest.mark.parametrize("flow", list(CoreFlow), ids=lambda f: f.value)
+@pytest.mark.parametrize("board", BOARDS)
+def test_tclsh_runs_every_script(trees, tmp_path: Path, board: str, flow: CoreFlow) -> None:
+    tree, b = trees[board, flow], load_board(board)
+    scripts = [tree / "scripts" / "build.tcl", tree / "constraints" / "fcnn.xdc"]
+    if flow is CoreFlow.HLS:
+        scripts.append(tree / "scripts" / "hls_ip.tcl")
+    log = run_stub(scripts, tmp_path / "stub.log")
+    sourced = re.findall(r"^# source (\S+)$", log, flags=re.M)
+    assert [Path(s).name for s in sourced] == [s.name for s in scripts]
+    # every step of build.tcl ran, in order, and reached its last command
+    order = ["ipx::package_project", "create_project -force fcnn_", "create_bd_design fcnn",
+             "validate_bd_design", "launch_runs synth_1", "launch_runs impl_1",
+             "report_timing_summary", "file copy -force /stub/run/fcnn_wrapper.bit"]
+    pos = [log.find(o) for o in order]
+    assert -1 not in pos and pos == sorted(pos), dict(zip(order, pos, strict=True))
+    assert f"set_property board_part {b.board_part} stub:current_project" in log
+    assert f"create_bd_cell -type ip -vlnv xilinx.com:ip:{PS_PROFILES[b.ps].ip}:1.0 ps" in log
+    assert log.count("ipx::save_core") == (2 if flow is CoreFlow.RTL else 1)
+    if flow is CoreFlow.HLS:
+        assert "csynth_design" in log and f"set_part {b.part}" in log
+
+
+@pytest.mark.parametrize("flow", list(CoreFlow), ids=lambda f: f.value)
+def test_build_sh_is_valid_shell(trees, flow: CoreFlow) -> None:
+    sh = trees["pynq-z1", flow] / "build.sh"
+    assert subprocess.run(["sh", "-n", str(sh)], capture_output=True).returncode == 0
+    assert sh.stat().st_mode & 0o100
+    assert ("vitis_hls -f" in sh.read_text()) == (flow is CoreFlow.HLS)
+
+
+def test_config_is_serialised(trees) -> None:
+    tree = trees["kv260", CoreFlow.RTL]
+    cfg = BuildConfig.from_dict(json.loads((tree / CONFIG_FILE).read_text()))
+    assert cfg.board == "kv260" and cfg.core_flow is CoreFlow.RTL and cfg.out_dir == tree
+    assert json.loads((tree / "board.json").read_text()) == load_board("kv260").to_dict()
+
+
+def test_stream_widths_and_pads(tmp_path: Path) -> None:
+    conv = write_conversion(tmp_path / "m", shape=(32, 32, 3), in_width=8, classes=43,
+                            score_width=16)
+    generate(_cfg(conv, tmp_path / "out"))
+    bd = (tmp_path / "out" / "scripts" / "block_design.tcl").read_text()
+    # 3 x 8-bit channels = 24 bits -> 32-bit DMA stream; 43 x 16 + 8 = 696 bits -> 1024
+    assert "CONFIG.c_m_axis_mm2s_tdata_width {32}" in bd
+    assert "CONFIG.c_s_axis_s2mm_tdata_width {1024}" in bd
+    assert "CONFIG.TDATA_REMAP {tdata[23:0]}" in bd
+    assert "CONFIG.TDATA_REMAP {328'b0,tdata[695:0]}" in bd
+    driver = json.loads((tmp_path / "out" / "package" / "driver_config.json").read_text())
+    assert (driver["classifier"]["stream_in_bits"], driver["classifier"]["stream_out_bits"]) == \
+        (24, 696)
+
+
+def test_hardware_id_follows_the_sources(tmp_path: Path, conversion: Path) -> None:
+    ids = []
+    for i in range(2):
+        ids.append(generate(_cfg(conversion, tmp_path / f"o{i}")).design.hw_id)
+    (conversion / "hls4ml_prj" / "firmware" / "weights" / "w2.h").write_text("// other\n")
+    ids.append(generate(_cfg(conversion, tmp_path / "o2")).design.hw_id)
+    ids.append(generate(_cfg(conversion, tmp_path / "o3", edge_ppc=4)).design.hw_id)
+    assert ids[0] == ids[1] and len(set(ids)) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    bd = (tmp_path / "o3" / "scripts" / "block_design.tcl").read_text()
+    lo, hi = int(ids[3], 16) & 0xFFFF_FFFF, int(ids[3], 16) >> 32
+    assert f"CONFIG.CONST_VAL {{{lo}}}] [get_bd_cells build_id_lo]" in bd
+    assert f"CONFIG.CONST_VAL {{{hi}}}] [get_bd_cells build_id_hi]" in bd
+
+
+def test_hook_blocks_can_be_filled(tmp_path: Path, conversion: Path) -> None:
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "block_design.tcl.j2").write_text(
+        '{% extends "base/block_design.tcl.j2" %}\n'
+        "{% block hook_after_cores %}\ncreate_bd_cell -type ip -vlnv [fcnn_ip axi_iic] iic\n"
+        "{% endblock %}\n")
+    generate(_cfg(conversion, tmp_path / "out", template_dir=hooks))
+    bd = (tmp_path / "out" / "scripts" / "block_design.tcl").read_text()
+    assert bd.index("[fcnn_ip axi_iic] iic") < bd.index("# --- Control and memory connections")
+    run_stub([tmp_path / "out" / "scripts" / "build.tcl"], tmp_path / "stub.log")
+
+
+def test_rtl_flow_needs_the_filelist(tmp_path: Path, conversion: Path) -> None:
+    filelist = conversion / "rtl" / "filelist.f"
+    with pytest.raises(SourceError) as err:
+        generate(_cfg(conversion, tmp_path / "out", flow=CoreFlow.RTL))
+    assert str(err.value) == (
+        f"the RTL flow needs {filelist}, the classifier's file list written by the open RTL "
+        f"backend (run: fpgacnn rtl digits); or build with --core-flow hls")
+    assert not (tmp_path / "out").exists()
+
+
+def test_rtl_filelist_names_missing_file(tmp_path: Path, conversion: Path) -> None:
+    filelist = write_rtl_filelist(conversion)
+    (conversion / "rtl" / "fcnn_conv0.sv").unlink()
+    with pytest.raises(SourceError, match=rf"^{re.escape(str(filelist))}:3: file fcnn_conv0\.sv "
+                       r"does not exist$"):
+        generate(_cfg(conversion, tmp_path / "out", flow=CoreFlow.RTL))
+
+
+def test_hls_flow_needs_a_conversion(tmp_path: Path) -> None:
+    missing = tmp_path / "hw_build" / "digits"
+    with pytest.raises(SourceError) as err:
+        generate(_cfg(missing, tmp_path / "out"))
+    assert str(err.value) == (f"no conversion of model 'digits': {missing / 'manifest.json'} is "
+                              f"missing (run: fpgacnn convert digits --out {missing})")
+
+
+def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
+    out = tmp_path / "out"
+    generate(_cfg(conversion, out, board="ultra96v2"))
+    pkg = out / "package"
+    assert sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*") if p.is_file()) == [
+        "driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5"]
+    nb = json.loads((pkg / "fcnn_ultra96v2.ipynb").read_text())
+    assert nb["nbformat"] == 4 and [c["cell_type"] for c in nb["cells"]][:2] == ["markdown",
+                                                                                "code"]
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            compile("".join(cell["source"]), "cell", "exec")
+    with pytest.raises(PackageBuildError, match=r"fcnn_ultra96v2\.bit is missing: run Vivado "
+                       r"first"):
+        finalize_package(out)
+    # what Vivado's export.tcl puts there
+    (pkg / "fcnn_ultra96v2.bit").write_bytes(b"bitstream")
+    (pkg / "fcnn_ultra96v2.hwh").write_text("<hwh/>")
+    finalize_package(out)
+    package = load_package(pkg)
+    m = package.manifest
+    assert (m.board, m.clock_hz, m.bitstream, m.hwh) == (
+        "ultra96v2", 100_000_000, "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh")
+    edge, cls = package.core(CoreKind.EDGE), package.core(CoreKind.CLASSIFIER)
+    driver = json.loads((pkg / "driver_config.json").read_text())
+    assert edge.base_address == driver["edge"]["base_address"] == 0xA001_0000
+    assert (edge.dma, cls.dma) == ("edge_vdma", "classifier_dma")
+    assert (cls.stream_in_bits, cls.stream_out_bits, cls.vlnv) == (
+        8, 168, "fpgacnn:hls:fcnn_classifier:1.0")
+    assert m.model.classes == tuple(str(i) for i in range(10))
+    assert set(m.files) == {"driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5",
+                            "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh"}
+
+
+def test_regenerating_replaces_the_package(tmp_path: Path, conversion: Path) -> None:
+    out = tmp_path / "out"
+    generate(_cfg(conversion, out))
+    (out / "package" / "stale.txt").write_text("old")
+    generate(_cfg(conversion, out))
+    assert not (out / "package" / "stale.txt").exists()
+    shutil.rmtree(out)

@@ -1,0 +1,94 @@
+"""``fpgacnn build``: generation, --run without Vivado, user errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fpgacnn.cli import main
+
+from .conftest import write_rtl_filelist
+
+
+def _build(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["build", *args])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_build_writes_the_tree(capsys, tmp_path: Path, conversion: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = _build(capsys, "--board", "pynq-z1", "--model", str(conversion),
+                             "--out", str(out), "--edge-ppc", "2")
+    assert code == 0
+    assert stdout.startswith("wrote the pynq-z1 build tree (")
+    assert f"build it on a machine with Vivado: {out / 'build.sh'}" in stdout
+    cfg = json.loads((out / "build_config.json").read_text())
+    assert (cfg["board"], cfg["model"], cfg["core_flow"], cfg["edge_ppc"]) == (
+        "pynq-z1", "digits", "hls", 2)
+    assert "CONFIG.PPC {2}" in (out / "scripts" / "block_design.tcl").read_text()
+
+
+def test_run_without_vivado_fails_cleanly(capsys, tmp_path: Path, conversion: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "out"
+    code, _, err = _build(capsys, "--board", "zcu104", "--model", str(conversion),
+                          "--out", str(out), "--run")
+    assert code == 2
+    assert err == (f"fpgacnn build: error: vivado is not on PATH: nothing was run; the build tree "
+                   f"is in {out} (source <Vivado>/settings64.sh, then run {out / 'build.sh'})\n")
+    assert (out / "scripts" / "build.tcl").is_file() and not (out / "work").exists()
+
+
+def test_run_without_vitis_hls_fails_cleanly(capsys, tmp_path: Path, conversion: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "vivado"
+    fake.write_text("#!/bin/sh\nexit 99\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    code, _, err = _build(capsys, "--board", "kv260", "--model", str(conversion),
+                          "--out", str(tmp_path / "out"), "--run")
+    assert code == 2
+    assert err.startswith("fpgacnn build: error: vitis_hls is not on PATH: nothing was run;")
+
+
+def test_rtl_flow_without_filelist(capsys, tmp_path: Path, conversion: Path) -> None:
+    code, _, err = _build(capsys, "--board", "kv260", "--model", str(conversion),
+                          "--out", str(tmp_path / "out"), "--core-flow", "rtl")
+    assert code == 2
+    assert err == (f"fpgacnn build: error: the RTL flow needs {conversion / 'rtl' / 'filelist.f'}"
+                   f", the classifier's file list written by the open RTL backend (run: fpgacnn "
+                   f"rtl digits); or build with --core-flow hls\n")
+
+
+def test_rtl_flow_with_filelist(capsys, tmp_path: Path, conversion: Path) -> None:
+    write_rtl_filelist(conversion)
+    code, _, _ = _build(capsys, "--board", "ultra96v2", "--model", str(conversion),
+                        "--out", str(tmp_path / "out"), "--core-flow", "rtl")
+    assert code == 0
+    assert (tmp_path / "out" / "scripts" / "package_classifier.tcl").is_file()
+
+
+def test_unknown_board(capsys, tmp_path: Path, conversion: Path) -> None:
+    code, _, err = _build(capsys, "--board", "zybo", "--model", str(conversion),
+                          "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err == ("fpgacnn build: error: unknown board 'zybo' (available: kv260, pynq-z1, "
+                   "pynq-z2, ultra96v2, zcu102, zcu104)\n")
+
+
+def test_model_name_resolves_under_hw_build(capsys, tmp_path: Path) -> None:
+    name = f"no-such-model-{os.getpid()}"
+    code, _, err = _build(capsys, "--board", "pynq-z2", "--model", name,
+                          "--out", str(tmp_path / "out"))
+    hw_build = Path(__file__).resolve().parents[2] / "hw" / "build" / name
+    assert code == 2
+    assert err == (f"fpgacnn build: error: no conversion of model '{name}': "
+                   f"{hw_build / 'manifest.json'} is missing (run: fpgacnn convert {name} "
+                   f"--out {hw_build})\n")
