@@ -92,3 +92,62 @@ def test_model_name_resolves_under_hw_build(capsys, tmp_path: Path) -> None:
     assert err == (f"fpgacnn build: error: no conversion of model '{name}': "
                    f"{hw_build / 'manifest.json'} is missing (run: fpgacnn convert {name} "
                    f"--out {hw_build})\n")
+
+
+FAKE_TOOL = """#!{python}
+# Stand-in for {name}: records its arguments; vivado writes what export.tcl would.
+import json, sys
+from pathlib import Path
+args = sys.argv[1:]
+script = Path(args[args.index("{flag}") + 1])
+out = script.parent.parent
+with open(out / "tools.log", "a") as log:
+    log.write("{name} " + " ".join(args) + "\\n")
+if "{name}" == "vivado":
+    spec = json.loads((out / "package_spec.json").read_text())
+    (out / "package" / spec["bitstream"]).write_bytes(b"bit")
+    (out / "package" / spec["hwh"]).write_text("<hwh/>")
+"""
+
+
+def test_run_with_tools_builds_the_package(capsys, tmp_path: Path, conversion: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from fpgacnn.sw.package import load_package
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, flag in (("vivado", "-source"), ("vitis_hls", "-f")):
+        tool = bin_dir / name
+        tool.write_text(FAKE_TOOL.format(python=sys.executable, name=name, flag=flag))
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "out"
+    code, stdout, err = _build(capsys, "--board", "pynq-z2", "--model", str(conversion),
+                               "--out", str(out), "--run")
+    assert (code, err) == (0, "")
+    assert stdout.endswith(f"built {out / 'package'}\n")
+    ran = (out / "tools.log").read_text().splitlines()
+    assert ran == [f"vitis_hls -f {out / 'scripts' / 'hls_ip.tcl'}",
+                   f"vivado -mode batch -nojournal -nolog -source {out / 'scripts' / 'build.tcl'}"]
+    package = load_package(out / "package")
+    assert package.manifest.bitstream == "fcnn_pynq-z2.bit"
+    assert package.manifest.board == "pynq-z2"
+
+
+def test_failing_vivado_is_reported(capsys, tmp_path: Path, conversion: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("vivado", "vitis_hls"):
+        (bin_dir / name).write_text("#!/bin/sh\necho failed >&2\nexit 1\n")
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "out"
+    code, _, err = _build(capsys, "--board", "pynq-z2", "--model", str(conversion),
+                          "--out", str(out), "--run", "--core-flow", "hls")
+    assert code == 2
+    log = out / "reports" / "vitis_hls.log"
+    assert err == f"fpgacnn build: error: vitis_hls failed with exit code 1; see {log}\n"
+    assert log.read_text() == "failed\n"
