@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from fpgacnn.models.preprocess import InputSpec
 
 from .backends.base import ClassifierEngine, EdgeEngine, EdgeOutput

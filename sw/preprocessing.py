@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from fpgacnn.models.preprocess import InputSpec, to_codes
 
 from .errors import FrameError

@@ -1,0 +1,424 @@
+"""The ``pynq`` backend: the board's edge and classifier cores behind AXI DMAs.
+
+``pynq`` is imported when the backend is opened (it exists only on the board
+image). The overlay is the package's bitstream (its ``.hwh`` beside it); cores are
+found in ``Overlay.ip_dict`` by VLNV, their register offsets are checked against
+the ``.hwh`` register map, and their identification registers against the
+manifest, before any frame is sent.
+
+Robustness contract:
+
+- every DMA wait polls ``idle``/``error`` against a deadline (``timeout_s``);
+  ``transferred`` must equal the bytes expected;
+- after a timeout, an error bit or a short transfer, both channels of the DMA are
+  reset and restarted and the core is soft-reset (``CTRL.SOFT_RESET``, ``ERROR``
+  cleared); every frame in flight is dropped and a typed error is raised
+  (:class:`~fpgacnn.sw.errors.DmaTimeoutError`,
+  :class:`~fpgacnn.sw.errors.DmaTransferError`); the next frame works again;
+- sticky core ``ERROR`` bits after a frame raise :class:`~fpgacnn.sw.errors.CoreError`;
+- DMA buffers are allocated once at open (two input and two output frame buffers,
+  for double buffering) and freed by ``close`` (the pipeline's context manager,
+  also on exceptions); results are fresh arrays, never the DMA buffers.
+
+Board design assumption (see ``boards/``): the DMA's MM2S stream reaches the edge
+core through an adapter that adds SOF (``tuser``) and end-of-line ``tlast`` from
+WIDTH/HEIGHT, and the core's output reaches the S2MM channel with one ``tlast``
+per frame, so one DMA transfer carries one frame each way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..cores import (
+    CTRL_ENABLE,
+    CTRL_SOFT_RESET,
+    EDGE_CORE_ID,
+    LABEL_BITS,
+    edge_error_names,
+)
+from ..errors import (
+    BackendError,
+    CoreError,
+    DmaTimeoutError,
+    DmaTransferError,
+    OverlayError,
+)
+from ..package import CoreKind, CoreSpec, Package
+from .base import ClassifierEngine, EdgeEngine, EdgeOutput
+
+log = logging.getLogger(__name__)
+
+#: AXI DMA register offsets (PG021): control, status, length per channel.
+MM2S_DMACR, MM2S_DMASR = 0x00, 0x04
+S2MM_DMACR, S2MM_DMASR = 0x30, 0x34
+DMACR_RESET = 0x4
+DMASR_ERRORS = {0x10: "DMAIntErr", 0x20: "DMASlvErr", 0x40: "DMADecErr"}
+#: Default deadline of every wait on the board (seconds).
+DEFAULT_TIMEOUT_S = 1.0
+
+
+def _import_pynq() -> Any:
+    try:
+        return importlib.import_module("pynq")
+    except ImportError as exc:
+        raise BackendError("the pynq backend needs the pynq package (part of the PYNQ board "
+                           "image); off the board use backend 'rtl', 'csim' or 'reference'"
+                           ) from exc
+
+
+def _status_names(status: int) -> str:
+    names = [n for bit, n in DMASR_ERRORS.items() if status & bit]
+    return ", ".join(names) or "none"
+
+
+class _Dma:
+    """One AXI DMA with deadline-bounded waits and reset recovery."""
+
+    def __init__(self, ip: Any, name: str, timeout_s: float) -> None:
+        self.ip, self.name, self.timeout_s = ip, name, timeout_s
+
+    def wait(self, channel_name: str, expected: int) -> None:
+        """Wait for ``channel_name`` ("send"/"recv") to finish moving ``expected`` bytes."""
+        channel = getattr(self.ip, f"{channel_name}channel")
+        status_reg = MM2S_DMASR if channel_name == "send" else S2MM_DMASR
+        deadline = time.monotonic() + self.timeout_s
+        polls = 0
+        while True:
+            if channel.error:
+                status = int(self.ip.read(status_reg))
+                raise DmaTransferError(
+                    f"{self.name} {channel_name} channel stopped with error bits "
+                    f"0x{status & 0x70:02X} ({_status_names(status)})")
+            if channel.idle:
+                break
+            if time.monotonic() > deadline:
+                raise DmaTimeoutError(
+                    f"{self.name} {channel_name} transfer of {expected} bytes did not complete "
+                    f"within {self.timeout_s:g} s")
+            polls += 1
+            if polls > 64:
+                time.sleep(50e-6)
+        channel.wait()  # idle: returns at once, sets `transferred`, invalidates a recv buffer
+        if int(channel.transferred) != expected:
+            raise DmaTransferError(
+                f"{self.name} {channel_name} channel moved {int(channel.transferred)} bytes, "
+                f"expected {expected}")
+
+    def reset(self) -> None:
+        """Reset both channels (PG021 soft reset), then restart them; bounded by the deadline."""
+        self.ip.write(MM2S_DMACR, DMACR_RESET)
+        deadline = time.monotonic() + self.timeout_s
+        while int(self.ip.read(MM2S_DMACR)) & DMACR_RESET:
+            if time.monotonic() > deadline:
+                raise DmaTimeoutError(f"{self.name} did not leave reset within "
+                                      f"{self.timeout_s:g} s")
+            time.sleep(50e-6)
+        self.ip.sendchannel.start()
+        self.ip.recvchannel.start()
+        log.warning("reset DMA %s", self.name)
+
+
+class _Board:
+    """The overlay, the bound IPs and every buffer allocated for them (freed by close)."""
+
+    def __init__(self, package: Package, timeout_s: float) -> None:
+        if package.manifest.bitstream is None:
+            raise BackendError(f"package {str(package.path)!r} is a simulation package (no "
+                               "bitstream); use backend 'rtl', 'csim' or 'reference'")
+        if not (isinstance(timeout_s, (int, float)) and timeout_s > 0):
+            raise BackendError(f"timeout_s must be a positive number, got {timeout_s!r}")
+        self.pynq = _import_pynq()
+        self.timeout_s = float(timeout_s)
+        self.package = package
+        self.overlay = self.pynq.Overlay(str(package.file(package.manifest.bitstream)))
+        self._buffers: list[Any] = []
+        self._users = 0
+
+    def bind(self, core: CoreSpec) -> tuple[Any, _Dma, dict[str, int]]:
+        """The core's IP, its DMA and its register offsets, checked against the ``.hwh``."""
+        ip_dict = self.overlay.ip_dict
+        names = [n for n, d in ip_dict.items() if d.get("type") == core.vlnv]
+        if len(names) != 1:
+            raise OverlayError(f"overlay has {len(names)} IPs of type {core.vlnv} for core "
+                               f"{core.name!r}, expected 1")
+        name = names[0]
+        entry = ip_dict[name]
+        if core.base_address is not None and int(entry["phys_addr"]) != core.base_address:
+            raise OverlayError(f"core {core.name!r} ({name}) is at 0x{int(entry['phys_addr']):X}"
+                               f", the package expects 0x{core.base_address:X}")
+        regs = dict(core.registers)
+        hwh_regs = entry.get("registers") or {}
+        for reg, offset in regs.items():
+            if reg in hwh_regs and int(hwh_regs[reg]["address_offset"]) != offset:
+                raise OverlayError(
+                    f"register {reg} of {name}: the .hwh says offset "
+                    f"0x{int(hwh_regs[reg]['address_offset']):X}, the package 0x{offset:X}")
+        if core.dma is None or core.dma not in ip_dict:
+            raise OverlayError(f"core {core.name!r} names DMA {core.dma!r}, which the overlay "
+                               f"does not have")
+        dma_type = str(ip_dict[core.dma].get("type", ""))
+        if not dma_type.startswith("xilinx.com:ip:axi_dma:"):
+            raise OverlayError(f"{core.dma} is a {dma_type}, expected an AXI DMA "
+                               "(xilinx.com:ip:axi_dma)")
+        return getattr(self.overlay, name), _Dma(getattr(self.overlay, core.dma), core.dma,
+                                                 self.timeout_s), regs
+
+    def allocate(self, nbytes: int) -> Any:
+        """A DMA buffer of ``nbytes`` uint8, freed by :meth:`close`."""
+        buf = self.pynq.allocate(shape=(nbytes,), dtype=np.uint8)
+        self._buffers.append(buf)
+        return buf
+
+    def acquire(self) -> None:
+        self._users += 1
+
+    def release(self) -> None:
+        """Drop one user; the last one frees every buffer."""
+        self._users -= 1
+        if self._users > 0:
+            return
+        while self._buffers:
+            buf = self._buffers.pop()
+            try:
+                buf.freebuffer()
+            except Exception:  # noqa: BLE001 - free the others anyway
+                log.warning("freeing a DMA buffer failed", exc_info=True)
+
+
+@dataclass
+class _Ticket:
+    slot: int
+    width: int
+    height: int
+    nbytes: int
+    t_sent: float
+    recv_armed: bool = False
+
+
+def _line_bytes(width: int, ppc: int) -> int:
+    return -(-width // ppc) * ppc
+
+
+class PynqEdgeEngine(EdgeEngine):
+    """The board's edge core: two frames in flight (double buffering)."""
+
+    name = "pynq"
+    max_in_flight = 2
+
+    def __init__(self, board: _Board, core: CoreSpec) -> None:
+        self._board = board
+        board.acquire()
+        try:
+            self._ip, self._dma, self._regs = board.bind(core)
+            self._core = core
+            self._check_identity()
+            line = _line_bytes(core.max_width, core.ppc)
+            self._in = [board.allocate(line * core.max_height) for _ in range(2)]
+            self._out = [board.allocate(line * core.max_height) for _ in range(2)]
+        except BaseException:
+            board.release()
+            raise
+        self._queue: deque[_Ticket] = deque()
+        self._send_pending: _Ticket | None = None
+        self._config: tuple[int, int, int] | None = None
+        self._slot = 0
+        self._closed = False
+        self._write("CTRL", CTRL_ENABLE | CTRL_SOFT_RESET)
+        self._write("ERROR", 0x3F)
+
+    def _read(self, reg: str) -> int:
+        return int(self._ip.read(self._regs[reg]))
+
+    def _write(self, reg: str, value: int) -> None:
+        self._ip.write(self._regs[reg], value)
+
+    def _check_identity(self) -> None:
+        expected = {"CORE_ID": EDGE_CORE_ID, "CFG_PPC": self._core.ppc,
+                    "CFG_MAX_WIDTH": self._core.max_width,
+                    "CFG_MAX_HEIGHT": self._core.max_height}
+        for reg, value in expected.items():
+            got = self._read(reg)
+            if got != value:
+                raise OverlayError(f"edge core register {reg} reads 0x{got:X}, the package "
+                                   f"expects 0x{value:X}")
+
+    def _recover(self, exc: Exception) -> Exception:
+        """Reset the DMA and the core, drop frames in flight; return ``exc`` to raise."""
+        self._queue.clear()
+        self._send_pending = None
+        self._config = None
+        try:
+            self._dma.reset()
+            self._write("CTRL", CTRL_ENABLE | CTRL_SOFT_RESET)
+            self._write("ERROR", 0x3F)
+        except Exception as reset_exc:  # noqa: BLE001
+            log.error("recovery failed: %s", reset_exc)
+        return exc
+
+    def _arm_recv(self, ticket: _Ticket) -> None:
+        self._dma.ip.recvchannel.transfer(self._out[ticket.slot], nbytes=ticket.nbytes)
+        ticket.recv_armed = True
+
+    def submit(self, gray: np.ndarray, threshold: int) -> object:
+        """Copy the frame into a free input buffer and start its DMA transfers."""
+        if self._closed:
+            raise BackendError("the pynq edge engine is closed")
+        if len(self._queue) >= self.max_in_flight:
+            raise BackendError("two frames are in flight; collect one first")
+        h, w = gray.shape
+        line = _line_bytes(w, self._core.ppc)
+        try:
+            if self._send_pending is not None:  # the previous frame must be fully sent
+                self._dma.wait("send", self._send_pending.nbytes)
+                self._send_pending = None
+            if self._config != (w, h, threshold):  # latched at the next SOF
+                self._write("WIDTH", w)
+                self._write("HEIGHT", h)
+                self._write("THRESHOLD", threshold)
+                self._config = (w, h, threshold)
+            slot = self._slot
+            self._slot ^= 1
+            buf = self._in[slot]
+            view = np.asarray(buf)[: h * line].reshape(h, line)
+            view[:, :w] = gray
+            if line != w:
+                view[:, w:] = 0
+            ticket = _Ticket(slot=slot, width=w, height=h, nbytes=h * line,
+                             t_sent=time.perf_counter())
+            if not self._queue:
+                self._arm_recv(ticket)
+            self._dma.ip.sendchannel.transfer(buf, nbytes=ticket.nbytes)  # flushes the buffer
+        except (DmaTimeoutError, DmaTransferError) as exc:
+            raise self._recover(exc) from None
+        self._send_pending = ticket
+        self._queue.append(ticket)
+        return ticket
+
+    def collect(self, ticket: object) -> EdgeOutput:
+        """Wait for the frame's edge map (deadline), check it, return a copy."""
+        if not self._queue or self._queue[0] is not ticket:
+            raise BackendError("frames must be collected in the order they were submitted "
+                               "(or the frame was dropped by a recovery)")
+        assert isinstance(ticket, _Ticket)
+        try:
+            if not ticket.recv_armed:
+                self._arm_recv(ticket)
+            self._dma.wait("recv", ticket.nbytes)
+        except (DmaTimeoutError, DmaTransferError) as exc:
+            raise self._recover(exc) from None
+        t_done = time.perf_counter()
+        self._queue.popleft()
+        if self._send_pending is ticket:
+            self._send_pending = None
+        errors = self._read("ERROR")
+        if errors:
+            self._write("ERROR", errors)
+            exc = CoreError(f"edge core reported {', '.join(edge_error_names(errors))} "
+                            f"(ERROR=0x{errors:02X}) for a {ticket.width}x{ticket.height} frame")
+            raise self._recover(exc)
+        if self._queue and not self._queue[0].recv_armed:
+            self._arm_recv(self._queue[0])
+        line = _line_bytes(ticket.width, self._core.ppc)
+        out = np.asarray(self._out[ticket.slot])[: ticket.nbytes].reshape(ticket.height, line)
+        return EdgeOutput(edges=out[:, : ticket.width].copy(),
+                          hw_seconds=t_done - ticket.t_sent)
+
+    def close(self) -> None:
+        """Drain nothing, free the buffers (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._queue.clear()
+            self._board.release()
+
+
+class PynqClassifierEngine(ClassifierEngine):
+    """The board's classifier core: one image in, one score beat out."""
+
+    name = "pynq"
+
+    def __init__(self, board: _Board, core: CoreSpec, *, n_classes: int, score_bits: int,
+                 input_shape: tuple[int, int, int]) -> None:
+        self._board = board
+        board.acquire()
+        try:
+            self._ip, self._dma, _ = board.bind(core)
+            self._n, self._bits = n_classes, score_bits
+            h, w, c = input_shape
+            self._in_bytes = h * w * (core.stream_in_bits // 8)
+            self._out_bytes = core.stream_out_bits // 8
+            self._in = board.allocate(self._in_bytes)
+            self._out = board.allocate(self._out_bytes)
+            self._channels = c
+        except BaseException:
+            board.release()
+            raise
+        self._closed = False
+
+    def scores(self, codes: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """Send the code image, receive the score beat, decode it."""
+        if self._closed:
+            raise BackendError("the pynq classifier engine is closed")
+        flat = np.asarray(self._in)
+        flat[:] = codes.reshape(-1)  # channels of a pixel in one beat, channel 0 lowest
+        t0 = time.perf_counter()
+        try:
+            self._dma.ip.recvchannel.transfer(self._out, nbytes=self._out_bytes)
+            self._dma.ip.sendchannel.transfer(self._in, nbytes=self._in_bytes)
+            self._dma.wait("send", self._in_bytes)
+            self._dma.wait("recv", self._out_bytes)
+        except (DmaTimeoutError, DmaTransferError) as exc:
+            self._dma.reset()
+            raise exc from None
+        hw = time.perf_counter() - t0
+        beat = int.from_bytes(np.asarray(self._out).tobytes(), "little")
+        mask = (1 << self._bits) - 1
+        raw = np.array([(beat >> (k * self._bits)) & mask for k in range(self._n)], np.int64)
+        raw = np.where(raw >= 1 << (self._bits - 1), raw - (1 << self._bits), raw)
+        label = (beat >> (self._n * self._bits)) & ((1 << LABEL_BITS) - 1)
+        if label != int(np.argmax(raw)):
+            raise CoreError(f"classifier label {label} is not the arg-max "
+                            f"{int(np.argmax(raw))} of its scores")
+        return raw, hw
+
+    def close(self) -> None:
+        """Free the buffers (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._board.release()
+
+
+def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TIMEOUT_S
+              ) -> tuple[PynqEdgeEngine, PynqClassifierEngine | None]:
+    """Load the overlay and bind the cores of ``package``."""
+    board = _Board(package, timeout_s)
+    edge_core = package.core(CoreKind.EDGE)
+    assert edge_core is not None
+    board.acquire()  # held until both engines exist, so a failure frees everything
+    try:
+        edge = PynqEdgeEngine(board, edge_core)
+        classifier = None
+        if classify:
+            core = package.core(CoreKind.CLASSIFIER)
+            model = package.manifest.model
+            if core is None or model is None:
+                edge.close()
+                raise BackendError(f"package {str(package.path)!r} has no classifier core; "
+                                   "open it with classify=False")
+            try:
+                classifier = PynqClassifierEngine(
+                    board, core, n_classes=len(model.classes),
+                    score_bits=int(model.scores["bits"]), input_shape=model.input_shape)
+            except BaseException:
+                edge.close()
+                raise
+    finally:
+        board.release()
+    return edge, classifier
