@@ -7,6 +7,7 @@ imported only when a function needs them.
 """
 
 from .config import Backend, ConvertConfig, IOType, Strategy
+from .convert import BitExactReport, ConversionResult, ModelSource, convert, from_model
 from .errors import (
     ConversionDirError,
     ConversionError,
@@ -15,9 +16,19 @@ from .errors import (
     UnsupportedLayerError,
 )
 from .fixed import FixedType, Overflow, Rounding
+from .predict import PredictBackend, predict
+from .sources import load_source
 
 __all__ = [
     "Backend",
+    "BitExactReport",
+    "ConversionResult",
+    "ModelSource",
+    "PredictBackend",
+    "convert",
+    "from_model",
+    "load_source",
+    "predict",
     "ConversionDirError",
     "ConversionError",
     "ConvertConfig",

@@ -10,7 +10,8 @@ from fpgacnn.hw.convert.convert import ConversionResult, csim_predict
 
 pytestmark = pytest.mark.sim
 
-NAMES = ["conv_valid_dense", "conv_same_two_layers", "dense_only"]
+# dense_only is converted and checked by test_convert_cli.py
+NAMES = ["conv_valid_dense", "conv_same_two_layers"]
 
 
 @pytest.mark.parametrize("name", NAMES)
