@@ -9,7 +9,8 @@ TensorFlow 2.16 on, ``tf.keras`` is Keras 3 unless the environment variable
 ``tf.keras`` is the ``tf_keras`` package (Keras 2), which QKeras, tfmot and
 hls4ml's Keras-2 parser all need. Setting the variable anywhere else, or after
 TensorFlow was imported, silently gives Keras 3 and QKeras layers that fail
-in obscure ways, so this module sets it and then verifies that it took effect.
+in obscure ways, so this module sets it, refuses to load when TensorFlow was
+already imported without it, and checks that QKeras ended up on Keras 2.
 """
 
 from __future__ import annotations
@@ -17,26 +18,27 @@ from __future__ import annotations
 import os
 import sys
 
+_LEGACY_ON = ("1", "true", "True")  # the values TensorFlow accepts
+if "tensorflow" in sys.modules and os.environ.get("TF_USE_LEGACY_KERAS") not in _LEGACY_ON:
+    # TensorFlow binds `tensorflow.keras` when it is imported: too late to switch.
+    raise ImportError(
+        "tensorflow was imported before fpgacnn.models without TF_USE_LEGACY_KERAS=1, so "
+        "tf.keras is Keras 3 and QKeras cannot work; import fpgacnn.models first or set "
+        "TF_USE_LEGACY_KERAS=1 in the environment"
+    )
 # Must happen before the first `import tensorflow` (see the module docstring).
-_tf_was_imported = "tensorflow" in sys.modules
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 # TensorFlow's C++ start-up messages (no CUDA device, oneDNN, CPU flags) are noise for
 # a CPU-only tool; a user who wants them sets the variable explicitly.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import qkeras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
-
-if tf.keras.layers.Layer is not keras.layers.Layer:  # pragma: no cover - depends on import order
-    raise ImportError(
-        "tensorflow was imported before fpgacnn.models without TF_USE_LEGACY_KERAS=1, so "
-        "tf.keras is Keras 3 and QKeras cannot work; import fpgacnn.models first or set "
-        "TF_USE_LEGACY_KERAS=1 in the environment"
-        + (" (tensorflow was already imported)" if _tf_was_imported else "")
-    )
-
-import qkeras  # noqa: E402
 from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
+
+if not issubclass(qkeras.QConv2D, keras.layers.Conv2D):  # pragma: no cover - defensive
+    raise ImportError("QKeras was imported on Keras 3; import fpgacnn.models before qkeras")
 
 
 def custom_objects() -> dict[str, object]:

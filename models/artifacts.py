@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,16 @@ def save_run(result: TrainResult, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [MODEL_FILE, METRICS_FILE, HISTORY_FILE, CURVE_FILE]
-    result.model.save(out_dir / MODEL_FILE, save_format="h5", include_optimizer=False)
-    if result.float_model is not None:
-        result.float_model.save(out_dir / FLOAT_MODEL_FILE, save_format="h5",
-                                include_optimizer=False)
-        files.insert(1, FLOAT_MODEL_FILE)
+    with warnings.catch_warnings():
+        # HDF5 is deliberate (hls4ml reads it), and QKeras quantizers are serialised
+        # through the constraints API by design: both warnings are expected noise.
+        warnings.filterwarnings("ignore", message=r".*HDF5 file via `model\.save\(\)`")
+        warnings.filterwarnings("ignore", message=r".*keras\.constraints\.serialize\(\)")
+        result.model.save(out_dir / MODEL_FILE, save_format="h5", include_optimizer=False)
+        if result.float_model is not None:
+            result.float_model.save(out_dir / FLOAT_MODEL_FILE, save_format="h5",
+                                    include_optimizer=False)
+            files.insert(1, FLOAT_MODEL_FILE)
     history = result.metrics.get("history", {})
     metrics = {k: v for k, v in result.metrics.items() if k != "history"}
     metrics["quantization"] = result.config.quant.to_dict() if result.config.quant else None

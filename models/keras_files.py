@@ -15,9 +15,11 @@ offline, the error says what to download and where to put it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +47,9 @@ def _download(fname: str, origin: str, *, untar: bool) -> Path:
     """Download with Keras into its cache; return the path (raises on failure)."""
     from ._keras import keras
 
-    return Path(keras.utils.get_file(fname, origin=origin, untar=untar))
+    # Keras prints its progress to stdout, which carries the CLI's JSON: send it to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        return Path(keras.utils.get_file(fname, origin=origin, untar=untar))
 
 
 def _mnist_file(data_dir: Path | None) -> Path:

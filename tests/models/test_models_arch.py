@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -187,3 +190,24 @@ def test_zoo_models_have_distinct_float_and_quantized_builds() -> None:
     quant_model = entry.arch().build_model(cfg)
     assert float_model.count_params() == quant_model.count_params()
     assert len(quant_model.layers) == len(float_model.layers) + 1  # the input quantizer
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**clean, **env}, check=False)
+
+
+def test_keras_2_is_selected_in_one_place_and_guarded() -> None:
+    import tensorflow as tf
+
+    assert tf.keras.layers.Layer is keras.layers.Layer  # tf.keras is tf_keras (Keras 2)
+    assert issubclass(qkeras.QDense, keras.layers.Dense)
+    late = _python("import tensorflow\nimport fpgacnn.models._keras")
+    assert late.returncode != 0
+    assert late.stderr.strip().splitlines()[-1] == (
+        "ImportError: tensorflow was imported before fpgacnn.models without "
+        "TF_USE_LEGACY_KERAS=1, so tf.keras is Keras 3 and QKeras cannot work; import "
+        "fpgacnn.models first or set TF_USE_LEGACY_KERAS=1 in the environment")
+    preset = _python("import tensorflow\nimport fpgacnn.models._keras", TF_USE_LEGACY_KERAS="1")
+    assert preset.returncode == 0, preset.stderr
