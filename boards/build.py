@@ -8,7 +8,7 @@ without any vendor tool::
               implement.tcl export.tcl  [hls_ip.tcl: Vitis HLS, hls flow]
     constraints/fcnn.xdc
     src/edge/*.sv  src/classifier/* (rtl flow) | src/hls/ (hls flow: the conversion)
-    package/   driver_config.json  fcnn_<board>.ipynb  model/model.h5
+    package/   driver_config.json  fcnn_<board>.ipynb  model/model.h5  model/model.json
     package_spec.json  (what :mod:`fpgacnn.boards.finalize` needs after Vivado)
 
 :data:`RUN_STEPS` run Vitis HLS (hls flow) and Vivado in batch mode, then
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from fpgacnn.sw.preprocessing import CropRule
 
 from .board import Board, load_board
 from .config import BuildConfig, CoreFlow
@@ -228,6 +229,10 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
     if model_file.is_file():
         _copy(state, model_file, pkg / "model" / "model.h5")
         model_files["keras"] = "model/model.h5"
+    assert cls.card is not None
+    _copy(state, cls.card, pkg / "model" / "model.json")
+    model_files["card"] = "model/model.json"
+    card = json.loads(cls.card.read_text())
     driver = {
         "board": board.name, "hw_id": d.hw_id, "clock_hz": int(round(board.pl_clock.mhz * 1e6)),
         "build_id": {"cell": "build_id", "base_address": seg["build_id"],
@@ -263,6 +268,7 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
                        "input_shape": list(cls.input_shape), "flow": cls.flow.value},
         "model": {"name": cls.model, "input_shape": list(cls.input_shape),
                   "classes": list(cls.classes),
+                  "preprocessing": {**CropRule().to_dict(), "input": card["input"]},
                   "scores": {"bits": cls.score_bits, "fraction": cls.score_fraction,
                              "signed": cls.score_signed},
                   "files": model_files},

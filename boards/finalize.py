@@ -39,7 +39,8 @@ def package_specs(spec: dict) -> tuple[list[CoreSpec], ModelSpec]:
         registers={}, stream_in_bits=c["stream_in_bits"], stream_out_bits=c["stream_out_bits"],
         ppc=1, max_width=w, max_height=h, dma=c["dma"], params={"flow": c["flow"]})
     model = ModelSpec(name=m["name"], input_shape=tuple(m["input_shape"]),
-                      classes=tuple(m["classes"]), preprocessing={}, scores=m["scores"],
+                      classes=tuple(m["classes"]), preprocessing=m["preprocessing"],
+                      scores=m["scores"],
                       files=m["files"])
     return [edge, classifier], model
 

@@ -34,6 +34,8 @@ RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"
 #: Files of a conversion folder the HLS flow copies into the build tree.
 HLS_FILES = ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis_params.h")
+#: The model card a saved model carries (fpgacnn.models.artifacts.CARD_FILE).
+CARD_FILE = "model.json"
 #: Build products of a conversion's C simulation, not sources: never copied or hashed.
 BUILD_PRODUCT_SUFFIXES = (".so", ".o", ".dylib", ".dll")
 #: Label width of the AXI4-Stream top (hw/convert/templates/fcnn_axis_top.h).
@@ -62,6 +64,7 @@ class ClassifierSources:
     score_bits: int
     score_fraction: int
     score_signed: bool
+    card: Path | None = None
     rtl_files: tuple[Path, ...] = ()
     rtl_top: str = DEFAULT_RTL_TOP
 
@@ -126,6 +129,23 @@ def read_filelist(path: Path) -> tuple[list[Path], str]:
     return files, top
 
 
+def find_card(model: str, model_dir: Path, manifest: dict[str, Any]) -> Path:
+    """The model card (``model.json``: input spec, classes) of a conversion.
+
+    Looked for beside the conversion, then beside the model file it was
+    converted from (the zoo folder or training run).
+    """
+    candidates = [model_dir / CARD_FILE]
+    source = (manifest.get("model") or {}).get("source")
+    if source:
+        candidates.append(Path(source).parent / CARD_FILE)
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise SourceError(f"no model card of model '{model}' (the package needs its input "
+                      f"spec): looked for {' and '.join(str(c) for c in candidates)}")
+
+
 def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> ClassifierSources:
     """Check and read the classifier inputs of ``model`` in ``model_dir`` for ``flow``."""
     model_dir = Path(model_dir)
@@ -146,6 +166,7 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
         raise SourceError(f"{manifest_path}: the classifier core needs an (H, W, C) input and "
                           f"one score per class, got {in_shape} -> {out_shape} with "
                           f"{len(classes)} classes")
+    card = find_card(model, model_dir, man)
     rtl_files: tuple[Path, ...] = ()
     rtl_top = DEFAULT_RTL_TOP
     if flow is CoreFlow.RTL:
@@ -170,5 +191,6 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
         manifest=man, input_shape=in_shape, classes=classes,  # type: ignore[arg-type]
         in_elem_bits=int(in_type["width"]), score_bits=int(out_type["width"]),
         score_fraction=int(out_type["width"]) - int(out_type["integer"]),
-        score_signed=bool(out_type["signed"]), rtl_files=rtl_files, rtl_top=rtl_top,
+        score_signed=bool(out_type["signed"]), card=card, rtl_files=rtl_files,
+        rtl_top=rtl_top,
     )

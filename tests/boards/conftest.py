@@ -33,6 +33,12 @@ def write_conversion(root: Path, *, name: str = "digits", shape=(8, 8, 1), in_wi
         shutil.copyfile(CONVERT_TEMPLATES / f, root / f)
     (root / "fcnn_axis_params.h").write_text("#define FCNN_N_PIXELS 64\n")
     (root / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n")
+    # the card the zoo writes beside a saved model (fpgacnn.models.artifacts)
+    card = {"format": 1, "name": name, "classes": [str(i) for i in range(classes)],
+            "input": {"height": shape[0], "width": shape[1], "channels": shape[2],
+                      "color": "gray" if shape[2] == 1 else "rgb", "resize": "area",
+                      "bits": in_width}}
+    (root / "model.json").write_text(json.dumps(card))
     manifest = {
         "model": {"name": name, "file": "model.h5", "sha256": "0" * 64, "source": None},
         "project": {"dir": "hls4ml_prj", "name": "fcnn_classifier", "top": "fcnn_classifier"},

@@ -16,6 +16,7 @@ from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
 from fpgacnn.boards.finalize import PackageBuildError, finalize_package
 from fpgacnn.boards.sources import RTL_DIR, SourceError
 from fpgacnn.sw.package import CoreKind, load_package
+from fpgacnn.sw.preprocessing import CropRule
 
 from .conftest import run_stub, write_conversion, write_rtl_filelist
 
@@ -257,7 +258,7 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     generate(_cfg(conversion, out, board="ultra96v2"))
     pkg = out / "package"
     assert sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*") if p.is_file()) == [
-        "driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5"]
+        "driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5", "model/model.json"]
     nb = json.loads((pkg / "fcnn_ultra96v2.ipynb").read_text())
     assert nb["nbformat"] == 4 and [c["cell_type"] for c in nb["cells"]][:2] == ["markdown",
                                                                                 "code"]
@@ -283,7 +284,10 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
         8, 168, "fpgacnn:hls:fcnn_classifier:1.0")
     assert m.model.classes == tuple(str(i) for i in range(10))
     assert set(m.files) == {"driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5",
-                            "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh"}
+                            "model/model.json", "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh"}
+    assert m.model.files == {"keras": "model/model.h5", "card": "model/model.json"}
+    assert m.model.preprocessing["input"]["height"] == 8
+    assert CropRule.from_dict(m.model.preprocessing) == CropRule()
 
 
 def test_regenerating_replaces_the_package(tmp_path: Path, conversion: Path) -> None:
@@ -293,3 +297,11 @@ def test_regenerating_replaces_the_package(tmp_path: Path, conversion: Path) -> 
     generate(_cfg(conversion, out))
     assert not (out / "package" / "stale.txt").exists()
     shutil.rmtree(out)
+
+
+def test_model_card_is_required(tmp_path: Path, conversion: Path) -> None:
+    (conversion / "model.json").unlink()
+    with pytest.raises(SourceError) as err:
+        generate(_cfg(conversion, tmp_path / "out"))
+    assert str(err.value) == ("no model card of model 'digits' (the package needs its input "
+                              f"spec): looked for {conversion / 'model.json'}")
