@@ -31,6 +31,9 @@ def hls_config(model: Any, plans: list[LayerPlan], cfg: ConvertConfig) -> dict[s
     conf["Model"]["Strategy"] = cfg.strategy.value
     conf["Model"]["ReuseFactor"] = cfg.reuse_factor
     layers = conf["LayerName"]
+    for entry in layers.values():
+        if "ReuseFactor" in entry:
+            entry["ReuseFactor"] = cfg.reuse_factor
     names = {p.name for p in plans}
     for plan in plans:
         prec = layers.setdefault(plan.name, {}).setdefault("Precision", {})
