@@ -14,6 +14,7 @@ Every simulation in fpgacnn goes through :func:`build` and :func:`run`:
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import sys
@@ -34,11 +35,25 @@ BUILD_ROOT: Path = Path(
 DEFAULT_BUILD_ARGS: tuple[str, ...] = ("-Wno-fatal", "--assert", "-O2", "-Wno-DECLFILENAME")
 
 
+#: Parameter values longer than this appear in build keys as a short hash.
+KEY_VALUE_MAX = 24
+
+
+def _key_value(value: object) -> str:
+    text = str(value)
+    if len(text) <= KEY_VALUE_MAX and "/" not in text:
+        return text
+    return "h" + hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
 def param_key(parameters: Mapping[str, object]) -> str:
-    """Return a readable, filesystem-safe key for an HDL parameter set (sorted by name)."""
+    """Return a readable, filesystem-safe key for an HDL parameter set (sorted by name).
+
+    Long values (e.g. a weight ROM passed as a Verilog literal) appear as a hash.
+    """
     if not parameters:
         return "default"
-    return "_".join(f"{k}{parameters[k]}" for k in sorted(parameters))
+    return "_".join(f"{k}{_key_value(parameters[k])}" for k in sorted(parameters))
 
 
 def build_dir_for(toplevel: str, parameters: Mapping[str, object]) -> Path:

@@ -1,0 +1,99 @@
+// fcnn_cnn_argmax: label of the largest score, with the scores passed along.
+//
+// Each input beat carries N signed SW-bit scores (score n at s_data[n*SW +:
+// SW]). The output beat is m_data = {scores, label}: label (8 bits, the
+// index of the maximum; ties go to the lowest index, like numpy.argmax) in
+// m_data[7:0] and score n at m_data[8 + n*SW +: SW]; m_last = 1. Every input
+// beat is one result (s_last is not checked).
+//
+// A balanced compare tree (the left subtree always holds the lower indices,
+// and the right operand wins only when strictly greater) feeds one register
+// stage, an fcnn_axis_skid: one beat per clock, registered s_ready.
+`default_nettype none
+
+module fcnn_cnn_argmax #(
+    // Number of scores (classes), 1..256.
+    parameter int N = 10,
+    // Score width (signed two's complement).
+    parameter int SW = 16
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+
+    input  wire [N*SW-1:0]      s_data,
+    input  wire                 s_valid,
+    output wire                 s_ready,
+    input  wire                 s_last,
+
+    output wire [N*SW+7:0]      m_data,
+    output wire                 m_valid,
+    input  wire                 m_ready,
+    output wire                 m_last
+);
+
+    // ------------------------------------------------------------------
+    // Parameters
+    // ------------------------------------------------------------------
+    localparam int LW = 8;                                     // label width
+    localparam int L  = (N > 1) ? $clog2(N) : 1;               // tree levels
+    localparam int NP = 1 << L;                                // leaves (padded)
+
+    if (N < 1 || N > 256) begin : g_bad_n
+        $fatal(1, "fcnn_cnn_argmax: N must be 1..256, got %0d", N);
+    end
+    if (SW < 1) begin : g_bad_sw
+        $fatal(1, "fcnn_cnn_argmax: SW must be >= 1, got %0d", SW);
+    end
+
+    // ------------------------------------------------------------------
+    // Compare tree: node k of a level is the winner of nodes 2k and 2k+1 of
+    // the level below (computed in place, lowest node first).
+    // ------------------------------------------------------------------
+    logic [NP*SW-1:0] t_s;               // scores
+    logic [NP*LW-1:0] t_i;               // indices
+    logic [NP-1:0]    t_v;               // node holds a real score (not padding)
+
+    always_comb begin
+        t_s = '0;
+        t_i = '0;
+        t_v = '0;
+        for (int n = 0; n < N; n++) begin
+            t_s[n*SW +: SW] = s_data[n*SW +: SW];
+            t_i[n*LW +: LW] = LW'(n);
+            t_v[n]          = 1'b1;
+        end
+        for (int l = 0; l < L; l++) begin
+            for (int k = 0; k < (NP >> (l + 1)); k++) begin
+                if (t_v[2*k+1] && (!t_v[2*k] ||
+                        $signed(t_s[(2*k+1)*SW +: SW]) > $signed(t_s[2*k*SW +: SW]))) begin
+                    t_s[k*SW +: SW] = t_s[(2*k+1)*SW +: SW];
+                    t_i[k*LW +: LW] = t_i[(2*k+1)*LW +: LW];
+                end else begin
+                    t_s[k*SW +: SW] = t_s[2*k*SW +: SW];
+                    t_i[k*LW +: LW] = t_i[2*k*LW +: LW];
+                end
+                t_v[k] = t_v[2*k] || t_v[2*k+1];
+            end
+        end
+    end
+
+    wire _unused_s_last = s_last;
+    wire _unused_tree = &{1'b0, t_s, t_i[NP*LW-1:LW], t_v};
+
+    fcnn_axis_skid #(
+        .WIDTH(N * SW + LW)
+    ) u_skid (
+        .clk     (clk),
+        .rst     (rst),
+        .s_data  ({s_data, t_i[LW-1:0]}),
+        .s_valid (s_valid),
+        .s_ready (s_ready),
+        .m_data  (m_data),
+        .m_valid (m_valid),
+        .m_ready (m_ready)
+    );
+    assign m_last = 1'b1;
+
+endmodule
+
+`resetall
