@@ -50,7 +50,12 @@ module fcnn_edge_core #(
     output wire             m_axis_tvalid,
     input  wire             m_axis_tready,
     output wire             m_axis_tuser,
-    output wire             m_axis_tlast
+    output wire             m_axis_tlast,
+    // Side outputs for stream adapters (fcnn_edge_dma): end of frame on the
+    // output's last beat, and the WIDTH / HEIGHT register values.
+    output wire             m_axis_eof,
+    output wire [15:0]      cfg_width,
+    output wire [15:0]      cfg_height
 );
 
     localparam logic [31:0] CORE_ID = 32'h45444745;   // "EDGE"
@@ -204,6 +209,7 @@ module fcnn_edge_core #(
         .m_axis_tready   (m_axis_tready),
         .m_axis_tuser    (m_axis_tuser),
         .m_axis_tlast    (m_axis_tlast),
+        .m_axis_eof      (m_axis_eof),
         .sts_busy        (sts_busy),
         .sts_wait_sof    (sts_wait_sof),
         .sts_dropping    (sts_dropping),
@@ -216,6 +222,9 @@ module fcnn_edge_core #(
         .evt_drop        (evt_drop),
         .evt_frame_done  (evt_frame_done)
     );
+
+    assign cfg_width  = reg_width;
+    assign cfg_height = reg_height;
 
     // The protection bits carry no meaning for this core.
     wire _unused = &{1'b0, s_axil_awprot, s_axil_arprot, s_axil_awaddr[1:0],

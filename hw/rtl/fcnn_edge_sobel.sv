@@ -49,6 +49,7 @@ module fcnn_edge_sobel #(
     input  wire              m_axis_tready,
     output wire              m_axis_tuser,
     output wire              m_axis_tlast,
+    output wire              m_axis_eof,     // last beat of an output frame
 
     // Status levels.
     output wire              sts_busy,
@@ -407,6 +408,7 @@ module fcnn_edge_sobel #(
     assign m_axis_tuser   = out_payload[DW+1];
     assign m_axis_tlast   = out_payload[DW];
     assign m_axis_tdata   = out_payload[DW-1:0];
+    assign m_axis_eof     = out_eof;
     assign evt_frame_done = m_axis_tvalid && m_axis_tready && out_eof;
 
     assign sts_wait_sof = (state == S_IDLE);

@@ -1,0 +1,32 @@
+"""pytest entry: ``fcnn_edge_dma`` (edge core framed for AXI DMA) per PPC."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fpgacnn.hw import rtl_file
+from fpgacnn.sim import runner
+
+HERE = Path(__file__).resolve().parent
+SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+SOURCES = [rtl_file(f) for f in
+           ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv", "fcnn_edge_dma.sv")]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("ppc", [1, 4])
+def test_fcnn_edge_dma(ppc: int) -> None:
+    params = {"PPC": ppc, "MAX_WIDTH": 32, "MAX_HEIGHT": 16}
+    runner.run(
+        toplevel="fcnn_edge_dma",
+        sources=SOURCES,
+        parameters=params,
+        test_module="tb_fcnn_edge_dma",
+        test_dir=HERE,
+        extra_env={"FCNN_TB_PARAMS": json.dumps({**params, "seed": SEED})},
+        seed=SEED,
+    )
