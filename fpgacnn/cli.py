@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "run a batch (.npy) through a converted model: keras or csim backend"),
     "build": ("fpgacnn.boards.cli_build",
               "write a board's Vivado build tree (bitstream + deployment package); --run runs it"),
+    "stream": ("fpgacnn.sw.cli_stream",
+               "stream camera/video/image frames through the edge core and the classifier"),
+    "package": ("fpgacnn.sw.cli_package",
+                "build a simulation deployment package (model + edge core parameters)"),
 }
 
 

@@ -1,0 +1,40 @@
+"""``fpgacnn package``: build a simulation deployment package (no bitstream)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fpgacnn.cli import CliError
+
+from .package import PackageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``fpgacnn package``."""
+    from .build_package import DEFAULT_PACKAGE_DIR
+
+    parser.add_argument("--model", default="digits",
+                        help="zoo name or saved-model folder (default: the shipped digits)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_PACKAGE_DIR,
+                        help=f"package folder (default: {DEFAULT_PACKAGE_DIR})")
+    parser.add_argument("--ppc", type=int, default=4, choices=[1, 2, 4, 8],
+                        help="edge core pixels per clock (default: 4)")
+    parser.add_argument("--max-width", type=int, default=640)
+    parser.add_argument("--max-height", type=int, default=480)
+    parser.add_argument("--no-csim", action="store_true",
+                        help="skip the hls4ml conversion (no csim backend)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the package; print its folder and build id."""
+    from .build_package import build_sim_package
+
+    try:
+        pkg = build_sim_package(args.out, model=args.model, ppc=args.ppc,
+                                max_width=args.max_width, max_height=args.max_height,
+                                csim=not args.no_csim)
+    except (PackageError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"{pkg.path} (build {pkg.build_id})")
+    return 0

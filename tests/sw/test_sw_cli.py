@@ -1,0 +1,72 @@
+"""``fpgacnn stream`` and ``fpgacnn package`` through fpgacnn.cli.main, on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.sw.demo import digit_frame, photo
+
+from fpgacnn.cli import main
+
+pytestmark = pytest.mark.sim
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory: pytest.TempPathFactory, digits) -> tuple[Path, list[int]]:  # noqa: ANN001
+    codes, labels = digits
+    d = tmp_path_factory.mktemp("images")
+    for i, k in enumerate((100, 200, 300)):
+        cv2.imwrite(str(d / f"{i}.png"), digit_frame(codes[k], photo("coins")))
+    return d, [int(labels[k]) for k in (100, 200, 300)]
+
+
+def test_stream_images_rtl_writes_video_pngs_and_jsonl(sim_package: Path, image_dir,  # noqa: ANN001
+                                                       tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    folder, truth = image_dir
+    out, save = tmp_path / "out.mp4", tmp_path / "save"
+    rc = main(["stream", "--source", f"images:{folder}", "--backend", "rtl", "--package",
+               str(sim_package), "--classifier-backend", "csim", "--out", str(out),
+               "--save-dir", str(save)])
+    assert rc == 0
+    assert capsys.readouterr().out.startswith("3 frames in ")
+    lines = [json.loads(s) for s in (save / "results.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in lines] == [0, 1, 2]
+    assert lines[0]["engines"] == {"edge": "rtl", "classifier": "csim"}
+    assert np.mean(np.array([r["label"] for r in lines]) == np.array(truth)) >= 2 / 3
+    edges = cv2.imread(str(save / "frame_000001_edges.png"), cv2.IMREAD_UNCHANGED)
+    frame = cv2.imread(str(folder / "1.png"), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(edges, sobel_edges(frame))
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3 and cap.read()[1].shape == (480, 640, 3)
+    cap.release()
+
+
+def test_stream_user_errors(sim_package: Path, image_dir, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    folder, _ = image_dir
+    base = ["stream", "--package", str(sim_package)]
+    assert main([*base, "--source", "webcam"]) == 2
+    assert capsys.readouterr().err == ("fpgacnn stream: error: expected a source camera:N, "
+                                       "video:PATH, images:DIR or hdmi, got 'webcam'\n")
+    assert main([*base, "--source", f"images:{folder}", "--backend", "rtl"]) == 2
+    assert capsys.readouterr().err == (
+        "fpgacnn stream: error: the rtl backend has no RTL classifier yet; pass "
+        "classifier_backend='csim' to classify with the hls4ml C simulation, or "
+        "classify=False (use --classifier-backend csim or --no-classify)\n")
+    big = tmp_path / "big"
+    big.mkdir()
+    cv2.imwrite(str(big / "x.png"), np.zeros((720, 1280), np.uint8))
+    assert main([*base, "--source", f"images:{big}", "--backend", "reference",
+                 "--no-classify"]) == 2
+    assert capsys.readouterr().err == ("fpgacnn stream: error: frame of 1280x720 pixels "
+                                       "exceeds the package's maximum 640x480\n")
+    assert main([*base, "--source", f"images:{big}", "--backend", "reference",
+                 "--no-classify", "--size", "320x240", "--save-dir", str(tmp_path / "s")]) == 0
+    assert cv2.imread(str(tmp_path / "s" / "frame_000000_edges.png")).shape == (240, 320, 3)
+    assert main([*base, "--source", f"images:{big}", "--out", str(tmp_path / "x.gif")]) == 2
+    assert capsys.readouterr().err.endswith("--out must end in .mp4, .avi or .mkv, got "
+                                            f"'{tmp_path / 'x.gif'}'\n")
