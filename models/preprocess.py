@@ -23,7 +23,8 @@ The rule, applied by :func:`to_codes` in this order:
 For integer images (8-bit frames, ``load_digits``) and an integer
 ``full_scale`` the whole computation is exact integer arithmetic, so the codes
 are identical on every machine and numpy version, ties included; other inputs
-(float images) are computed in float64.
+(float images, or integers so large that an intermediate could exceed 2**62)
+are computed in float64.
 
 The model input is then ``code / 256`` (:func:`codes_to_input`), which the
 input quantizer leaves unchanged; the hardware receives ``code`` itself as
@@ -201,22 +202,26 @@ def to_codes(
     if not full_scale > 0:
         raise ConfigError(f"full_scale must be > 0, got {full_scale!r}")
     arr = _as_batch(images)
-    exact = arr.dtype.kind in "ui" and float(full_scale).is_integer()
-    # numerator / den is the image; exact integers, or float64 with den folded in at the end
+    _, h, w, channels = arr.shape
+    to_gray = spec.color is ColorMode.GRAY and channels == 3
+    rows, den_rows = resize_weights(h, spec.height, spec.resize)
+    cols, den_cols = resize_weights(w, spec.width, spec.resize)
+    den = (_GRAY_DEN if to_gray else 1) * den_rows * den_cols
+    # The image is num / den: exact int64 for integer images (when no intermediate can
+    # overflow), else float64.
+    exact = (
+        arr.dtype.kind in "ui"
+        and float(full_scale).is_integer()
+        and int(np.abs(arr).max()) * den * _GRID_INT < 2**62
+    )
     num = arr.astype(np.int64) if exact else arr.astype(np.float64)
-    den = 1
-    if spec.color is ColorMode.GRAY and num.shape[-1] == 3:
+    if to_gray:
         num = np.tensordot(num, _GRAY_WEIGHTS, axes=([3], [0]))[..., None]
-        den *= _GRAY_DEN
-    elif spec.color is ColorMode.RGB and num.shape[-1] == 1:
+    elif spec.color is ColorMode.RGB and channels == 1:
         num = np.repeat(num, 3, axis=3)
-    _, h, w, _ = num.shape
     if (h, w) != (spec.height, spec.width):
-        rows, den_rows = resize_weights(h, spec.height, spec.resize)
-        cols, den_cols = resize_weights(w, spec.width, spec.resize)
         num = np.einsum("oh,nhwc->nowc", rows, num)
         num = np.einsum("pw,nowc->nopc", cols, num)
-        den *= den_rows * den_cols
     if exact:  # v = num * 256 / (den * full_scale), rounded exactly
         values = _round_half_even(num * _GRID_INT, den * int(full_scale))
     else:
