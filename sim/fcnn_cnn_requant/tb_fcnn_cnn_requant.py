@@ -1,0 +1,83 @@
+"""cocotb testbench for ``fcnn_cnn_requant`` (runs inside the simulator).
+
+The pytest entry points are in ``test_fcnn_cnn_requant.py`` beside this file.
+Parameters come from ``FCNN_TB_PARAMS`` (JSON: C, IW, OW, O_SIGNED, SHIFT, seed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import cocotb
+import numpy as np
+from fpgacnn.sim.cnn_stream import ProtocolError, StreamTB, pack, unpack
+
+PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
+C = int(PARAMS.get("C", 1))
+IW = int(PARAMS.get("IW", 16))
+OW = int(PARAMS.get("OW", 8))
+O_SIGNED = int(PARAMS.get("O_SIGNED", 0))
+SHIFT = int(PARAMS.get("SHIFT", 0))
+SEED = int(PARAMS.get("seed", 1))
+XMIN, XMAX = -(1 << (IW - 1)), (1 << (IW - 1)) - 1
+
+
+def requant(x: np.ndarray) -> np.ndarray:
+    """saturate(round_half_to_even(x / 2^SHIFT)) into OW bits, integer arithmetic only."""
+    x = np.asarray(x, dtype=np.int64)
+    if SHIFT > 0:
+        t = x >> SHIFT                        # floor
+        frac = x - (t << SHIFT)               # 0 .. 2^SHIFT - 1
+        half = np.int64(1) << (SHIFT - 1)
+        up = (frac > half) | ((frac == half) & ((t & 1) == 1))
+        q = t + up.astype(np.int64)
+    else:
+        q = x << -SHIFT
+    lo, hi = (-(1 << (OW - 1)), (1 << (OW - 1)) - 1) if O_SIGNED else (0, (1 << OW) - 1)
+    return np.clip(q, lo, hi)
+
+
+def stimulus(tb: StreamTB, count: int) -> np.ndarray:
+    """``count`` beats of C elements: extremes, exact .5 ties, values around the bounds, random."""
+    rng = np.random.default_rng(tb.rng.getrandbits(32))
+    special = [0, 1, -1, XMIN, XMAX, XMIN + 1, XMAX - 1]
+    if SHIFT > 0:
+        half = 1 << (SHIFT - 1)
+        ties = [(k << SHIFT) + half for k in range(-4, 4)] + [(k << SHIFT) + d for k in (-3, 2)
+                                                                for d in (half - 1, half + 1)]
+        special += ties
+    lim = (1 << OW) << max(SHIFT, 0) if SHIFT >= 0 else (1 << OW) >> -SHIFT
+    special += [s * lim + d for s in (-1, 1) for d in (-2, -1, 0, 1, 2)]
+    special = [v for v in special if XMIN <= v <= XMAX]
+    vals = rng.integers(XMIN, XMAX + 1, size=count * C)
+    near = rng.integers(-2 * lim - 4, 2 * lim + 4, size=count * C).clip(XMIN, XMAX)
+    pick = rng.random(count * C)
+    vals = np.where(pick < 0.4, near, vals)
+    vals[: len(special)] = special
+    vals = np.where(pick > 0.85, rng.choice(special, size=count * C), vals)
+    return vals.reshape(count, C)
+
+
+@cocotb.test()
+@cocotb.parametrize(idle=[False, True], backpressure=[False, True])
+async def elements(dut, idle: bool, backpressure: bool) -> None:
+    """Many beats (m_last pass-through) under the idle/backpressure matrix: bit-exact."""
+    tb = StreamTB(dut, seed=SEED + 2 * idle + backpressure)
+    tb.set_matrix(idle, backpressure)
+    await tb.reset()
+    x = stimulus(tb, 300)
+    lasts = [tb.rng.getrandbits(1) for _ in range(len(x))]
+    tb.send((pack(row, IW), last) for row, last in zip(x, lasts, strict=True))
+    await tb.wait_beats(len(x))
+    exp = requant(x)
+    assert len(tb.beats) == len(x)
+    for n, ((data, last), row) in enumerate(zip(tb.beats, exp, strict=True)):
+        got = unpack(data, C, OW, signed=bool(O_SIGNED))
+        if got != row.tolist():
+            raise AssertionError(f"beat {n}: in {x[n].tolist()} got {got}, expected {row.tolist()}")
+        if last != lasts[n]:
+            raise ProtocolError(f"beat {n}: m_last={last}, s_last was {lasts[n]}")
+    if not idle and not backpressure:
+        span = tb.accept_cycles[-1] - tb.accept_cycles[0]
+        assert span == len(tb.accept_cycles) - 1, f"not one beat per clock: span {span}"
