@@ -1,0 +1,67 @@
+"""Frames per second of each backend at 640x480, edges only and with classification.
+
+``measure(package)`` streams composed digit frames (BGR 640x480) through every
+simulation backend and reports frames/s, the mean per-stage timings and the host
+overhead per frame (total minus the time the cores report for themselves: on
+``rtl`` the simulated cycles at the package clock; on ``reference``/``csim`` there is
+no core, so everything is host time). Wall-clock numbers: for reports, never asserted.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .pipeline import Pipeline
+
+CONFIGS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("reference", {}), ("csim", {}), ("rtl", {"classifier_backend": "csim"}))
+
+
+def measure(package: Path, *, n_frames: int = 20, warmup: int = 2) -> list[dict[str, Any]]:
+    """One row per (backend, classify): fps, mean timings (ms), host overhead (ms)."""
+    from .demo import digit_codes, digit_frame, photo
+
+    codes, _ = digit_codes()
+    bg = photo("astronaut")
+    frames = [digit_frame(codes[i], bg) for i in range(n_frames)]
+    rows = []
+    for backend, opts in CONFIGS:
+        for classify in (False, True):
+            with Pipeline.open(package, backend, classify=classify,
+                               **(opts if classify else {})) as pipe:
+                for f in frames[:warmup]:
+                    pipe.process(f)
+                t0 = time.perf_counter()
+                results = list(pipe.stream(frames))
+                wall = time.perf_counter() - t0
+            keys = sorted({k for r in results for k in r.timings})
+            rows.append({
+                "backend": backend, "classify": classify,
+                "engines": dict(results[0].engines),
+                "fps": len(results) / wall,
+                "ms": {k: 1e3 * float(np.mean([r.timings.get(k, 0.0) for r in results]))
+                       for k in keys},
+                "host_overhead_ms": 1e3 * float(np.mean([r.host_overhead for r in results])),
+                "edge_cycles": results[0].edge_cycles,
+            })
+    return rows
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The rows as a markdown table."""
+    out = ["| backend | engines | classify | frames/s | edge ms | classify ms | crop ms | "
+           "total ms | core time ms | host overhead ms |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ms = r["ms"]
+        core = ms.get("edge_hw", 0.0) + ms.get("classify_hw", 0.0)
+        eng = " + ".join(r["engines"].values())
+        out.append(f"| {r['backend']} | {eng} | {'yes' if r['classify'] else 'no'} | "
+                   f"{r['fps']:.1f} | {ms['edge']:.2f} | {ms.get('classify', 0):.2f} | "
+                   f"{ms.get('crop', 0):.2f} | {ms['total']:.2f} | "
+                   f"{core:.3f} | {r['host_overhead_ms']:.2f} |")
+    return "\n".join(out)
