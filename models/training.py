@@ -32,6 +32,7 @@ from .configs import ModelConfig, config_to_dict
 from .data import Dataset
 from .distill import FLOAT_TEACHER, DistillConfig, Distiller
 from .errors import ConfigError, DataShapeError
+from .preprocess import codes_to_input
 from .registry import ZooEntry
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class _Batches(keras.utils.Sequence):
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         idx = self.order[i * self.batch_size:(i + 1) * self.batch_size]
         codes = augment_codes(self.x[idx], self.augment, self.rng)
-        return codes.astype(np.float32) / np.float32(256.0), self.y[idx]
+        return codes_to_input(codes), self.y[idx]
 
     def on_epoch_end(self) -> None:
         self.order = self.rng.permutation(len(self.y))
@@ -149,10 +150,6 @@ class _ProgressBar(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         self.bar.close()
-
-
-def _inputs(codes: np.ndarray) -> np.ndarray:
-    return codes.astype(np.float32) / np.float32(256.0)
 
 
 def _prunable(model: keras.Model, sparsity: float, total_steps: int) -> keras.Model:
@@ -202,7 +199,7 @@ def _fit(model: keras.Model, data: Dataset, cfg: TrainConfig, *, epochs: int, de
     )
     history = runner.fit(
         batches, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False,
-        validation_data=(_inputs(data.x_test), data.y_test),
+        validation_data=(codes_to_input(data.x_test), data.y_test),
     )
     if trained is not model:
         import tensorflow_model_optimization as tfmot
@@ -217,7 +214,7 @@ def _fit(model: keras.Model, data: Dataset, cfg: TrainConfig, *, epochs: int, de
 
 def accuracy(model: keras.Model, codes: np.ndarray, labels: np.ndarray) -> float:
     """Return the top-1 accuracy of ``model`` on input ``codes`` (uint8 NHWC)."""
-    logits = model.predict(_inputs(codes), batch_size=256, verbose=0)
+    logits = model.predict(codes_to_input(codes), batch_size=256, verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 
