@@ -11,7 +11,9 @@ from fpgacnn.sim.verilator_env import verilator_environ, verilator_executable
 EDGE_SOURCES = ["fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv"]
 
 
-def _lint(top: str, files: list[str], params: dict[str, int]) -> subprocess.CompletedProcess:
+def _lint(
+    top: str, files: list[str], params: dict[str, int | str]
+) -> subprocess.CompletedProcess:
     cmd = [verilator_executable(), "--lint-only", "-Wall", "--top-module", top]
     cmd += [f"-G{k}={v}" for k, v in params.items()]
     cmd += [str(rtl_file(f)) for f in files]
@@ -33,7 +35,59 @@ def test_bad_ppc_stops_elaboration() -> None:
     assert "PPC must be 1, 2, 4 or 8, got 3" in res.stderr
 
 
+# CNN core building blocks (each needs the skid buffer): top -> parameter sets.
+CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
+    "fcnn_cnn_maxpool": [
+        {"C": 16, "BW": 4, "W": 6, "H": 6, "P": 2},
+        {"C": 3, "BW": 8, "SIGNED": 1, "W": 7, "H": 5, "P": 2},
+        {"C": 2, "BW": 4, "W": 8, "H": 8, "P": 4},
+        {"C": 1, "BW": 1, "W": 1, "H": 1, "P": 1},
+    ],
+    "fcnn_cnn_requant": [
+        {"C": 4, "IW": 12, "OW": 4, "SHIFT": 4},
+        {"C": 4, "IW": 20, "OW": 8, "O_SIGNED": 1, "SHIFT": 0},
+        {"C": 2, "IW": 16, "OW": 8, "SHIFT": -2},
+        {"C": 1, "IW": 4, "OW": 8, "O_SIGNED": 1, "SHIFT": 7},
+    ],
+    "fcnn_cnn_dense": [
+        {"IN_LEN": 144, "C": 16, "N": 10, "XW": 4, "WW": 4, "G": 4, "ACC_W": 16,
+         "WEIGHTS": "5760'h" + "9e" * 720},
+        {"IN_LEN": 12, "C": 3, "N": 5, "X_SIGNED": 1, "XW": 6, "WW": 3, "G": 1,
+         "PROD_SHIFT": 2, "ACC_W": 16, "USE_DSP": 1},
+        {"IN_LEN": 1, "C": 1, "N": 1, "XW": 1, "WW": 1, "G": 1, "ACC_W": 2},
+    ],
+    "fcnn_cnn_argmax": [{"N": 10, "SW": 16}, {"N": 1, "SW": 1}, {"N": 256, "SW": 8}],
+}
+CNN_BAD: list[tuple[str, dict[str, int], str]] = [
+    ("fcnn_cnn_maxpool", {"W": 3, "H": 4, "P": 4}, "W and H must be >= P, got W=3 H=4 P=4"),
+    ("fcnn_cnn_requant", {"O_SIGNED": 2}, "O_SIGNED must be 0 or 1, got 2"),
+    ("fcnn_cnn_dense", {"IN_LEN": 12, "C": 4, "G": 3},
+     "need IN_LEN % C == 0 and C % G == 0, got IN_LEN=12 C=4 G=3"),
+    ("fcnn_cnn_argmax", {"N": 257}, "N must be 1..256, got 257"),
+]
+
+
+@pytest.mark.parametrize(
+    ("top", "params"),
+    [(top, p) for top, sets in CNN_BLOCKS.items() for p in sets],
+    ids=lambda v: v if isinstance(v, str) else "_".join(f"{k}{str(x)[:8]}" for k, x in v.items()),
+)
+def test_cnn_block_lint_clean(top: str, params: dict[str, int | str]) -> None:
+    res = _lint(top, ["fcnn_axis_skid.sv", f"{top}.sv"], params)
+    assert res.returncode == 0, res.stderr
+    assert "%Warning" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize(("top", "params", "message"), CNN_BAD, ids=[b[0] for b in CNN_BAD])
+def test_cnn_block_bad_parameters_stop_elaboration(
+    top: str, params: dict[str, int], message: str
+) -> None:
+    res = _lint(top, ["fcnn_axis_skid.sv", f"{top}.sv"], params)
+    assert res.returncode != 0
+    assert message in res.stderr, res.stderr
+
+
 def test_every_rtl_file_is_linted() -> None:
     """No RTL file escapes the lint tests above (add new cores to this module)."""
     on_disk = {p.name for p in RTL_DIR.glob("*.sv")}
-    assert on_disk == set(EDGE_SOURCES)
+    assert on_disk == set(EDGE_SOURCES) | {f"{top}.sv" for top in CNN_BLOCKS}

@@ -109,6 +109,15 @@ module fcnn_cnn_dense #(
     logic [SB-1:0]   sub;                // issue step inside the held beat
     logic [RB-1:0]   row;                // ROM row of the next issue
 
+    // Weight ROM (constant rows selected by row; no address multiplier).
+    logic [GNW-1:0] rom_row;
+    always_comb begin
+        rom_row = '0;
+        for (int r = 0; r < ROWS; r++) begin
+            if (row == RB'(r)) rom_row = WEIGHTS[r*GNW +: GNW];
+        end
+    end
+
     wire sub_end = (sub == SB'(STEPS - 1));
     assign s_ready = ce && (!busy || sub_end);
     wire s_fire = s_valid && s_ready;
@@ -132,7 +141,7 @@ module fcnn_cnn_dense #(
             p_first <= (row == '0);
             p_last  <= (row == RB'(ROWS - 1));
             p_x     <= xbuf[G*XW-1:0];
-            p_w     <= WEIGHTS[32'(row) * GNW +: GNW];
+            p_w     <= rom_row;
         end
         if (rst) begin
             busy    <= 1'b0;
@@ -158,15 +167,13 @@ module fcnn_cnn_dense #(
             if (USE_DSP == 1) begin : g_dsp
                 assign prods[g*PW +: PW] = xe * PW'(w);
             end else begin : g_lut
-                // Shift-add over the weight bits (the MSB weighs -2^(WW-1)).
+                // Shift-add of AND-gated partial products (the weight MSB weighs -2^(WW-1)).
                 (* use_dsp = "no" *) logic signed [PW-1:0] prod;
                 always_comb begin
                     prod = '0;
                     for (int j = 0; j < WW; j++) begin
-                        if (w[j]) begin
-                            if (j == WW - 1) prod = prod - (xe <<< j);
-                            else             prod = prod + (xe <<< j);
-                        end
+                        if (j == WW - 1) prod = prod - ((xe <<< j) & {PW{w[j]}});
+                        else             prod = prod + ((xe <<< j) & {PW{w[j]}});
                     end
                 end
                 assign prods[g*PW +: PW] = prod;
