@@ -15,9 +15,10 @@ It behaves like PYNQ 3 on a Zynq with an AXI DMA (simple mode) per core:
   ``transferred``, with PYNQ's checks (not started, not idle, size, alignment).
   ``wait`` spins with no deadline, as PYNQ's does (the fake raises after a
   million polls instead of hanging the test run);
-- time passes when the driver polls a status register: a transfer moves at the
-  next poll when the other side is ready (the edge core holds one output frame
-  when nobody receives it, and then stops accepting input).
+- time passes when the driver polls a DMA register (one tick per read): a
+  send moves at the next tick when the core can take it, a core's output can be
+  received ``latency`` ticks after its input arrived, and the edge core holds one
+  output frame when nobody receives it, then stops accepting input.
 
 Faults (set on :class:`FakeBoard`): ``hang_send`` / ``hang_recv`` (a channel
 never finishes), ``short_by`` (the next output frame is that many bytes short:
@@ -71,6 +72,7 @@ class FakeEdgeCore:
         self.regs = {0x00: 1, 0x08: 0, 0x0C: max_width, 0x10: max_height, 0x14: 0,
                      0x18: 0, 0x1C: 0}
         self.outputs: deque[bytes] = deque()
+        self.ready: deque[int] = deque()  # board tick at which each output can move
         self.soft_resets = 0
 
     def read(self, offset: int) -> int:
@@ -86,6 +88,7 @@ class FakeEdgeCore:
         if offset == 0x00:
             if value & 0x2:
                 self.outputs.clear()
+                self.ready.clear()
                 self.soft_resets += 1
             self.regs[0x00] = value & 0x1
         elif offset == 0x08:
@@ -118,6 +121,7 @@ class FakeEdgeCore:
             self.board.short_by = 0
         self.regs[0x18] += 1
         self.outputs.append(payload)
+        self.ready.append(self.board.now + self.board.latency)
 
 
 class FakeClassifierCore:
@@ -128,6 +132,7 @@ class FakeClassifierCore:
         self.board, self.scores_of, self.shape = board, scores, input_shape
         self.bits, self.out_bytes = score_bits, out_bytes
         self.outputs: deque[bytes] = deque()
+        self.ready: deque[int] = deque()
 
     def read(self, offset: int) -> int:
         return 0
@@ -146,6 +151,7 @@ class FakeClassifierCore:
             beat |= (int(s) & ((1 << self.bits) - 1)) << (k * self.bits)
         beat |= int(np.argmax(raw)) << (len(raw) * self.bits)
         self.outputs.append(beat.to_bytes(self.out_bytes, "little"))
+        self.ready.append(self.board.now + self.board.latency)
 
 
 class FakeChannel:
@@ -256,6 +262,7 @@ class FakeAxiDMA:
 
     def start_transfer(self, tx: bool, addr: int, nbytes: int) -> None:
         off = 0x00 if tx else 0x30
+        self.board.events.append(("send" if tx else "recv", "start", addr))
         self.sr[off] &= ~0x2  # busy
         self.job[off] = (addr, nbytes)
 
@@ -267,15 +274,18 @@ class FakeAxiDMA:
             self.core.consume(bytes(b.device_bytes(addr, n)))
             self.job[0x00], self.length[0x00] = None, n
             self.sr[0x00] |= 0x2
+            b.events.append(("send", "done", addr))
         recv = self.job[0x30]
         if recv is not None and b.error_bits:
             self.sr[0x30] |= b.error_bits | 0x1  # error: the channel halts
             b.error_bits = 0
             self.job[0x30] = None
             return
-        if recv is not None and not b.hang_recv and self.core.outputs:
+        if recv is not None and not b.hang_recv and self.core.outputs and \
+                self.core.ready[0] <= b.now:
             addr, n = recv
             packet = self.core.outputs.popleft()
+            self.core.ready.popleft()
             if len(packet) > n:  # the stream did not end within the buffer
                 self.sr[0x30] |= 0x10 | 0x1
                 self.job[0x30] = None
@@ -283,6 +293,7 @@ class FakeAxiDMA:
             b.device_bytes(addr, len(packet))[:] = np.frombuffer(packet, np.uint8)
             self.job[0x30], self.length[0x30] = None, len(packet)
             self.sr[0x30] |= 0x2
+            b.events.append(("recv", "done", addr))
 
 
 class FakeOverlay:
@@ -307,7 +318,11 @@ class FakeBoard:
         self.freed: list[int] = []
         self.loaded: list[str] = []
         self.register_writes: list[tuple[int, int]] = []
+        #: DMA activity in order: (channel, "start" | "done", physical address)
+        self.events: list[tuple[str, str, int]] = []
         self.identity: dict[int, int] = {}
+        #: status polls so far (the fake's clock) and polls from a core's input to its output
+        self.now, self.latency = 0, 50
         self.hang_send = self.hang_recv = False
         self.short_by = self.error_bits = self.core_error = 0
         self._next_addr = 0x1000_0000
@@ -337,6 +352,7 @@ class FakeBoard:
             self.dmas.append(self.dma_cls)
 
     def tick(self) -> None:
+        self.now += 1
         for dma in self.dmas:
             dma.step()
 

@@ -94,6 +94,22 @@ def test_same_bits_as_csim_with_double_buffering(board: FakeBoard, board_package
     assert len(board.freed) == 6
 
 
+def test_next_frame_goes_out_while_the_previous_comes_back(board: FakeBoard,
+                                                          board_package: Path, frames) -> None:  # noqa: ANN001
+    with Pipeline.open(board_package, "pynq", classify=False) as pipe:
+        results = list(pipe.stream(frames))
+    edge = [e for e in board.events if e[2] < 0x1000_0000 + 4 * 0x100000]
+    ins = sorted({a for c, _, a in edge if c == "send"})
+    outs = sorted({a for c, _, a in edge if c == "recv"})
+    assert len(ins) == len(outs) == 2  # two input and two output buffers, used in turn
+    order = [(c, k, (ins if c == "send" else outs).index(a)) for c, k, a in edge]
+    # frame 1 is sent (from the other input buffer) before frame 0's edge map has come back
+    assert order.index(("send", "start", 1)) < order.index(("recv", "done", 0))
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    for r, f in zip(results, frames, strict=True):
+        assert np.array_equal(r.edges, sobel_edges(_gray(f)))
+
+
 def test_odd_width_frames_are_padded_per_line(board: FakeBoard, board_package: Path) -> None:
     gray = np.ascontiguousarray(photo("camera")[100:157, 30:131])  # 101 x 57: not a PPC multiple
     with Pipeline.open(board_package, "pynq", classify=False) as pipe:
