@@ -56,9 +56,10 @@ def param_key(parameters: Mapping[str, object]) -> str:
     return "_".join(f"{k}{_key_value(parameters[k])}" for k in sorted(parameters))
 
 
-def build_dir_for(toplevel: str, parameters: Mapping[str, object]) -> Path:
-    """Return the build folder used for ``toplevel`` with ``parameters``."""
-    return BUILD_ROOT / toplevel / param_key(parameters)
+def build_dir_for(toplevel: str, parameters: Mapping[str, object], tag: str = "") -> Path:
+    """Return the build folder used for ``toplevel`` with ``parameters`` (and a source ``tag``)."""
+    key = param_key(parameters)
+    return BUILD_ROOT / toplevel / (f"{tag}_{key}" if tag else key)
 
 
 @contextmanager
@@ -79,16 +80,18 @@ def build(
     parameters: Mapping[str, object] | None = None,
     build_args: Sequence[str] = DEFAULT_BUILD_ARGS,
     waves: bool = False,
+    tag: str = "",
 ) -> Path:
     """Compile ``sources`` with ``toplevel`` and ``parameters`` for cocotb; return the build dir.
 
-    A build that is up to date is not redone.
+    A build that is up to date is not redone. ``tag`` separates builds of the same
+    top-level from different sources (e.g. generated cores of different models).
     """
     from cocotb_tools.runner import get_runner
 
     parameters = dict(parameters or {})
     setup_verilator()
-    bdir = build_dir_for(toplevel, parameters)
+    bdir = build_dir_for(toplevel, parameters, tag)
     with _locked(bdir):
         runner = get_runner("verilator")
         runner.build(
@@ -115,6 +118,7 @@ def run(
     extra_env: Mapping[str, str] | None = None,
     seed: int | None = None,
     waves: bool = False,
+    tag: str = "",
 ) -> Path:
     """Build (if needed) and run the cocotb ``test_module`` against ``toplevel``.
 
@@ -126,7 +130,7 @@ def run(
 
     parameters = dict(parameters or {})
     bdir = build(
-        toplevel=toplevel, sources=sources, parameters=parameters, waves=waves
+        toplevel=toplevel, sources=sources, parameters=parameters, waves=waves, tag=tag
     )
     runner = get_runner("verilator")
     env = dict(extra_env or {})

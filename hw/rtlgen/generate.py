@@ -1,0 +1,152 @@
+"""``generate_rtl``: a QKeras model -> a self-contained folder with the classifier RTL.
+
+Output folder (``out_dir``, e.g. ``hw/build/<model>/rtl``):
+
+- ``fcnn_classifier.sv`` -- the generated structural top (module ``TOP``);
+- ``kernels/<module>/src/*.v`` -- one alkaid kernel per convolution;
+- ``lib/*.sv`` -- copies of the hand-written blocks it instantiates;
+- ``filelist.f`` -- every HDL file in compile order, relative to the folder,
+  with a ``// top: fcnn_classifier`` line (read by ``fpgacnn build``);
+- ``rtl.json`` -- the stages, their types, kernel latencies, the stream
+  layouts and the initiation interval.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import RTL_DIR
+from ..convert.plan import plan_model
+from .emit import LABEL_BITS, write_top
+from .kernel import KernelInfo, generate_kernel
+from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, build_stages
+
+log = logging.getLogger(__name__)
+
+#: Module name of the generated top.
+TOP = "fcnn_classifier"
+
+#: Hand-written blocks used by the generated top, in compile order.
+LIB_FILES = (
+    "fcnn_axis_skid.sv", "fcnn_cnn_fifo.sv", "fcnn_cnn_window.sv", "fcnn_cnn_kshell.sv",
+    "fcnn_cnn_maxpool.sv", "fcnn_cnn_dense.sv", "fcnn_cnn_requant.sv", "fcnn_cnn_argmax.sv",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RtlResult:
+    """Where the RTL is and the facts about it."""
+
+    out_dir: Path
+    top: str
+    files: tuple[Path, ...]
+    input_shape: tuple[int, int, int]
+    input_bits: int             # s_axis_tdata width
+    input_element_bits: int
+    num_classes: int
+    score_bits: int
+    output_bits: int            # m_axis_tdata width
+    initiation_interval: int    # cycles per image at one pixel per clock
+    seconds: float
+    info: dict[str, Any]
+
+
+def _sanitize(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return s if s and not s[0].isdigit() else f"m_{s}"
+
+
+def _stage_dict(st: Stage, kernels: dict[str, KernelInfo]) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": st.name, "layer": st.layer, "kind": type(st).__name__,
+                         "in_shape": list(st.in_shape), "out_shape": list(st.out_shape),
+                         "in_type": st.in_type.hls(), "out_type": st.out_type.hls()}
+    if isinstance(st, ConvStage):
+        d.update(kernel=st.kernel, pad=st.pad, relu=st.relu,
+                 kernel_module=kernels[st.name].module,
+                 kernel_stages=kernels[st.name].latency)
+    elif isinstance(st, PoolStage):
+        d.update(pool=st.pool)
+    elif isinstance(st, DenseStage):
+        d.update(elements_per_clock=st.group, prod_shift=st.prod_shift)
+    elif isinstance(st, RequantStage):
+        d.update(shift=st.shift)
+    return d
+
+
+def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
+                 kernel_stages: int = 2) -> RtlResult:
+    """Generate the streaming classifier core for ``model`` (a QKeras model) into ``out_dir``.
+
+    Raises :class:`~fpgacnn.hw.rtlgen.RtlGenError` naming the layer for anything the RTL
+    backend cannot implement bit-exactly. ``out_dir`` is replaced.
+    """
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    tag = _sanitize(name or model.name)
+    plans = plan_model(model)
+    stages = build_stages(model, plans)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    (out_dir / "lib").mkdir(parents=True)
+    kernels: dict[str, KernelInfo] = {}
+    for st in stages:
+        if isinstance(st, ConvStage):
+            log.info("generating kernel for %s (%s)", st.name, st.layer)
+            kernels[st.name] = generate_kernel(st, f"fcnn_k_{tag}_{st.name}",
+                                               out_dir / "kernels", n_stages=kernel_stages)
+    (out_dir / f"{TOP}.sv").write_text(write_top(TOP, stages, kernels))
+    for f in LIB_FILES:
+        shutil.copy2(RTL_DIR / f, out_dir / "lib" / f)
+    files: list[Path] = []
+    seen_static: set[str] = set()
+    for k in kernels.values():
+        for f in k.files:
+            if f.parent.name == "static":
+                if f.name in seen_static:      # shared helpers: identical in every kernel
+                    continue
+                seen_static.add(f.name)
+            files.append(f)
+    files += [out_dir / "lib" / f for f in LIB_FILES]
+    files.append(out_dir / f"{TOP}.sv")
+    rel = [str(f.relative_to(out_dir)) for f in files]
+    (out_dir / "filelist.f").write_text(
+        f"// fpgacnn open RTL classifier for model '{model.name}'\n// top: {TOP}\n"
+        + "\n".join(rel) + "\n")
+
+    first, last = stages[0], stages[-1]
+    h, w, c = first.in_shape
+    n_cls, s_bits = last.out_shape[2], last.out_type.width
+    pads = [st.pad for st in stages if isinstance(st, ConvStage)]
+    first_conv = next((st for st in stages if isinstance(st, ConvStage)), None)
+    ii = h * w
+    if first_conv is not None and first_conv.pad:
+        ii = (h + 2 * first_conv.pad) * (w + 2 * first_conv.pad)
+    info = {
+        "model": model.name, "top": TOP, "stages": [_stage_dict(s, kernels) for s in stages],
+        "input": {"shape": [h, w, c], "element_type": first.in_type.hls(),
+                  "element_fraction": first.in_type.fraction,
+                  "element_signed": first.in_type.signed,
+                  "element_bits": first.in_type.width,
+                  "tdata_bits": -(-(c * first.in_type.width) // 8) * 8},
+        "output": {"classes": n_cls, "score_type": last.out_type.hls(), "score_bits": s_bits,
+                   "score_fraction": last.out_type.fraction,
+                   "score_signed": last.out_type.signed,
+                   "label_bits": LABEL_BITS,
+                   "tdata_bits": -(-(n_cls * s_bits + LABEL_BITS) // 8) * 8},
+        "initiation_interval": ii, "conv_padding": pads,
+        "files": rel,
+    }
+    (out_dir / "rtl.json").write_text(json.dumps(info, indent=2) + "\n")
+    dt = time.perf_counter() - t0
+    log.info("RTL for %s written to %s in %.1f s", model.name, out_dir, dt)
+    return RtlResult(out_dir=out_dir, top=TOP, files=tuple(files), input_shape=(h, w, c),
+                     input_bits=info["input"]["tdata_bits"], input_element_bits=first.in_type.width,
+                     num_classes=n_cls, score_bits=s_bits, output_bits=info["output"]["tdata_bits"],
+                     initiation_interval=ii, seconds=dt, info=info)

@@ -1,0 +1,198 @@
+"""The classifier as a chain of hardware stages, derived from the model and its type plan."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..convert.fixed import FixedType
+from ..convert.plan import LayerPlan
+from .errors import RtlGenError
+
+
+def kif(t: FixedType) -> tuple[int, int, int]:
+    """(signed, integer bits without the sign, fraction bits) of a fixed-point type."""
+    return (1 if t.signed else 0, t.integer - (1 if t.signed else 0), t.fraction)
+
+
+@dataclass(kw_only=True)
+class Stage:
+    """One block of the streaming core; ``in_*``/``out_*`` describe its streams."""
+
+    name: str
+    layer: str
+    in_shape: tuple[int, int, int]     # (H, W, C) of the input stream
+    out_shape: tuple[int, int, int]
+    in_type: FixedType
+    out_type: FixedType
+
+
+@dataclass(kw_only=True)
+class ConvStage(Stage):
+    """Window generator + alkaid kernel (x weights + bias, activation, requantization)."""
+
+    kernel: int
+    pad: int
+    weights: np.ndarray            # (K*K*Cin, Cout) integer mantissas
+    w_frac: int
+    bias: np.ndarray               # (Cout,) integer mantissas
+    b_frac: int
+    relu: bool
+    kernel_info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class PoolStage(Stage):
+    """Max pooling, stride = pool size, valid."""
+
+    pool: int
+
+
+@dataclass(kw_only=True)
+class DenseStage(Stage):
+    """Time-multiplexed fully connected layer with an exact accumulator."""
+
+    weights: np.ndarray            # (IN_LEN, N) integer mantissas
+    w_width: int
+    bias_acc: np.ndarray           # (N,) bias aligned to the accumulator scale
+    prod_shift: int
+    group: int                     # elements per clock
+
+
+@dataclass(kw_only=True)
+class RequantStage(Stage):
+    """Round half to even + saturate (a QActivation after a dense layer)."""
+
+    shift: int
+
+
+def _int_mantissas(values: np.ndarray, frac: int, what: str, layer: str) -> np.ndarray:
+    scaled = np.asarray(values, dtype=np.float64) * (2.0 ** frac)
+    ints = np.round(scaled)
+    if not np.array_equal(ints, scaled):
+        raise RtlGenError(f"layer '{layer}': {what} are not on their 2^-{frac} grid")
+    return ints.astype(np.int64)
+
+
+def _dense_group(in_len: int, c: int, budget_cycles: int) -> int:
+    """Smallest divisor G of C so that IN_LEN/G cycles fit in the image's cycle budget."""
+    for g in range(1, c + 1):
+        if c % g == 0 and math.ceil(in_len / g) <= budget_cycles:
+            return g
+    return c
+
+
+def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
+    """Map the model's layers (with their planned types) onto hardware stages.
+
+    Supported chain: input quantizer, then QConv2D [+ QActivation relu],
+    MaxPooling2D, Flatten, QDense [+ QActivation]. Raises :class:`RtlGenError`
+    naming the layer otherwise.
+    """
+    layers = list(model.layers)
+    by_name = {p.name: p for p in plans}
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    if len(shape) != 3:
+        raise RtlGenError(f"model '{model.name}': input shape {shape} is not (H, W, C)")
+    h, w, c = shape
+    pixels = h * w
+    cur_type = plans[0].result
+    stages: list[Stage] = []
+    i = 1
+    # The input quantizer: the stream already carries codes on its grid.
+    if i < len(layers) and type(layers[i]).__name__ == "QActivation":
+        i += 1
+    flat = False
+    n_conv = n_pool = n_dense = 0
+    while i < len(layers):
+        layer = layers[i]
+        cls = type(layer).__name__
+        plan = by_name[layer.name]
+        nxt = layers[i + 1] if i + 1 < len(layers) else None
+        act = nxt if nxt is not None and type(nxt).__name__ == "QActivation" else None
+        act_plan = by_name[act.name] if act is not None else None
+        if cls == "QConv2D":
+            if flat:
+                raise RtlGenError(f"layer '{layer.name}' (QConv2D): convolution after Flatten")
+            k = int(layer.kernel_size[0])
+            if tuple(layer.kernel_size) != (k, k):
+                raise RtlGenError(f"layer '{layer.name}' (QConv2D): kernel "
+                                  f"{tuple(layer.kernel_size)} is not square")
+            pad = (k - 1) // 2 if layer.padding == "same" else 0
+            if layer.padding == "same" and k % 2 == 0:
+                raise RtlGenError(f"layer '{layer.name}' (QConv2D): 'same' padding needs an "
+                                  "odd kernel")
+            kern = np.asarray(layer.kernel_quantizer_internal(layer.kernel)).reshape(k * k * c, -1)
+            cout = kern.shape[1]
+            wq = _int_mantissas(kern, plan.weight.fraction, "weights", layer.name)
+            if layer.use_bias:
+                bq = _int_mantissas(np.asarray(layer.bias_quantizer_internal(layer.bias)),
+                                    plan.bias.fraction, "biases", layer.name)
+                b_frac = plan.bias.fraction
+            else:
+                bq, b_frac = np.zeros(cout, dtype=np.int64), 0
+            oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
+            out_t = act_plan.result if act_plan is not None else plan.result
+            stages.append(ConvStage(
+                name=f"conv{n_conv}", layer=layer.name, in_shape=(h, w, c),
+                out_shape=(oh, ow, cout), in_type=cur_type, out_type=out_t, kernel=k, pad=pad,
+                weights=wq, w_frac=plan.weight.fraction, bias=bq, b_frac=b_frac,
+                relu=act is not None))
+            n_conv += 1
+            h, w, c, cur_type = oh, ow, cout, out_t
+            i += 2 if act is not None else 1
+        elif cls == "MaxPooling2D":
+            p = int(layer.pool_size[0])
+            if tuple(layer.pool_size) != (p, p):
+                raise RtlGenError(f"layer '{layer.name}' (MaxPooling2D): pool size "
+                                  f"{tuple(layer.pool_size)} is not square")
+            stages.append(PoolStage(name=f"pool{n_pool}", layer=layer.name, in_shape=(h, w, c),
+                                    out_shape=(h // p, w // p, c), in_type=cur_type,
+                                    out_type=cur_type, pool=p))
+            n_pool += 1
+            h, w = h // p, w // p
+            i += 1
+        elif cls == "Flatten":
+            flat = True
+            i += 1
+        elif cls == "QDense":
+            in_len = h * w * c
+            kern = np.asarray(layer.kernel_quantizer_internal(layer.kernel))
+            n = kern.shape[1]
+            wq = _int_mantissas(kern, plan.weight.fraction, "weights", layer.name)
+            acc = plan.accum
+            frac_x, frac_w = cur_type.fraction, plan.weight.fraction
+            prod_shift = acc.fraction - (frac_x + frac_w)
+            if layer.use_bias:
+                bq = _int_mantissas(np.asarray(layer.bias_quantizer_internal(layer.bias)),
+                                    plan.bias.fraction, "biases", layer.name)
+                bias_acc = bq << (acc.fraction - plan.bias.fraction)
+            else:
+                bias_acc = np.zeros(n, dtype=np.int64)
+            stages.append(DenseStage(
+                name=f"dense{n_dense}", layer=layer.name, in_shape=(h, w, c),
+                out_shape=(1, 1, n), in_type=cur_type, out_type=acc, weights=wq,
+                w_width=plan.weight.width, bias_acc=bias_acc, prod_shift=prod_shift,
+                group=_dense_group(in_len, c, pixels)))
+            h, w, c, cur_type = 1, 1, n, acc
+            i += 1
+            if act is not None:
+                out_t = act_plan.result
+                stages.append(RequantStage(
+                    name=f"act{n_dense}", layer=act.name, in_shape=(1, 1, n), out_shape=(1, 1, n),
+                    in_type=acc, out_type=out_t, shift=acc.fraction - out_t.fraction))
+                cur_type = out_t
+                i += 1
+            n_dense += 1
+        else:
+            raise RtlGenError(f"layer '{layer.name}' ({cls}): not supported by the RTL backend "
+                              "(supported: QConv2D, QActivation, MaxPooling2D, Flatten, QDense)")
+    if not stages or not isinstance(stages[-1], (DenseStage, RequantStage)):
+        raise RtlGenError(f"model '{model.name}': the RTL core must end in a QDense layer "
+                          "(the scores)")
+    if any(not s.in_type.signed and s.in_type.width > 32 for s in stages):
+        raise RtlGenError(f"model '{model.name}': element wider than 32 bits")
+    return stages

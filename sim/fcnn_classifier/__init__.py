@@ -1,0 +1,1 @@
+"""Testbench of the generated classifier core ``fcnn_classifier``."""

@@ -1,0 +1,147 @@
+"""cocotb tests of a generated classifier core (run by ``test_fcnn_classifier.py``).
+
+``FCNN_TB_PARAMS`` (JSON) names an ``.npz`` with the input codes ``x`` (N, H, W, C),
+the expected score codes ``scores`` (N, classes) and labels ``labels``, plus the
+stream layout (element bits, score bits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+
+P = json.loads(os.environ["FCNN_TB_PARAMS"])
+DATA = np.load(P["data"])
+X, SCORES, LABELS = DATA["x"], DATA["scores"], DATA["labels"]
+E, S, IN_BYTES, OUT_BYTES = (int(P[k]) for k in ("element_bits", "score_bits", "in_bytes",
+                                                 "out_bytes"))
+N_CLS = SCORES.shape[1]
+SEED = int(P.get("seed", 1))
+
+
+def image_frame(codes: np.ndarray) -> AxiStreamFrame:
+    """One image: one beat per pixel (channel c at [c*E +: E]), tlast on the last pixel."""
+    h, w, c = codes.shape
+    raw = bytearray()
+    for px in codes.reshape(h * w, c):
+        beat = 0
+        for ch, v in enumerate(px.tolist()):
+            beat |= (int(v) & ((1 << E) - 1)) << (ch * E)
+        raw += beat.to_bytes(IN_BYTES, "little")
+    return AxiStreamFrame(bytes(raw))
+
+
+def parse_beat(raw: bytes) -> tuple[list[int], int]:
+    """Scores (signed S-bit codes) and label from one output beat."""
+    v = int.from_bytes(raw, "little")
+    scores = []
+    for k in range(N_CLS):
+        s = (v >> (k * S)) & ((1 << S) - 1)
+        scores.append(s - (1 << S) if s >> (S - 1) else s)
+    return scores, (v >> (N_CLS * S)) & 0xFF
+
+
+class TB:
+    def __init__(self, dut, seed: int) -> None:
+        self.dut = dut
+        dut._log.info("seed %d", seed)
+        self.rng = random.Random(seed)
+        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst)
+
+    def matrix(self, idle: bool, bp: bool) -> None:
+        rng = random.Random(self.rng.random())
+
+        def gen():
+            while True:
+                yield rng.random() < 0.3
+
+        self.source.set_pause_generator(gen() if idle else None)
+        self.sink.set_pause_generator(gen() if bp else None)
+
+    async def reset(self) -> None:
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 3)
+        self.dut.rst.value = 0
+        await ClockCycles(self.dut.clk, 2)
+
+    async def classify(self, idx: list[int]) -> list[tuple[list[int], int]]:
+        for i in idx:
+            await self.source.send(image_frame(X[i]))
+        out = []
+        for _ in idx:
+            frame = await with_timeout(self.sink.recv(), 10_000, "us")
+            raw = bytes(frame.tdata)
+            assert len(raw) == OUT_BYTES, f"output beat of {len(raw)} bytes, expected {OUT_BYTES}"
+            out.append(parse_beat(raw))
+        return out
+
+
+def check(results: list[tuple[list[int], int]], idx: list[int]) -> None:
+    bad = [i for (scores, label), i in zip(results, idx, strict=True)
+           if scores != SCORES[i].tolist() or label != int(LABELS[i])]
+    if bad:
+        i = bad[0]
+        got = results[idx.index(i)]
+        raise AssertionError(f"{len(bad)}/{len(idx)} images differ; image {i}: got {got}, "
+                             f"expected {SCORES[i].tolist()} label {int(LABELS[i])}")
+
+
+@cocotb.test()
+@cocotb.parametrize(idle=[False, True], backpressure=[False, True])
+async def images(dut, idle: bool, backpressure: bool) -> None:
+    """Every image, back to back, bit-exact scores and labels under the matrix."""
+    tb = TB(dut, SEED + 2 * idle + backpressure)
+    tb.matrix(idle, backpressure)
+    await tb.reset()
+    idx = list(range(len(X)))
+    check(await tb.classify(idx), idx)
+
+
+@cocotb.test()
+async def throughput(dut) -> None:
+    """Back-to-back images with no stalls: cycles per image and latency (logged, checked)."""
+    tb = TB(dut, SEED)
+    await tb.reset()
+    n = min(len(X), 20)
+    starts, ends = [], []
+
+    async def watch() -> None:
+        while len(ends) < n:
+            await RisingEdge(dut.clk)
+            if int(dut.s_axis_tvalid.value) and int(dut.s_axis_tready.value) and not len(
+                starts
+            ):
+                starts.append(cocotb.utils.get_sim_time("ns"))
+            if int(dut.m_axis_tvalid.value) and int(dut.m_axis_tready.value):
+                ends.append(cocotb.utils.get_sim_time("ns"))
+
+    w = cocotb.start_soon(watch())
+    res = await tb.classify(list(range(n)))
+    await w
+    check(res, list(range(n)))
+    latency = (ends[0] - starts[0]) / 10
+    ii = (ends[-1] - ends[0]) / 10 / (n - 1)
+    dut._log.info("FCNN_METRICS %s", json.dumps({"latency_cycles": latency, "ii_cycles": ii}))
+    assert ii <= int(P["ii"]) + 2, f"initiation interval {ii} > {P['ii']} + 2"
+
+
+@cocotb.test()
+async def reset_between(dut) -> None:
+    """A reset in the middle of an image: the images after it are exact."""
+    tb = TB(dut, SEED + 7)
+    await tb.reset()
+    await tb.source.send(image_frame(X[0]))
+    await ClockCycles(dut.clk, X.shape[1] * X.shape[2] // 2)
+    await tb.reset()
+    tb.sink.clear()
+    idx = list(range(1, min(len(X), 6)))
+    check(await tb.classify(idx), idx)
