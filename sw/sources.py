@@ -120,6 +120,8 @@ class FrameSource(abc.ABC):
                     raise SourceClosedError(f"{self.name} ended after {self.frames_read} "
                                             "frames")
                 problem = "read failed"
+            except (SourceError, FrameError):
+                raise
             except cf.TimeoutError:
                 if not self.live:
                     raise SourceTimeoutError(f"{self.name}: no frame within {self.timeout_s:g} "
@@ -129,6 +131,10 @@ class FrameSource(abc.ABC):
                 self._pool.shutdown(wait=False)
                 self._pool = cf.ThreadPoolExecutor(max_workers=1,
                                                    thread_name_prefix="fpgacnn-src")
+            except Exception as exc:  # the device's driver failed
+                if not self.live:
+                    raise SourceError(f"{self.name}: read failed ({exc})") from exc
+                problem = f"read failed ({exc})"
             if attempt >= self.reconnects:
                 err = SourceTimeoutError if problem.startswith("no frame") else SourceError
                 raise err(f"{self.name}: {problem}; gave up after {self.reconnects} reconnects")

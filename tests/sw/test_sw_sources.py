@@ -128,3 +128,51 @@ def test_finite_source_read_deadline(video) -> None:  # noqa: ANN001
     with Slow(video[0], timeout_s=0.05) as src:
         with pytest.raises(SourceTimeoutError, match=r"^video '.*': no frame within 0.05 s$"):
             src.read()
+
+
+class _FakeHdmiIn:
+    """The parts of PYNQ's ``base.video.hdmi_in`` a source uses (a fake of the PYNQ API)."""
+
+    def __init__(self, frames: list) -> None:
+        self.frames, self.calls, self.freed = list(frames), [], 0
+
+    def configure(self) -> None:
+        self.calls.append("configure")
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+    def readframe(self) -> np.ndarray:
+        item = self.frames.pop(0)
+        if item is None:
+            raise OSError("HDMI input lost")
+        hdmi = self
+
+        class Frame(np.ndarray):
+            def freebuffer(self) -> None:
+                hdmi.freed += 1
+
+        return np.asarray(item).view(Frame)
+
+
+def test_hdmi_source_copies_frees_and_restarts() -> None:
+    from fpgacnn.sw.sources import HdmiSource
+
+    frame = photo("astronaut")[:48, :64, ::-1].copy()
+    hdmi = _FakeHdmiIn([frame, None, frame, None, None])
+    overlay = type("Base", (), {"video": type("V", (), {"hdmi_in": hdmi})()})()
+    with HdmiSource(overlay=overlay, timeout_s=1.0, reconnects=1, backoff_s=0.0) as src:
+        got = src.read()
+        assert np.array_equal(got, frame) and type(got) is np.ndarray and hdmi.freed == 1
+        assert np.array_equal(src.read(), frame)  # input lost once: restarted
+        with pytest.raises(SourceError, match=r"^hdmi: read failed \(HDMI input lost\); gave "
+                                              r"up after 1 reconnects$"):
+            src.read()
+    assert hdmi.calls == ["configure", "start", "stop", "configure", "start", "stop",
+                          "configure", "start", "close"]
