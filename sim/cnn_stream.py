@@ -130,7 +130,7 @@ def pack(values: Iterable[int], width: int) -> int:
 
 
 def unpack(word: int, count: int, width: int, *, signed: bool) -> list[int]:
-    """Inverse of :func:`pack`: ``count`` elements of ``width`` bits, sign-extended if ``signed``."""
+    """Inverse of :func:`pack`: ``count`` elements of ``width`` bits; ``signed`` sign-extends."""
     mask, top = (1 << width) - 1, 1 << (width - 1)
     out = []
     for i in range(count):
