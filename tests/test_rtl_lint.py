@@ -87,7 +87,54 @@ def test_cnn_block_bad_parameters_stop_elaboration(
     assert message in res.stderr, res.stderr
 
 
+# Stream plumbing of the classifier and the DMA-framed edge core: top -> (files, parameter sets).
+PLUMBING: dict[str, tuple[list[str], list[dict[str, int]]]] = {
+    "fcnn_cnn_window": (["fcnn_cnn_window.sv"], [
+        {"C": 1, "BW": 8, "W": 8, "H": 8, "K": 3, "PAD": 0},
+        {"C": 3, "BW": 4, "W": 7, "H": 6, "K": 5, "PAD": 2},
+        {"C": 2, "BW": 3, "W": 4, "H": 3, "K": 1, "PAD": 0},
+    ]),
+    "fcnn_cnn_kshell": (["fcnn_cnn_fifo.sv", "fcnn_cnn_kshell.sv"], [
+        {"IN_W": 72, "OUT_W": 96, "LATENCY": 3, "DEPTH": 8},
+        {"IN_W": 8, "OUT_W": 8, "LATENCY": 1, "DEPTH": 4},
+        {"IN_W": 8, "OUT_W": 8, "LATENCY": 0, "DEPTH": 2},
+    ]),
+    "fcnn_cnn_fifo": (["fcnn_cnn_fifo.sv"], [{"WIDTH": 9, "DEPTH": 16}]),
+    "fcnn_edge_dma": (EDGE_SOURCES + ["fcnn_edge_dma.sv"], [
+        {"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480},
+    ]),
+}
+PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
+    ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),
+    ("fcnn_cnn_kshell", {"LATENCY": 4, "DEPTH": 4}, "DEPTH (4) must exceed LATENCY (4)"),
+    ("fcnn_cnn_fifo", {"DEPTH": 6}, "DEPTH must be a power of two >= 2, got 6"),
+]
+
+
+@pytest.mark.parametrize(
+    ("top", "params"),
+    [(top, p) for top, (_, sets) in PLUMBING.items() for p in sets],
+    ids=lambda v: v if isinstance(v, str) else "_".join(f"{k}{x}" for k, x in v.items()),
+)
+def test_plumbing_lint_clean(top: str, params: dict[str, int]) -> None:
+    res = _lint(top, PLUMBING[top][0], params)
+    assert res.returncode == 0, res.stderr
+    assert "%Warning" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize(("top", "params", "message"), PLUMBING_BAD,
+                         ids=[b[0] for b in PLUMBING_BAD])
+def test_plumbing_bad_parameters_stop_elaboration(
+    top: str, params: dict[str, int], message: str
+) -> None:
+    res = _lint(top, PLUMBING[top][0], params)
+    assert res.returncode != 0
+    assert message in res.stderr, res.stderr
+
+
 def test_every_rtl_file_is_linted() -> None:
     """No RTL file escapes the lint tests above (add new cores to this module)."""
     on_disk = {p.name for p in RTL_DIR.glob("*.sv")}
-    assert on_disk == set(EDGE_SOURCES) | {f"{top}.sv" for top in CNN_BLOCKS}
+    linted = set(EDGE_SOURCES) | {f"{top}.sv" for top in CNN_BLOCKS} | {
+        f for files, _ in PLUMBING.values() for f in files}
+    assert on_disk == linted
