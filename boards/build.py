@@ -32,9 +32,9 @@ from fpgacnn.sw.preprocessing import CropRule
 
 from .board import Board, load_board
 from .config import BuildConfig, CoreFlow
-from .design import EDGE_VLNV, Design, hardware_id, plan
+from .design import DMA_LENGTH_BITS, EDGE_VLNV, Design, hardware_id, plan
 from .finalize import SPEC_FILE, finalize_package
-from .sources import ClassifierSources, classifier_sources, edge_sources
+from .sources import EDGE_TOP, ClassifierSources, classifier_sources, edge_sources
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +175,8 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
         _copy(state, src, out / rel)
     steps = ["package_edge.tcl"]
     packages = {"package_edge.tcl": _package_step(
-        "fcnn_edge_core", d.edge_files, EDGE_VLNV, "clk", "rst", False, True,
-        "fpgacnn Sobel edge core (hw/rtl/fcnn_edge_core.md)")}
+        EDGE_TOP, d.edge_files, EDGE_VLNV, "clk", "rst", False, True,
+        "fpgacnn Sobel edge core framed for an AXI DMA (hw/rtl/fcnn_edge_core.md)")}
     hls = cfg.core_flow is CoreFlow.HLS
     if hls:
         man = cls.manifest
@@ -203,7 +203,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     names = {"bit_name": f"fcnn_{state.board.name}.bit", "hwh_name": f"fcnn_{state.board.name}.hwh"}
     for script in steps[len(packages):]:
         _write(state, out / "scripts" / script, env.get_template(script + ".j2").render(
-            **tv, edge_vlnv=EDGE_VLNV, **names))
+            **tv, edge_vlnv=EDGE_VLNV, dma_length_bits=DMA_LENGTH_BITS, **names))
     _write(state, out / "scripts" / "build.tcl",
            env.get_template("build.tcl.j2").render(**tv, steps=steps))
     _write(state, out / "constraints" / "fcnn.xdc", env.get_template("fcnn.xdc.j2").render(**tv))
@@ -237,8 +237,9 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
         "board": board.name, "hw_id": d.hw_id, "clock_hz": int(round(board.pl_clock.mhz * 1e6)),
         "build_id": {"cell": "build_id", "base_address": seg["build_id"],
                      "low_offset": 0x0, "high_offset": 0x8},
-        "edge": {"cell": "edge", "base_address": seg["edge"], "dma": "edge_vdma",
-                 "dma_type": "axi_vdma", "dma_base_address": seg["edge_vdma"],
+        "edge": {"cell": "edge", "vlnv": EDGE_VLNV, "base_address": seg["edge"],
+                 "dma": "edge_dma", "dma_type": "axi_dma", "dma_base_address": seg["edge_dma"],
+                 "dma_bits": d.edge_bits,
                  "ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
                  "max_height": cfg.edge_max_height},
         "classifier": {"cell": "classifier", "vlnv": d.classifier.vlnv, "dma": "classifier_dma",
@@ -254,7 +255,9 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
     }
     _write(state, pkg / DRIVER_CONFIG, json.dumps(driver, indent=2) + "\n")
     nb_text = environment(cfg.template_dir).get_template("notebook.py.j2").render(
-        **d.template_vars(), classes=cls.classes, shape=cls.input_shape)
+        **d.template_vars(), classes=cls.classes, shape=cls.input_shape,
+        nb_edge_width=min(64, cfg.edge_max_width // cfg.edge_ppc * cfg.edge_ppc),
+        nb_edge_height=min(64, cfg.edge_max_height))
     _write(state, pkg / f"fcnn_{board.name}.ipynb",
            json.dumps(notebook_from_percent(nb_text), indent=1) + "\n")
     spec = {
@@ -262,7 +265,7 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
         "bitstream": f"fcnn_{board.name}.bit", "hwh": f"fcnn_{board.name}.hwh",
         "edge": {"ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
                  "max_height": cfg.edge_max_height, "base_address": seg["edge"],
-                 "dma": "edge_vdma"},
+                 "dma": "edge_dma", "vlnv": EDGE_VLNV},
         "classifier": {"vlnv": d.classifier.vlnv, "stream_in_bits": d.classifier.stream_in_bits,
                        "stream_out_bits": d.classifier.stream_out_bits, "dma": "classifier_dma",
                        "input_shape": list(cls.input_shape), "flow": cls.flow.value},

@@ -3,13 +3,14 @@
 Everything the Tcl templates print comes from a :class:`Design`; the templates
 hold Vivado syntax, this module holds the decisions.
 
-Data movers: the classifier gets one AXI DMA in simple (register) mode, as its
-stream is packet-framed (``tlast`` on an image's last pixel). The edge core
-speaks AXI4-Stream *video* (``tuser`` = start of frame, ``tlast`` = end of
-line, DESIGN.md), which the AXI DMA cannot produce (its MM2S has no ``tuser``
-and asserts ``tlast`` once per transfer): the edge core therefore gets one AXI
-VDMA (no scatter-gather, one frame store, no genlock) whose MM2S channel emits
-exactly those video sideband signals and whose S2MM channel consumes them.
+Data movers: each core gets one AXI DMA in simple (register) mode, no
+scatter-gather. The classifier's stream is packet-framed (``tlast`` on an
+image's last pixel). The edge core itself speaks AXI4-Stream *video*
+(``tuser`` = start of frame, ``tlast`` = end of line), which an AXI DMA cannot
+produce; the packaged edge IP is therefore its DMA wrapper ``fcnn_edge_dma``,
+which frames the DMA's MM2S stream itself (no ``tuser``, ``tlast`` only at the
+end of the transfer; lines counted from the WIDTH/HEIGHT registers) and ends
+each output frame with one ``tlast``: one transfer is one frame each way.
 """
 
 from __future__ import annotations
@@ -23,13 +24,21 @@ from typing import Any
 from .address_map import Segment, place
 from .board import Board, PsType
 from .config import BuildConfig, CoreFlow
-from .sources import HLS_FILES, ClassifierSources, SourceError
+from .sources import EDGE_TOP, HLS_FILES, ClassifierSources, SourceError
 
-#: VLNVs of the IP this build packages (the edge core's is the runtime's EDGE_VLNV).
-EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_core:1.0"
+#: VLNVs of the IP this build packages (the edge IP is the DMA wrapper ``fcnn_edge_dma``).
+EDGE_VLNV = f"fpgacnn:fpgacnn:{EDGE_TOP}:1.0"
 HLS_CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
-#: Stream widths the AXI DMA / VDMA accept on their stream ports.
+#: Stream widths the AXI DMA accepts on its stream ports.
 DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+#: Width of the AXI DMAs' buffer length registers (``c_sg_length_width``, 26 at most):
+#: one simple-mode transfer moves at most 2**26 - 1 bytes.
+DMA_LENGTH_BITS = 26
+
+
+def edge_frame_bytes(cfg: BuildConfig) -> int:
+    """Bytes of the largest edge frame: MAX_HEIGHT lines of ceil(MAX_WIDTH/PPC) beats."""
+    return cfg.edge_max_height * -(-cfg.edge_max_width // cfg.edge_ppc) * cfg.edge_ppc
 
 
 def dma_stream_width(bits: int, what: str) -> int:
@@ -145,6 +154,11 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
 def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
          hw_id: str) -> Design:
     """Decide the block design of ``cfg`` on ``board``."""
+    frame = edge_frame_bytes(cfg)
+    if frame >= 1 << DMA_LENGTH_BITS:
+        raise ValueError(f"an edge frame of {cfg.edge_max_width}x{cfg.edge_max_height} is "
+                         f"{frame} bytes; one AXI DMA transfer carries at most "
+                         f"{(1 << DMA_LENGTH_BITS) - 1} (lower the edge frame maxima)")
     in_bits, out_bits = cls.stream_in_bits, cls.stream_out_bits
     dma_in = dma_stream_width(in_bits, "the classifier input stream")
     dma_out = dma_stream_width(out_bits, "the classifier output stream")
@@ -168,13 +182,13 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
     segments = place([
         ("build_id", "S_AXI", "Reg"),
         ("edge", "s_axil", "reg0"),
-        ("edge_vdma", "S_AXI_LITE", "Reg"),
+        ("edge_dma", "S_AXI_LITE", "Reg"),
         ("classifier_dma", "S_AXI_LITE", "Reg"),
     ], board.master)
     return Design(
         cfg=cfg, board=board, hw_id=hw_id,
         edge_files=tuple(f"src/edge/{p.name}" for p in edge), edge_bits=8 * cfg.edge_ppc,
         classifier=classifier, segments=tuple(segments),
-        interrupts=("edge_vdma/mm2s_introut", "edge_vdma/s2mm_introut",
+        interrupts=("edge_dma/mm2s_introut", "edge_dma/s2mm_introut",
                     "classifier_dma/mm2s_introut", "classifier_dma/s2mm_introut"),
     )

@@ -28,7 +28,7 @@ def package_specs(spec: dict) -> tuple[list[CoreSpec], ModelSpec]:
     """The cores and model of a ``package_spec.json``, as the package schema wants them."""
     e, c, m = spec["edge"], spec["classifier"], spec["model"]
     edge = CoreSpec(
-        name="edge", kind=CoreKind.EDGE, vlnv="fpgacnn:fpgacnn:fcnn_edge_core:1.0",
+        name="edge", kind=CoreKind.EDGE, vlnv=e["vlnv"],
         base_address=e["base_address"], registers=dict(EDGE_REGISTERS),
         stream_in_bits=8 * e["ppc"], stream_out_bits=8 * e["ppc"], ppc=e["ppc"],
         max_width=e["max_width"], max_height=e["max_height"], dma=e["dma"],

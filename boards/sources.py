@@ -1,10 +1,11 @@
 """The inputs of a board build: the edge core's RTL and the classifier of one model.
 
-The edge core is always packaged from ``hw/rtl`` (its top and the modules it
-instantiates). The classifier comes from the model's firmware folder
-``hw/build/<model>/`` written by ``fpgacnn convert`` (``manifest.json``, the
-hls4ml project and the AXI4-Stream top) and, for the RTL flow, from
-``rtl/filelist.f`` written by the open RTL backend.
+The edge core is always packaged from ``hw/rtl``: its AXI DMA wrapper
+``fcnn_edge_dma`` (the top) and the modules it instantiates. The classifier
+comes from the model's firmware folder ``hw/build/<model>/`` written by
+``fpgacnn convert`` (``manifest.json``, the hls4ml project and the AXI4-Stream
+top) and, for the RTL flow, from ``rtl/filelist.f`` written by the open RTL
+backend.
 
 ``rtl/filelist.f`` format: one HDL file per line, relative to the filelist's
 folder (or absolute); blank lines and lines starting with ``//`` or ``#`` are
@@ -26,9 +27,11 @@ from .config import CoreFlow
 RTL_DIR = Path(__file__).resolve().parent.parent / "hw" / "rtl"
 #: hw/build, where ``fpgacnn convert`` writes a model's firmware by default.
 HW_BUILD_DIR = Path(__file__).resolve().parent.parent / "hw" / "build"
-#: The edge core top and every module it instantiates, in compile order.
-EDGE_FILES = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv")
-EDGE_TOP = "fcnn_edge_core"
+#: The edge IP's top (the edge core framed for an AXI DMA, hw/rtl/fcnn_edge_dma.sv) and
+#: every module it instantiates, in compile order.
+EDGE_FILES = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv",
+              "fcnn_edge_dma.sv")
+EDGE_TOP = "fcnn_edge_dma"
 #: Relative path of the RTL classifier's file list inside a model folder.
 RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"

@@ -13,6 +13,7 @@ from fpgacnn.boards.address_map import AddressMapError, Segment, check
 from fpgacnn.boards.board import PS_PROFILES, available_boards, load_board
 from fpgacnn.boards.build import generate
 from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
+from fpgacnn.boards.design import EDGE_VLNV
 from fpgacnn.boards.finalize import PackageBuildError, finalize_package
 from fpgacnn.boards.sources import RTL_DIR, SourceError
 from fpgacnn.sw.package import CoreKind, load_package
@@ -47,6 +48,23 @@ def _tcl(tree: Path, name: str) -> str:
     return (tree / "scripts" / name).read_text()
 
 
+def _cell_config(bd: str, var: str) -> dict[str, str]:
+    """The ``CONFIG.*`` of the ``set_property -dict [list ...] $var`` block of the block design."""
+    end = bd.index(f"] ${var}\n")
+    block = bd[bd.rindex("set_property -dict [list", 0, end):end]
+    return dict(re.findall(r"CONFIG\.(\w+) \{([^}]*)\}", block))
+
+
+def _dma_config(addr_bits: int, mm2s_bits: int, s2mm_bits: int) -> dict[str, str]:
+    """An AXI DMA in simple mode, no scatter-gather, no DRE, 26-bit length registers."""
+    return {"c_include_sg": "0", "c_sg_length_width": "26", "c_addr_width": str(addr_bits),
+            "c_m_axis_mm2s_tdata_width": str(mm2s_bits),
+            "c_s_axis_s2mm_tdata_width": str(s2mm_bits),
+            "c_m_axi_mm2s_data_width": str(max(32, mm2s_bits)),
+            "c_m_axi_s2mm_data_width": str(max(32, s2mm_bits)),
+            "c_include_mm2s_dre": "0", "c_include_s2mm_dre": "0"}
+
+
 @pytest.mark.parametrize("flow", list(CoreFlow), ids=lambda f: f.value)
 @pytest.mark.parametrize("board", BOARDS)
 def test_tcl_names_part_ps_and_clock(trees, board: str, flow: CoreFlow) -> None:
@@ -68,6 +86,13 @@ def test_tcl_names_part_ps_and_clock(trees, board: str, flow: CoreFlow) -> None:
     assert f"get_bd_intf_pins ps/{b.hp_port}]" in bd
     assert f"get_bd_intf_pins ps/{b.control_port}]" in bd
     assert bd.count(f"CONFIG.c_addr_width {{{b.dma_address_width}}}") == 2
+    # the edge core (its DMA wrapper) and the classifier, each with an AXI DMA in simple mode
+    assert f"-vlnv {EDGE_VLNV} edge]" in bd
+    assert EDGE_VLNV == "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
+    assert "[fcnn_ip axi_dma] edge_dma]" in bd and "[fcnn_ip axi_dma] classifier_dma]" in bd
+    assert "vdma" not in bd.lower()
+    assert _cell_config(bd, "fcnn_edge_dma") == _dma_config(b.dma_address_width, 8, 8)
+    assert _cell_config(bd, "fcnn_dma") == _dma_config(b.dma_address_width, 8, 256)
     if flow is CoreFlow.HLS:
         hls = _tcl(tree, "hls_ip.tcl")
         assert f"set_part {b.part}\n" in hls
@@ -89,9 +114,15 @@ def test_every_referenced_source_exists(trees, flow: CoreFlow) -> None:
     edge = _tcl(tree, "package_edge.tcl")
     refs = _ADD_FILE.findall(edge)
     assert refs == ["src/edge/fcnn_axis_skid.sv", "src/edge/fcnn_edge_sobel.sv",
-                    "src/edge/fcnn_edge_core.sv"]
+                    "src/edge/fcnn_edge_core.sv", "src/edge/fcnn_edge_dma.sv"]
     for ref in refs:
         assert (tree / ref).read_bytes() == (RTL_DIR / Path(ref).name).read_bytes()
+    assert sorted(p.name for p in (tree / "src" / "edge").iterdir()) == sorted(
+        Path(r).name for r in refs)
+    assert "set_property top fcnn_edge_dma [current_fileset]" in edge
+    assert "-vendor fpgacnn -library fpgacnn" in edge
+    assert "set_property name fcnn_edge_dma $fcnn_core" in edge
+    assert "set_property version 1.0 $fcnn_core" in edge
     if flow is CoreFlow.RTL:
         refs = _ADD_FILE.findall(_tcl(tree, "package_classifier.tcl"))
         assert refs == ["src/classifier/fcnn_conv0.sv", "src/classifier/fcnn_classifier.sv"]
@@ -120,7 +151,7 @@ def test_addresses_do_not_overlap(trees, board: str) -> None:
     bd = _tcl(trees[board, CoreFlow.HLS], "block_design.tcl")
     found = [(int(o, 16), int(r, 16), seg) for o, r, seg in _ASSIGN.findall(bd)]
     assert [seg for _, _, seg in found] == ["build_id/S_AXI/Reg", "edge/s_axil/reg0",
-                                            "edge_vdma/S_AXI_LITE/Reg",
+                                            "edge_dma/S_AXI_LITE/Reg",
                                             "classifier_dma/S_AXI_LITE/Reg"]
     spans = sorted((o, o + r) for o, r, _ in found)
     for (_, a1), (b0, _) in zip(spans, spans[1:], strict=False):
@@ -131,6 +162,57 @@ def test_addresses_do_not_overlap(trees, board: str) -> None:
                         .read_text())
     assert [(m["offset"], m["size"]) for m in driver["address_map"]] == \
         [(o, r) for o, r, _ in found]
+    assert (driver["edge"]["dma"], driver["edge"]["dma_type"]) == ("edge_dma", "axi_dma")
+    assert (driver["classifier"]["dma"], driver["classifier"]["dma_type"]) == (
+        "classifier_dma", "axi_dma")
+    assert driver["edge"]["dma_base_address"] == found[2][0] == b.master.base + 0x2_0000
+    assert driver["classifier"]["dma_base_address"] == found[3][0]
+    assert (driver["edge"]["base_address"], driver["edge"]["vlnv"]) == (found[1][0], EDGE_VLNV)
+
+
+def test_dma_streams_memory_ports_and_interrupts(trees) -> None:
+    bd = _tcl(trees["zcu104", CoreFlow.RTL], "block_design.tcl")
+    for src, dst in [("edge_dma/M_AXIS_MM2S", "edge/s_axis"),
+                     ("edge/m_axis", "edge_dma/S_AXIS_S2MM")]:
+        assert f"connect_bd_intf_net [get_bd_intf_pins {src}] [get_bd_intf_pins {dst}]\n" in bd
+    mem = re.findall(r"\[get_bd_intf_pins (\w+/M_AXI_\w+)\] \[get_bd_intf_pins mem_ic/S(\d+)_AXI\]",
+                     bd)
+    assert mem == [("edge_dma/M_AXI_MM2S", "00"), ("edge_dma/M_AXI_S2MM", "01"),
+                   ("classifier_dma/M_AXI_MM2S", "02"), ("classifier_dma/M_AXI_S2MM", "03")]
+    assert "CONFIG.NUM_SI {4} CONFIG.NUM_MI {1}] $fcnn_mem" in bd
+    irq = re.findall(r"\[get_bd_pins (\w+/\w+)\] \[get_bd_pins irq_concat/In(\d+)\]", bd)
+    assert irq == [("edge_dma/mm2s_introut", "0"), ("edge_dma/s2mm_introut", "1"),
+                   ("classifier_dma/mm2s_introut", "2"), ("classifier_dma/s2mm_introut", "3")]
+    assert "set_property CONFIG.NUM_PORTS {4} $fcnn_irq" in bd
+    # an AXI DMA has no separate stream clocks: the AXI clocks run the streams
+    assert ("connect_bd_net $fcnn_clk [get_bd_pins edge/clk] [get_bd_pins edge_dma/s_axi_lite_aclk]"
+            " \\\n    [get_bd_pins edge_dma/m_axi_mm2s_aclk] [get_bd_pins edge_dma/m_axi_s2mm_aclk]"
+            "\n") in bd
+    assert "[get_bd_pins rst_pl/peripheral_reset] [get_bd_pins edge/rst]" in bd
+    assert "[get_bd_pins rst_pl/peripheral_aresetn] [get_bd_pins edge_dma/axi_resetn]" in bd
+
+
+@pytest.mark.parametrize("ppc", [1, 2, 4, 8])
+def test_edge_dma_stream_width_follows_ppc(tmp_path: Path, conversion: Path, ppc: int) -> None:
+    generate(_cfg(conversion, tmp_path / "out", board="zcu102", edge_ppc=ppc))
+    bd = (tmp_path / "out" / "scripts" / "block_design.tcl").read_text()
+    assert _cell_config(bd, "fcnn_edge") == {"PPC": str(ppc), "MAX_WIDTH": "1920",
+                                             "MAX_HEIGHT": "1080"}
+    assert _cell_config(bd, "fcnn_edge_dma") == _dma_config(64, 8 * ppc, 8 * ppc)
+    driver = json.loads((tmp_path / "out" / "package" / "driver_config.json").read_text())
+    assert (driver["edge"]["ppc"], driver["edge"]["dma_bits"]) == (ppc, 8 * ppc)
+
+
+def test_edge_frame_must_fit_one_dma_transfer(tmp_path: Path, conversion: Path) -> None:
+    # 8192 x 8191 bytes = 2**26 - 8192 fits the 26-bit length register; 8192 x 8192 does not
+    generate(_cfg(conversion, tmp_path / "ok", edge_max_width=8192, edge_max_height=8191))
+    bd = (tmp_path / "ok" / "scripts" / "block_design.tcl").read_text()
+    assert _cell_config(bd, "fcnn_edge")["MAX_HEIGHT"] == "8191"
+    with pytest.raises(ValueError) as err:
+        generate(_cfg(conversion, tmp_path / "big", edge_max_width=8192, edge_max_height=8192))
+    assert str(err.value) == ("an edge frame of 8192x8192 is 67108864 bytes; one AXI DMA "
+                              "transfer carries at most 67108863 (lower the edge frame maxima)")
+    assert not (tmp_path / "big").exists()
 
 
 def test_address_map_check_rejects_overlap_and_outside() -> None:
@@ -165,6 +247,11 @@ def test_tclsh_runs_every_script(trees, tmp_path: Path, board: str, flow: CoreFl
     assert f"set_property board_part {b.board_part} stub:current_project" in log
     assert f"create_bd_cell -type ip -vlnv xilinx.com:ip:{PS_PROFILES[b.ps].ip}:1.0 ps" in log
     assert log.count("ipx::save_core") == (2 if flow is CoreFlow.RTL else 1)
+    assert "set_property top fcnn_edge_dma stub:current_fileset" in log
+    assert f"create_bd_cell -type ip -vlnv {EDGE_VLNV} edge" in log
+    assert "create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:1.0 edge_dma" in log
+    assert "create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:1.0 classifier_dma" in log
+    assert "axi_vdma" not in log
     if flow is CoreFlow.HLS:
         assert "csynth_design" in log and f"set_part {b.part}" in log
 
@@ -190,8 +277,11 @@ def test_stream_widths_and_pads(tmp_path: Path) -> None:
     generate(_cfg(conv, tmp_path / "out"))
     bd = (tmp_path / "out" / "scripts" / "block_design.tcl").read_text()
     # 3 x 8-bit channels = 24 bits -> 32-bit DMA stream; 43 x 16 + 8 = 696 bits -> 1024
-    assert "CONFIG.c_m_axis_mm2s_tdata_width {32}" in bd
-    assert "CONFIG.c_s_axis_s2mm_tdata_width {1024}" in bd
+    cls_dma = _cell_config(bd, "fcnn_dma")
+    assert (cls_dma["c_m_axis_mm2s_tdata_width"], cls_dma["c_s_axis_s2mm_tdata_width"]) == (
+        "32", "1024")
+    assert (cls_dma["c_m_axi_mm2s_data_width"], cls_dma["c_m_axi_s2mm_data_width"]) == (
+        "32", "1024")
     assert "CONFIG.TDATA_REMAP {tdata[23:0]}" in bd
     assert "CONFIG.TDATA_REMAP {328'b0,tdata[695:0]}" in bd
     driver = json.loads((tmp_path / "out" / "package" / "driver_config.json").read_text())
@@ -262,9 +352,13 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     nb = json.loads((pkg / "fcnn_ultra96v2.ipynb").read_text())
     assert nb["nbformat"] == 4 and [c["cell_type"] for c in nb["cells"]][:2] == ["markdown",
                                                                                 "code"]
+    code = []
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
-            compile("".join(cell["source"]), "cell", "exec")
+            code.append("".join(cell["source"]))
+            compile(code[-1], "cell", "exec")
+    assert 'edge_dma = getattr(overlay, edge_cfg["dma"])' in code[-1]
+    assert "height, width = 64, 64\n" in code[-1]
     with pytest.raises(PackageBuildError, match=r"fcnn_ultra96v2\.bit is missing: run Vivado "
                        r"first"):
         finalize_package(out)
@@ -279,7 +373,9 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     edge, cls = package.core(CoreKind.EDGE), package.core(CoreKind.CLASSIFIER)
     driver = json.loads((pkg / "driver_config.json").read_text())
     assert edge.base_address == driver["edge"]["base_address"] == 0xA001_0000
-    assert (edge.dma, cls.dma) == ("edge_vdma", "classifier_dma")
+    assert (edge.dma, cls.dma) == ("edge_dma", "classifier_dma")
+    assert edge.vlnv == "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
+    assert (edge.ppc, edge.stream_in_bits, edge.stream_out_bits) == (1, 8, 8)
     assert (cls.stream_in_bits, cls.stream_out_bits, cls.vlnv) == (
         8, 168, "fpgacnn:hls:fcnn_classifier:1.0")
     assert m.model.classes == tuple(str(i) for i in range(10))
