@@ -1,0 +1,381 @@
+"""Fast image harness of the generated classifier core: the Verilated RTL driven from C++.
+
+:class:`ClassifierHarness` takes a folder written by
+:func:`fpgacnn.hw.rtlgen.generate_rtl` (``filelist.f`` + ``rtl.json``), builds
+the core once into a shared library and streams batches of input codes through
+it at one pixel per clock, images back to back, with optional random input idle
+and output backpressure. It returns the score codes, the arg-max labels and the
+cycle at which every image moved. It is the ``rtl`` backend of
+``fpgacnn predict`` and the measuring tool of :mod:`fpgacnn.sim.bench_classifier`;
+the cocotb testbench in ``sim/fcnn_classifier`` remains the protocol-level test.
+
+Build: ``sim/build/harness/classifier/<model>_<hash>/`` (the root follows
+``FPGACNN_SIM_BUILD``), where the hash covers the RTL files' contents, the
+harness source, the tool flags and the Verilator installation; builds are
+serialised with a file lock and reused by every later harness of the same core.
+
+Errors: bad input raises :class:`ClassifierInputError` (a ``ValueError``), a
+stream that stops moving :class:`StreamTimeoutError`, an output stream that
+breaks the core's contract :class:`StreamProtocolError`; after either of the
+last two the model is reset, so it is usable again.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .edge_harness_build import CXXFLAGS, VERILATOR_ARGS, HarnessBuildError, _locked, _run
+from .runner import BUILD_ROOT
+from .verilator_env import verilator_environ, verilator_root
+
+log = logging.getLogger(__name__)
+
+#: The C++ harness source.
+HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "classifier_harness.cpp"
+#: Top-level module of every generated core.
+TOPLEVEL = "fcnn_classifier"
+#: Default stall watchdog: cycles in which no beat moves before a run gives up.
+DEFAULT_TIMEOUT_CYCLES = 100_000
+
+__all__ = ["ClassifierHarness", "ClassifierHarnessError", "ClassifierInputError",
+           "ClassifyResult", "CycleStats", "HarnessBuildError", "StreamProtocolError",
+           "StreamTimeoutError", "build_classifier_harness", "rtl_sources"]
+
+
+class ClassifierInputError(ValueError):
+    """A batch or a setting the harness cannot run (the message gives expected vs. actual)."""
+
+
+class ClassifierHarnessError(RuntimeError):
+    """The simulated core misbehaved (base class of the harness's runtime errors)."""
+
+
+class StreamTimeoutError(ClassifierHarnessError):
+    """No beat moved on either stream within the timeout in cycles."""
+
+
+class StreamProtocolError(ClassifierHarnessError):
+    """The core's output broke its contract (one beat per image with tlast, none extra)."""
+
+
+@dataclass(frozen=True)
+class CycleStats:
+    """When each image moved, in cycles from the first cycle of the run."""
+
+    #: per image: cycle of the first / last pixel accepted and of the result beat
+    first_in: np.ndarray
+    last_in: np.ndarray
+    result: np.ndarray
+    #: cycles simulated until the last result
+    cycles: int
+
+    @property
+    def latency(self) -> np.ndarray:
+        """Per image: cycles from its first pixel accepted to its result beat."""
+        return self.result - self.first_in
+
+    @property
+    def initiation_interval(self) -> float | None:
+        """Mean spacing of consecutive results in cycles; None for a single image."""
+        if len(self.result) < 2:
+            return None
+        return float(np.mean(np.diff(self.result)))
+
+
+class ClassifyResult(NamedTuple):
+    """What :meth:`ClassifierHarness.classify` returns; unpacks as ``scores, labels, stats``."""
+
+    #: (N, classes) int64 score codes (value = code * 2**-score_fraction)
+    scores: np.ndarray
+    #: (N,) int64 arg-max labels as the core reports them
+    labels: np.ndarray
+    stats: CycleStats
+
+
+def rtl_sources(rtl_dir: Path) -> list[Path]:
+    """The HDL files of a generated core, in ``filelist.f`` order (FileNotFoundError if absent)."""
+    rtl_dir = Path(rtl_dir)
+    flist = rtl_dir / "filelist.f"
+    if not flist.is_file():
+        raise FileNotFoundError(f"'{rtl_dir}' holds no generated core (no filelist.f)")
+    lines = [ln.strip() for ln in flist.read_text().splitlines()]
+    files = [(rtl_dir / ln).resolve() for ln in lines if ln and not ln.startswith("//")]
+    for f in files:
+        if not f.is_file():
+            raise FileNotFoundError(f"{flist} names {f}, which does not exist")
+    return files
+
+
+def _digest(sources: list[Path]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([VERILATOR_ARGS, CXXFLAGS]).encode())
+    root = verilator_root()
+    h.update(str(root).encode())
+    h.update((root / "include" / "verilated_config.h").read_bytes())
+    for path in [HARNESS_SOURCE, *sources]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build_classifier_harness(rtl_dir: Path, *, build_root: Path | None = None,
+                             jobs: int = 2) -> Path:
+    """Build (if needed) the harness library of the core in ``rtl_dir``; return the ``.so``.
+
+    Raises :class:`HarnessBuildError` when Verilator or g++ fails.
+    """
+    rtl_dir = Path(rtl_dir)
+    info = json.loads((rtl_dir / "rtl.json").read_text())
+    srcs = rtl_sources(rtl_dir)
+    digest = _digest(srcs)
+    tag = re.sub(r"[^A-Za-z0-9_]", "_", str(info.get("model", "core")))[:40]
+    folder = Path(build_root or BUILD_ROOT).resolve() / "harness" / "classifier" / f"{tag}_{digest}"
+    lib = folder / f"libclassifier_harness_{digest}.so"
+    with _locked(folder):
+        if lib.is_file():
+            log.debug("classifier harness up to date: %s", lib)
+            return lib
+        env = verilator_environ()
+        root = Path(env["VERILATOR_ROOT"])
+        obj = folder / "obj"
+        log_path = folder / "build.log"
+        log_path.write_text("")
+        log.info("building the classifier harness of %s (Verilator + g++) in %s", rtl_dir, folder)
+        t0 = time.monotonic()
+        prefix = "V" + TOPLEVEL
+        _run([str(root / "bin" / "verilator"), *VERILATOR_ARGS, "-j", str(jobs),
+              "--top-module", TOPLEVEL, "--prefix", prefix, "-Mdir", str(obj),
+              "-CFLAGS", " ".join(CXXFLAGS), *(str(s) for s in srcs)],
+             env=env, log_path=log_path, what="Verilator")
+        tmp = lib.with_suffix(".so.tmp")
+        _run(["g++", "-std=c++17", *CXXFLAGS, "-shared", f"-I{obj}", f"-I{root / 'include'}",
+              f"-I{root / 'include' / 'vltstd'}", str(HARNESS_SOURCE),
+              str(obj / f"lib{prefix}.a"), str(obj / "libverilated.a"), "-pthread",
+              "-Wl,-Bsymbolic", "-o", str(tmp)],
+             env=env, log_path=log_path, what="g++ (harness link)")
+        tmp.rename(lib)
+        (folder / "build.json").write_text(json.dumps({
+            "rtl_dir": str(rtl_dir.resolve()), "digest": digest, "library": lib.name,
+            "sources": [str(s) for s in srcs], "verilator_args": list(VERILATOR_ARGS),
+            "cxxflags": list(CXXFLAGS)}, indent=2) + "\n")
+        log.info("classifier harness built in %.1f s: %s", time.monotonic() - t0, lib)
+    return lib
+
+
+_LIBS: dict[Path, ctypes.CDLL] = {}
+_LIBS_LOCK = threading.Lock()
+
+
+def _load(path: Path) -> ctypes.CDLL:
+    with _LIBS_LOCK:
+        lib = _LIBS.get(path)
+        if lib is not None:
+            return lib
+        lib = ctypes.CDLL(str(path))
+        u32p = np.ctypeslib.ndpointer(dtype=np.uint32, flags="C_CONTIGUOUS")
+        u64p = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
+        vp, c_int, c_u64, c_i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int64
+        lib.ch_in_words.argtypes, lib.ch_in_words.restype = [], c_int
+        lib.ch_out_words.argtypes, lib.ch_out_words.restype = [], c_int
+        lib.ch_create.argtypes, lib.ch_create.restype = [c_int, c_u64], vp
+        lib.ch_destroy.argtypes, lib.ch_destroy.restype = [vp], None
+        lib.ch_error.argtypes, lib.ch_error.restype = [vp], ctypes.c_char_p
+        lib.ch_cycle.argtypes, lib.ch_cycle.restype = [vp], c_u64
+        lib.ch_reset.argtypes, lib.ch_reset.restype = [vp, c_int], None
+        lib.ch_run.argtypes = [vp, u32p, u32p, c_i64, c_i64, ctypes.c_double, ctypes.c_double,
+                               c_u64, c_u64, c_u64, u64p]
+        lib.ch_run.restype = c_int
+        _LIBS[path] = lib
+        return lib
+
+
+def _check_probability(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise ClassifierInputError(f"expected a number for {name}, got {type(value).__name__}")
+    if not 0.0 <= float(value) < 1.0:
+        raise ClassifierInputError(f"expected {name} probability in [0, 1), got {value}")
+    return float(value)
+
+
+def _check_int(name: str, value: object, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ClassifierInputError(f"expected an integer {name}, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ClassifierInputError(f"expected {name} in {lo}..{hi}, got {value}")
+    return int(value)
+
+
+def _pack(values: np.ndarray, bits: int, words: int) -> np.ndarray:
+    """Rows of two's-complement ``bits``-bit fields (field 0 lowest) -> rows of u32 words."""
+    rows, fields = values.shape
+    v = values.astype(np.int64) & ((1 << bits) - 1)
+    b = ((v[:, :, None] >> np.arange(bits, dtype=np.int64)) & 1).astype(np.uint8)
+    flat = np.zeros((rows, words * 32), dtype=np.uint8)
+    flat[:, : fields * bits] = b.reshape(rows, fields * bits)
+    packed = np.packbits(flat, axis=1, bitorder="little")
+    return np.ascontiguousarray(packed).view("<u4").astype(np.uint32).reshape(rows, words)
+
+
+def _field(words: np.ndarray, offset: int, bits: int, signed: bool) -> np.ndarray:
+    """Field ``[offset +: bits]`` of each row of u32 words, as int64."""
+    b = np.unpackbits(np.ascontiguousarray(words.astype("<u4")).view(np.uint8), axis=1,
+                      bitorder="little")[:, offset : offset + bits].astype(np.int64)
+    v = (b << np.arange(bits, dtype=np.int64)).sum(axis=1)
+    if signed:
+        v = np.where(v >> (bits - 1) & 1, v - (1 << bits), v)
+    return v
+
+
+class ClassifierHarness:
+    """One simulated generated classifier core (the folder ``rtl_dir`` of ``generate_rtl``).
+
+    The library is built on first use and reused afterwards. ``timeout_cycles`` is the
+    default stall watchdog of :meth:`classify`. State the RTL does not reset starts at
+    zero, or at random values drawn from ``random_init_seed`` when it is given. Use as a
+    context manager or call :meth:`close`.
+    """
+
+    def __init__(self, rtl_dir: Path, *, build_root: Path | None = None,
+                 timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES,
+                 random_init_seed: int | None = None) -> None:
+        self.rtl_dir = Path(rtl_dir)
+        info_path = self.rtl_dir / "rtl.json"
+        if not info_path.is_file():
+            raise FileNotFoundError(f"'{self.rtl_dir}' holds no generated core (no rtl.json)")
+        self.info: dict[str, Any] = json.loads(info_path.read_text())
+        self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
+        if random_init_seed is not None:
+            _check_int("random_init_seed", random_init_seed, 0, 2**31 - 1)
+        inp, out = self.info["input"], self.info["output"]
+        self.input_shape: tuple[int, int, int] = tuple(int(d) for d in inp["shape"])  # type: ignore[assignment]
+        self.element_bits = int(inp["element_bits"])
+        self.element_signed = bool(inp["element_signed"])
+        self.num_classes = int(out["classes"])
+        self.score_bits = int(out["score_bits"])
+        self.score_fraction = int(out["score_fraction"])
+        self.score_signed = bool(out.get("score_signed", True))
+        self.initiation_interval = int(self.info["initiation_interval"])
+        self.library = build_classifier_harness(self.rtl_dir, build_root=build_root)
+        self._lib = _load(self.library)
+        self._in_words = self._lib.ch_in_words()
+        self._out_words = self._lib.ch_out_words()
+        for what, bits, words in (("s_axis_tdata", inp["tdata_bits"], self._in_words),
+                                  ("m_axis_tdata", out["tdata_bits"], self._out_words)):
+            if words != (1 if int(bits) <= 32 else -(-int(bits) // 32)):
+                raise ClassifierHarnessError(
+                    f"{self.library}: {what} is {words} words, rtl.json says {bits} bits")
+        self._model: int | None = self._lib.ch_create(
+            int(random_init_seed is not None), random_init_seed or 0)
+        self.reset()
+
+    # -- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free the simulated model (idempotent)."""
+        if self._model is not None:
+            self._lib.ch_destroy(self._model)
+            self._model = None
+
+    def __enter__(self) -> ClassifierHarness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def _handle(self) -> int:
+        if self._model is None:
+            raise ClassifierHarnessError("the harness is closed")
+        return self._model
+
+    @property
+    def cycle(self) -> int:
+        """Clock cycles simulated since the model was created."""
+        return int(self._lib.ch_cycle(self._handle()))
+
+    def reset(self, cycles: int = 4) -> None:
+        """Hold ``rst`` high for ``cycles`` clock cycles, then release it."""
+        self._lib.ch_reset(self._handle(), _check_int("reset cycles", cycles, 1, 1 << 20))
+
+    @property
+    def code_range(self) -> tuple[int, int]:
+        """Smallest and largest input code (E-bit two's complement or unsigned)."""
+        e = self.element_bits
+        return (-(1 << (e - 1)), (1 << (e - 1)) - 1) if self.element_signed else (0, (1 << e) - 1)
+
+    def check_codes(self, codes: object) -> np.ndarray:
+        """Return ``codes`` as int64 if it is a batch the core accepts, else raise."""
+        h, w, c = self.input_shape
+        expected = f"(N, {h}, {w}, {c})"
+        if not isinstance(codes, np.ndarray):
+            raise ClassifierInputError(f"codes: expected a numpy array, got {type(codes).__name__}")
+        if codes.ndim != 4 or tuple(codes.shape[1:]) != self.input_shape or codes.shape[0] < 1:
+            raise ClassifierInputError(
+                f"codes shape: expected {expected} with N >= 1, got {tuple(codes.shape)}")
+        if codes.dtype == np.bool_ or not np.issubdtype(codes.dtype, np.integer):
+            raise ClassifierInputError(f"codes dtype: expected an integer dtype, got {codes.dtype}")
+        lo, hi = self.code_range
+        bad = int(np.count_nonzero((codes < lo) | (codes > hi)))
+        if bad:
+            kind = "signed" if self.element_signed else "unsigned"
+            raise ClassifierInputError(
+                f"codes range: expected {kind} {self.element_bits}-bit codes in [{lo}, {hi}], "
+                f"got {bad} values outside (min {int(codes.min())}, max {int(codes.max())})")
+        return codes.astype(np.int64)
+
+    def _fail(self, rc: int) -> ClassifierHarnessError:
+        msg = self._lib.ch_error(self._handle()).decode(errors="replace")
+        self.reset()
+        if rc == 1:
+            return StreamTimeoutError(msg)
+        if rc == 2:
+            return StreamProtocolError(msg)
+        return ClassifierHarnessError(msg)
+
+    def classify(self, codes: np.ndarray, *, idle: float = 0.0, backpressure: float = 0.0,
+                 seed: int = 0, timeout_cycles: int | None = None) -> ClassifyResult:
+        """Stream the images ``codes`` (N, H, W, C) back to back; return scores, labels, cycles.
+
+        ``codes`` are the input codes (value = code * 2**-element_fraction). ``idle`` is
+        the probability that the source leaves tvalid low in a cycle in which it could
+        offer a pixel, ``backpressure`` the probability that the sink holds tready low;
+        both draw from a generator seeded with ``seed``. ``timeout_cycles`` (default: the
+        harness's) bounds the consecutive cycles in which no beat moves.
+        """
+        x = self.check_codes(codes)
+        idle = _check_probability("idle", idle)
+        backpressure = _check_probability("backpressure", backpressure)
+        seed = _check_int("seed", seed, 0, 2**64 - 1)
+        timeout = self.timeout_cycles if timeout_cycles is None else timeout_cycles
+        timeout = _check_int("timeout_cycles", timeout, 1, 2**62)
+        n = len(x)
+        h, w, c = self.input_shape
+        beats = _pack(x.reshape(n * h * w, c), self.element_bits, self._in_words)
+        out = np.zeros((n, self._out_words), dtype=np.uint32)
+        stats = np.zeros(3 * n + 1, dtype=np.uint64)
+        rc = self._lib.ch_run(self._handle(), beats.reshape(-1), out.reshape(-1), n, h * w,
+                              idle, backpressure, seed, timeout, 32, stats)
+        if rc:
+            raise self._fail(rc)
+        k, s = self.num_classes, self.score_bits
+        scores = np.stack([_field(out, i * s, s, self.score_signed) for i in range(k)], axis=1)
+        labels = _field(out, k * s, 8, False)
+        st = stats[: 3 * n].reshape(n, 3).astype(np.int64)
+        return ClassifyResult(scores=scores, labels=labels,
+                              stats=CycleStats(first_in=st[:, 0], last_in=st[:, 1],
+                                               result=st[:, 2], cycles=int(stats[3 * n])))

@@ -1,0 +1,302 @@
+// Fast image harness for the generated classifier core fcnn_classifier
+// (hw/rtlgen; DESIGN.md, "Classifier core").
+//
+// A plain C API over one Verilated model, loaded from Python with ctypes by
+// sim/classifier_harness.py, which also builds this file once per generated
+// core (the hash of its RTL files names the build). The harness plays both
+// AXI4-Stream ends, cycle by cycle:
+//
+//   * every cycle: drive inputs, evaluate with clk low (so combinational
+//     outputs settle), sample the handshakes, then evaluate the rising edge;
+//   * the source offers one pixel (all channels) per beat, images back to
+//     back, tlast on each image's last pixel; it keeps tvalid and its beat
+//     until they are accepted (AXI rule); random idle only delays the next beat;
+//   * the sink expects one beat per image with tlast set;
+//   * a stall watchdog turns "nothing moved for N cycles" into an error
+//     instead of a hang.
+//
+// TDATA of either stream may be any width: Verilator gives ports of up to 64
+// bits as integers and wider ones as VlWide<N> (N 32-bit words, word 0 lowest).
+// Both sides are exchanged with Python as little-endian arrays of 32-bit words.
+//
+// Return codes of the ch_* functions: 0 ok, 1 timeout, 2 stream protocol
+// violation, 3 bad argument. ch_error() gives the message of the last failure.
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "Vfcnn_classifier.h"
+#include "verilated.h"
+
+#ifndef CH_GENERIC_EVAL
+// Per-cycle evaluation calls the model's scheduler directly, skipping the
+// bookkeeping of eval() that a single-threaded model without classes never needs
+// (see edge_harness.cpp). Build with -DCH_GENERIC_EVAL to use eval() throughout.
+#include "Vfcnn_classifier___024root.h"
+void Vfcnn_classifier___024root___eval(Vfcnn_classifier___024root* vlSelf);
+#endif
+
+#define CH_API extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+using Top = Vfcnn_classifier;
+
+constexpr int kOk = 0;
+constexpr int kTimeout = 1;
+constexpr int kProtocol = 2;
+constexpr int kBadArg = 3;
+
+// Number of 32-bit words of a Verilated port type.
+template <class T>
+struct Words {
+    static constexpr int n = sizeof(T) <= 4 ? 1 : 2;
+};
+template <std::size_t N>
+struct Words<VlWide<N>> {
+    static constexpr int n = static_cast<int>(N);
+};
+template <class P>
+using PortT = std::remove_cv_t<std::remove_reference_t<P>>;
+using InData = PortT<decltype(std::declval<Top&>().s_axis_tdata)>;
+using OutData = PortT<decltype(std::declval<Top&>().m_axis_tdata)>;
+constexpr int kInWords = Words<InData>::n;
+constexpr int kOutWords = Words<OutData>::n;
+
+template <class T>
+inline void put(T& port, const uint32_t* w) {
+    if constexpr (sizeof(T) > 4) {
+        port = static_cast<T>(static_cast<uint64_t>(w[0]) | (static_cast<uint64_t>(w[1]) << 32));
+    } else {
+        port = static_cast<T>(w[0]);
+    }
+}
+template <std::size_t N>
+inline void put(VlWide<N>& port, const uint32_t* w) {
+    for (std::size_t i = 0; i < N; ++i) port[i] = w[i];
+}
+template <class T>
+inline void get(const T& port, uint32_t* w) {
+    const uint64_t v = static_cast<uint64_t>(port);
+    w[0] = static_cast<uint32_t>(v);
+    if constexpr (sizeof(T) > 4) w[1] = static_cast<uint32_t>(v >> 32);
+}
+template <std::size_t N>
+inline void get(const VlWide<N>& port, uint32_t* w) {
+    for (std::size_t i = 0; i < N; ++i) w[i] = port[i];
+}
+
+// xorshift64*: fast, deterministic per seed.
+struct Rng {
+    uint64_t s;
+    explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL) {
+        if (s == 0) s = 1;
+    }
+    inline uint32_t next() {
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        return static_cast<uint32_t>((s * 0x2545F4914F6CDD1DULL) >> 32);
+    }
+};
+
+inline uint64_t prob_threshold(double p) {
+    if (p <= 0.0) return 0;
+    return static_cast<uint64_t>(p * 4294967296.0);
+}
+
+struct Model {
+    std::unique_ptr<VerilatedContext> ctx;
+    std::unique_ptr<Top> top;
+    uint64_t cycle = 0;
+    char err[1024] = {0};
+    uint32_t zero[kInWords] = {0};
+
+    void fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, sizeof err, fmt, ap);
+        va_end(ap);
+    }
+    inline void eval() {
+#ifdef CH_GENERIC_EVAL
+        top->eval();
+#else
+        Vfcnn_classifier___024root___eval(top->rootp);
+#endif
+    }
+    inline void settle() {
+        top->clk = 0;
+        eval();
+    }
+    inline void rise() {
+        top->clk = 1;
+        eval();
+        ++cycle;
+    }
+    void idle_inputs() {
+        top->s_axis_tvalid = 0;
+        top->s_axis_tlast = 0;
+        put(top->s_axis_tdata, zero);
+        top->m_axis_tready = 0;
+    }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// C API
+// ---------------------------------------------------------------------------------------------
+
+// 32-bit words of s_axis_tdata / m_axis_tdata as Verilated.
+CH_API int ch_in_words() { return kInWords; }
+CH_API int ch_out_words() { return kOutWords; }
+
+// Create a model. State the RTL does not reset starts at zero (random_init == 0) or at
+// random values drawn from `seed` (random_init != 0).
+CH_API void* ch_create(int random_init, uint64_t seed) {
+    auto* m = new Model;
+    m->ctx = std::make_unique<VerilatedContext>();
+    m->ctx->randReset(random_init ? 2 : 0);
+    m->ctx->randSeed(static_cast<int>(seed & 0x7FFFFFFF));
+    m->top = std::make_unique<Top>(m->ctx.get(), "fcnn_classifier");
+    m->idle_inputs();
+    m->top->rst = 1;
+    m->top->clk = 0;
+    m->top->eval();  // initial blocks, first settle
+    return m;
+}
+
+CH_API void ch_destroy(void* h) {
+    auto* m = static_cast<Model*>(h);
+    if (!m) return;
+    m->top->final();
+    delete m;
+}
+
+CH_API const char* ch_error(void* h) { return static_cast<Model*>(h)->err; }
+
+CH_API uint64_t ch_cycle(void* h) { return static_cast<Model*>(h)->cycle; }
+
+// Hold rst high for `cycles` cycles (at least 1) with all inputs idle, then release it.
+CH_API void ch_reset(void* h, int cycles) {
+    auto* m = static_cast<Model*>(h);
+    m->idle_inputs();
+    m->top->rst = 1;
+    for (int i = 0; i < (cycles < 1 ? 1 : cycles); ++i) {
+        m->settle();
+        m->rise();
+    }
+    m->top->rst = 0;
+    m->settle();
+}
+
+// Stream `n` images of `pixels` beats each back to back and collect one output beat per image.
+//
+// in: n * pixels beats of ch_in_words() words each; out: n beats of ch_out_words() words.
+// idle: probability that the source leaves tvalid low in a cycle where it could offer a beat.
+// backpressure: probability that the sink holds tready low in a cycle.
+// timeout: largest number of consecutive cycles in which no beat moves on either stream.
+// drain: cycles, after the last result, in which no further output beat may appear.
+// stats (3*n + 1 values): for image k, cycles (relative to the call's first cycle) of
+//   [3k] first pixel accepted, [3k+1] last pixel accepted, [3k+2] result beat taken;
+//   [3n] cycles simulated until the last result.
+CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t pixels,
+                  double idle, double backpressure, uint64_t seed, uint64_t timeout,
+                  uint64_t drain, uint64_t* stats) {
+    auto* m = static_cast<Model*>(h);
+    Top* t = m->top.get();
+    if (n < 1 || pixels < 1) {
+        m->fail("expected at least one image of at least one pixel, got %lld x %lld",
+                static_cast<long long>(n), static_cast<long long>(pixels));
+        return kBadArg;
+    }
+    const uint64_t t0 = m->cycle;
+    const uint64_t idle_thr = prob_threshold(idle);
+    const uint64_t bp_thr = prob_threshold(backpressure);
+    Rng rng(seed);
+
+    int64_t si = 0, sp = 0;  // image and pixel the source offers next
+    bool holding = false;
+    const uint32_t* beat = in;
+    int64_t so = 0;  // results received
+    uint32_t word[kOutWords];
+    uint64_t last_progress = m->cycle;
+
+    m->idle_inputs();
+    while (so < n) {
+        if (!holding && si < n && !(idle_thr && rng.next() < idle_thr)) {
+            beat = in + (si * pixels + sp) * kInWords;
+            holding = true;
+        }
+        t->s_axis_tvalid = holding;
+        t->s_axis_tlast = holding && sp + 1 == pixels;
+        put(t->s_axis_tdata, holding ? beat : m->zero);
+        const bool tready = !(bp_thr && rng.next() < bp_thr);
+        t->m_axis_tready = tready;
+
+        m->settle();
+
+        const uint64_t now = m->cycle - t0;
+        if (holding && t->s_axis_tready) {
+            holding = false;
+            last_progress = m->cycle;
+            if (sp == 0) stats[3 * si] = now;
+            if (++sp == pixels) {
+                stats[3 * si + 1] = now;
+                sp = 0;
+                ++si;
+            }
+        }
+        if (tready && t->m_axis_tvalid) {
+            last_progress = m->cycle;
+            if (!t->m_axis_tlast) {
+                m->fail("result beat of image %lld has tlast=0, expected 1 (one beat per image)",
+                        static_cast<long long>(so));
+                m->rise();
+                return kProtocol;
+            }
+            if (so >= si) {  // a result before its image's last pixel was accepted
+                m->fail("result beat %lld appeared before the last pixel of image %lld was "
+                        "accepted", static_cast<long long>(so), static_cast<long long>(so));
+                m->rise();
+                return kProtocol;
+            }
+            get(t->m_axis_tdata, word);
+            for (int i = 0; i < kOutWords; ++i) out[so * kOutWords + i] = word[i];
+            stats[3 * so + 2] = now;
+            ++so;
+        }
+        m->rise();
+        if (m->cycle - last_progress > timeout) {
+            m->fail("no stream progress for %llu cycles: input at image %lld pixel %lld "
+                    "(s_axis_tvalid=%d, s_axis_tready=%d), %lld of %lld results received "
+                    "(m_axis_tvalid=%d)",
+                    static_cast<unsigned long long>(timeout), static_cast<long long>(si),
+                    static_cast<long long>(sp), holding, t->s_axis_tready,
+                    static_cast<long long>(so), static_cast<long long>(n), t->m_axis_tvalid);
+            return kTimeout;
+        }
+    }
+    stats[3 * n] = m->cycle - t0;
+
+    for (uint64_t i = 0; i < drain; ++i) {
+        m->idle_inputs();
+        t->m_axis_tready = 1;
+        m->settle();
+        if (t->m_axis_tvalid) {
+            m->fail("unexpected output beat %llu cycles after the last image's result",
+                    static_cast<unsigned long long>(i));
+            m->rise();
+            return kProtocol;
+        }
+        m->rise();
+    }
+    m->idle_inputs();
+    m->settle();
+    return kOk;
+}
