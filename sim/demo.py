@@ -116,6 +116,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ppc", type=int, default=1, help="pixels per clock (default: 1)")
     parser.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="skip part two (the streaming pipeline with the digits classifier)",
+    )
+    parser.add_argument(
         "--threshold",
         type=int,
         default=0,
@@ -239,4 +244,14 @@ def run(args: argparse.Namespace) -> int:
     )
     ok = sum(r.matches_golden for r in results)
     print(f"demo: {ok}/{len(results)} images match the golden model; results in {args.out}")
+    if args.no_stream:
+        return 0 if ok == len(results) else 1
+    # Part two: the runtime pipeline (edges on the RTL + the shipped digits classifier)
+    # on a short video composed from bundled photos and handwritten digits.
+    from fpgacnn.sw.demo import run_demo as run_stream_demo
+
+    summary = run_stream_demo(args.out / "stream")
+    print(f"demo: stream results in {args.out / 'stream'}: "
+          + ", ".join(f"{k}={summary[k]}" for k in sorted(summary)
+                      if isinstance(summary[k], (int, float, str)))[:400])
     return 0 if ok == len(results) else 1

@@ -14,10 +14,12 @@ from typing import Any
 
 from .package import CoreKind, CoreSpec
 
-#: VLNV of the packaged edge core IP.
-EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_core:1.0"
-#: VLNV of the packaged classifier core IP (hls4ml top ``fcnn_axis_top``).
-CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_axis_top:1.0"
+#: VLNV of the packaged edge core IP: ``fcnn_edge_dma``, the edge core framed for an
+#: AXI DMA in simple mode (hw/rtl/fcnn_edge_dma.sv).
+EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
+#: VLNV of the classifier IP exported by Vitis HLS (hls4ml top ``fcnn_axis_top``, see
+#: hw/convert/templates/axis_top.tcl). Board packages name the IP they really contain.
+CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
 #: Bits of the label field above the scores in the classifier's output beat.
 LABEL_BITS = 8
 #: CORE_ID register value of the edge core (ASCII "EDGE").

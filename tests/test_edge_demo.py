@@ -18,7 +18,8 @@ from fpgacnn.cli import main
 @pytest.mark.xdist_group("edge_harness_ppc1")
 def test_demo_writes_checked_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
-    argv = ["demo", "--out", str(out), "--images", "camera", "astronaut", "--size", "160x120"]
+    argv = ["demo", "--out", str(out), "--images", "camera", "astronaut", "--size", "160x120",
+            "--no-stream"]
     assert main(argv) == 0
     assert capsys.readouterr().out.strip() == (
         f"demo: 2/2 images match the golden model; results in {out}"

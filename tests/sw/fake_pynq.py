@@ -334,7 +334,7 @@ class FakeBoard:
             "VERSION": 0x24, "CFG_PPC": 0x28, "CFG_MAX_WIDTH": 0x2C, "CFG_MAX_HEIGHT": 0x30}
         self.ip_dict: dict[str, dict[str, Any]] = {
             "fcnn_edge_core_0": {
-                "type": "fpgacnn:fpgacnn:fcnn_edge_core:1.0", "phys_addr": edge_base,
+                "type": "fpgacnn:fpgacnn:fcnn_edge_dma:1.0", "phys_addr": edge_base,
                 "addr_range": 0x10000,
                 "registers": {k: {"address_offset": v, "size": 32} for k, v in regs.items()}},
             "axi_dma_edge": {"type": DMA_VLNV, "phys_addr": 0x4040_0000, "addr_range": 0x10000},
@@ -344,7 +344,7 @@ class FakeBoard:
         if classifier is not None:
             self.cls = FakeClassifierCore(self, **classifier)
             self.dma_cls = FakeAxiDMA(self, self.cls)
-            self.ip_dict["fcnn_axis_top_0"] = {"type": "fpgacnn:hls:fcnn_axis_top:1.0",
+            self.ip_dict["fcnn_axis_top_0"] = {"type": "fpgacnn:hls:fcnn_classifier:1.0",
                                                "phys_addr": 0x43C1_0000, "addr_range": 0x10000}
             self.ip_dict["axi_dma_cls"] = {"type": DMA_VLNV, "phys_addr": 0x4041_0000,
                                            "addr_range": 0x10000}

@@ -204,7 +204,7 @@ def test_overlay_mismatches_are_refused(monkeypatch: pytest.MonkeyPatch, board_p
     fake = FakeBoard()  # no classifier core in this overlay
     monkeypatch.setitem(sys.modules, "pynq", fake.module())
     with pytest.raises(OverlayError, match=r"^overlay has 0 IPs of type "
-                                           r"fpgacnn:hls:fcnn_axis_top:1.0 for core "
+                                           r"fpgacnn:hls:fcnn_classifier:1.0 for core "
                                            r"'classifier', expected 1$"):
         Pipeline.open(board_package, "pynq")
     assert fake.live_buffers == 0
