@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+
 from fpgacnn.sw.preprocessing import CropRule
 
 from .board import Board, load_board

@@ -70,6 +70,7 @@ def load_photo(name: str) -> np.ndarray:
     Raises :class:`KeyError` naming the photo when scikit-image has no such photo.
     """
     import skimage.data
+
     from fpgacnn.sw.image_io import gray_from_rgb
 
     loader: Callable[[], np.ndarray] | None = getattr(skimage.data, name, None)

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from fpgacnn.sw.image_io import ImageIOError, check_writable, read_gray, write_image
 
 from fpgacnn.cli import CliError
+from fpgacnn.sw.image_io import ImageIOError, check_writable, read_gray, write_image
 
 from .golden.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
 

@@ -92,6 +92,7 @@ def run_demo(out_dir: Path, *, package: Path | None = None, n_frames: int = 12) 
     Writes ``input.mkv``, ``annotated.mp4``, ``contact_sheet.png``, ``summary.json``.
     """
     import cv2
+
     from fpgacnn.sim.golden.edge import sobel_edges
 
     from .build_package import default_package

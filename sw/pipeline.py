@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from fpgacnn.models.preprocess import InputSpec
 
 from .backends.base import ClassifierEngine, EdgeEngine, EdgeOutput

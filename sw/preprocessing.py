@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from fpgacnn.models.preprocess import InputSpec, to_codes
 
 from .errors import FrameError

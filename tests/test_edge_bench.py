@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.sim.bench_edge import BenchConfig, BenchReport, CycleRow, render_markdown
 from fpgacnn.sim.edge_harness_build import TOPLEVEL, default_sources
 from fpgacnn.sim.yosys_synth import SynthError, from_cells, logic_depth, parse_stat, synthesize

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 import skimage.data
-from fpgacnn.sim.golden.edge import sobel_edges
-from fpgacnn.sw.image_io import fit_frame
 
 from fpgacnn.cli import main
+from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.sw.image_io import fit_frame
 
 SUMMARY_RTL = (
     r"^{img}: {w}x{h}, rtl PPC={ppc}: \d+ cycles, latency \d+ cycles, "

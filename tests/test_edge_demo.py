@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fpgacnn.sim.demo import load_photo, parse_size
-from fpgacnn.sim.golden.edge import sobel_edges
 
 from fpgacnn.cli import main
+from fpgacnn.sim.demo import load_photo, parse_size
+from fpgacnn.sim.golden.edge import sobel_edges
 
 
 @pytest.mark.sim

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
 from fpgacnn.sim.demo import load_photo
 from fpgacnn.sim.golden.edge import (
     MAX_THRESHOLD,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
+
 from fpgacnn.sim.demo import load_photo
 from fpgacnn.sim.edge_harness import (
     CORE_ID,

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import skimage.data
+
 from fpgacnn.sw.image_io import (
     ImageIOError,
     fit_frame,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+
 from fpgacnn.hw import RTL_DIR, rtl_file
 from fpgacnn.sim.verilator_env import verilator_environ, verilator_executable
 

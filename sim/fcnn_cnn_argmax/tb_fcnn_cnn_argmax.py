@@ -11,6 +11,7 @@ import os
 
 import cocotb
 import numpy as np
+
 from fpgacnn.sim.cnn_stream import ProtocolError, StreamTB, pack, unpack
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))

@@ -13,6 +13,7 @@ import os
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
+
 from fpgacnn.sim.cnn_stream import ProtocolError, StreamTB, pack, unpack
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))

@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.hw import rtl_file
 from fpgacnn.sim import runner
 from fpgacnn.sim.cnn_stream import verilog_literal

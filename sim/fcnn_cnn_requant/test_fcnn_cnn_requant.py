@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.hw import rtl_file
 from fpgacnn.sim import runner
 

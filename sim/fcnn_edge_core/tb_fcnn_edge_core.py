@@ -24,6 +24,7 @@ from cocotbext.axi import (
     AxiStreamSink,
     AxiStreamSource,
 )
+
 from fpgacnn.sim.golden.edge import sobel_edges
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))

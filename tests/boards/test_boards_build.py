@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.boards.address_map import AddressMapError, Segment, check
 from fpgacnn.boards.board import PS_PROFILES, available_boards, load_board
 from fpgacnn.boards.build import generate

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.hw.convert.convert import ConversionResult, convert, from_model
 from fpgacnn.hw.convert.examples import EXAMPLES
 from fpgacnn.hw.convert.fixed import FixedType

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.hw.convert.plan import plan_model
 from fpgacnn.hw.convert.sources import load_source, random_on_grid
 from fpgacnn.hw.rtlgen import generate_rtl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from fpgacnn.hw.convert.axis_csim import build_axis_csim, run_axis_csim
 
 pytestmark = pytest.mark.sim

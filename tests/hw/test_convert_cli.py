@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from fpgacnn.cli import main
 from fpgacnn.hw.convert.plan import plan_model
 from fpgacnn.hw.convert.synth import ToolNotFoundError, run_synthesis
 from fpgacnn.models._keras import keras, qkeras
-
-from fpgacnn.cli import main
 
 pytestmark = pytest.mark.sim
 

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from fpgacnn.hw.convert.convert import ConversionResult, csim_predict
 
 pytestmark = pytest.mark.sim

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.hw.convert.axis_csim import build_axis_csim, run_axis_csim
 from fpgacnn.hw.convert.convert import ConversionResult, ModelSource, convert
 from fpgacnn.hw.convert.sources import load_source

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+
 from fpgacnn.hw.convert._hls4ml_shim import keras2_for_hls4ml
 from fpgacnn.models._keras import keras as tf_keras
 

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from fpgacnn.models._keras import keras, qkeras
 from fpgacnn.models.arch.digits import DigitsConfig
 from fpgacnn.models.arch.mnist import MnistConfig

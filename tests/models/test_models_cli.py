@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from fpgacnn.models.keras_files import MNIST_URL
 
 from fpgacnn.cli import main
+from fpgacnn.models.keras_files import MNIST_URL
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skimage import io
+
 from fpgacnn.models.augment import AugmentConfig, augment_codes
 from fpgacnn.models.data import Dataset, load_dataset
 from fpgacnn.models.errors import (
@@ -18,7 +20,6 @@ from fpgacnn.models.errors import (
 )
 from fpgacnn.models.keras_files import CIFAR10_URL, MNIST_URL
 from fpgacnn.models.preprocess import ColorMode, InputSpec
-from skimage import io
 
 DIGITS = InputSpec(height=8, width=8)
 MNIST = InputSpec(height=28, width=28)

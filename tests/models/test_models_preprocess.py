@@ -11,6 +11,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
+
 from fpgacnn.models.errors import ConfigError, DataShapeError
 from fpgacnn.models.preprocess import (
     ColorMode,
@@ -22,7 +24,6 @@ from fpgacnn.models.preprocess import (
     resize_matrix,
     to_codes,
 )
-from sklearn.datasets import load_digits
 
 GRAY8 = InputSpec(height=8, width=8)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.models.artifacts import load_run
 from fpgacnn.models.checks import check_hardware_model
 from fpgacnn.models.evaluation import evaluate

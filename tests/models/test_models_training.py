@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.models.arch.digits import DigitsConfig
 from fpgacnn.models.artifacts import load_keras_model, load_run, save_run
 from fpgacnn.models.augment import AugmentConfig

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from fpgacnn.sim.golden.edge import sobel_edges
 
 DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"

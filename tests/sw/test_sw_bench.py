@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.sw.bench import markdown, measure
 
 pytestmark = pytest.mark.sim

@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fpgacnn.sim.golden.edge import sobel_edges
-from fpgacnn.sw.demo import digit_frame, photo
 
 from fpgacnn.cli import main
+from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.sw.demo import digit_frame, photo
 
 pytestmark = pytest.mark.sim
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.sw.cores import EDGE_REGISTERS, classifier_core_spec, edge_core_spec
 from fpgacnn.sw.package import (
     MANIFEST_FILE,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.models.preprocess import InputSpec
 from fpgacnn.sim.golden.edge import sobel_edges
 from fpgacnn.sw.demo import digit_frame, photo

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fpgacnn.sim.golden.edge import sobel_edges
 from fpgacnn.sw.cores import classifier_core_spec, edge_core_spec
 from fpgacnn.sw.demo import digit_frame, photo

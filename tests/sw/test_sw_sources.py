@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from fpgacnn.sw.demo import digit_frame, photo
 from fpgacnn.sw.errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
 from fpgacnn.sw.sources import (
