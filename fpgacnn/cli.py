@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("fpgacnn.hw.convert.cli_convert",
                 "convert a QKeras model to hls4ml firmware; prove its C simulation bit-exact"),
     "predict": ("fpgacnn.hw.convert.cli_predict",
-                "run a batch (.npy) through a converted model: keras or csim backend"),
+                "run a batch (.npy) through a converted model: keras, csim or rtl backend"),
     "build": ("fpgacnn.boards.cli_build",
               "write a board's Vivado build tree (bitstream + deployment package); --run runs it"),
     "stream": ("fpgacnn.sw.cli_stream",

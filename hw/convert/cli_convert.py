@@ -1,9 +1,15 @@
-"""``fpgacnn convert MODEL [--out DIR]``: QKeras model -> hls4ml firmware + proof."""
+"""``fpgacnn convert MODEL [--out DIR] [--no-rtl]``: QKeras model -> hls4ml firmware + proof.
+
+Unless ``--no-rtl``, the open RTL core is generated into ``DIR/rtl`` as well
+(:mod:`fpgacnn.hw.convert.rtl`); a model the RTL backend refuses keeps its hls4ml
+conversion, and the reason is printed and recorded under ``"rtl"`` in the report.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from fpgacnn.cli import CliError
@@ -23,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (default: hw/build/<model>/)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where data sets that need files (mnist, cifar10) are looked up")
+    parser.add_argument("--no-rtl", action="store_true",
+                        help="do not generate the open RTL classifier core into DIR/rtl")
     parser.add_argument("--synth", action="store_true",
                         help="also run Vitis HLS synthesis and IP export (needs vitis_hls on PATH)")
 
@@ -31,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Convert, compile, verify; print a one-paragraph summary; 0 when bit-exact."""
     from .convert import REPORT_FILE, convert
     from .errors import ConversionError
+    from .rtl import add_rtl, remove_rtl
     from .sources import load_source
     from .synth import SCRIPT, run_synthesis, vitis_hls_path
 
@@ -51,6 +60,19 @@ def run(args: argparse.Namespace) -> int:
         if r.keras_accuracy is not None:
             acc = f"; accuracy QKeras {r.keras_accuracy:.4f}, C-sim {r.csim_accuracy:.4f}"
         lines.append(f"  C-sim vs QKeras: {r.mismatches} / {r.n} mismatches{acc}")
+    if args.no_rtl:
+        remove_rtl(result.out_dir)
+        lines.append("  RTL core not generated (--no-rtl)")
+    else:
+        rtl = add_rtl(result.out_dir, source.model, name=source.name)
+        if "error" in rtl:
+            print(f"fpgacnn convert: warning: RTL core not generated: {rtl['error']}",
+                  file=sys.stderr)
+            lines.append("  RTL core not generated (see the warning; recorded in the report)")
+        else:
+            lines.append(f"  RTL core {result.out_dir / rtl['dir']} ({rtl['top']}, "
+                         f"{rtl['initiation_interval']} cycles/image, "
+                         f"generated in {rtl['seconds']:.1f} s)")
     lines.append(f"  report {result.out_dir / REPORT_FILE}; synthesis script {script}")
     if not args.synth:
         where = vitis_hls_path()

@@ -1,4 +1,4 @@
-"""``fpgacnn predict DIR --backend keras|csim --input X.npy --output Y.npy``."""
+"""``fpgacnn predict DIR --backend keras|csim|rtl --input X.npy --output Y.npy``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from fpgacnn.cli import CliError
 
-BACKENDS = ("keras", "csim")
+BACKENDS = ("keras", "csim", "rtl")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="DIR", type=Path,
                         help="a conversion folder written by fpgacnn convert")
     parser.add_argument("--backend", choices=BACKENDS, default="csim",
-                        help="keras: the QKeras model; csim: the hls4ml C simulation")
+                        help="keras: the QKeras model; csim: the hls4ml C simulation; rtl: the "
+                             "generated RTL core in DIR/rtl (Verilator harness, cached build)")
     parser.add_argument("--input", type=Path, required=True, metavar="X.npy",
                         help="a batch (N, H, W, C) of float32/float64 inputs on the input grid")
     parser.add_argument("--output", type=Path, required=True, metavar="Y.npy",

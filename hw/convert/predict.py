@@ -1,4 +1,4 @@
-"""Run a batch through a converted model: the QKeras model or the hls4ml C simulation."""
+"""Run a batch through a converted model: QKeras, the hls4ml C simulation or the RTL core."""
 
 from __future__ import annotations
 
@@ -18,10 +18,16 @@ log = logging.getLogger(__name__)
 
 
 class PredictBackend(enum.Enum):
-    """What computes the outputs (the ``rtl`` backend joins with the RTL classifier)."""
+    """What computes the outputs.
+
+    ``KERAS`` the QKeras model, ``CSIM`` the hls4ml C simulation, ``RTL`` the generated
+    classifier core (``DIR/rtl``) simulated by :class:`fpgacnn.sim.classifier_harness.
+    ClassifierHarness` (built on first use, cached).
+    """
 
     KERAS = "keras"
     CSIM = "csim"
+    RTL = "rtl"
 
 
 #: dtypes ``predict`` accepts: model input values (on the input quantizer's grid).
@@ -58,6 +64,19 @@ def check_input(x: np.ndarray, manifest: dict[str, Any]) -> None:
             f"(multiples of {t.lsb:g} in [{t.min:g}, {t.max:g}]), got {moved} values off it")
 
 
+def _rtl_predict(conv_dir: Path, manifest: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """Scores of the RTL core as values: codes * 2**-score_fraction."""
+    from fpgacnn.sim.classifier_harness import ClassifierHarness
+
+    from .rtl import rtl_record
+
+    rtl_dir = rtl_record(conv_dir, manifest)
+    with ClassifierHarness(rtl_dir) as harness:
+        codes = np.round(x * 2.0 ** harness.info["input"]["element_fraction"]).astype(np.int64)
+        scores = harness.classify(codes).scores
+        return scores.astype(np.float64) * 2.0 ** -harness.score_fraction
+
+
 def predict(conv_dir: Path, x: np.ndarray, backend: PredictBackend) -> np.ndarray:
     """Outputs ``(N, *output_shape)`` (float64) of the converted model in ``conv_dir`` on ``x``.
 
@@ -79,6 +98,8 @@ def predict(conv_dir: Path, x: np.ndarray, backend: PredictBackend) -> np.ndarra
 
         hls_model = link_project(conv_dir / manifest["project"]["dir"])
         y = csim_predict(hls_model, x, out_shape)
+    elif backend is PredictBackend.RTL:
+        y = _rtl_predict(conv_dir, manifest, x)
     else:  # pragma: no cover - exhaustive over the Enum
         raise ValueError(f"unknown backend {backend!r}")
     return y.reshape((len(x), *out_shape))

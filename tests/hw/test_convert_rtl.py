@@ -1,0 +1,97 @@
+"""``fpgacnn convert`` writes the RTL core into DIR/rtl; ``fpgacnn predict --backend rtl`` runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fpgacnn.hw.convert.sources import load_source
+from fpgacnn.models._keras import keras, qkeras
+
+from fpgacnn.cli import main
+
+pytestmark = pytest.mark.sim
+
+
+@pytest.fixture(scope="module")
+def digits_dir(tmp_path_factory) -> Path:
+    """The shipped digits model converted by the CLI (hls4ml C-sim + RTL)."""
+    out = tmp_path_factory.mktemp("cli_rtl") / "digits"
+    assert main(["convert", "digits", "--out", str(out)]) == 0
+    return out
+
+
+def test_convert_records_rtl(digits_dir) -> None:
+    manifest = json.loads((digits_dir / "manifest.json").read_text())
+    rtl = manifest["rtl"]
+    assert rtl["dir"] == "rtl" and rtl["top"] == "fcnn_classifier"
+    assert rtl["initiation_interval"] == 64
+    assert {"filelist.f", "rtl.json", "fcnn_classifier.sv"} <= set(rtl["files"])
+    report = json.loads((digits_dir / "report.json").read_text())
+    assert report["rtl"]["output"]["classes"] == 10 and "files" not in report["rtl"]
+    assert (digits_dir / "rtl" / "filelist.f").is_file()
+
+
+def test_predict_rtl_equals_keras_and_csim(digits_dir, tmp_path) -> None:
+    x = load_source("digits").test_x.astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    outs = {}
+    for backend in ("rtl", "keras", "csim"):
+        assert main(["predict", str(digits_dir), "--backend", backend, "--input",
+                     str(tmp_path / "x.npy"), "--output", str(tmp_path / f"{backend}.npy")]) == 0
+        outs[backend] = np.load(tmp_path / f"{backend}.npy")
+    assert outs["rtl"].shape == (len(x), 10) and outs["rtl"].dtype == np.float64
+    np.testing.assert_array_equal(outs["rtl"], outs["keras"])
+    np.testing.assert_array_equal(outs["rtl"], outs["csim"])
+
+
+def test_predict_rtl_refuses_tampered_core(digits_dir, tmp_path, capsys) -> None:
+    conv = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(digits_dir, conv, ignore=shutil.ignore_patterns("hls4ml_prj"))
+    top = conv / "rtl" / "fcnn_classifier.sv"
+    top.write_text(top.read_text() + "\n")
+    np.save(tmp_path / "x.npy", np.zeros((1, 8, 8, 1)))
+    assert main(["predict", str(conv), "--backend", "rtl", "--input", str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "y.npy")]) == 2
+    assert capsys.readouterr().err == (
+        f"fpgacnn predict: error: '{top}' is missing or does not match the sha256 in "
+        f"{conv / 'manifest.json'}\n")
+
+
+def test_unsupported_rtl_keeps_hls4ml(tmp_path, capsys) -> None:
+    """A conv model without a final QDense: hls4ml converts it, the RTL backend refuses it."""
+    inp = keras.Input((4, 4, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(4, 0, keep_negative=False, alpha=1),
+                           name="q_in")(inp)
+    x = qkeras.QConv2D(2, 3, kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
+                       bias_quantizer=qkeras.quantized_bits(3, 0, alpha=1), name="conv")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    keras.Model(inp, x, name="no_dense").save(tmp_path / "no_dense.h5")
+    conv = tmp_path / "conv"
+    assert main(["convert", str(tmp_path / "no_dense.h5"), "--out", str(conv)]) == 0
+    message = ("model 'no_dense': the RTL core must end in a QDense layer (the scores)")
+    captured = capsys.readouterr()
+    assert captured.err == f"fpgacnn convert: warning: RTL core not generated: {message}\n"
+    assert "RTL core not generated (see the warning; recorded in the report)" in captured.out
+    for name in ("manifest.json", "report.json"):
+        assert json.loads((conv / name).read_text())["rtl"] == {"error": message}
+    assert not (conv / "rtl").exists()
+    np.save(tmp_path / "x.npy", np.zeros((1, 4, 4, 1)))
+    assert main(["predict", str(conv), "--backend", "rtl", "--input", str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "y.npy")]) == 2
+    assert capsys.readouterr().err == (
+        f"fpgacnn predict: error: '{conv}' has no RTL core: {message}\n")
+    # --no-rtl: no record, and predict says how to get one
+    assert main(["convert", str(tmp_path / "no_dense.h5"), "--out", str(conv), "--no-rtl"]) == 0
+    assert "rtl" not in json.loads((conv / "manifest.json").read_text())
+    capsys.readouterr()
+    assert main(["predict", str(conv), "--backend", "rtl", "--input", str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "y.npy")]) == 2
+    assert re.fullmatch(r"fpgacnn predict: error: '.*' has no RTL core \(converted with --no-rtl "
+                        r"or by an older fpgacnn\); run fpgacnn convert again without --no-rtl\n",
+                        capsys.readouterr().err)
