@@ -1,17 +1,18 @@
-"""``fpgacnn convert`` writes the RTL core into DIR/rtl; ``fpgacnn predict --backend rtl`` runs it."""
+"""`fpgacnn convert` writes the RTL core into DIR/rtl; `predict --backend rtl` runs it."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fpgacnn.hw.convert.sources import load_source
-from fpgacnn.models._keras import keras, qkeras
 
 from fpgacnn.cli import main
+from fpgacnn.hw.convert.sources import load_source
+from fpgacnn.models._keras import keras, qkeras
 
 pytestmark = pytest.mark.sim
 
@@ -50,8 +51,6 @@ def test_predict_rtl_equals_keras_and_csim(digits_dir, tmp_path) -> None:
 
 def test_predict_rtl_refuses_tampered_core(digits_dir, tmp_path, capsys) -> None:
     conv = tmp_path / "copy"
-    import shutil
-
     shutil.copytree(digits_dir, conv, ignore=shutil.ignore_patterns("hls4ml_prj"))
     top = conv / "rtl" / "fcnn_classifier.sv"
     top.write_text(top.read_text() + "\n")
