@@ -1,0 +1,26 @@
+"""The yosys part of the classifier benchmark on the smallest handmade example."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fpgacnn.hw.convert.examples import dense_only
+from fpgacnn.hw.rtlgen import generate_rtl
+from fpgacnn.sim.bench_classifier import percent_of_device, synth_core
+
+pytestmark = pytest.mark.sim
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None and not Path("/usr/bin/yosys").is_file(),
+                    reason="yosys is not installed (apt-get install yosys)")
+def test_synth_smallest_example(tmp_path) -> None:
+    gen = generate_rtl(dense_only(), tmp_path / "rtl", name="dense_only")
+    res = synth_core(gen.out_dir, tmp_path / "yosys", timeout_s=300)
+    assert res.top == "fcnn_classifier"
+    assert res.lut > 0 and res.ff > 0
+    assert res.dsp == 0
+    assert res.logic_depth is not None and res.logic_depth > 0
+    pct = percent_of_device(res.to_json())
+    assert 0 < pct["lut"] < 5 and pct["dsp"] == 0
