@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from fpgacnn.hw.convert.examples import dense_only
 from fpgacnn.hw.rtlgen import generate_rtl
 from fpgacnn.sim.bench_classifier import percent_of_device, synth_core
