@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-dev
 JOBS   ?= 2
 
-.PHONY: all venv test test-all lint demo bench clean
+.PHONY: all venv test test-all lint demo bench bench-classifier clean
 
 all: test
 
@@ -43,6 +43,10 @@ demo: $(STAMP)
 ## Benchmarks: cycles, latency, harness speed, yosys resources -> build/bench/report.md
 bench: $(STAMP)
 	$(PY) -m fpgacnn.sim.bench_edge --out build/bench
+
+## Classifier core (open RTL): generation, yosys, cycles -> build/bench/classifier_report.md
+bench-classifier: $(STAMP)
+	$(PY) -m fpgacnn.sim.bench_classifier --out build/bench
 
 clean:
 	rm -rf build hw/build sim/build boards/build
