@@ -3,7 +3,8 @@
 What :class:`~fpgacnn.sw.pipeline.Pipeline` and ``fpgacnn stream`` use when there is
 no board package: the edge core's HDL parameters (``rtl``), the QKeras model
 (``reference``) and, unless ``csim=False``, an ``fpgacnn convert`` folder with the
-compiled hls4ml C simulation (``csim``). Building imports TensorFlow and hls4ml (the
+compiled hls4ml C simulation (``csim``) and the generated open-RTL classifier core
+(``csim/rtl``, the ``rtl`` backend's classifier). Building imports TensorFlow and hls4ml (the
 ``[models]``/``[hw]`` extras); loading the result does not.
 """
 
@@ -64,10 +65,15 @@ def build_sim_package(
     files = {"keras": KERAS_FILE, "card": CARD_FILE}
     if csim:
         from fpgacnn.hw.convert.convert import convert
+        from fpgacnn.hw.convert.rtl import add_rtl
 
         result = convert(model, out_dir / CSIM_DIR)
         out_type = result.plans[-1].result
         files["csim"] = CSIM_DIR
+        # The open-RTL classifier core beside the C-sim (the rtl backend's classifier).
+        record = add_rtl(out_dir / CSIM_DIR, saved.model, name=saved.entry.name)
+        if "error" not in record:
+            files["rtl"] = f"{CSIM_DIR}/rtl"
     else:
         out_type = plan_model(saved.model)[-1].result
     spec = saved.input_spec

@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
                     _save(args.save_dir, result, jsonl)
                 log.info("frame %d: label %s", result.index, result.label_name)
     except (BackendError, FrameError, SourceError, PackageError) as exc:
-        hint = " (use --classifier-backend csim or --no-classify)" if "no RTL classifier" in \
-            str(exc) else ""
+        no_rtl = "no generated classifier RTL" in str(exc)
+        hint = " (use --classifier-backend csim or --no-classify)" if no_rtl else ""
         raise CliError(f"{exc}{hint}") from None
     finally:
         if writer is not None:

@@ -109,7 +109,7 @@ def run_demo(out_dir: Path, *, package: Path | None = None, n_frames: int = 12) 
     writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
                              4.0, FRAME_SIZE)
     try:
-        with Pipeline.open(pkg, "rtl", classifier_backend="csim") as pipe, \
+        with Pipeline.open(pkg, "rtl") as pipe, \
                 VideoFileSource(out_dir / "input.mkv") as src:
             crop = CropRule.from_dict(pipe.package.manifest.model.preprocessing)
             build_id = pipe.package.build_id

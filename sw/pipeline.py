@@ -144,9 +144,15 @@ def _open_engines(
     which = classifier_backend or backend
     try:
         if which is BackendKind.RTL:
-            raise ClassifierUnavailableError(
-                "the rtl backend has no RTL classifier yet; pass classifier_backend='csim' to "
-                "classify with the hls4ml C simulation, or classify=False")
+            from .backends.rtl import RtlClassifierEngine
+
+            if "rtl" not in model.files:
+                raise ClassifierUnavailableError(
+                    f"package {str(package.path)!r} has no generated classifier RTL (model."
+                    "files['rtl']); rebuild it with `fpgacnn package`, or pass "
+                    "classifier_backend='csim'")
+            return edge, RtlClassifierEngine(rtl_dir=package.file(model.files["rtl"]),
+                                             clock_hz=package.manifest.clock_hz)
         if which is BackendKind.CSIM:
             from .backends.csim import CsimClassifierEngine
 

@@ -104,9 +104,8 @@ def load_keras_file(path: Path) -> Any:
 
 def versions() -> dict[str, str]:
     """Versions of the tools a conversion depends on."""
-    from fpgacnn.models._keras import keras, qkeras, tf
-
     from fpgacnn import __version__
+    from fpgacnn.models._keras import keras, qkeras, tf
 
     from ._hls4ml_shim import hls4ml_version
 

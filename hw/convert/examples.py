@@ -9,6 +9,7 @@ each quantizer's range (seeded), so the models are deterministic.
 from __future__ import annotations
 
 import numpy as np
+
 from fpgacnn.models._keras import keras, qkeras
 
 QB = qkeras.quantized_bits

@@ -18,7 +18,7 @@ def test_demo_writes_video_sheet_and_summary(sim_package: Path, tmp_path: Path) 
     summary = run_demo(tmp_path, package=sim_package, n_frames=6)
     assert summary == json.loads((tmp_path / "summary.json").read_text())
     assert summary["frames"] == 6 and summary["edges_match_golden"] is True
-    assert summary["engines"] == {"edge": "rtl", "classifier": "csim"}
+    assert summary["engines"] == {"edge": "rtl", "classifier": "rtl"}
     assert summary["accuracy"] >= 4 / 6
     cap = cv2.VideoCapture(str(tmp_path / "annotated.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6

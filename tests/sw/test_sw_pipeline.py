@@ -35,15 +35,17 @@ def frames(digits) -> tuple[list[np.ndarray], list[int]]:  # noqa: ANN001
 @pytest.fixture(scope="module")
 def results(sim_package: Path, frames) -> dict[str, list]:  # noqa: ANN001
     got = {}
-    for backend, kw in (("reference", {}), ("csim", {}), ("rtl", {"classifier_backend": "csim"})):
+    for backend, kw in (("reference", {}), ("csim", {}), ("rtl", {}),
+                        ("rtl+csim", {"classifier_backend": "csim"})):
+        name, backend = backend, backend.split("+")[0]
         with Pipeline.open(sim_package, backend, **kw) as pipe:
-            got[backend] = [pipe.process(f) for f in frames[0]]
+            got[name] = [pipe.process(f) for f in frames[0]]
     return got
 
 
 def test_same_bits_on_every_backend(results, frames) -> None:  # noqa: ANN001
     ref = results["reference"]
-    for backend in ("csim", "rtl"):
+    for backend in ("csim", "rtl", "rtl+csim"):
         for a, b in zip(ref, results[backend], strict=True):
             assert np.array_equal(a.edges, b.edges)
             assert np.array_equal(a.scores, b.scores) and a.label == b.label
@@ -51,7 +53,10 @@ def test_same_bits_on_every_backend(results, frames) -> None:  # noqa: ANN001
         gray = frame if frame.ndim == 2 else None
         if gray is not None:
             assert np.array_equal(r.edges, sobel_edges(gray))
-    assert results["rtl"][0].engines == {"edge": "rtl", "classifier": "csim"}
+    assert results["rtl"][0].engines == {"edge": "rtl", "classifier": "rtl"}
+    assert results["rtl+csim"][0].engines == {"edge": "rtl", "classifier": "csim"}
+    # the classifier core's time: at least one image's pixels at one pixel per clock
+    assert results["rtl"][0].timings["classify_hw"] >= 8 * 8 / 100e6
     assert results["reference"][0].engines == {"edge": "numpy", "classifier": "keras"}
     assert results["rtl"][0].edge_cycles > 640 * 480 // 4
     assert results["rtl"][0].timings["edge_hw"] == results["rtl"][0].edge_cycles / 100e6
@@ -107,11 +112,14 @@ def test_stream_yields_in_order_and_stops(sim_package: Path, frames) -> None:  #
 
 
 def test_open_errors(sim_package: Path, tmp_path: Path) -> None:
+    from fpgacnn.sw.build_package import build_sim_package
+
+    no_csim = build_sim_package(tmp_path / "no_csim", csim=False).path
     with pytest.raises(ClassifierUnavailableError,
-                       match=r"^the rtl backend has no RTL classifier yet; pass "
-                             r"classifier_backend='csim' to classify with the hls4ml C "
-                             r"simulation, or classify=False$"):
-        Pipeline.open(sim_package, "rtl")
+                       match=r"^package '.*no_csim' has no generated classifier RTL \(model\."
+                             r"files\['rtl'\]\); rebuild it with `fpgacnn package`, or pass "
+                             r"classifier_backend='csim'$"):
+        Pipeline.open(no_csim, "rtl")
     with pytest.raises(BackendError, match=r"^backend must be one of \['pynq', 'rtl', 'csim', "
                                            r"'reference'\], got 'fpga'$"):
         Pipeline.open(sim_package, "fpga")
