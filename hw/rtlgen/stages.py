@@ -77,6 +77,10 @@ def _int_mantissas(values: np.ndarray, frac: int, what: str, layer: str) -> np.n
     return ints.astype(np.int64)
 
 
+#: Widest Verilog literal Verilator accepts (the dense weights travel as one parameter).
+MAX_PARAM_BITS = 65536
+
+
 def _dense_group(in_len: int, c: int, budget_cycles: int) -> int:
     """Smallest divisor G of C so that IN_LEN/G cycles fit in the image's cycle budget."""
     for g in range(1, c + 1):
@@ -163,6 +167,12 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
             kern = np.asarray(layer.kernel_quantizer_internal(layer.kernel))
             n = kern.shape[1]
             wq = _int_mantissas(kern, plan.weight.fraction, "weights", layer.name)
+            if wq.size * plan.weight.width > MAX_PARAM_BITS:
+                raise RtlGenError(
+                    f"layer '{layer.name}' (QDense): {in_len}x{n} weights of "
+                    f"{plan.weight.width} bits make a {wq.size * plan.weight.width}-bit "
+                    f"parameter; the RTL backend supports up to {MAX_PARAM_BITS} bits per "
+                    "dense layer (Verilator's literal limit)")
             acc = plan.accum
             frac_x, frac_w = cur_type.fraction, plan.weight.fraction
             prod_shift = acc.fraction - (frac_x + frac_w)

@@ -1,0 +1,34 @@
+"""The RTL generator refuses what it cannot build, naming the layer (no broken output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fpgacnn.hw.rtlgen import RtlGenError, generate_rtl
+from fpgacnn.models._keras import keras, qkeras
+
+
+def _model(units: int, *, act: str | None = None) -> keras.Model:
+    inp = keras.Input((16, 16, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, keep_negative=False, alpha=1),
+                           name="q_in")(inp)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = qkeras.QDense(units, kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(4, 0, alpha=1), name="fc")(x)
+    return keras.Model(inp, x, name="wide")
+
+
+def test_too_wide_dense_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RtlGenError, match=r"^layer 'fc' \(QDense\): 256x70 weights of 4 bits "
+                                          r"make a 71680-bit parameter; the RTL backend "
+                                          r"supports up to 65536 bits per dense layer "
+                                          r"\(Verilator's literal limit\)$"):
+        generate_rtl(_model(70), tmp_path / "rtl")
+    assert not (tmp_path / "rtl").exists()
+
+
+def test_widest_allowed_dense_generates(tmp_path: Path) -> None:
+    res = generate_rtl(_model(64), tmp_path / "rtl")   # 256*64*4 = 65536 bits
+    assert res.num_classes == 64 and (tmp_path / "rtl" / "filelist.f").is_file()
