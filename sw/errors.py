@@ -28,7 +28,7 @@ class BackendError(RuntimeError):
 
 
 class ClassifierUnavailableError(BackendError):
-    """The backend has no classifier for this package (e.g. no RTL classifier yet)."""
+    """The backend has no classifier for this package (e.g. a package without the generated RTL)."""
 
 
 class HardwareError(RuntimeError):

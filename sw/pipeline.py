@@ -11,7 +11,8 @@ backend         edge map                                  class scores
 ==============  ========================================  =====================================
 ``reference``   numpy golden model                        QKeras model (TensorFlow)
 ``csim``        numpy golden model                        hls4ml C simulation (``csim/``)
-``rtl``         Verilated ``fcnn_edge_core``              no RTL classifier yet: refused unless
+``rtl``         Verilated ``fcnn_edge_core``              Verilated open-RTL ``fcnn_classifier``
+                                                          (``csim/rtl``); or the C-sim with
                                                           ``classifier_backend="csim"``
 ``pynq``        the board (AXI DMA + edge core)           the board's classifier core
 ==============  ========================================  =====================================
