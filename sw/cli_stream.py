@@ -43,9 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--package", type=Path, default=None,
                         help="deployment package folder (default: the simulation package of "
                              "the shipped digits model, built on first use)")
-    parser.add_argument("--classifier-backend", choices=["csim", "reference"], default=None,
-                        help="run the classifier elsewhere (the rtl backend has no RTL "
-                             "classifier yet: use csim)")
+    parser.add_argument("--classifier-backend", choices=["rtl", "csim", "reference"],
+                        default=None,
+                        help="run the classifier on another engine than --backend (e.g. "
+                             "--backend rtl --classifier-backend csim)")
     parser.add_argument("--no-classify", action="store_true", help="edges only")
     parser.add_argument("--threshold", type=int, default=0,
                         help="edge threshold (0: magnitude; 1..4095: binary map)")
