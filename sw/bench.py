@@ -18,7 +18,7 @@ import numpy as np
 from .pipeline import Pipeline
 
 CONFIGS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("reference", {}), ("csim", {}), ("rtl", {}), ("rtl", {"classifier_backend": "csim"}))
+    ("reference", {}), ("csim", {}), ("rtl", {}))
 
 
 def measure(package: Path, *, n_frames: int = 20, warmup: int = 2) -> list[dict[str, Any]]:
