@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from fpgacnn.hw.convert.examples import dense_only
@@ -14,8 +11,6 @@ from fpgacnn.sim.bench_classifier import percent_of_device, synth_core
 pytestmark = pytest.mark.sim
 
 
-@pytest.mark.skipif(shutil.which("yosys") is None and not Path("/usr/bin/yosys").is_file(),
-                    reason="yosys is not installed (apt-get install yosys)")
 def test_synth_smallest_example(tmp_path) -> None:
     gen = generate_rtl(dense_only(), tmp_path / "rtl", name="dense_only")
     res = synth_core(gen.out_dir, tmp_path / "yosys", timeout_s=300)
