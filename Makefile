@@ -42,11 +42,11 @@ demo: $(STAMP)
 
 ## Benchmarks: cycles, latency, harness speed, yosys resources -> build/bench/report.md
 bench: $(STAMP)
-	$(PY) -m fpgacnn.sim.bench_edge --out build/bench
+	$(PY) -m fpgacnn.apps.bench_edge --out build/bench
 
 ## Classifier core (open RTL): generation, yosys, cycles -> build/bench/classifier_report.md
 bench-classifier: $(STAMP)
-	$(PY) -m fpgacnn.sim.bench_classifier --out build/bench
+	$(PY) -m fpgacnn.apps.bench_classifier --out build/bench
 
 clean:
 	rm -rf build hw/build sim/build boards/build

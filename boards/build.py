@@ -13,7 +13,7 @@ without any vendor tool::
 
 :data:`RUN_STEPS` run Vitis HLS (hls flow) and Vivado in batch mode, then
 finalize the deployment package (bitstream, .hwh, manifest with sha256 and
-build id, via :func:`fpgacnn.sw.package.write_package`).
+build id, via :func:`fpgacnn.spec.package.write_package`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import jinja2
 
-from fpgacnn.sw.preprocessing import CropRule
+from fpgacnn.spec.frames import CropRule
 
 from .board import Board, load_board
 from .config import BuildConfig, CoreFlow

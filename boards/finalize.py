@@ -3,7 +3,7 @@
 ``python -m fpgacnn.boards.finalize OUT`` (the last line of ``build.sh``)
 reads ``OUT/package_spec.json`` written by ``fpgacnn build``, checks that
 ``OUT/package/`` holds the bitstream and the ``.hwh``, and writes
-``package/manifest.json`` through :func:`fpgacnn.sw.package.write_package`
+``package/manifest.json`` through :func:`fpgacnn.spec.package.write_package`
 (sha256 of every file, build id).
 """
 
@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from fpgacnn.sw.cores import EDGE_REGISTERS
-from fpgacnn.sw.package import CoreKind, CoreSpec, ModelSpec, Package, write_package
+from fpgacnn.spec.cores import EDGE_REGISTERS
+from fpgacnn.spec.package import CoreKind, CoreSpec, ModelSpec, Package, write_package
 
 SPEC_FILE = "package_spec.json"
 PACKAGE_DIR = "package"

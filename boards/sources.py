@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.paths import default_output
+
 from .config import CoreFlow
 
 #: hw/rtl, where the hand-written RTL lives.
 RTL_DIR = Path(__file__).resolve().parent.parent / "hw" / "rtl"
-#: hw/build, where ``fpgacnn convert`` writes a model's firmware by default.
-HW_BUILD_DIR = Path(__file__).resolve().parent.parent / "hw" / "build"
 #: The edge IP's top (the edge core framed for an AXI DMA, hw/rtl/fcnn_edge_dma.sv) and
 #: every module it instantiates, in compile order.
 EDGE_FILES = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv",
@@ -102,10 +102,13 @@ def edge_sources(rtl_dir: Path = RTL_DIR) -> list[Path]:
     return files
 
 
-def model_dir_for(model: str, hw_build_dir: Path = HW_BUILD_DIR) -> Path:
-    """A model's firmware folder: ``model`` itself when it is a folder, else hw/build/<model>."""
+def model_dir_for(model: str, hw_build_dir: Path | None = None) -> Path:
+    """A model's firmware folder: ``model`` itself when it is a folder, else the default
+    output of ``fpgacnn convert MODEL`` (``build/convert/<model>``)."""
     p = Path(model)
-    return p.resolve() if p.is_dir() else Path(hw_build_dir) / model
+    if p.is_dir():
+        return p.resolve()
+    return default_output("convert", model) if hw_build_dir is None else Path(hw_build_dir) / model
 
 
 def read_filelist(path: Path) -> tuple[list[Path], str]:

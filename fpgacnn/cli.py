@@ -1,9 +1,12 @@
 """The ``fpgacnn`` command line.
 
-Each subcommand lives with the subpackage that implements it and is imported
-only when it is run, so ``fpgacnn --help`` stays fast and the board runtime
-never pulls in TensorFlow or the simulators. A subcommand module provides
-``add_arguments(parser)`` and ``run(args) -> int``.
+Each subcommand is a module of :mod:`fpgacnn.apps` (the top layer) that provides
+``add_arguments(parser)`` and ``run(args) -> int``. Only the module of the
+command being run is imported, so ``fpgacnn --help`` stays fast and the board
+runtime never pulls in TensorFlow or the simulators.
+
+Every failure the project anticipates is a :class:`~fpgacnn.spec.errors.FpgacnnError`;
+it is printed as one line, ``fpgacnn COMMAND: error: <message>``, with exit status 2.
 """
 
 from __future__ import annotations
@@ -15,32 +18,37 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .spec.errors import FpgacnnError, UsageError
 
 #: name -> (module implementing it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "edge": ("fpgacnn.sim.edge_cli", "run the edge-detection core on one image"),
-    "demo": ("fpgacnn.sim.demo", "run the demo on bundled images; write results under --out"),
-    "train": ("fpgacnn.models.cli_train", "train a model of the zoo (QAT, pruning, distillation)"),
-    "evaluate": ("fpgacnn.models.cli_evaluate", "print the metrics of a saved or shipped model"),
-    "convert": ("fpgacnn.hw.convert.cli_convert",
+    "edge": ("fpgacnn.apps.cli_edge", "run the edge-detection core on one image"),
+    "demo": ("fpgacnn.apps.cli_demo", "run the demo on bundled images; write results under --out"),
+    "train": ("fpgacnn.apps.cli_train", "train a model of the zoo (QAT, pruning, distillation)"),
+    "evaluate": ("fpgacnn.apps.cli_evaluate", "print the metrics of a saved or shipped model"),
+    "convert": ("fpgacnn.apps.cli_convert",
                 "convert a QKeras model to hls4ml firmware; prove its C simulation bit-exact"),
-    "predict": ("fpgacnn.hw.convert.cli_predict",
-                "run a batch (.npy) through a converted model: keras, csim or rtl backend"),
-    "build": ("fpgacnn.boards.cli_build",
+    "predict": ("fpgacnn.apps.cli_predict",
+                "run a batch (.npy) through a converted model: reference, csim or rtl backend"),
+    "build": ("fpgacnn.apps.cli_build",
               "write a board's Vivado build tree (bitstream + deployment package); --run runs it"),
-    "stream": ("fpgacnn.sw.cli_stream",
+    "stream": ("fpgacnn.apps.cli_stream",
                "stream camera/video/image frames through the edge core and the classifier"),
-    "package": ("fpgacnn.sw.cli_package",
+    "package": ("fpgacnn.apps.cli_package",
                 "build a simulation deployment package (model + edge core parameters)"),
 }
 
 
-class CliError(Exception):
-    """An error reported to the user as ``fpgacnn: error: <message>`` with exit code 2."""
+#: Kept for subcommand modules: a :class:`~fpgacnn.spec.errors.UsageError`.
+CliError = UsageError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with one subparser per entry of :data:`COMMANDS`."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the top-level parser with one subparser per entry of :data:`COMMANDS`.
+
+    Only ``command``'s module is imported for its options (every module when
+    ``command`` is None).
+    """
     parser = argparse.ArgumentParser(
         prog="fpgacnn",
         description="FPGA-accelerated CNN inference: build, verify in simulation, stream on PYNQ.",
@@ -51,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
+        if command is not None and name != command:
+            continue
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:  # an extra is missing: say which
@@ -62,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -82,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mod = importlib.import_module(args._module)
     try:
         return int(mod.run(args) or 0)
-    except CliError as exc:
+    except FpgacnnError as exc:
         print(f"fpgacnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

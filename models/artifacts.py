@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.preprocess import InputSpec
+
 from ._keras import custom_objects, keras, versions
 from .configs import ModelConfig, config_from_dict, config_to_dict
 from .errors import UnknownModelError
-from .preprocess import InputSpec
 from .registry import ZOO, ZooEntry, get_entry, model_names
 from .training import TrainResult
 

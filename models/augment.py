@@ -1,6 +1,6 @@
 """Data augmentation on input codes (numpy and scipy only).
 
-Augmentation works on the ``uint8`` codes of :mod:`fpgacnn.models.preprocess`
+Augmentation works on the ``uint8`` codes of :mod:`fpgacnn.spec.preprocess`
 and returns codes, so augmented images stay on the input quantizer's grid.
 Each enabled transform is applied to an image with probability
 ``probability``: a shift by up to ``shift`` pixels (zero fill), a rotation by

@@ -2,7 +2,7 @@
 
 :func:`load_dataset` returns a :class:`Dataset` whose images are ``uint8``
 codes already preprocessed for a model's :class:`InputSpec` (resized, gray or
-RGB, on the input quantizer's grid; see :mod:`fpgacnn.models.preprocess`).
+RGB, on the input quantizer's grid; see :mod:`fpgacnn.spec.preprocess`).
 
 Known names: ``digits`` (scikit-learn ``load_digits``), ``faces``
 (scikit-image ``lfw_subset``), ``mnist`` and ``cifar10`` (the files
@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.preprocess import InputSpec, to_codes
+
 from ._raw import RawData
 from .errors import DataShapeError, UnknownDatasetError
 from .folder import load_image_folder
 from .keras_files import load_cifar10, load_mnist
-from .preprocess import InputSpec, to_codes
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,17 @@
-"""Typed errors of the model zoo.
+"""Typed errors of the model zoo (under :class:`fpgacnn.spec.errors.FpgacnnError`).
 
-All derive from :class:`ModelZooError` (a :class:`ValueError`), so a caller can
-catch one type; the command line turns them into clean ``fpgacnn: error:``
-messages. This module imports nothing heavy.
+The configuration, data-shape and unsupported-layer errors are the project's own
+(:mod:`fpgacnn.spec.errors`), re-exported here; the zoo adds the ones about
+model and data-set names. This module imports nothing heavy.
 """
 
 from __future__ import annotations
 
+from fpgacnn.spec.errors import ConfigError, DataShapeError, UnsupportedLayerError, UsageError
 
-class ModelZooError(ValueError):
-    """Base class of every error the model zoo raises on bad input."""
+
+class ModelZooError(UsageError):
+    """A model or data-set name or file the zoo cannot take."""
 
 
 class UnknownModelError(ModelZooError):
@@ -22,18 +24,6 @@ class UnknownDatasetError(ModelZooError):
 
 class DatasetUnavailableError(ModelZooError):
     """A data set that must be downloaded first (the message says what and where)."""
-
-
-class DataShapeError(ModelZooError):
-    """Data (images, labels or classes) that do not fit the model."""
-
-
-class UnsupportedLayerError(ModelZooError):
-    """A model or layer choice the hardware flow cannot implement."""
-
-
-class ConfigError(ModelZooError):
-    """An invalid configuration value (the message names the field)."""
 
 
 __all__ = [

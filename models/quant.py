@@ -4,7 +4,7 @@ Weights and biases use QKeras ``quantized_bits(bits, integer, alpha=1)``
 (signed, a power-of-two grid with no per-channel scale, which is what the
 hardware flow maps one to one); activations use the saturating
 ``quantized_relu(bits, integer)``. The input quantizer is fixed by
-:mod:`fpgacnn.models.preprocess`.
+:mod:`fpgacnn.spec.preprocess`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fpgacnn.spec.preprocess import INPUT_QUANTIZER
+
 from .errors import ConfigError
-from .preprocess import INPUT_QUANTIZER
 
 _MAX_BITS = 16
 

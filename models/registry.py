@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from fpgacnn.spec.preprocess import InputSpec
+
 from .augment import AugmentConfig
 from .configs import ModelConfig
 from .errors import UnknownModelError
-from .preprocess import InputSpec
 
 #: Shipped, trained models live in ``zoo/<name>/`` next to this file.
 ZOO_DIR = Path(__file__).resolve().parent / "zoo"

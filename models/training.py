@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.preprocess import codes_to_input
+
 from ._keras import custom_objects, keras
 from .augment import AugmentConfig, augment_codes
 from .checks import check_hardware_model, count_macs, layer_report, weight_sparsity
@@ -32,7 +34,6 @@ from .configs import ModelConfig, config_to_dict
 from .data import Dataset
 from .distill import FLOAT_TEACHER, DistillConfig, Distiller
 from .errors import ConfigError, DataShapeError
-from .preprocess import codes_to_input
 from .registry import ZooEntry
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ the core once into a shared library and streams batches of input codes through
 it at one pixel per clock, images back to back, with optional random input idle
 and output backpressure. It returns the score codes, the arg-max labels and the
 cycle at which every image moved. It is the ``rtl`` backend of
-``fpgacnn predict`` and the measuring tool of :mod:`fpgacnn.sim.bench_classifier`;
+``fpgacnn predict`` and the measuring tool of :mod:`fpgacnn.apps.bench_classifier`;
 the cocotb testbench in ``sim/fcnn_classifier`` remains the protocol-level test.
 
 Build: ``sim/build/harness/classifier/<model>_<hash>/`` (the root follows

@@ -8,7 +8,7 @@ the demo and the benchmarks; the cocotb testbench in ``sim/fcnn_edge_core``
 remains the protocol-level test of the core.
 
 Errors: invalid frames or settings raise
-:class:`~fpgacnn.sim.golden.edge.EdgeConfigError`; a stream that stops moving
+:class:`~fpgacnn.spec.edge.EdgeConfigError`; a stream that stops moving
 raises :class:`StreamTimeoutError`; an output stream that breaks the video
 conventions raises :class:`StreamProtocolError`. After either of the last two
 the model is reset (``rst``), so it is usable again with reset register values.
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgacnn.spec.edge import MAX_THRESHOLD, EdgeConfigError
+
 from .edge_harness_build import MAX_DIMENSION, HarnessParams, build_harness
-from .golden.edge import MAX_THRESHOLD, EdgeConfigError
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .golden.edge import SUPPORTED_PPC, EdgeConfigError
+from fpgacnn.spec.edge import SUPPORTED_PPC, EdgeConfigError
+
 from .runner import BUILD_ROOT
 from .verilator_env import verilator_environ, verilator_root
 

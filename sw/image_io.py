@@ -1,6 +1,7 @@
-"""Image files and gray conversion for the edge core's host side (numpy; OpenCV for files).
+"""Image files for the edge core's host side (numpy; OpenCV for files).
 
-The edge core takes 8-bit gray frames. Colour is converted exactly as OpenCV's
+The gray conversion itself is the contract :func:`fpgacnn.spec.frames.gray_from_bgr`
+(re-exported here). The edge core takes 8-bit gray frames. Colour is converted exactly as OpenCV's
 ``cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)``: ITU-R BT.601 luma
 ``Y = 0.299 R + 0.587 G + 0.114 B``, rounded to nearest (a gray pixel stays the
 same). :func:`gray_from_bgr` calls OpenCV when it is installed; without it (the
@@ -23,36 +24,21 @@ from pathlib import Path
 
 import numpy as np
 
-#: BT.601 weights (B, G, R) of OpenCV 5's COLOR_BGR2GRAY in 15-bit fixed point; sum 2**15.
-BGR2GRAY_FIXED: tuple[int, int, int] = (3735, 19235, 9798)
-_SHIFT = 15
+from fpgacnn.spec import frames as _frames
+from fpgacnn.spec.errors import UsageError
+from fpgacnn.spec.frames import BGR2GRAY_FIXED
 
 
-class ImageIOError(OSError):
+class ImageIOError(UsageError, OSError):
     """An image file could not be read or written (missing, undecodable, bad extension)."""
 
 
 def gray_from_bgr(image: np.ndarray, *, use_opencv: bool | None = None) -> np.ndarray:
-    """Return the uint8 (height, width) gray frame of a uint8 image, as cv2.COLOR_BGR2GRAY.
+    """:func:`fpgacnn.spec.frames.gray_from_bgr`, computed by OpenCV when asked or available.
 
-    Accepts (h, w) gray (returned as is), (h, w, 1), (h, w, 3) BGR and (h, w, 4) BGRA
-    (alpha ignored). ``use_opencv`` None uses OpenCV when it can be imported, True
-    requires it, False forces the numpy formula. Raises ValueError for any other dtype
-    or shape.
+    ``use_opencv`` None uses OpenCV when it can be imported, True requires it, False
+    forces the numpy formula (the same bits as OpenCV 5).
     """
-    if not isinstance(image, np.ndarray):
-        raise ValueError(f"expected a numpy array, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"expected dtype uint8, got {image.dtype}")
-    if image.ndim == 2:
-        return image
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
-        raise ValueError(
-            f"expected an image of shape (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), "
-            f"got {tuple(image.shape)}"
-        )
-    if image.shape[2] == 1:
-        return image[:, :, 0].copy()
     cv2 = None
     if use_opencv is None or use_opencv:
         try:
@@ -60,12 +46,10 @@ def gray_from_bgr(image: np.ndarray, *, use_opencv: bool | None = None) -> np.nd
         except ImportError:
             if use_opencv:
                 raise
-    if cv2 is not None:
+    if cv2 is not None and isinstance(image, np.ndarray) and image.dtype == np.uint8 \
+            and image.ndim == 3 and image.shape[2] in (3, 4):
         return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2GRAY)
-    b, g, r = (image[:, :, i].astype(np.uint32) for i in range(3))
-    wb, wg, wr = BGR2GRAY_FIXED
-    y = (wb * b + wg * g + wr * r + (1 << (_SHIFT - 1))) >> _SHIFT
-    return y.astype(np.uint8)
+    return _frames.gray_from_bgr(image)
 
 
 def gray_from_rgb(image: np.ndarray, *, use_opencv: bool | None = None) -> np.ndarray:
@@ -161,3 +145,7 @@ def fit_frame(gray: np.ndarray, width: int, height: int) -> np.ndarray:
         gray = cv2.resize(gray, (nw, nh), interpolation=interp)
     y0, x0 = (nh - height) // 2, (nw - width) // 2
     return np.ascontiguousarray(gray[y0 : y0 + height, x0 : x0 + width])
+
+
+__all__ = ["BGR2GRAY_FIXED", "ImageIOError", "check_writable", "fit_frame", "gray_from_bgr",
+           "gray_from_rgb", "read_gray", "write_image"]

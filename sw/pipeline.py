@@ -1,10 +1,10 @@
 """One API for every backend: ``Pipeline.open(package, backend=...)``, ``process``, ``stream``.
 
 A frame (uint8 gray, BGR or BGRA, as OpenCV delivers it) is checked
-(:func:`~fpgacnn.sw.preprocessing.check_frame`: a bad frame raises
-:class:`~fpgacnn.sw.errors.FrameError` before any backend is touched), converted
+(:func:`~fpgacnn.spec.frames.check_frame`: a bad frame raises
+:class:`~fpgacnn.spec.errors.FrameError` before any backend is touched), converted
 to gray for the edge core, and cut for the classifier by the package's
-:class:`~fpgacnn.sw.preprocessing.CropRule`. Backends:
+:class:`~fpgacnn.spec.frames.CropRule`. Backends:
 
 ==============  ========================================  =====================================
 backend         edge map                                  class scores
@@ -25,7 +25,6 @@ maximum, as in the classifier core.
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,23 +34,20 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.models.preprocess import InputSpec
-
-from .backends.base import ClassifierEngine, EdgeEngine, EdgeOutput
-from .errors import BackendError, ClassifierUnavailableError
-from .package import CoreKind, Package, load_package
-from .preprocessing import CropRule, check_frame, classifier_codes, gray_of
+from fpgacnn.spec.engines import (
+    BackendKind,
+    ClassifierEngine,
+    ClassifierFiles,
+    EdgeEngine,
+    EdgeOutput,
+    get_backend,
+)
+from fpgacnn.spec.errors import BackendError
+from fpgacnn.spec.frames import CropRule, check_frame, classifier_codes, gray_of
+from fpgacnn.spec.package import CoreKind, Package, load_package
+from fpgacnn.spec.preprocess import InputSpec
 
 log = logging.getLogger(__name__)
-
-
-class BackendKind(enum.Enum):
-    """Where the cores run."""
-
-    PYNQ = "pynq"
-    RTL = "rtl"
-    CSIM = "csim"
-    REFERENCE = "reference"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,63 +111,16 @@ def _open_engines(
     package: Package, backend: BackendKind, *, classify: bool,
     classifier_backend: BackendKind | None, options: Mapping[str, Any],
 ) -> tuple[EdgeEngine, ClassifierEngine | None]:
-    edge_core = package.core(CoreKind.EDGE)
-    if edge_core is None:
+    if package.core(CoreKind.EDGE) is None:
         raise BackendError(f"package {str(package.path)!r} has no edge core")
-    model = package.manifest.model
-    if classify and model is None:
-        raise ClassifierUnavailableError(
-            f"package {str(package.path)!r} has no model; open it with classify=False")
-    if backend is BackendKind.PYNQ:
-        from .backends.pynq import open_pynq
-
-        return open_pynq(package, classify=classify, **options)
-    if options:
-        raise BackendError(f"backend {backend.value!r} takes no options, got {sorted(options)}")
-    edge: EdgeEngine
-    if backend is BackendKind.RTL:
-        from .backends.rtl import RtlEdgeEngine
-
-        edge = RtlEdgeEngine(ppc=edge_core.ppc, max_width=edge_core.max_width,
-                             max_height=edge_core.max_height,
-                             clock_hz=package.manifest.clock_hz)
-    else:
-        from .backends.reference import NumpyEdgeEngine
-
-        edge = NumpyEdgeEngine()
-    if not classify:
+    files = ClassifierFiles.of_package(package) if classify else None  # refuses no model
+    if classifier_backend is None or classifier_backend is backend:
+        return get_backend(backend).open(package, classify=classify, options=options)
+    edge, _ = get_backend(backend).open(package, classify=False, options=options)
+    if files is None:
         return edge, None
-    assert model is not None
-    which = classifier_backend or backend
     try:
-        if which is BackendKind.RTL:
-            from .backends.rtl import RtlClassifierEngine
-
-            if "rtl" not in model.files:
-                raise ClassifierUnavailableError(
-                    f"package {str(package.path)!r} has no generated classifier RTL (model."
-                    "files['rtl']); rebuild it with `fpgacnn package`, or pass "
-                    "classifier_backend='csim'")
-            return edge, RtlClassifierEngine(rtl_dir=package.file(model.files["rtl"]),
-                                             clock_hz=package.manifest.clock_hz)
-        if which is BackendKind.CSIM:
-            from .backends.csim import CsimClassifierEngine
-
-            if "csim" not in model.files:
-                raise ClassifierUnavailableError(
-                    f"package {str(package.path)!r} has no C-simulation folder (model.files"
-                    "['csim'])")
-            return edge, CsimClassifierEngine(conv_dir=package.file(model.files["csim"]))
-        if which is BackendKind.REFERENCE:
-            from .backends.reference import KerasClassifierEngine
-
-            if "keras" not in model.files:
-                raise ClassifierUnavailableError(
-                    f"package {str(package.path)!r} has no Keras model (model.files['keras'])")
-            return edge, KerasClassifierEngine(model_file=package.file(model.files["keras"]),
-                                               fraction=int(model.scores["fraction"]))
-        raise BackendError(f"classifier_backend {which.value!r} is not available with "
-                           f"backend {backend.value!r}")
+        return edge, get_backend(classifier_backend).open_classifier(files)
     except BaseException:
         edge.close()
         raise
@@ -222,13 +171,13 @@ class Pipeline:
         """Load and verify the package, open the backend's engines.
 
         ``classify=False`` runs the edge core only. ``classifier_backend`` overrides
-        where the classifier runs (only ``csim`` or ``reference`` make sense, e.g. for the
-        ``rtl`` backend until the RTL classifier exists). ``backend_options`` go to the
-        pynq backend (e.g. ``timeout_s``). Raises :class:`BackendError` subclasses.
+        where the classifier runs (e.g. ``csim`` beside the ``rtl`` edge core).
+        ``backend_options`` go to the pynq backend (e.g. ``timeout_s``). Raises
+        :class:`BackendError` subclasses.
         """
-        kind = _backend(backend, "backend")
-        cls_kind = None if classifier_backend is None else _backend(classifier_backend,
-                                                                    "classifier_backend")
+        kind = BackendKind.parse(backend, "backend")
+        cls_kind = None if classifier_backend is None else BackendKind.parse(
+            classifier_backend, "classifier_backend")
         if isinstance(threshold, bool) or not isinstance(threshold, int) or \
                 not 0 <= threshold <= 4095:
             raise BackendError(f"threshold must be an int in 0..4095, got {threshold!r}")
@@ -342,16 +291,6 @@ class Pipeline:
                     self._edge.collect(item.ticket)
                 except Exception:  # noqa: BLE001 - the original error matters more
                     log.warning("dropping frame %d in flight", item.index, exc_info=True)
-
-
-def _backend(value: BackendKind | str, what: str) -> BackendKind:
-    if isinstance(value, BackendKind):
-        return value
-    try:
-        return BackendKind(value)
-    except ValueError:
-        raise BackendError(f"{what} must be one of {[b.value for b in BackendKind]}, "
-                           f"got {value!r}") from None
 
 
 __all__ = ["BackendKind", "Pipeline", "Result"]

@@ -4,15 +4,15 @@ Every source is an iterator of uint8 frames (gray (h, w) or BGR (h, w, 3), as
 OpenCV delivers them) and a context manager. Its contract:
 
 - :meth:`FrameSource.read` has a deadline (``timeout_s``): a read that does not
-  deliver in time raises :class:`~fpgacnn.sw.errors.SourceTimeoutError` (the read
+  deliver in time raises :class:`~fpgacnn.spec.errors.SourceTimeoutError` (the read
   runs on a worker thread, so a hung driver cannot hang the caller);
 - every frame is checked: numpy uint8, 2-D or 3 channels, the same shape as the
-  source's first frame; otherwise :class:`~fpgacnn.sw.errors.FrameError`;
+  source's first frame; otherwise :class:`~fpgacnn.spec.errors.FrameError`;
 - live sources (camera, HDMI) reconnect after a failed or late read, up to
   ``reconnects`` times with exponential backoff (``backoff_s``, doubling), then raise
-  :class:`~fpgacnn.sw.errors.SourceError`;
+  :class:`~fpgacnn.spec.errors.SourceError`;
 - a read after :meth:`close` or past the end raises
-  :class:`~fpgacnn.sw.errors.SourceClosedError`; iteration stops at the end.
+  :class:`~fpgacnn.spec.errors.SourceClosedError`; iteration stops at the end.
 
 OpenCV (``[io]`` extra) and pynq are imported when a source is opened.
 :func:`open_source` parses ``camera:N``, ``video:PATH``, ``images:DIR`` and ``hdmi``.
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
+from fpgacnn.spec.errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.sim.bench_edge import BenchConfig, BenchReport, CycleRow, render_markdown
+from fpgacnn.apps.bench_edge import BenchConfig, BenchReport, CycleRow, render_markdown
+from fpgacnn.apps.yosys_synth import SynthError, from_cells, logic_depth, parse_stat, synthesize
 from fpgacnn.sim.edge_harness_build import TOPLEVEL, default_sources
-from fpgacnn.sim.yosys_synth import SynthError, from_cells, logic_depth, parse_stat, synthesize
 
 
 @pytest.mark.sim

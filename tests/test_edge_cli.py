@@ -13,7 +13,7 @@ import pytest
 import skimage.data
 
 from fpgacnn.cli import main
-from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.spec.edge import sobel_edges
 from fpgacnn.sw.image_io import fit_frame
 
 SUMMARY_RTL = (

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from fpgacnn.apps.cli_demo import load_photo, parse_size
 from fpgacnn.cli import main
-from fpgacnn.sim.demo import load_photo, parse_size
-from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.spec.edge import sobel_edges
 
 
 @pytest.mark.sim

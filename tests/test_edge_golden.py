@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fpgacnn.sim.demo import load_photo
-from fpgacnn.sim.golden.edge import (
+from fpgacnn.apps.cli_demo import load_photo
+from fpgacnn.spec.edge import (
     MAX_THRESHOLD,
     SUPPORTED_PPC,
     EdgeConfigError,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 
-from fpgacnn.sim.demo import load_photo
+from fpgacnn.apps.cli_demo import load_photo
 from fpgacnn.sim.edge_harness import (
     CORE_ID,
     EdgeHarness,
@@ -22,7 +22,7 @@ from fpgacnn.sim.edge_harness import (
     maxima_for,
 )
 from fpgacnn.sim.edge_harness_build import HarnessParams
-from fpgacnn.sim.golden.edge import EdgeConfigError, sobel_edges
+from fpgacnn.spec.edge import EdgeConfigError, sobel_edges
 from fpgacnn.sw.image_io import fit_frame
 
 log = logging.getLogger(__name__)

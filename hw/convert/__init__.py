@@ -10,13 +10,12 @@ from .config import Backend, ConvertConfig, IOType, Strategy
 from .convert import BitExactReport, ConversionResult, ModelSource, convert, from_model
 from .errors import (
     ConversionDirError,
-    ConversionError,
     PredictInputError,
     RangeOverflowError,
     UnsupportedLayerError,
 )
 from .fixed import FixedType, Overflow, Rounding
-from .predict import PredictBackend, predict
+from .predict import predict
 from .sources import load_source
 
 __all__ = [
@@ -24,13 +23,11 @@ __all__ = [
     "BitExactReport",
     "ConversionResult",
     "ModelSource",
-    "PredictBackend",
     "convert",
     "from_model",
     "load_source",
     "predict",
     "ConversionDirError",
-    "ConversionError",
     "ConvertConfig",
     "FixedType",
     "IOType",

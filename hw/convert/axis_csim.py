@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgacnn.spec.errors import ToolError
+
 from .convert import MANIFEST_FILE
-from .errors import ConversionError
 from .fixed import FixedType
 from .synth import TEMPLATES
 
@@ -52,7 +53,7 @@ def build_axis_csim(conv_dir: Path) -> Path:
            str(conv_dir / "fcnn_axis_top.cpp"), str(build / f"{HARNESS}.cpp"), "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise ConversionError(f"compiling the AXI4-Stream harness failed:\n{proc.stderr[-2000:]}")
+        raise ToolError(f"compiling the AXI4-Stream harness failed:\n{proc.stderr[-2000:]}")
     return exe
 
 
@@ -70,7 +71,7 @@ def run_axis_csim(conv_dir: Path, exe: Path, x: np.ndarray) -> AxisOutput:
         proc = subprocess.run([str(exe), str(n), str(fin), str(fout)], capture_output=True,
                               text=True)
         if proc.returncode != 0:
-            raise ConversionError(f"AXI4-Stream harness failed: {proc.stderr.strip()}")
+            raise ToolError(f"AXI4-Stream harness failed: {proc.stderr.strip()}")
         rec = np.fromfile(fout, dtype=np.int64).reshape(n, k + 2)
     raw = rec[:, :k]
     if t_out.signed:

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConversionError
+from fpgacnn.spec.errors import ConfigError
+
 from .fixed import FixedType
 
 
@@ -52,17 +53,17 @@ class ConvertConfig:
         for name, enum_type in (("backend", Backend), ("io_type", IOType),
                                 ("strategy", Strategy)):
             if not isinstance(getattr(self, name), enum_type):
-                raise ConversionError(f"ConvertConfig.{name} must be a {enum_type.__name__}, "
+                raise ConfigError(f"ConvertConfig.{name} must be a {enum_type.__name__}, "
                                       f"got {getattr(self, name)!r}")
         if not isinstance(self.reuse_factor, int) or self.reuse_factor < 1:
-            raise ConversionError(
+            raise ConfigError(
                 f"ConvertConfig.reuse_factor must be a positive int, got {self.reuse_factor!r}")
         if not self.clock_period_ns > 0:
-            raise ConversionError(
+            raise ConfigError(
                 f"ConvertConfig.clock_period_ns must be > 0, got {self.clock_period_ns!r}")
         for key, value in self.result_overrides.items():
             if not isinstance(value, FixedType):
-                raise ConversionError(f"ConvertConfig.result_overrides[{key!r}] must be a "
+                raise ConfigError(f"ConvertConfig.result_overrides[{key!r}] must be a "
                                       f"FixedType, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.errors import ConfigError, UsageError, VerificationError
+
 from .calibration import check_ranges, observe_ranges
 from .config import ConvertConfig
-from .errors import ConversionError
 from .fixed import FixedType
 from .hls import PROJECT_NAME, audit_types, build_project, compile_csim, csim_predict, hls_config
 from .plan import LayerPlan, plan_model
@@ -98,7 +99,7 @@ def load_keras_file(path: Path) -> Any:
     from fpgacnn.models._keras import custom_objects, keras
 
     if not path.is_file():
-        raise ConversionError(f"model file {str(path)!r} does not exist")
+        raise UsageError(f"model file {str(path)!r} does not exist")
     return keras.models.load_model(str(path), custom_objects=custom_objects(), compile=False)
 
 
@@ -144,7 +145,7 @@ def _apply_overrides(plans: list[LayerPlan], cfg: ConvertConfig) -> list[LayerPl
     names = {p.name for p in plans}
     for key in cfg.result_overrides:
         if key not in names:
-            raise ConversionError(f"ConvertConfig.result_overrides names unknown layer {key!r}")
+            raise ConfigError(f"ConvertConfig.result_overrides names unknown layer {key!r}")
     out = []
     for p in plans:
         t = cfg.result_overrides.get(p.name)
@@ -189,7 +190,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
 
     Raises :class:`UnsupportedLayerError` for layers/quantizers the flow cannot
     implement, :class:`RangeOverflowError` when calibration data exceed a
-    layer's type, :class:`ConversionError` when the C simulation differs from
+    layer's type, :class:`VerificationError` when the C simulation differs from
     QKeras on the test data. ``out_dir`` is created; an hls4ml project already
     in it is replaced. Writes ``model.h5``, ``convert_config.json``,
     ``manifest.json``, ``report.json``, ``hls4ml_prj/``, the AXI4-Stream top
@@ -262,7 +263,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
 
     write_synthesis_script(out_dir)
     if report is not None and report.mismatches:
-        raise ConversionError(
+        raise VerificationError(
             f"C simulation differs from QKeras on {report.mismatches} of {report.n} samples "
             f"(max |diff| {report.max_abs_diff:g}); see {out_dir / REPORT_FILE}"
         )

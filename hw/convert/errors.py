@@ -1,31 +1,28 @@
-"""Typed errors of the hls4ml conversion (all :class:`ValueError`, no heavy imports)."""
+"""Errors of the hls4ml conversion: the project's typed errors (:mod:`fpgacnn.spec.errors`).
+
+The conversion raises the root's categories directly; the two classes here only
+name conversion-specific cases inside them.
+"""
 
 from __future__ import annotations
 
-
-class ConversionError(ValueError):
-    """Base class of every error :mod:`fpgacnn.hw.convert` raises on bad input."""
+from fpgacnn.spec.errors import ArtifactError, UnsupportedError, UnsupportedLayerError, UsageError
 
 
-class UnsupportedLayerError(ConversionError):
-    """A layer, or a quantizer of a layer, that the firmware flow cannot implement exactly."""
-
-
-class RangeOverflowError(ConversionError):
+class RangeOverflowError(UnsupportedError):
     """Calibration data exceed the fixed-point type chosen for a layer's output."""
 
 
-class PredictInputError(ConversionError):
+class PredictInputError(UsageError):
     """Input to ``predict`` of the wrong shape or dtype (the message has expected vs actual)."""
 
 
-class ConversionDirError(ConversionError):
+class ConversionDirError(ArtifactError):
     """A folder that does not hold a conversion made by :func:`fpgacnn.hw.convert.convert`."""
 
 
 __all__ = [
     "ConversionDirError",
-    "ConversionError",
     "PredictInputError",
     "RangeOverflowError",
     "UnsupportedLayerError",

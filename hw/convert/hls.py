@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.errors import UnsupportedLayerError
+
 from ._hls4ml_shim import keras2_for_hls4ml
 from .config import ConvertConfig
-from .errors import ConversionError
 from .fixed import FixedType
 from .plan import LayerPlan
 
@@ -64,7 +65,7 @@ def audit_types(hls_model: Any, plans: list[LayerPlan]) -> dict[str, str]:
 
     Layers hls4ml inserts (e.g. zero padding for ``same`` convolutions) must
     keep their input's type. Any other type means hls4ml fell back to its
-    default somewhere, which raises :class:`ConversionError`.
+    default somewhere, which raises :class:`UnsupportedLayerError`.
     """
     by_name = {p.name: p for p in plans}
     found: dict[str, str] = {}
@@ -77,10 +78,10 @@ def audit_types(hls_model: Any, plans: list[LayerPlan]) -> dict[str, str]:
         else:
             inp = layer.get_input_variable()
             if inp is None:
-                raise ConversionError(f"hls4ml layer '{layer.name}' has no planned type")
+                raise UnsupportedLayerError(f"hls4ml layer '{layer.name}' has no planned type")
             want = _precision_key(inp.type.precision)
         if _precision_key(prec) != want:
-            raise ConversionError(
+            raise UnsupportedLayerError(
                 f"hls4ml layer '{layer.name}' ({layer.class_name}) got type {prec}, "
                 f"expected {plan.result.hls() if plan else 'its input type'}"
             )

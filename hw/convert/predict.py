@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 from pathlib import Path
@@ -10,24 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.engines import BackendKind, ClassifierFiles, get_backend
+
 from .convert import MANIFEST_FILE, sha256_file, to_input_grid
 from .errors import ConversionDirError, PredictInputError
 from .fixed import FixedType
 
 log = logging.getLogger(__name__)
 
-
-class PredictBackend(enum.Enum):
-    """What computes the outputs.
-
-    ``KERAS`` the QKeras model, ``CSIM`` the hls4ml C simulation, ``RTL`` the generated
-    classifier core (``DIR/rtl``) simulated by :class:`fpgacnn.sim.classifier_harness.
-    ClassifierHarness` (built on first use, cached).
-    """
-
-    KERAS = "keras"
-    CSIM = "csim"
-    RTL = "rtl"
+#: Clock of a conversion folder's cores when its record names none (cycles -> seconds).
+DEFAULT_CLOCK_HZ = 100_000_000
 
 
 #: dtypes ``predict`` accepts: model input values (on the input quantizer's grid).
@@ -64,42 +55,43 @@ def check_input(x: np.ndarray, manifest: dict[str, Any]) -> None:
             f"(multiples of {t.lsb:g} in [{t.min:g}, {t.max:g}]), got {moved} values off it")
 
 
-def _rtl_predict(conv_dir: Path, manifest: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """Scores of the RTL core as values: codes * 2**-score_fraction."""
-    from fpgacnn.sim.classifier_harness import ClassifierHarness
+def classifier_files(conv_dir: Path, manifest: dict[str, Any]) -> ClassifierFiles:
+    """The engines' view of a conversion folder: its QKeras file, C-sim and RTL folders."""
+    from .rtl import RTL_DIR
 
-    from .rtl import rtl_record
+    conv_dir = Path(conv_dir)
+    rtl = manifest.get("rtl")
+    return ClassifierFiles(
+        keras=conv_dir / manifest["model"]["file"], csim=conv_dir,
+        rtl=conv_dir / RTL_DIR if rtl is not None and "error" not in rtl else None,
+        fraction=FixedType.from_dict(manifest["output"]["type"]).fraction,
+        clock_hz=int(manifest.get("clock_hz", DEFAULT_CLOCK_HZ)), where=f"'{conv_dir}'")
 
-    rtl_dir = rtl_record(conv_dir, manifest)
-    with ClassifierHarness(rtl_dir) as harness:
-        codes = np.round(x * 2.0 ** harness.info["input"]["element_fraction"]).astype(np.int64)
-        scores = harness.classify(codes).scores
-        return scores.astype(np.float64) * 2.0 ** -harness.score_fraction
 
-
-def predict(conv_dir: Path, x: np.ndarray, backend: PredictBackend) -> np.ndarray:
+def predict(conv_dir: Path, x: np.ndarray, backend: BackendKind | str) -> np.ndarray:
     """Outputs ``(N, *output_shape)`` (float64) of the converted model in ``conv_dir`` on ``x``.
 
-    ``x`` must be ``(N, *input_shape)`` float32/float64 on the input grid;
-    otherwise :class:`PredictInputError` states expected vs. actual.
+    ``backend`` is ``reference`` (the QKeras model), ``csim`` (hls4ml's C simulation)
+    or ``rtl`` (the generated core in ``DIR/rtl``, Verilated; its files are checked
+    against the record first); the engines come from the backend registry
+    (:func:`fpgacnn.spec.engines.get_backend`). ``x`` must be ``(N, *input_shape)``
+    float32/float64 on the input grid; otherwise :class:`PredictInputError` states
+    expected vs. actual.
     """
+    kind = BackendKind.parse(backend)
+    if kind is BackendKind.PYNQ:
+        raise PredictInputError("predict runs on reference, csim or rtl, got 'pynq' "
+                                "(the board classifies frames: fpgacnn stream)")
     conv_dir = Path(conv_dir)
     manifest = read_manifest(conv_dir)
     check_input(x, manifest)
-    x = np.asarray(x, dtype=np.float64)
-    out_shape = tuple(manifest["output"]["shape"])
-    if backend is PredictBackend.KERAS:
-        from .convert import load_keras_file
+    if kind is BackendKind.RTL:
+        from .rtl import rtl_record
 
-        model = load_keras_file(conv_dir / manifest["model"]["file"])
-        y = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
-    elif backend is PredictBackend.CSIM:
-        from .hls import csim_predict, link_project
-
-        hls_model = link_project(conv_dir / manifest["project"]["dir"])
-        y = csim_predict(hls_model, x, out_shape)
-    elif backend is PredictBackend.RTL:
-        y = _rtl_predict(conv_dir, manifest, x)
-    else:  # pragma: no cover - exhaustive over the Enum
-        raise ValueError(f"unknown backend {backend!r}")
-    return y.reshape((len(x), *out_shape))
+        rtl_record(conv_dir, manifest)  # refuses a missing or altered core
+    engine = get_backend(kind).open_classifier(classifier_files(conv_dir, manifest))
+    try:
+        y = engine.predict(np.asarray(x, dtype=np.float64))
+    finally:
+        engine.close()
+    return np.asarray(y, np.float64).reshape((len(x), *manifest["output"]["shape"]))

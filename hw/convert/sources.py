@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from .convert import ModelSource, from_model, load_keras_file
-from .errors import ConversionError
 from .fixed import FixedType
 from .plan import plan_model
 
@@ -31,7 +30,7 @@ def random_on_grid(t: FixedType, shape: tuple[int, ...], n: int, seed: int = 0) 
 def _from_run(model_or_dir: str | Path, data_dir: Path | None) -> ModelSource:
     from fpgacnn.models.artifacts import MODEL_FILE, load_run
     from fpgacnn.models.data import load_dataset
-    from fpgacnn.models.preprocess import codes_to_input
+    from fpgacnn.spec.preprocess import codes_to_input
 
     saved = load_run(model_or_dir)
     recorded = saved.card["dataset"]
@@ -66,12 +65,7 @@ def load_source(model: Any, *, data_dir: Path | None = None) -> ModelSource:
         loaded = load_keras_file(path)
         src = from_model(loaded, name=path.stem if path.stem != "model" else path.parent.name)
         return _with_random_data(ModelSource(**{**src.__dict__, "file": path.resolve()}))
-    from fpgacnn.models.errors import ModelZooError
-
-    try:
-        return _from_run(model, data_dir)
-    except ModelZooError as exc:
-        raise ConversionError(str(exc)) from exc
+    return _from_run(model, data_dir)
 
 
 def _with_random_data(src: ModelSource) -> ModelSource:

@@ -13,8 +13,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from fpgacnn.spec.errors import ArtifactError, ToolError, ToolNotFoundError, UnsupportedError
+
 from .convert import MANIFEST_FILE
-from .errors import ConversionError
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +26,16 @@ PARAMS_FILE = "fcnn_axis_params.h"
 SCRIPT = "synthesize.sh"
 
 
-class ToolNotFoundError(ConversionError):
-    """A vendor tool that is not on PATH."""
-
-
 def axis_params(manifest: dict) -> dict[str, int]:
     """The sizes the AXI4-Stream top needs: pixels per image, channels, classes."""
     in_shape = manifest["input"]["shape"]
     out_shape = manifest["output"]["shape"]
     if len(in_shape) != 3 or len(out_shape) != 1:
-        raise ConversionError(
+        raise UnsupportedError(
             f"the AXI4-Stream top needs an (H, W, C) input and a flat output, got "
             f"{tuple(in_shape)} -> {tuple(out_shape)}")
     if out_shape[0] > 256:
-        raise ConversionError(f"the AXI4-Stream top carries an 8-bit label, got "
+        raise UnsupportedError(f"the AXI4-Stream top carries an 8-bit label, got "
                               f"{out_shape[0]} classes")
     return {"FCNN_N_PIXELS": in_shape[0] * in_shape[1], "FCNN_IN_CHANNELS": in_shape[2],
             "FCNN_N_CLASSES": out_shape[0]}
@@ -69,12 +66,12 @@ def run_synthesis(conv_dir: Path) -> Path:
     """Run ``synthesize.sh`` (C synthesis + IP export); return the exported IP folder.
 
     Raises :class:`ToolNotFoundError` when ``vitis_hls`` is not on PATH and
-    :class:`ConversionError` when the tool fails (its log is in the project).
+    :class:`ToolError` when the tool fails (its log is in the project).
     """
     conv_dir = Path(conv_dir).resolve()
     script = conv_dir / SCRIPT
     if not script.is_file():
-        raise ConversionError(f"'{conv_dir}' has no {SCRIPT}; run fpgacnn convert first")
+        raise ArtifactError(f"'{conv_dir}' has no {SCRIPT}; run fpgacnn convert first")
     if vitis_hls_path() is None:
         raise ToolNotFoundError(
             f"vitis_hls is not on PATH: nothing was synthesized; the project and {SCRIPT} are "
@@ -83,6 +80,6 @@ def run_synthesis(conv_dir: Path) -> Path:
     proc = subprocess.run([str(script)], cwd=conv_dir, capture_output=True, text=True)
     (conv_dir / "synthesize.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        raise ConversionError(f"{SCRIPT} failed with exit code {proc.returncode}; see "
+        raise ToolError(f"{SCRIPT} failed with exit code {proc.returncode}; see "
                               f"{conv_dir / 'synthesize.log'}")
     return conv_dir / "hls4ml_prj" / "fcnn_classifier_axis_prj" / "solution1" / "impl" / "ip"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ..convert.errors import UnsupportedLayerError
+from fpgacnn.spec.errors import UnsupportedLayerError
 
 
 class RtlGenError(UnsupportedLayerError):
-    """The model cannot be generated as RTL (the message names the layer and why)."""
+    """The model cannot be generated as RTL (the message names the layer and why).
+
+    Only refusals raise it; a bug inside the generator propagates as what it is.
+    """

@@ -1,6 +1,6 @@
 """Architectures of the model zoo, one per module.
 
-Each module defines ``INPUT`` (an :class:`~fpgacnn.models.preprocess.InputSpec`),
+Each module defines ``INPUT`` (an :class:`~fpgacnn.spec.preprocess.InputSpec`),
 a config dataclass (also exported as ``Config``) derived from
 :class:`~fpgacnn.models.configs.ModelConfig`, and
 ``build_model(cfg) -> keras.Model`` returning a model whose first layer after

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 
+from fpgacnn.spec.preprocess import INPUT_QUANTIZER
+
 from .._keras import keras, qkeras
 from ..configs import Padding
 from ..errors import UnsupportedLayerError
-from ..preprocess import INPUT_QUANTIZER
 from ..quant import QuantConfig
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fpgacnn.spec.preprocess import ColorMode, InputSpec
+
 from .._keras import keras
 from ..configs import ModelConfig, Padding
-from ..preprocess import ColorMode, InputSpec
 from ._layers import Stack
 
 INPUT = InputSpec(height=25, width=25, color=ColorMode.GRAY)

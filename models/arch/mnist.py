@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fpgacnn.spec.preprocess import ColorMode, InputSpec
+
 from .._keras import keras
 from ..configs import ModelConfig, Padding
 from ..errors import ConfigError
-from ..preprocess import ColorMode, InputSpec
 from ._layers import Stack
 
 INPUT = InputSpec(height=28, width=28, color=ColorMode.GRAY)

@@ -59,13 +59,13 @@ def _prepare(name: str, work: Path) -> tuple[Path, dict]:
     """Expected codes from QKeras and C-sim, and the generated RTL; returns (rtl dir, layout)."""
     from fpgacnn.hw.convert.convert import convert
     from fpgacnn.hw.convert.plan import plan_model
-    from fpgacnn.hw.convert.predict import PredictBackend, predict
+    from fpgacnn.hw.convert.predict import predict
     from fpgacnn.hw.rtlgen import generate_rtl
 
     src, x = _source(name)
     conv = convert(src, work / "hls")
-    y_keras = predict(work / "hls", x, PredictBackend.KERAS)
-    y_csim = predict(work / "hls", x, PredictBackend.CSIM)
+    y_keras = predict(work / "hls", x, "reference")
+    y_csim = predict(work / "hls", x, "csim")
     gen = generate_rtl(src.model, work / "rtl", name=name)
     out = gen.info["output"]
     scale = 2.0 ** out["score_fraction"]

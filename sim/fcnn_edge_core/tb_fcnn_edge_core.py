@@ -25,7 +25,7 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
-from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.spec.edge import sobel_edges
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
 PPC = int(PARAMS.get("PPC", 1))

@@ -21,7 +21,7 @@ from cocotbext.axi import (
 )
 from skimage import data
 
-from fpgacnn.sim.golden.edge import pack_frame, sobel_edges, unpack_frame
+from fpgacnn.spec.edge import pack_frame, sobel_edges, unpack_frame
 
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
 PPC, SEED = int(P["PPC"]), int(P.get("seed", 1))

@@ -13,9 +13,9 @@ Robustness contract:
 - after a timeout, an error bit or a short transfer, both channels of the DMA are
   reset and restarted and the core is soft-reset (``CTRL.SOFT_RESET``, ``ERROR``
   cleared); every frame in flight is dropped and a typed error is raised
-  (:class:`~fpgacnn.sw.errors.DmaTimeoutError`,
-  :class:`~fpgacnn.sw.errors.DmaTransferError`); the next frame works again;
-- sticky core ``ERROR`` bits after a frame raise :class:`~fpgacnn.sw.errors.CoreError`;
+  (:class:`~fpgacnn.spec.errors.DmaTimeoutError`,
+  :class:`~fpgacnn.spec.errors.DmaTransferError`); the next frame works again;
+- sticky core ``ERROR`` bits after a frame raise :class:`~fpgacnn.spec.errors.CoreError`;
 - DMA buffers are allocated once at open (two input and two output frame buffers,
   for double buffering) and freed by ``close`` (the pipeline's context manager,
   also on exceptions); results are fresh arrays, never the DMA buffers.
@@ -32,27 +32,35 @@ import importlib
 import logging
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..cores import (
+from fpgacnn.spec.cores import (
     CTRL_ENABLE,
     CTRL_SOFT_RESET,
     EDGE_CORE_ID,
     LABEL_BITS,
     edge_error_names,
 )
-from ..errors import (
+from fpgacnn.spec.engines import (
+    Backend,
+    BackendKind,
+    ClassifierEngine,
+    ClassifierFiles,
+    EdgeEngine,
+    EdgeOutput,
+)
+from fpgacnn.spec.errors import (
     BackendError,
     CoreError,
     DmaTimeoutError,
     DmaTransferError,
     OverlayError,
 )
-from ..package import CoreKind, CoreSpec, Package
-from .base import ClassifierEngine, EdgeEngine, EdgeOutput
+from fpgacnn.spec.package import CoreKind, CoreSpec, Package
 
 log = logging.getLogger(__name__)
 
@@ -422,3 +430,30 @@ def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TI
     finally:
         board.release()
     return edge, classifier
+
+
+class PynqBackend(Backend):
+    """The board: both cores behind AXI DMAs of one overlay (options: ``timeout_s``)."""
+
+    kind = BackendKind.PYNQ
+
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+        """Not used alone: the board opens its engines together (:meth:`open`)."""
+        raise BackendError("the pynq backend opens a whole package: use Pipeline.open")
+
+    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+        """The board's classifier runs only inside its package's overlay."""
+        raise BackendError("the pynq classifier runs only with the pynq edge engine "
+                           "(classifier_backend cannot be 'pynq' for another backend)")
+
+    def open(self, package: Package, *, classify: bool, options: Mapping[str, Any]
+             ) -> tuple[EdgeEngine, ClassifierEngine | None]:
+        """Load the overlay and bind the cores of ``package``."""
+        unknown = sorted(set(options) - {"timeout_s"})
+        if unknown:
+            raise BackendError(f"backend 'pynq' takes the option timeout_s, got {unknown}")
+        return open_pynq(package, classify=classify, **options)
+
+
+#: The registered ``pynq`` backend.
+BACKEND = PynqBackend()

@@ -17,8 +17,8 @@ from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
 from fpgacnn.boards.design import EDGE_VLNV
 from fpgacnn.boards.finalize import PackageBuildError, finalize_package
 from fpgacnn.boards.sources import RTL_DIR, SourceError
-from fpgacnn.sw.package import CoreKind, load_package
-from fpgacnn.sw.preprocessing import CropRule
+from fpgacnn.spec.frames import CropRule
+from fpgacnn.spec.package import CoreKind, load_package
 
 from .conftest import run_stub, write_conversion, write_rtl_filelist
 

@@ -83,11 +83,13 @@ def test_unknown_board(capsys, tmp_path: Path, conversion: Path) -> None:
                    "pynq-z2, ultra96v2, zcu102, zcu104)\n")
 
 
-def test_model_name_resolves_under_hw_build(capsys, tmp_path: Path) -> None:
+def test_model_name_resolves_under_the_default_conversion_folder(
+        capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FPGACNN_BUILD", str(tmp_path / "outputs"))
     name = f"no-such-model-{os.getpid()}"
     code, _, err = _build(capsys, "--board", "pynq-z2", "--model", name,
                           "--out", str(tmp_path / "out"))
-    hw_build = Path(__file__).resolve().parents[2] / "hw" / "build" / name
+    hw_build = tmp_path / "outputs" / "convert" / name
     assert code == 2
     assert err == (f"fpgacnn build: error: no conversion of model '{name}': "
                    f"{hw_build / 'manifest.json'} is missing (run: fpgacnn convert {name} "
@@ -114,7 +116,7 @@ def test_run_with_tools_builds_the_package(capsys, tmp_path: Path, conversion: P
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from fpgacnn.sw.package import load_package
+    from fpgacnn.spec.package import load_package
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fpgacnn.apps.bench_classifier import percent_of_device, synth_core
 from fpgacnn.hw.convert.examples import dense_only
 from fpgacnn.hw.rtlgen import generate_rtl
-from fpgacnn.sim.bench_classifier import percent_of_device, synth_core
 
 pytestmark = pytest.mark.sim
 

@@ -128,23 +128,24 @@ def test_raw_input_overflow_caught(tiny_models, tmp_path) -> None:
 
 
 def test_convert_config_json_roundtrip_and_validation() -> None:
-    from fpgacnn.hw.convert import ConversionError, Strategy
+    from fpgacnn.hw.convert import Strategy
+    from fpgacnn.spec.errors import ConfigError
 
     cfg = ConvertConfig(strategy=Strategy.RESOURCE, reuse_factor=4,
                         result_overrides={"fc": FixedType(width=12, integer=5, signed=True)})
     assert ConvertConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ConversionError, match=r"^ConvertConfig.reuse_factor must be a positive "
+    with pytest.raises(ConfigError, match=r"^ConvertConfig.reuse_factor must be a positive "
                                               r"int, got 0$"):
         ConvertConfig(reuse_factor=0)
-    with pytest.raises(ConversionError, match=r"^ConvertConfig.strategy must be a Strategy, "
+    with pytest.raises(ConfigError, match=r"^ConvertConfig.strategy must be a Strategy, "
                                               r"got 'Latency'$"):
         ConvertConfig(strategy="Latency")  # type: ignore[arg-type]
 
 
 def test_unknown_override_refused(tiny_models, tmp_path) -> None:
-    from fpgacnn.hw.convert import ConversionError
+    from fpgacnn.spec.errors import ConfigError
 
     cfg = ConvertConfig(result_overrides={"nope": FixedType(width=4, integer=2, signed=True)})
-    with pytest.raises(ConversionError, match=r"^ConvertConfig.result_overrides names unknown "
+    with pytest.raises(ConfigError, match=r"^ConvertConfig.result_overrides names unknown "
                                               r"layer 'nope'$"):
         convert(from_model(tiny_models["dense_only"]()), tmp_path / "out", cfg)

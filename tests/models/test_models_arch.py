@@ -17,9 +17,9 @@ from fpgacnn.models.arch.mnist import MnistConfig
 from fpgacnn.models.checks import check_hardware_model, count_macs, layer_report
 from fpgacnn.models.configs import Padding, config_from_dict, config_to_dict, config_with
 from fpgacnn.models.errors import ConfigError, UnknownModelError, UnsupportedLayerError
-from fpgacnn.models.preprocess import codes_to_input
 from fpgacnn.models.quant import QuantConfig
 from fpgacnn.models.registry import ZOO, get_entry, model_names
+from fpgacnn.spec.preprocess import codes_to_input
 
 
 @pytest.mark.parametrize("name", model_names())

@@ -19,7 +19,7 @@ from fpgacnn.models.errors import (
     UnknownDatasetError,
 )
 from fpgacnn.models.keras_files import CIFAR10_URL, MNIST_URL
-from fpgacnn.models.preprocess import ColorMode, InputSpec
+from fpgacnn.spec.preprocess import ColorMode, InputSpec
 
 DIGITS = InputSpec(height=8, width=8)
 MNIST = InputSpec(height=28, width=28)

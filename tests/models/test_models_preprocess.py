@@ -14,7 +14,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from fpgacnn.models.errors import ConfigError, DataShapeError
-from fpgacnn.models.preprocess import (
+from fpgacnn.spec.preprocess import (
     ColorMode,
     InputSpec,
     ResizeMethod,
@@ -32,9 +32,9 @@ def test_light_modules_do_not_import_tensorflow() -> None:
     # The board runtime imports these; TensorFlow is not on the board.
     code = (
         "import sys, json\n"
-        "import fpgacnn.models.preprocess, fpgacnn.models.augment, fpgacnn.models.registry\n"
+        "import fpgacnn.spec.preprocess, fpgacnn.models.augment, fpgacnn.models.registry\n"
         "import fpgacnn.models.quant, fpgacnn.models.configs, fpgacnn.models.data\n"
-        "import fpgacnn.models.cli_train, fpgacnn.models.cli_evaluate\n"
+        "import fpgacnn.apps.cli_train, fpgacnn.apps.cli_evaluate\n"
         "heavy = [m for m in ('tensorflow', 'tf_keras', 'keras', 'qkeras') if m in sys.modules]\n"
         "print(json.dumps(heavy))\n"
     )

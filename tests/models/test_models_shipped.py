@@ -13,8 +13,8 @@ import pytest
 from fpgacnn.models.artifacts import load_run
 from fpgacnn.models.checks import check_hardware_model
 from fpgacnn.models.evaluation import evaluate
-from fpgacnn.models.preprocess import codes_to_input, to_codes
 from fpgacnn.models.registry import ZOO_DIR, get_entry
+from fpgacnn.spec.preprocess import codes_to_input, to_codes
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,9 +19,9 @@ from fpgacnn.models.data import Dataset, load_dataset
 from fpgacnn.models.distill import DistillConfig
 from fpgacnn.models.errors import ConfigError, DataShapeError
 from fpgacnn.models.evaluation import evaluate
-from fpgacnn.models.preprocess import codes_to_input
 from fpgacnn.models.registry import get_entry
 from fpgacnn.models.training import TrainConfig, TrainResult, train
+from fpgacnn.spec.preprocess import codes_to_input
 
 DIGITS = get_entry("digits")
 SMALL = DigitsConfig(filters=8)

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def sim_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A simulation package of the shipped digits model (PPC 4, 640x480, with csim/)."""
-    from fpgacnn.sw.build_package import build_sim_package
+    from fpgacnn.apps.sim_package import build_sim_package
 
     out = tmp_path_factory.mktemp("pkg") / "digits_sim"
     build_sim_package(out)
@@ -21,7 +21,7 @@ def sim_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's load_digits: (1797, 8, 8) codes 0..255 and labels."""
-    from fpgacnn.sw.demo import digit_codes
+    from fpgacnn.apps.stream_demo import digit_codes
 
     return digit_codes()
 

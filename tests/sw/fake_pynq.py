@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.sim.golden.edge import sobel_edges
+from fpgacnn.spec.edge import sobel_edges
 
 DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 

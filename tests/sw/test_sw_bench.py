@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.sw.bench import markdown, measure
+from fpgacnn.apps.bench_stream import markdown, measure
 
 pytestmark = pytest.mark.sim
 

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from fpgacnn.apps.stream_demo import digit_frame, photo
 from fpgacnn.cli import main
-from fpgacnn.sim.golden.edge import sobel_edges
-from fpgacnn.sw.demo import digit_frame, photo
+from fpgacnn.spec.edge import sobel_edges
 
 pytestmark = pytest.mark.sim
 

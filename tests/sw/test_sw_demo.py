@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from fpgacnn.sw.demo import run_demo
+from fpgacnn.apps.stream_demo import run_demo
 
 pytestmark = pytest.mark.sim
 NOTEBOOK = Path(__file__).resolve().parents[2] / "sw" / "notebooks" / "live_camera.ipynb"

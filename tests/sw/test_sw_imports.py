@@ -9,8 +9,8 @@ import sys
 def test_runtime_modules_import_numpy_only() -> None:
     code = (
         "import sys\n"
-        "import fpgacnn.sw.pipeline, fpgacnn.sw.sources, fpgacnn.sw.package, fpgacnn.sw.cores\n"
-        "import fpgacnn.sw.backends.pynq, fpgacnn.sw.preprocessing, fpgacnn.sw.cli_stream\n"
+        "import fpgacnn.sw.pipeline, fpgacnn.sw.sources, fpgacnn.spec.package, fpgacnn.spec.cores\n"
+        "import fpgacnn.sw.backends.pynq, fpgacnn.spec.frames, fpgacnn.apps.cli_stream\n"
         "heavy = ('tensorflow', 'tf_keras', 'keras', 'qkeras', 'hls4ml', 'da4ml', 'cocotb',\n"
         "         'cv2', 'pynq', 'sklearn', 'skimage')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"

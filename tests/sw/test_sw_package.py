@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.sw.cores import EDGE_REGISTERS, classifier_core_spec, edge_core_spec
-from fpgacnn.sw.package import (
+from fpgacnn.spec.cores import EDGE_REGISTERS, classifier_core_spec, edge_core_spec
+from fpgacnn.spec.package import (
     MANIFEST_FILE,
     BuildIdMismatchError,
     CoreKind,

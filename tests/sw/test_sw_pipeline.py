@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgacnn.models.preprocess import InputSpec
-from fpgacnn.sim.golden.edge import sobel_edges
-from fpgacnn.sw.demo import digit_frame, photo
-from fpgacnn.sw.errors import BackendError, ClassifierUnavailableError, FrameError
+from fpgacnn.apps.stream_demo import digit_frame, photo
+from fpgacnn.spec.edge import sobel_edges
+from fpgacnn.spec.errors import BackendError, ClassifierUnavailableError, FrameError
+from fpgacnn.spec.frames import CropRule, Region, classifier_codes
+from fpgacnn.spec.preprocess import InputSpec
 from fpgacnn.sw.pipeline import Pipeline
-from fpgacnn.sw.preprocessing import CropRule, Region, classifier_codes
 
 pytestmark = pytest.mark.sim
 
@@ -112,7 +112,7 @@ def test_stream_yields_in_order_and_stops(sim_package: Path, frames) -> None:  #
 
 
 def test_open_errors(sim_package: Path, tmp_path: Path) -> None:
-    from fpgacnn.sw.build_package import build_sim_package
+    from fpgacnn.apps.sim_package import build_sim_package
 
     no_csim = build_sim_package(tmp_path / "no_csim", csim=False).path
     with pytest.raises(ClassifierUnavailableError,

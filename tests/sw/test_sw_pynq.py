@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgacnn.sim.golden.edge import sobel_edges
-from fpgacnn.sw.cores import classifier_core_spec, edge_core_spec
-from fpgacnn.sw.demo import digit_frame, photo
-from fpgacnn.sw.errors import (
+from fpgacnn.apps.stream_demo import digit_frame, photo
+from fpgacnn.spec.cores import classifier_core_spec, edge_core_spec
+from fpgacnn.spec.edge import sobel_edges
+from fpgacnn.spec.errors import (
     BackendError,
     CoreError,
     DmaTimeoutError,
@@ -20,7 +20,7 @@ from fpgacnn.sw.errors import (
     FrameError,
     OverlayError,
 )
-from fpgacnn.sw.package import load_package, write_package
+from fpgacnn.spec.package import load_package, write_package
 from fpgacnn.sw.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,7 +37,7 @@ def board_package(sim_package: Path, tmp_path_factory: pytest.TempPathFactory) -
     (root / "fpgacnn.bit").write_bytes(b"\x00\x09\x0f\xf0 fake bitstream")
     (root / "fpgacnn.hwh").write_text("<MODULES/>")
     model = sim.manifest.model
-    from fpgacnn.sw.package import ModelSpec
+    from fpgacnn.spec.package import ModelSpec
 
     spec = ModelSpec(name=model.name, input_shape=model.input_shape, classes=model.classes,
                      preprocessing=model.preprocessing, scores=model.scores,
@@ -56,7 +56,7 @@ def board_package(sim_package: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def csim_scores(sim_package: Path):  # noqa: ANN201
     """The classifier "hardware" of the fake board: the package's hls4ml C simulation."""
-    from fpgacnn.sw.backends.csim import CsimClassifierEngine
+    from fpgacnn.hw.convert.engine import CsimClassifierEngine
 
     engine = CsimClassifierEngine(conv_dir=sim_package / "csim")
     return lambda codes: engine.scores(codes)[0]
@@ -138,7 +138,7 @@ def test_hang_times_out_resets_and_recovers(board: FakeBoard, board_package: Pat
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
-    from fpgacnn.sw.preprocessing import gray_of
+    from fpgacnn.spec.frames import gray_of
 
     return gray_of(frame)
 

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fpgacnn.sw.demo import digit_frame, photo
-from fpgacnn.sw.errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
+from fpgacnn.apps.stream_demo import digit_frame, photo
+from fpgacnn.spec.errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
 from fpgacnn.sw.sources import (
     CameraSource,
     FrameSource,

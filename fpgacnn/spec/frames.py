@@ -2,10 +2,10 @@
 
 Frames are numpy arrays as OpenCV delivers them: ``uint8`` of shape (h, w) gray,
 (h, w, 1), (h, w, 3) BGR or (h, w, 4) BGRA. :func:`check_frame` refuses anything
-else with a :class:`~fpgacnn.sw.errors.FrameError` before any backend sees it.
+else with a :class:`~fpgacnn.spec.errors.FrameError` before any backend sees it.
 
 **The edge core's input** is the frame's gray image, converted as OpenCV's
-``COLOR_BGR2GRAY`` (:func:`fpgacnn.sw.image_io.gray_from_bgr`).
+``COLOR_BGR2GRAY`` (:func:`gray_from_bgr`).
 
 **The classifier's input** (:class:`CropRule`), in this order:
 
@@ -14,8 +14,8 @@ else with a :class:`~fpgacnn.sw.errors.FrameError` before any backend sees it.
    ``((h - side) // 2, (w - side) // 2)``); ``full`` takes the whole frame;
 2. *channels*: a BGR(A) frame is reordered to RGB (alpha dropped), a gray frame
    stays gray;
-3. then the model zoo's own rule, :func:`fpgacnn.models.preprocess.to_codes`
-   with the model's :class:`~fpgacnn.models.preprocess.InputSpec` (BT.601 gray
+3. then the model zoo's own rule, :func:`fpgacnn.spec.preprocess.to_codes`
+   with the model's :class:`~fpgacnn.spec.preprocess.InputSpec` (BT.601 gray
    or gray -> RGB, resize with the model's method, ``full_scale`` 256 so an
    8-bit pixel is its own code, round half to even, optional ``invert``).
 
@@ -34,10 +34,47 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.models.preprocess import InputSpec, to_codes
-
 from .errors import FrameError
-from .image_io import gray_from_bgr
+from .preprocess import InputSpec, to_codes
+
+#: BT.601 weights (B, G, R) of OpenCV 5's COLOR_BGR2GRAY in 15-bit fixed point; sum 2**15.
+BGR2GRAY_FIXED: tuple[int, int, int] = (3735, 19235, 9798)
+_SHIFT = 15
+
+
+def gray_from_bgr(image: np.ndarray) -> np.ndarray:
+    """Return the uint8 (height, width) gray frame of a uint8 image, as cv2.COLOR_BGR2GRAY.
+
+    The BT.601 rule in integers, ``Y = (3735 B + 19235 G + 9798 R + 16384) >> 15``
+    (:data:`BGR2GRAY_FIXED`; equal to OpenCV 5's ``COLOR_BGR2GRAY`` on all 2**24
+    colours). Accepts (h, w) gray (returned as is), (h, w, 1), (h, w, 3) BGR and
+    (h, w, 4) BGRA (alpha ignored); :class:`FrameError` for any other dtype or shape.
+    """
+    if not isinstance(image, np.ndarray):
+        raise FrameError(f"expected a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise FrameError(f"expected dtype uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return image
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise FrameError(
+            f"expected an image of shape (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), "
+            f"got {tuple(image.shape)}"
+        )
+    if image.shape[2] == 1:
+        return image[:, :, 0].copy()
+    b, g, r = (image[:, :, i].astype(np.uint32) for i in range(3))
+    wb, wg, wr = BGR2GRAY_FIXED
+    y = (wb * b + wg * g + wr * r + (1 << (_SHIFT - 1))) >> _SHIFT
+    return y.astype(np.uint8)
+
+
+def gray_from_rgb(image: np.ndarray) -> np.ndarray:
+    """Like :func:`gray_from_bgr` for RGB(A) channel order (scikit-image, PIL, matplotlib)."""
+    if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] in (3, 4):
+        image = image[:, :, [2, 1, 0]]
+    return gray_from_bgr(image)
+
 
 
 class Region(enum.Enum):
@@ -58,16 +95,16 @@ class CropRule:
 
     def __post_init__(self) -> None:
         if not isinstance(self.region, Region):
-            raise ValueError(f"CropRule.region must be a Region, got {self.region!r}")
+            raise FrameError(f"CropRule.region must be a Region, got {self.region!r}")
         if isinstance(self.fraction, bool) or not isinstance(self.fraction, (int, float)) or \
                 not 0.0 < self.fraction <= 1.0:
-            raise ValueError(f"CropRule.fraction must be in (0, 1], got {self.fraction!r}")
+            raise FrameError(f"CropRule.fraction must be in (0, 1], got {self.fraction!r}")
         if isinstance(self.full_scale, bool) or not isinstance(self.full_scale, int) or \
                 self.full_scale < 1:
-            raise ValueError(f"CropRule.full_scale must be a positive int, got "
+            raise FrameError(f"CropRule.full_scale must be a positive int, got "
                              f"{self.full_scale!r}")
         if not isinstance(self.invert, bool):
-            raise ValueError(f"CropRule.invert must be a bool, got {self.invert!r}")
+            raise FrameError(f"CropRule.invert must be a bool, got {self.invert!r}")
 
     def box(self, height: int, width: int) -> tuple[int, int, int, int]:
         """``(y0, x0, rows, cols)`` of the region in a ``height`` x ``width`` frame."""
@@ -87,7 +124,7 @@ class CropRule:
         try:
             region = Region(data.get("region", Region.CENTER_SQUARE.value))
         except ValueError as exc:
-            raise ValueError(f"CropRule.region must be one of "
+            raise FrameError(f"CropRule.region must be one of "
                              f"{[r.value for r in Region]}, got {data.get('region')!r}") from exc
         return cls(region=region, fraction=float(data.get("fraction", 1.0)),
                    full_scale=int(data.get("full_scale", 256)),

@@ -15,10 +15,9 @@ import logging
 import time
 from pathlib import Path
 
-from fpgacnn.cli import CliError
-
-from .errors import BackendError, FrameError, SourceError
-from .package import PackageError
+from fpgacnn.spec.errors import BackendError, FrameError, SourceError
+from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.package import PackageError
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Stream; return 0. User errors raise :class:`fpgacnn.cli.CliError`."""
-    from .build_package import default_package
-    from .pipeline import Pipeline
-    from .preprocessing import CropRule
-    from .sources import open_source
+    from fpgacnn.apps.sim_package import default_package
+    from fpgacnn.spec.frames import CropRule
+    from fpgacnn.sw.pipeline import Pipeline
+    from fpgacnn.sw.sources import open_source
 
     if args.max_frames is not None and args.max_frames < 1:
         raise CliError(f"--max-frames must be >= 1, got {args.max_frames}")
@@ -112,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fitted(source, size):  # noqa: ANN001, ANN202 - iterator of frames
-    from .image_io import fit_frame
+    from fpgacnn.sw.image_io import fit_frame
 
     for frame in source:
         yield frame if size is None else fit_frame(frame, *size)
@@ -134,7 +133,7 @@ def _zip_frames(pipe, frames, max_frames):  # noqa: ANN001, ANN202
 def _write_video(writer, path: Path, frame, result, crop, fps: float):  # noqa: ANN001, ANN202
     import cv2
 
-    from .draw import annotate
+    from fpgacnn.apps.draw import annotate
 
     image = annotate(frame, result, crop=crop)
     if writer is None:
@@ -147,7 +146,7 @@ def _write_video(writer, path: Path, frame, result, crop, fps: float):  # noqa: 
 
 
 def _save(save_dir: Path, result, jsonl) -> None:  # noqa: ANN001
-    from .image_io import write_image
+    from fpgacnn.sw.image_io import write_image
 
     write_image(save_dir / f"frame_{result.index:06d}_edges.png", result.edges)
     jsonl.write(json.dumps(result.to_json()) + "\n")

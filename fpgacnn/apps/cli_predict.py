@@ -1,4 +1,4 @@
-"""``fpgacnn predict DIR --backend keras|csim|rtl --input X.npy --output Y.npy``."""
+"""``fpgacnn predict DIR --backend reference|csim|rtl --input X.npy --output Y.npy``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.cli import CliError
+from fpgacnn.spec.errors import UsageError as CliError
 
-BACKENDS = ("keras", "csim", "rtl")
+BACKENDS = ("reference", "csim", "rtl")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="DIR", type=Path,
                         help="a conversion folder written by fpgacnn convert")
     parser.add_argument("--backend", choices=BACKENDS, default="csim",
-                        help="keras: the QKeras model; csim: the hls4ml C simulation; rtl: the "
+                        help="reference: the QKeras model; csim: the hls4ml C simulation; rtl: the "
                              "generated RTL core in DIR/rtl (Verilator harness, cached build)")
     parser.add_argument("--input", type=Path, required=True, metavar="X.npy",
                         help="a batch (N, H, W, C) of float32/float64 inputs on the input grid")
@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the batch, run the backend, write the outputs; 0 on success."""
-    from .errors import ConversionError
-    from .predict import PredictBackend, predict
+    from fpgacnn.hw.convert.predict import predict
 
     if not args.input.is_file():
         raise CliError(f"input file '{args.input}' does not exist")
@@ -36,10 +35,7 @@ def run(args: argparse.Namespace) -> int:
         x = np.load(args.input, allow_pickle=False)
     except ValueError as exc:
         raise CliError(f"cannot read '{args.input}' as a .npy array: {exc}") from exc
-    try:
-        y = predict(args.dir, x, PredictBackend(args.backend))
-    except ConversionError as exc:
-        raise CliError(str(exc)) from exc
+    y = predict(args.dir, x, args.backend)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     np.save(args.output, y)
     print(f"{args.backend}: {len(y)} outputs {tuple(y.shape[1:])} -> {args.output}")

@@ -1,6 +1,6 @@
 """Benchmarks of the edge core: cycles, latency, harness speed, yosys resources.
 
-``python -m fpgacnn.sim.bench_edge --out build/bench`` (what ``make bench`` runs)
+``python -m fpgacnn.apps.bench_edge --out build/bench`` (what ``make bench`` runs)
 measures, for every PPC in ``--ppc``:
 
 * the steady-state cycles per frame of back-to-back 640x480 and 1920x1080 frames
@@ -13,7 +13,7 @@ measures, for every PPC in ``--ppc``:
 
 and, for every PPC in ``--synth-ppc``, runs yosys ``synth_xilinx -family xc7`` on
 the RTL (MAX_WIDTH=1920, MAX_HEIGHT=1080) for LUT/FF/CARRY4/BRAM/DSP counts and the
-logic depth (:mod:`fpgacnn.sim.yosys_synth`). Results go to ``report.json`` and a
+logic depth (:mod:`fpgacnn.apps.yosys_synth`). Results go to ``report.json`` and a
 markdown ``report.md`` in ``--out``, with the Vitis Vision anchor for comparison.
 Every cycle count is measured in simulation; nothing here asserts on wall-clock time.
 """
@@ -29,7 +29,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .golden.edge import SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.edge import SUPPORTED_PPC, sobel_edges
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +108,15 @@ class BenchReport:
 
 
 def _frames(width: int, height: int, count: int) -> list:
+    from fpgacnn.apps.cli_demo import load_photo
     from fpgacnn.sw.image_io import fit_frame
-
-    from .demo import load_photo
 
     return [fit_frame(load_photo(PHOTOS[k % len(PHOTOS)]), width, height) for k in range(count)]
 
 
 def measure_cycles(cfg: BenchConfig, report: BenchReport) -> BenchReport:
     """Step: steady-state cycles per frame and latency for every PPC and size."""
-    from .edge_harness import EdgeHarness
+    from fpgacnn.sim.edge_harness import EdgeHarness
 
     for width, height in SIZES:
         frames = _frames(width, height, cfg.frames)
@@ -151,7 +150,7 @@ def measure_cycles(cfg: BenchConfig, report: BenchReport) -> BenchReport:
 
 def measure_speed(cfg: BenchConfig, report: BenchReport) -> BenchReport:
     """Step: harness frames per second on 640x480 frames for every PPC."""
-    from .edge_harness import EdgeHarness
+    from fpgacnn.sim.edge_harness import EdgeHarness
 
     width, height = SIZES[0]
     frames = _frames(width, height, cfg.speed_frames)
@@ -182,8 +181,8 @@ def measure_speed(cfg: BenchConfig, report: BenchReport) -> BenchReport:
 
 def measure_resources(cfg: BenchConfig, report: BenchReport) -> BenchReport:
     """Step: yosys synth_xilinx for every PPC of ``cfg.synth_ppcs`` (errors are recorded)."""
-    from .edge_harness_build import TOPLEVEL, default_sources
-    from .yosys_synth import SynthError, synthesize
+    from fpgacnn.apps.yosys_synth import SynthError, synthesize
+    from fpgacnn.sim.edge_harness_build import TOPLEVEL, default_sources
 
     for ppc in cfg.synth_ppcs:
         params = {"PPC": ppc, "MAX_WIDTH": cfg.synth_max_width, "MAX_HEIGHT": cfg.synth_max_height}
@@ -282,7 +281,7 @@ def run_bench(cfg: BenchConfig, *, synth: bool = True, sim: bool = True) -> Benc
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns 1 if any output was not bit-exact or yosys failed."""
-    p = argparse.ArgumentParser(prog="python -m fpgacnn.sim.bench_edge", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_edge", description=__doc__)
     p.add_argument("--out", type=Path, default=Path("build/bench"), help="output folder")
     p.add_argument("--ppc", type=int, nargs="+", default=list(SUPPORTED_PPC))
     p.add_argument("--synth-ppc", type=int, nargs="+", default=[1, 4, 2, 8])

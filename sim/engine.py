@@ -1,11 +1,13 @@
-"""The ``rtl`` engines: the Verilated cores, through their fast C++ harnesses.
+"""The ``rtl`` backend: the Verilated cores, through their fast C++ harnesses.
 
-- edges: ``fcnn_edge_core`` (``fpgacnn.sim.edge_harness``);
+- edges: ``fcnn_edge_core`` (:class:`fpgacnn.sim.edge_harness.EdgeHarness`);
 - classes: the generated open-RTL classifier core ``fcnn_classifier``
-  (``fpgacnn.sim.classifier_harness``), from the package's ``model.files['rtl']``
-  folder (written by ``fpgacnn convert``).
+  (:class:`fpgacnn.sim.classifier_harness.ClassifierHarness`), from the
+  ``rtl`` folder that ``fpgacnn convert`` writes.
 
 Core time is the simulated cycle count divided by the package's clock.
+Registered as the ``rtl`` entry point of ``fpgacnn.backends``
+(:mod:`fpgacnn.spec.engines`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ClassifierEngine, EdgeOutput, SyncEdgeEngine
+from fpgacnn.spec.engines import (
+    Backend,
+    BackendKind,
+    ClassifierEngine,
+    ClassifierFiles,
+    EdgeEngine,
+    EdgeOutput,
+    SyncEdgeEngine,
+)
+from fpgacnn.spec.package import CoreSpec
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +71,35 @@ class RtlClassifierEngine(ClassifierEngine):
         cycles = int(res.stats.latency[0])
         return res.scores[0].astype(np.int64), cycles / self._clock_hz
 
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Scores as values (codes * 2**-fraction) of a batch of model inputs."""
+        frac = self._harness.info["input"]["element_fraction"]
+        codes = np.round(np.asarray(x, np.float64) * 2.0 ** frac).astype(np.int64)
+        scores = self._harness.classify(codes).scores
+        return scores.astype(np.float64) * 2.0 ** -self._harness.score_fraction
+
     def close(self) -> None:
         """Free the simulated core."""
         self._harness.close()
+
+
+class RtlBackend(Backend):
+    """Both cores as Verilated RTL."""
+
+    kind = BackendKind.RTL
+
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+        """The edge core built with the package's HDL parameters."""
+        return RtlEdgeEngine(ppc=core.ppc, max_width=core.max_width,
+                             max_height=core.max_height, clock_hz=clock_hz)
+
+    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+        """The generated classifier core of ``files.rtl``."""
+        rtl_dir = files.need("rtl", "generated classifier RTL",
+                             "; rebuild it with `fpgacnn package`, or pass "
+                             "classifier_backend='csim'")
+        return RtlClassifierEngine(rtl_dir=rtl_dir, clock_hz=files.clock_hz)
+
+
+#: The registered ``rtl`` backend.
+BACKEND = RtlBackend()

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ConfigError
+
 #: Largest threshold the core's THRESHOLD register holds (12 bits).
 MAX_THRESHOLD = 4095
 #: Pixels-per-clock values the core supports.
 SUPPORTED_PPC = (1, 2, 4, 8)
 
 
-class EdgeConfigError(ValueError):
+class EdgeConfigError(ConfigError):
     """A frame or setting the edge core cannot take (shape, dtype, threshold, ppc)."""
 
 

@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.cli import CliError
-
-from .golden.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.errors import UsageError as CliError
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +163,8 @@ def run_demo(
     ``size`` None keeps native sizes. Frames of one size go through the core in one
     back-to-back run.
     """
+    from fpgacnn.sim.edge_harness import EdgeHarness, maxima_for
     from fpgacnn.sw.image_io import fit_frame, write_image
-
-    from .edge_harness import EdgeHarness, maxima_for
 
     out_dir.mkdir(parents=True, exist_ok=True)
     frames: list[tuple[str, tuple[int, ...], np.ndarray]] = []
@@ -249,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if ok == len(results) else 1
     # Part two: the runtime pipeline (edges on the RTL + the shipped digits classifier)
     # on a short video composed from bundled photos and handwritten digits.
-    from fpgacnn.sw.demo import run_demo as run_stream_demo
+    from fpgacnn.apps.stream_demo import run_demo as run_stream_demo
 
     summary = run_stream_demo(args.out / "stream")
     print(f"demo: stream results in {args.out / 'stream'}: "

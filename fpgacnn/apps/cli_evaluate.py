@@ -11,10 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from fpgacnn.cli import CliError
-
-from .errors import ModelZooError
-from .registry import DEFAULT_MODEL
+from fpgacnn.models.errors import ModelZooError
+from fpgacnn.models.registry import DEFAULT_MODEL
+from fpgacnn.spec.errors import UsageError as CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Re-measure the model's test accuracy and print its metrics JSON; return 0."""
     try:
-        from .evaluation import evaluate
+        from fpgacnn.models.evaluation import evaluate
 
         metrics = evaluate(args.model, data=args.data, data_dir=args.data_dir)
     except ModelZooError as exc:

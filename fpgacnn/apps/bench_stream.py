@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .pipeline import Pipeline
+from fpgacnn.sw.pipeline import Pipeline
 
 CONFIGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("reference", {}), ("csim", {}), ("rtl", {}))
@@ -23,7 +23,7 @@ CONFIGS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 def measure(package: Path, *, n_frames: int = 20, warmup: int = 2) -> list[dict[str, Any]]:
     """One row per (backend, classify): fps, mean timings (ms), host overhead (ms)."""
-    from .demo import digit_codes, digit_frame, photo
+    from fpgacnn.apps.stream_demo import digit_codes, digit_frame, photo
 
     codes, _ = digit_codes()
     bg = photo("astronaut")

@@ -42,7 +42,7 @@ def digit_frame(codes: np.ndarray, background: np.ndarray, *, width: int = 640,
     ``height // 8`` pixels; with ``height`` a multiple of 8 the default crop rule gives
     back exactly ``codes`` (area resize).
     """
-    from .image_io import fit_frame
+    from fpgacnn.sw.image_io import fit_frame
 
     frame = fit_frame(background, width, height).copy()
     block = height // 8
@@ -93,13 +93,12 @@ def run_demo(out_dir: Path, *, package: Path | None = None, n_frames: int = 12) 
     """
     import cv2
 
-    from fpgacnn.sim.golden.edge import sobel_edges
-
-    from .build_package import default_package
-    from .draw import annotate, contact_sheet
-    from .pipeline import Pipeline
-    from .preprocessing import CropRule, gray_of
-    from .sources import VideoFileSource
+    from fpgacnn.apps.draw import annotate, contact_sheet
+    from fpgacnn.apps.sim_package import default_package
+    from fpgacnn.spec.edge import sobel_edges
+    from fpgacnn.spec.frames import CropRule, gray_of
+    from fpgacnn.sw.pipeline import Pipeline
+    from fpgacnn.sw.sources import VideoFileSource
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

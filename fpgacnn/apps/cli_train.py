@@ -11,12 +11,11 @@ import json
 import sys
 from pathlib import Path
 
-from fpgacnn.cli import CliError
-
-from .augment import AugmentConfig
-from .errors import ModelZooError
-from .quant import QuantConfig
-from .registry import DEFAULT_MODEL, model_names
+from fpgacnn.models.augment import AugmentConfig
+from fpgacnn.models.errors import ModelZooError
+from fpgacnn.models.quant import QuantConfig
+from fpgacnn.models.registry import DEFAULT_MODEL, model_names
+from fpgacnn.spec.errors import UsageError as CliError
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -71,12 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train, save to ``--out``, print the metrics JSON; return 0."""
     try:
-        from .artifacts import save_run
-        from .configs import config_with
-        from .data import load_dataset
-        from .distill import DistillConfig
-        from .registry import get_entry
-        from .training import TrainConfig, train
+        from fpgacnn.models.artifacts import save_run
+        from fpgacnn.models.configs import config_with
+        from fpgacnn.models.data import load_dataset
+        from fpgacnn.models.distill import DistillConfig
+        from fpgacnn.models.registry import get_entry
+        from fpgacnn.models.training import TrainConfig, train
 
         entry = get_entry(args.model)
         quant = QuantConfig(weight_bits=args.bits, bias_bits=args.bias_bits,

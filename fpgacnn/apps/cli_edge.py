@@ -8,7 +8,7 @@ luma, ``Y = 0.299 R + 0.587 G + 0.114 B`` rounded to nearest, exactly as
   frame harness (:mod:`fpgacnn.sim.edge_harness`), built on first use for the
   chosen ``--ppc`` and the smallest standard maximum size that holds the image;
   its output is also checked against the reference model;
-* ``--backend reference``: the numpy golden model (:mod:`fpgacnn.sim.golden.edge`).
+* ``--backend reference``: the numpy golden model (:mod:`fpgacnn.spec.edge`).
 
 The edge map is written to ``--out`` (format from the extension, parent folders
 created) and one summary line is printed. Exit codes: 0 done, 1 the RTL output
@@ -24,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.cli import CliError
+from fpgacnn.spec.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.errors import UsageError as CliError
 from fpgacnn.sw.image_io import ImageIOError, check_writable, read_gray, write_image
-
-from .golden.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +110,8 @@ def _run_rtl(
     gray: np.ndarray, ppc: int, threshold: int, reference: np.ndarray
 ) -> tuple[np.ndarray, str, int]:
     """Run the RTL harness; return (edges, summary detail, exit code)."""
-    from .edge_harness import EdgeHarness, maxima_for
-    from .edge_harness_build import HarnessBuildError, HarnessParams, is_built
+    from fpgacnn.sim.edge_harness import EdgeHarness, maxima_for
+    from fpgacnn.sim.edge_harness_build import HarnessBuildError, HarnessParams, is_built
 
     h, w = gray.shape
     max_w, max_h = maxima_for(w, h)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pipeline import Result
-from .preprocessing import CropRule
+from fpgacnn.spec.frames import CropRule
+from fpgacnn.sw.pipeline import Result
 
 
 def annotate(frame: np.ndarray, result: Result, *, crop: CropRule | None = None,

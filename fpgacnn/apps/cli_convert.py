@@ -12,12 +12,11 @@ import logging
 import sys
 from pathlib import Path
 
-from fpgacnn.cli import CliError
+from fpgacnn.spec.paths import default_output
 
 log = logging.getLogger(__name__)
 
-#: Where conversions go when ``--out`` is not given: ``hw/build/<model>/`` (git-ignored).
-BUILD_DIR = Path(__file__).resolve().parent.parent / "build"
+
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a zoo name (its shipped model), a training output folder, or a "
                              ".h5/.keras file")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="output folder (default: hw/build/<model>/)")
+                        help="output folder (default: build/convert/<model>/)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where data sets that need files (mnist, cifar10) are looked up")
     parser.add_argument("--no-rtl", action="store_true",
@@ -37,19 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert, compile, verify; print a one-paragraph summary; 0 when bit-exact."""
-    from .convert import REPORT_FILE, convert
-    from .errors import ConversionError
-    from .rtl import add_rtl, remove_rtl
-    from .sources import load_source
-    from .synth import SCRIPT, run_synthesis, vitis_hls_path
+    from fpgacnn.hw.convert.convert import REPORT_FILE, convert
+    from fpgacnn.hw.convert.rtl import add_rtl, remove_rtl
+    from fpgacnn.hw.convert.sources import load_source
+    from fpgacnn.hw.convert.synth import SCRIPT, run_synthesis, vitis_hls_path
 
-    try:
-        source = load_source(args.model, data_dir=args.data_dir)
-        out = args.out if args.out is not None else BUILD_DIR / source.name
-        result = convert(source, out)
-        script = result.out_dir / SCRIPT
-    except ConversionError as exc:
-        raise CliError(str(exc)) from exc
+    source = load_source(args.model, data_dir=args.data_dir)
+    out = args.out if args.out is not None else default_output("convert", source.name)
+    result = convert(source, out)
+    script = result.out_dir / SCRIPT
     r = result.bit_exact
     t = result.timings
     lines = [f"converted {source.name} -> {result.out_dir}",
@@ -80,9 +75,6 @@ def run(args: argparse.Namespace) -> int:
             f"vitis_hls is at {where}" if where else "vitis_hls is not on PATH"))
     print("\n".join(lines))
     if args.synth:
-        try:
-            ip_dir = run_synthesis(result.out_dir)
-        except ConversionError as exc:
-            raise CliError(str(exc)) from exc
+        ip_dir = run_synthesis(result.out_dir)
         print(f"  IP exported to {ip_dir}")
     return 0

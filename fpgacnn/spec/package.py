@@ -206,7 +206,7 @@ class ModelSpec:
 
     ``input_shape`` is (height, width, channels); ``classes`` the label of each
     score; ``preprocessing`` the rule that cuts the classifier's input from a frame
-    (:class:`fpgacnn.sw.preprocessing.CropRule` serialised; see there); ``scores``
+    (:class:`fpgacnn.spec.frames.CropRule` serialised; see there); ``scores``
     the score format (``{"bits", "fraction", "signed"}`` fixed point, as in hls4ml);
     ``files`` role -> relative path (``"keras"``: the QKeras model file,
     ``"csim"``: the ``fpgacnn convert`` folder, ``"card"``: the model card).

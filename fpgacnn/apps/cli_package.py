@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fpgacnn.cli import CliError
-
-from .package import PackageError
+from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.package import PackageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``fpgacnn package``."""
-    from .build_package import DEFAULT_PACKAGE_DIR
+    from fpgacnn.apps.sim_package import DEFAULT_PACKAGE_DIR
 
     parser.add_argument("--model", default="digits",
                         help="zoo name or saved-model folder (default: the shipped digits)")
@@ -28,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the package; print its folder and build id."""
-    from .build_package import build_sim_package
+    from fpgacnn.apps.sim_package import build_sim_package
 
     try:
         pkg = build_sim_package(args.out, model=args.model, ppc=args.ppc,

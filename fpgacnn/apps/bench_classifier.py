@@ -1,13 +1,13 @@
 """Benchmarks of the generated classifier core: generation time, yosys resources, cycles.
 
-``python -m fpgacnn.sim.bench_classifier --out build/bench`` measures, for the
+``python -m fpgacnn.apps.bench_classifier --out build/bench`` measures, for the
 shipped ``digits`` model and an MNIST-size model (``fpgacnn.models.arch.mnist``,
 28x28x1, two 5x5 convolutions and three dense layers, default config, **random
 quantized weights, untrained**):
 
 * RTL generation time (:func:`fpgacnn.hw.rtlgen.generate_rtl`);
 * yosys ``synth_xilinx -family xc7 -top fcnn_classifier`` LUT / LUTRAM / FF /
-  CARRY4 / BRAM / DSP and logic depth (:mod:`fpgacnn.sim.yosys_synth`), with the
+  CARRY4 / BRAM / DSP and logic depth (:mod:`fpgacnn.apps.yosys_synth`), with the
   share of an xc7z020;
 * latency (first pixel accepted -> result beat) and initiation interval in cycles,
   measured with :class:`~fpgacnn.sim.classifier_harness.ClassifierHarness` on
@@ -116,8 +116,8 @@ def percent_of_device(synth: dict[str, Any]) -> dict[str, float]:
 
 def synth_core(rtl_dir: Path, out_dir: Path, *, timeout_s: float = 3600.0) -> Any:
     """yosys ``synth_xilinx -family xc7`` on a generated core; the parsed ``SynthResult``."""
-    from .classifier_harness import TOPLEVEL, rtl_sources
-    from .yosys_synth import synthesize
+    from fpgacnn.apps.yosys_synth import synthesize
+    from fpgacnn.sim.classifier_harness import TOPLEVEL, rtl_sources
 
     return synthesize(sources=rtl_sources(rtl_dir), top=TOPLEVEL, parameters={},
                       out_dir=out_dir, timeout_s=timeout_s)
@@ -151,10 +151,9 @@ def _source(name: str, cfg: BenchConfig) -> tuple[Any, np.ndarray, str]:
 
 def measure_model(name: str, cfg: BenchConfig) -> ModelRow:
     """Generate, simulate and (if ``cfg.synth``) synthesize one core (errors are recorded)."""
+    from fpgacnn.apps.yosys_synth import SynthError
     from fpgacnn.hw.rtlgen import generate_rtl
-
-    from .classifier_harness import ClassifierHarness, HarnessBuildError
-    from .yosys_synth import SynthError
+    from fpgacnn.sim.classifier_harness import ClassifierHarness, HarnessBuildError
 
     tag = name
     model, x, desc = _source(name, cfg)
@@ -273,7 +272,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; 1 if a core is not bit-exact."""
-    p = argparse.ArgumentParser(prog="python -m fpgacnn.sim.bench_classifier", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_classifier", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("build/bench"), help="output folder")
     p.add_argument("--models", nargs="+", choices=("digits", *VARIANTS),

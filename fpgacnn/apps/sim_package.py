@@ -14,14 +14,15 @@ import logging
 import shutil
 from pathlib import Path
 
-from .cores import classifier_core_spec, edge_core_spec
-from .package import ModelSpec, Package, PackageError, load_package, write_package
-from .preprocessing import CropRule
+from fpgacnn.spec.cores import classifier_core_spec, edge_core_spec
+from fpgacnn.spec.frames import CropRule
+from fpgacnn.spec.package import ModelSpec, Package, PackageError, load_package, write_package
+from fpgacnn.spec.paths import default_output
 
 log = logging.getLogger(__name__)
 
 #: Where the default simulation package lives (git-ignored build folder of ``sw/``).
-DEFAULT_PACKAGE_DIR = Path(__file__).resolve().parent / "build" / "packages" / "digits_sim"
+DEFAULT_PACKAGE_DIR = default_output("packages", "digits_sim")
 #: Clock the simulation packages assume for cycle -> time conversion (PYNQ-Z2 PL clock).
 DEFAULT_CLOCK_HZ = 100_000_000
 KERAS_FILE = "model/model.h5"

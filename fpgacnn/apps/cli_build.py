@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fpgacnn.cli import CliError
-
-from .board import BoardError, available_boards
-from .build import RUN_STEPS, BuildError, generate, run_steps
-from .config import BuildConfig, CoreFlow
-from .finalize import PackageBuildError
-from .sources import SourceError, model_dir_for
+from fpgacnn.boards.board import BoardError, available_boards
+from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
+from fpgacnn.boards.config import BuildConfig, CoreFlow
+from fpgacnn.boards.finalize import PackageBuildError
+from fpgacnn.boards.sources import SourceError, model_dir_for
+from fpgacnn.spec.errors import UsageError as CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

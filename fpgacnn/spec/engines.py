@@ -1,0 +1,261 @@
+"""The engines a pipeline drives, and the registry of backends that provide them.
+
+A *backend* is a named place where the cores run: ``pynq`` (the board),
+``rtl`` (the Verilated cores), ``csim`` (hls4ml's C simulation) or
+``reference`` (the numpy golden model and the QKeras model). Each backend is a
+:class:`Backend` object that lives with the tool it needs (``fpgacnn.sw`` for
+pynq, ``fpgacnn.sim`` for rtl, ``fpgacnn.hw`` for csim, ``fpgacnn.models`` for
+reference) and registers itself under its name as an entry point of the group
+:data:`ENTRY_POINT_GROUP` (``pyproject.toml``). :func:`get_backend` finds it by
+name, so the runtime (``fpgacnn.sw``) opens any backend without importing the
+tools; a backend whose pip extra is missing raises :class:`BackendError` naming
+the extra. ``fpgacnn predict``, ``fpgacnn stream`` and ``Pipeline.open`` use the
+same names (:class:`BackendKind`).
+
+An :class:`EdgeEngine` takes checked uint8 gray frames. It is split into
+:meth:`~EdgeEngine.submit` and :meth:`~EdgeEngine.collect` so a backend with real
+hardware can keep one frame in flight while the host prepares the next (double
+buffering); engines that compute synchronously do the work in ``submit``.
+A :class:`ClassifierEngine` maps input codes to raw fixed-point scores.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BackendError, ClassifierUnavailableError
+from .package import CoreKind, CoreSpec, Package
+
+#: The entry-point group under which backends register (``pyproject.toml``).
+ENTRY_POINT_GROUP = "fpgacnn.backends"
+
+
+class BackendKind(enum.Enum):
+    """The names of the backends: where the cores run."""
+
+    PYNQ = "pynq"
+    RTL = "rtl"
+    CSIM = "csim"
+    REFERENCE = "reference"
+
+    @classmethod
+    def parse(cls, value: BackendKind | str, what: str = "backend") -> BackendKind:
+        """``value`` as a :class:`BackendKind`; :class:`BackendError` naming the choices."""
+        if isinstance(value, BackendKind):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            raise BackendError(f"{what} must be one of {[b.value for b in cls]}, "
+                               f"got {value!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeOutput:
+    """One edge map and the time the core took for it (None when there is no core)."""
+
+    edges: np.ndarray
+    hw_seconds: float | None
+    cycles: int | None = None
+
+
+class EdgeEngine(abc.ABC):
+    """Edge detection on uint8 (h, w) gray frames, at most ``max_in_flight`` frames queued."""
+
+    #: the backend name recorded in results
+    name: str = "?"
+    #: how many frames may be submitted before the oldest must be collected
+    max_in_flight: int = 1
+
+    @abc.abstractmethod
+    def submit(self, gray: np.ndarray, threshold: int) -> object:
+        """Start one frame; return a ticket for :meth:`collect`."""
+
+    @abc.abstractmethod
+    def collect(self, ticket: object) -> EdgeOutput:
+        """Finish the frame of ``ticket`` (tickets are collected in submission order)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (idempotent)."""
+
+
+class ClassifierEngine(abc.ABC):
+    """Classification of one code image (H, W, C) uint8 into raw integer scores."""
+
+    name: str = "?"
+
+    @abc.abstractmethod
+    def scores(self, codes: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """Return the raw scores (K,) int64 and the core's time (None without a core)."""
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Outputs (N, K) float64 of a batch ``x`` of model inputs on the input grid.
+
+        ``fpgacnn predict`` uses it on a conversion folder; the default raises
+        :class:`BackendError` (the board's engine classifies frames only).
+        """
+        raise BackendError(f"the {self.name} classifier does not run batches")
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (idempotent)."""
+
+
+class SyncEdgeEngine(EdgeEngine):
+    """Base of engines that compute in ``submit``: the ticket is the finished output."""
+
+    def submit(self, gray: np.ndarray, threshold: int) -> object:
+        """Compute the frame now; return its output as the ticket."""
+        return self.compute(gray, threshold)
+
+    def collect(self, ticket: object) -> EdgeOutput:
+        """Return the output computed by :meth:`submit`."""
+        assert isinstance(ticket, EdgeOutput)
+        return ticket
+
+    @abc.abstractmethod
+    def compute(self, gray: np.ndarray, threshold: int) -> EdgeOutput:
+        """Edge map of one frame."""
+
+
+def raw_scores(values: np.ndarray, fraction: int) -> np.ndarray:
+    """Scores as raw fixed-point integers: ``values * 2**fraction``, which must be integral."""
+    scaled = np.asarray(values, np.float64).reshape(-1) * float(2**fraction)
+    raw = np.rint(scaled)
+    if not np.array_equal(raw, scaled):
+        raise BackendError(f"scores are not on the output grid 2**-{fraction}: {values!r}")
+    return raw.astype(np.int64)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifierFiles:
+    """Where a classifier engine finds its model.
+
+    ``keras`` the QKeras model file, ``csim`` an ``fpgacnn convert`` folder, ``rtl``
+    its generated RTL folder (any may be None); ``fraction`` the scores' fraction
+    bits; ``clock_hz`` the clock that turns simulated cycles into seconds; ``where``
+    names the package or folder in messages.
+    """
+
+    keras: Path | None = None
+    csim: Path | None = None
+    rtl: Path | None = None
+    fraction: int
+    clock_hz: int
+    where: str
+
+    @classmethod
+    def of_package(cls, package: Package) -> ClassifierFiles:
+        """The files the package's model names (``model.files``)."""
+        model = package.manifest.model
+        if model is None:
+            raise ClassifierUnavailableError(
+                f"package {str(package.path)!r} has no model; open it with classify=False")
+        files = {role: package.file(rel) for role, rel in model.files.items()}
+        return cls(keras=files.get("keras"), csim=files.get("csim"), rtl=files.get("rtl"),
+                   fraction=int(model.scores["fraction"]), clock_hz=package.manifest.clock_hz,
+                   where=f"package {str(package.path)!r}")
+
+    def need(self, role: str, what: str, hint: str = "") -> Path:
+        """The path of ``role``; :class:`ClassifierUnavailableError` when there is none."""
+        path = getattr(self, role)
+        if path is None:
+            raise ClassifierUnavailableError(
+                f"{self.where} has no {what} (model.files[{role!r}]){hint}")
+        return path
+
+
+class Backend(abc.ABC):
+    """A named place where the cores run; opens the engines of a package.
+
+    Subclasses implement :meth:`open_edge` and :meth:`open_classifier`; a backend
+    whose engines share a device (the board) overrides :meth:`open`.
+    """
+
+    #: the :class:`BackendKind` this object implements
+    kind: BackendKind
+
+    @abc.abstractmethod
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+        """An edge engine for the edge core ``core`` of a package."""
+
+    @abc.abstractmethod
+    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+        """A classifier engine for the model in ``files``."""
+
+    def open(self, package: Package, *, classify: bool, options: Mapping[str, Any]
+             ) -> tuple[EdgeEngine, ClassifierEngine | None]:
+        """Both engines of ``package`` (no classifier when ``classify`` is False)."""
+        if options:
+            raise BackendError(f"backend {self.kind.value!r} takes no options, "
+                               f"got {sorted(options)}")
+        core = package.core(CoreKind.EDGE)
+        if core is None:
+            raise BackendError(f"package {str(package.path)!r} has no edge core")
+        files = ClassifierFiles.of_package(package) if classify else None
+        edge = self.open_edge(core, clock_hz=package.manifest.clock_hz)
+        if files is None:
+            return edge, None
+        try:
+            return edge, self.open_classifier(files)
+        except BaseException:
+            edge.close()
+            raise
+
+
+def get_backend(kind: BackendKind | str) -> Backend:
+    """The registered :class:`Backend` named ``kind``.
+
+    Raises :class:`BackendError` for an unknown name, a name nothing registered
+    (fpgacnn is not installed), or a backend whose pip extra is missing.
+    """
+    kind = BackendKind.parse(kind)
+    found = [ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+             if ep.name == kind.value]
+    if not found:
+        raise BackendError(f"no backend {kind.value!r} is registered under "
+                           f"{ENTRY_POINT_GROUP!r}: install fpgacnn (pip install -e .)")
+    ep = found[0]
+    try:
+        backend = ep.load()
+    except ImportError as exc:
+        extra = ",".join(ep.extras) or "dev"
+        raise BackendError(f"backend {kind.value!r} needs the [{extra}] extra: "
+                           f"pip install 'fpgacnn[{extra}]' ({exc})") from exc
+    if not isinstance(backend, Backend) or backend.kind is not kind:
+        raise BackendError(f"entry point {ep.value!r} is not the {kind.value!r} Backend")
+    return backend
+
+
+class GoldenEdgeEngine(SyncEdgeEngine):
+    """The edge core's numpy golden model (:func:`fpgacnn.spec.edge.sobel_edges`)."""
+
+    name = "numpy"
+
+    def compute(self, gray: np.ndarray, threshold: int) -> EdgeOutput:
+        """Edge map of one frame by the golden model."""
+        from .edge import sobel_edges
+
+        return EdgeOutput(edges=sobel_edges(gray, threshold), hw_seconds=None)
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Backend",
+    "BackendKind",
+    "ClassifierEngine",
+    "ClassifierFiles",
+    "EdgeEngine",
+    "EdgeOutput",
+    "GoldenEdgeEngine",
+    "SyncEdgeEngine",
+    "get_backend",
+    "raw_scores",
+]
