@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-#: Folder holding the hand-written SystemVerilog sources.
+from fpgacnn.spec.filelist import read_filelist
+
+#: Folder holding the hand-written SystemVerilog sources and their ``.f`` file lists.
 RTL_DIR: Path = Path(__file__).resolve().parent / "rtl"
 
 
@@ -15,3 +17,8 @@ def rtl_file(name: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"RTL source {name!r} not found in {RTL_DIR}")
     return path
+
+
+def rtl_sources(top: str) -> list[Path]:
+    """The sources of hand-written module ``top`` in compile order, from ``hw/rtl/<top>.f``."""
+    return read_filelist(RTL_DIR / f"{top}.f")
