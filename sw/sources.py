@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from fpgacnn.spec.errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
+from fpgacnn.spec.frames import check_frame
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +52,7 @@ def _cv2() -> Any:
 def check_source_frame(frame: object, expected_shape: tuple[int, ...] | None, where: str
                        ) -> np.ndarray:
     """Return ``frame`` if it is a uint8 gray/BGR frame of ``expected_shape``, else raise."""
-    if not isinstance(frame, np.ndarray):
-        raise FrameError(f"{where}: expected a numpy array, got {type(frame).__name__}")
-    if frame.dtype.kind == "f" and np.isnan(frame).any():
-        raise FrameError(f"{where}: frame contains NaN")
-    if frame.dtype != np.uint8:
-        raise FrameError(f"{where}: expected dtype uint8, got {frame.dtype}")
-    if not (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3)):
-        raise FrameError(f"{where}: expected a gray (h, w) or BGR (h, w, 3) frame, got shape "
-                         f"{tuple(frame.shape)}")
-    if frame.size == 0:
-        raise FrameError(f"{where}: expected a non-empty frame, got shape {tuple(frame.shape)}")
-    if expected_shape is not None and frame.shape != expected_shape:
-        raise FrameError(f"{where}: expected shape {expected_shape} like the first frame, got "
-                         f"{tuple(frame.shape)}")
-    return frame
+    return check_frame(frame, channels=(3,), shape=expected_shape, where=where)
 
 
 class FrameSource(abc.ABC):

@@ -16,6 +16,7 @@ from fpgacnn.spec.edge import (
     sobel_magnitude,
     unpack_frame,
 )
+from fpgacnn.spec.errors import FrameError
 from fpgacnn.sw.image_io import gray_from_rgb
 
 #: scikit-image's bundled photos (gray, or colour converted with BT.601).
@@ -128,9 +129,9 @@ NOT_2D = r"^expected a 2-D gray frame \(height, width\), got shape "
     ],
 )  # fmt: skip
 def test_bad_frames_are_rejected(frame: object, message: str) -> None:
-    with pytest.raises(EdgeConfigError, match=message):
+    with pytest.raises(FrameError, match=message):
         sobel_edges(frame)  # type: ignore[arg-type]
-    with pytest.raises(EdgeConfigError, match=message):
+    with pytest.raises(FrameError, match=message):
         pack_frame(frame, 1)  # type: ignore[arg-type]
 
 

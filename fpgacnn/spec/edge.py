@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
+from .frames import check_frame
 
 #: Largest threshold the core's THRESHOLD register holds (12 bits).
 MAX_THRESHOLD = 4095
@@ -30,17 +31,7 @@ class EdgeConfigError(ConfigError):
 
 
 def _check_frame(frame: np.ndarray) -> np.ndarray:
-    if not isinstance(frame, np.ndarray):
-        raise EdgeConfigError(f"expected a numpy array, got {type(frame).__name__}")
-    if frame.ndim != 2:
-        raise EdgeConfigError(
-            f"expected a 2-D gray frame (height, width), got shape {tuple(frame.shape)}"
-        )
-    if frame.dtype != np.uint8:
-        raise EdgeConfigError(f"expected dtype uint8, got {frame.dtype}")
-    if frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise EdgeConfigError(f"expected a non-empty frame, got shape {tuple(frame.shape)}")
-    return frame
+    return check_frame(frame, channels=())
 
 
 def sobel_magnitude(frame: np.ndarray) -> np.ndarray:

@@ -131,29 +131,54 @@ class CropRule:
                    invert=bool(data.get("invert", False)))
 
 
-def check_frame(frame: object, *, max_width: int, max_height: int) -> np.ndarray:
-    """Return ``frame`` if the pipeline can take it, else raise :class:`FrameError`.
+def _choices(values: tuple[int, ...]) -> str:
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
-    Accepts uint8 arrays of shape (h, w), (h, w, 1), (h, w, 3) or (h, w, 4) with
-    ``1 <= w <= max_width`` and ``1 <= h <= max_height``.
+
+def check_frame(
+    frame: object,
+    *,
+    max_width: int | None = None,
+    max_height: int | None = None,
+    channels: tuple[int, ...] = (1, 3, 4),
+    shape: tuple[int, ...] | None = None,
+    where: str = "",
+    limit: str = "the package's maximum",
+) -> np.ndarray:
+    """Return ``frame`` if it is a frame the caller can take, else raise :class:`FrameError`.
+
+    The one frame validator of fpgacnn (the pipeline, the sources, the edge golden
+    model and the edge harness all call it). Accepts a uint8 array of shape (h, w),
+    or (h, w, c) with ``c`` in ``channels`` (``channels=()``: gray only), non-empty,
+    at most ``max_width`` x ``max_height`` pixels (named ``limit`` in the message)
+    and equal to ``shape`` when given. ``where`` prefixes the message
+    (``"frame 3: ..."``).
     """
+    pre = f"{where}: " if where else ""
     if not isinstance(frame, np.ndarray):
-        raise FrameError(f"expected a numpy array, got {type(frame).__name__}")
+        raise FrameError(f"{pre}expected a numpy array, got {type(frame).__name__}")
     if frame.dtype.kind == "f" and np.isnan(frame).any():
-        raise FrameError(f"frame contains NaN ({int(np.isnan(frame).sum())} values)")
+        raise FrameError(f"{pre}frame contains NaN ({int(np.isnan(frame).sum())} values)")
     if frame.dtype != np.uint8:
-        raise FrameError(f"expected dtype uint8, got {frame.dtype}")
-    if frame.ndim not in (2, 3):
-        raise FrameError(f"expected a frame of shape (h, w) or (h, w, c), got shape "
+        raise FrameError(f"{pre}expected dtype uint8, got {frame.dtype}")
+    if not channels:
+        if frame.ndim != 2:
+            raise FrameError(f"{pre}expected a 2-D gray frame (height, width), got shape "
+                             f"{tuple(frame.shape)}")
+    elif frame.ndim not in (2, 3):
+        raise FrameError(f"{pre}expected a frame of shape (h, w) or (h, w, c), got shape "
                          f"{tuple(frame.shape)}")
-    if frame.ndim == 3 and frame.shape[2] not in (1, 3, 4):
-        raise FrameError(f"expected 1, 3 or 4 channels, got {frame.shape[2]}")
+    elif frame.ndim == 3 and frame.shape[2] not in channels:
+        raise FrameError(f"{pre}expected {_choices(channels)} channels, got {frame.shape[2]}")
     h, w = frame.shape[:2]
     if h < 1 or w < 1:
-        raise FrameError(f"expected a non-empty frame, got shape {tuple(frame.shape)}")
-    if w > max_width or h > max_height:
-        raise FrameError(f"frame of {w}x{h} pixels exceeds the package's maximum "
-                         f"{max_width}x{max_height}")
+        raise FrameError(f"{pre}expected a non-empty frame, got shape {tuple(frame.shape)}")
+    if (max_width is not None and w > max_width) or (max_height is not None and h > max_height):
+        raise FrameError(f"{pre}frame of {w}x{h} pixels exceeds {limit} {max_width}x{max_height}")
+    if shape is not None and tuple(frame.shape) != tuple(shape):
+        raise FrameError(f"{pre}expected shape {tuple(shape)} like the first frame, got "
+                         f"{tuple(frame.shape)}")
     return frame
 
 
