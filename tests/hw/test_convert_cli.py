@@ -40,19 +40,19 @@ def test_convert_writes_folder(converted, capsys) -> None:
         assert (conv / name).is_file()
 
 
-def test_predict_keras_and_csim_agree(converted, on_grid, tmp_path) -> None:
+def test_predict_reference_and_csim_agree(converted, on_grid, tmp_path) -> None:
     conv, model = converted
     x = on_grid(plan_model(model)[0].result, (4, 4, 2), 40, 7).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     outs = {}
-    for backend in ("keras", "csim"):
+    for backend in ("reference", "csim"):
         rc = main(["predict", str(conv), "--backend", backend, "--input", str(tmp_path / "x.npy"),
                    "--output", str(tmp_path / f"{backend}.npy")])
         assert rc == 0
         outs[backend] = np.load(tmp_path / f"{backend}.npy")
-    assert outs["keras"].shape == (40, 3) and outs["keras"].dtype == np.float64
-    np.testing.assert_array_equal(outs["csim"], outs["keras"])
-    np.testing.assert_array_equal(outs["keras"], model.predict(x, verbose=0))
+    assert outs["reference"].shape == (40, 3) and outs["reference"].dtype == np.float64
+    np.testing.assert_array_equal(outs["csim"], outs["reference"])
+    np.testing.assert_array_equal(outs["reference"], model.predict(x, verbose=0))
 
 
 @pytest.mark.parametrize(("array", "message"), [
@@ -67,7 +67,7 @@ def test_predict_keras_and_csim_agree(converted, on_grid, tmp_path) -> None:
 def test_predict_refuses_bad_input(converted, tmp_path, capsys, array, message) -> None:
     conv, _ = converted
     np.save(tmp_path / "x.npy", array)
-    rc = main(["predict", str(conv), "--backend", "keras", "--input", str(tmp_path / "x.npy"),
+    rc = main(["predict", str(conv), "--backend", "reference", "--input", str(tmp_path / "x.npy"),
                "--output", str(tmp_path / "y.npy")])
     assert rc == 2
     assert re.fullmatch(r"fpgacnn predict: error: " + message + "\n", capsys.readouterr().err)

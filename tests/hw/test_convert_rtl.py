@@ -36,16 +36,16 @@ def test_convert_records_rtl(digits_dir) -> None:
     assert (digits_dir / "rtl" / "filelist.f").is_file()
 
 
-def test_predict_rtl_equals_keras_and_csim(digits_dir, tmp_path) -> None:
+def test_predict_rtl_equals_reference_and_csim(digits_dir, tmp_path) -> None:
     x = load_source("digits").test_x.astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     outs = {}
-    for backend in ("rtl", "keras", "csim"):
+    for backend in ("rtl", "reference", "csim"):
         assert main(["predict", str(digits_dir), "--backend", backend, "--input",
                      str(tmp_path / "x.npy"), "--output", str(tmp_path / f"{backend}.npy")]) == 0
         outs[backend] = np.load(tmp_path / f"{backend}.npy")
     assert outs["rtl"].shape == (len(x), 10) and outs["rtl"].dtype == np.float64
-    np.testing.assert_array_equal(outs["rtl"], outs["keras"])
+    np.testing.assert_array_equal(outs["rtl"], outs["reference"])
     np.testing.assert_array_equal(outs["rtl"], outs["csim"])
 
 
