@@ -15,7 +15,6 @@ holds:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import warnings
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.hashing import sha256_file
 from fpgacnn.spec.preprocess import InputSpec
 
 from ._keras import custom_objects, keras, versions
@@ -43,8 +43,6 @@ CURVE_FILE = "training_curve.png"
 CARD_FORMAT = 1
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -107,7 +105,7 @@ def save_run(result: TrainResult, out_dir: Path) -> Path:
         "input": result.entry.input_spec.to_dict(),
         "classes": list(result.dataset.class_names),
         "dataset": {k: v for k, v in result.dataset.summary().items() if k != "classes"},
-        "files": {name: _sha256(out_dir / name) for name in files},
+        "files": {name: sha256_file(out_dir / name) for name in files},
     }
     _write_json(out_dir / CARD_FILE, card)
     log.info("saved %s to %s", result.entry.name, out_dir)

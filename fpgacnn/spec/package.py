@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
-import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .errors import ArtifactError
+from .hashing import sha256_file, sha256_text
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 
 
-class PackageError(ValueError):
+class PackageError(ArtifactError):
     """Base class of every error about a deployment package."""
 
 
@@ -343,20 +345,11 @@ class Manifest:
         return man
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def derive_build_id(manifest: Mapping[str, Any]) -> str:
     """The build id of a manifest dict: sha256 of its canonical JSON without id and date."""
     body = {k: v for k, v in manifest.items() if k not in ("build_id", "created")}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return sha256_text(text)[:16]
 
 
 def _scan(root: Path) -> dict[str, str]:

@@ -8,7 +8,6 @@ Generating the project never runs a vendor tool; :mod:`.synth` does that.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import platform
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from fpgacnn.spec.errors import ConfigError, UsageError, VerificationError
+from fpgacnn.spec.hashing import sha256_file
 
 from .calibration import check_ranges, observe_ranges
 from .config import ConvertConfig
@@ -85,13 +85,6 @@ class ConversionResult:
     hls_model: Any = field(repr=False)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_keras_file(path: Path) -> Any:
