@@ -1,10 +1,13 @@
-"""The host runtime (what runs on the PYNQ board). Imports only numpy at module level.
+"""The host runtime: what runs on the PYNQ board (numpy and :mod:`fpgacnn.spec` only).
 
 - :mod:`.pipeline`: ``Pipeline.open(package_dir, backend=...)``, ``process``, ``stream``;
-- :mod:`.package`: the deployment package (``manifest.json``, sha256, build id);
 - :mod:`.sources`: camera, video file, image folder and HDMI-in frame sources;
-- :mod:`.preprocessing`: frame checks and the classifier's crop rule;
-- :mod:`.backends`: ``pynq`` (board), ``rtl``, ``csim``, ``reference``;
-- :mod:`.build_package`, :mod:`.demo`, :mod:`.bench`: simulation packages, the demo and
-  measurements (these need the ``[dev]`` extras).
+- :mod:`.image_io`: image files (OpenCV, from the ``[io]`` extra, imported when used);
+- :mod:`.backends.pynq`: the ``pynq`` backend (the board's cores behind AXI DMAs).
+
+The deployment package's schema, the frame checks and crop rule, the register
+maps and the engine interfaces are the contracts layer (:mod:`fpgacnn.spec`).
+The other backends (``rtl``, ``csim``, ``reference``) live with the tools they
+need and are found by name through the backend registry
+(:func:`fpgacnn.spec.engines.get_backend`), so this package imports none of them.
 """

@@ -4,9 +4,9 @@
 scikit-learn's handwritten digits (each frame: a photo, with a digit blown up to
 fill the centre square the classifier sees), writes it losslessly (FFV1), streams
 it back through :class:`~fpgacnn.sw.pipeline.Pipeline` on the ``rtl`` backend (the
-Verilated edge core; the classifier in hls4ml C-sim, as the RTL classifier does not
-exist yet, recorded in the summary), checks every edge map against the numpy golden
-model, and writes an annotated video, a PNG contact sheet and ``summary.json``.
+Verilated edge core and the Verilated open-RTL classifier core), checks every edge
+map against the numpy golden model, and writes an annotated video, a PNG contact
+sheet and ``summary.json``.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fpgacnn.spec.errors import ToolError
+
 log = logging.getLogger(__name__)
 
 #: LUTs occupied by each distributed-RAM / shift-register primitive of 7-series parts.
@@ -39,7 +41,7 @@ LOGIC_CELLS = frozenset({"LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6", "MUXF7"
 PASS_CELLS = frozenset({"INV", "BUF"})
 
 
-class SynthError(RuntimeError):
+class SynthError(ToolError):
     """yosys is missing or failed; the message names the log file."""
 
 

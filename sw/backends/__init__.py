@@ -1,5 +1,5 @@
-"""Backends of :class:`fpgacnn.sw.pipeline.Pipeline`: ``pynq``, ``rtl``, ``csim``, ``reference``.
+"""The board's backend, ``pynq`` (:mod:`.pynq`; ``pynq`` is imported when it is opened).
 
-Each module imports its heavy dependency (pynq, the Verilator harness, hls4ml,
-TensorFlow) only when a backend is opened, so ``fpgacnn.sw`` stays numpy-only.
+The other backends (``rtl``, ``csim``, ``reference``) live with their tools and
+register by name (:mod:`fpgacnn.spec.engines`).
 """
