@@ -30,7 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.spec.errors import FrameError, SourceClosedError, SourceError, SourceTimeoutError
+from fpgacnn.spec.errors import (
+    ConfigError,
+    FrameError,
+    SourceClosedError,
+    SourceError,
+    SourceTimeoutError,
+    UsageError,
+)
 from fpgacnn.spec.frames import check_frame
 
 log = logging.getLogger(__name__)
@@ -64,11 +71,11 @@ class FrameSource(abc.ABC):
     def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S, reconnects: int = 3,
                  backoff_s: float = 0.1, name: str = "source") -> None:
         if not (isinstance(timeout_s, (int, float)) and timeout_s > 0):
-            raise ValueError(f"timeout_s must be a positive number, got {timeout_s!r}")
+            raise ConfigError(f"timeout_s must be a positive number, got {timeout_s!r}")
         if isinstance(reconnects, bool) or not isinstance(reconnects, int) or reconnects < 0:
-            raise ValueError(f"reconnects must be an int >= 0, got {reconnects!r}")
+            raise ConfigError(f"reconnects must be an int >= 0, got {reconnects!r}")
         if not (isinstance(backoff_s, (int, float)) and backoff_s >= 0):
-            raise ValueError(f"backoff_s must be a number >= 0, got {backoff_s!r}")
+            raise ConfigError(f"backoff_s must be a number >= 0, got {backoff_s!r}")
         self.timeout_s, self.reconnects, self.backoff_s = float(timeout_s), reconnects, backoff_s
         self.name = name
         self.frames_read = 0
@@ -290,7 +297,7 @@ def open_source(spec: str, **kw: Any) -> FrameSource:
         return ImageFolderSource(arg, **kw)
     if spec == "hdmi":
         return HdmiSource(**kw)
-    raise ValueError(f"expected a source camera:N, video:PATH, images:DIR or hdmi, got {spec!r}")
+    raise UsageError(f"expected a source camera:N, video:PATH, images:DIR or hdmi, got {spec!r}")
 
 
 __all__ = [

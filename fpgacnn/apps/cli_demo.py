@@ -66,7 +66,8 @@ class DemoImage:
 def load_photo(name: str) -> np.ndarray:
     """Return ``skimage.data.<name>()`` as a uint8 gray frame (BT.601 for colour photos).
 
-    Raises :class:`KeyError` naming the photo when scikit-image has no such photo.
+    Raises :class:`~fpgacnn.spec.errors.UsageError` naming the photo when scikit-image has
+    no such photo.
     """
     import skimage.data
 
@@ -74,12 +75,12 @@ def load_photo(name: str) -> np.ndarray:
 
     loader: Callable[[], np.ndarray] | None = getattr(skimage.data, name, None)
     if loader is None or name.startswith("_") or not callable(loader):
-        raise KeyError(f"scikit-image has no bundled photo {name!r}")
+        raise CliError(f"scikit-image has no bundled photo {name!r}")
     image = np.asarray(loader())
     if image.dtype == np.bool_:
         image = image.astype(np.uint8) * 255
     if image.dtype != np.uint8:
-        raise KeyError(f"skimage.data.{name}() is {image.dtype}, not an 8-bit photo")
+        raise CliError(f"skimage.data.{name}() is {image.dtype}, not an 8-bit photo")
     return np.ascontiguousarray(gray_from_rgb(image))
 
 
@@ -233,11 +234,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.threshold <= MAX_THRESHOLD:
         raise CliError(f"--threshold must be in 0..{MAX_THRESHOLD}, got {args.threshold}")
     size = parse_size(args.size)
-    try:
-        for name in args.images:
-            load_photo(name)  # fail before any simulation
-    except KeyError as exc:
-        raise CliError(exc.args[0]) from exc
+    for name in args.images:
+        load_photo(name)  # fail before any simulation
     results = run_demo(
         out_dir=args.out, images=args.images, size=size, ppc=args.ppc, threshold=args.threshold
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fpgacnn.spec.errors import UsageError
 from fpgacnn.spec.frames import CropRule
 from fpgacnn.sw.pipeline import Result
 
@@ -40,7 +41,7 @@ def contact_sheet(images: list[np.ndarray], *, columns: int = 4, width: int = 32
     import cv2
 
     if not images:
-        raise ValueError("contact_sheet needs at least one image")
+        raise UsageError("contact_sheet needs at least one image")
     thumbs = []
     for im in images:
         h = round(im.shape[0] * width / im.shape[1])

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.errors import ToolError
+
 log = logging.getLogger(__name__)
 
 #: scikit-image photos used as backgrounds.
@@ -73,7 +75,7 @@ def compose_video(path: Path, *, n_frames: int = 12, fps: float = 4.0, seed: int
     picks = rng.choice(len(codes), size=n_frames, replace=False)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, FRAME_SIZE)
     if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write FFV1 video to {path}")
+        raise ToolError(f"OpenCV cannot write FFV1 video to {path}")
     try:
         for i, k in enumerate(picks):
             bg = photo(PHOTOS[i % len(PHOTOS)])

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.errors import ConfigError
+
 
 class Rounding(enum.Enum):
     """Quantization mode of an ``ap_fixed`` (what happens to dropped fraction bits)."""
@@ -41,7 +43,7 @@ class FixedType:
 
     def __post_init__(self) -> None:
         if self.width < 1:
-            raise ValueError(f"FixedType.width must be >= 1, got {self.width}")
+            raise ConfigError(f"FixedType.width must be >= 1, got {self.width}")
 
     @property
     def fraction(self) -> int:
