@@ -7,6 +7,7 @@ runtime never pulls in TensorFlow or the simulators.
 
 Every failure the project anticipates is a :class:`~fpgacnn.spec.errors.FpgacnnError`;
 it is printed as one line, ``fpgacnn COMMAND: error: <message>``, with exit status 2.
+Ctrl-C prints ``fpgacnn COMMAND: interrupted`` and exits with 130.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FpgacnnError as exc:
         print(f"fpgacnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"fpgacnn {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

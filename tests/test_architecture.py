@@ -148,3 +148,42 @@ def test_cli_commands_are_apps():
     for module, _ in COMMANDS.values():
         path = ROOT / Path(*module.split(".")).with_suffix(".py")
         assert path.is_file(), module
+
+
+def test_cli_prints_fpgacnn_errors_as_one_line(capsys, monkeypatch):
+    import types
+
+    from fpgacnn import cli
+    from fpgacnn.spec.errors import ArtifactError
+
+    def run(args):
+        raise ArtifactError("expected a package, got a plain folder")
+
+    fake = types.SimpleNamespace(add_arguments=lambda parser: None, run=run)
+    monkeypatch.setitem(cli.COMMANDS, "fake", ("fake_module", "a fake command"))
+    monkeypatch.setitem(sys.modules, "fake_module", fake)
+    assert cli.main(["fake"]) == 2
+    err = capsys.readouterr().err
+    assert err == "fpgacnn fake: error: expected a package, got a plain folder\n"
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    fake.run = interrupted
+    assert cli.main(["fake"]) == 130
+    assert capsys.readouterr().err == "fpgacnn fake: interrupted\n"
+
+
+def test_cli_imports_only_the_command_it_runs(monkeypatch):
+    from fpgacnn import cli
+
+    loaded = []
+    real = cli.importlib.import_module
+
+    def spy(name, *a, **k):
+        loaded.append(name)
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(cli.importlib, "import_module", spy)
+    cli.build_parser("package")
+    assert loaded == ["fpgacnn.apps.cli_package"]
