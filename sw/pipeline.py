@@ -42,7 +42,7 @@ from fpgacnn.spec.engines import (
     EdgeOutput,
     get_backend,
 )
-from fpgacnn.spec.errors import BackendError
+from fpgacnn.spec.errors import BackendError, UsageError
 from fpgacnn.spec.frames import CropRule, check_frame, classifier_codes, gray_of
 from fpgacnn.spec.package import CoreKind, Package, load_package
 from fpgacnn.spec.preprocess import InputSpec
@@ -271,7 +271,16 @@ class Pipeline:
         With a backend that takes two frames in flight (pynq), frame ``n + 1`` is sent
         while frame ``n`` comes back. ``max_frames`` stops after that many frames. In
         ``total`` timings of pipelined frames the overlap is counted for each frame.
+        A ``max_frames`` that is not None or an int >= 0 raises
+        :class:`~fpgacnn.spec.errors.UsageError` here, before any frame is read.
         """
+        if max_frames is not None and (isinstance(max_frames, bool)
+                                       or not isinstance(max_frames, int) or max_frames < 0):
+            raise UsageError(f"max_frames must be None or an int >= 0, got {max_frames!r}")
+        return self._stream(source, max_frames)
+
+    def _stream(self, source: Iterable[np.ndarray], max_frames: int | None
+                ) -> Iterator[Result]:
         pending: list[_InFlight] = []
         depth = max(1, self._edge.max_in_flight)
         n = 0

@@ -24,7 +24,7 @@ import abc
 import concurrent.futures as cf
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 #: Image file extensions an image folder source reads.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".ppm", ".webp")
 DEFAULT_TIMEOUT_S = 5.0
+#: Longest read deadline a source accepts (seconds): a day.
+MAX_TIMEOUT_S = 86_400.0
 
 
 def _cv2() -> Any:
@@ -70,8 +72,10 @@ class FrameSource(abc.ABC):
 
     def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S, reconnects: int = 3,
                  backoff_s: float = 0.1, name: str = "source") -> None:
-        if not (isinstance(timeout_s, (int, float)) and timeout_s > 0):
-            raise ConfigError(f"timeout_s must be a positive number, got {timeout_s!r}")
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or \
+                not 0 < timeout_s <= MAX_TIMEOUT_S:
+            raise ConfigError(f"timeout_s must be a number of seconds in (0, {MAX_TIMEOUT_S:g}], "
+                              f"got {timeout_s!r}")
         if isinstance(reconnects, bool) or not isinstance(reconnects, int) or reconnects < 0:
             raise ConfigError(f"reconnects must be an int >= 0, got {reconnects!r}")
         if not (isinstance(backoff_s, (int, float)) and backoff_s >= 0):
@@ -84,6 +88,7 @@ class FrameSource(abc.ABC):
         self._closed = False
         self._ended = False
         self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fpgacnn-src")
+        self._pending: cf.Future[np.ndarray | None] | None = None  # the last read started
 
     # -- to implement ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -106,7 +111,8 @@ class FrameSource(abc.ABC):
         attempt = 0
         while True:
             try:
-                frame = self._pool.submit(self._grab).result(timeout=self.timeout_s)
+                self._pending = self._pool.submit(self._grab)
+                frame = self._pending.result(timeout=self.timeout_s)
                 if frame is not None:
                     break
                 if not self.live:
@@ -153,12 +159,25 @@ class FrameSource(abc.ABC):
                     return
                 raise
 
+    def _when_idle(self, action: Callable[[], None]) -> None:
+        """Run ``action`` now, or when the read in flight finishes (never under a read).
+
+        A read that timed out may still be inside the device's driver (OpenCV's
+        decoder); releasing the capture under it crashes the process, so the release
+        waits for that read, in its worker thread.
+        """
+        pending = self._pending
+        if pending is None:
+            action()
+        else:
+            pending.add_done_callback(lambda _future: action())
+
     def close(self) -> None:
-        """Release the device or file (idempotent)."""
+        """Release the device or file (idempotent; deferred while a read is in flight)."""
         if not self._closed:
             self._closed = True
             self._pool.shutdown(wait=False)
-            self._release()
+            self._when_idle(self._release)
 
     def __enter__(self) -> FrameSource:
         return self
@@ -200,7 +219,7 @@ class CameraSource(_CaptureSource):
         super().__init__(index, name=f"camera {index}", **kw)
 
     def _reopen(self) -> None:
-        self._cap.release()
+        self._when_idle(self._cap.release)  # a hung read keeps its capture until it returns
         try:
             self._cap = self._open()
         except SourceError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -133,3 +134,18 @@ def test_open_errors(sim_package: Path, tmp_path: Path) -> None:
     pipe.close()
     with pytest.raises(BackendError, match=r"^the pipeline is closed$"):
         pipe.process(np.zeros((4, 4), np.uint8))
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])
+def test_stream_refuses_a_bad_max_frames_before_reading(bad) -> None:  # noqa: ANN001
+    from fpgacnn.spec.errors import UsageError
+
+    pipe = Pipeline.__new__(Pipeline)  # the check comes before the engines are touched
+
+    def frames():
+        raise AssertionError("no frame may be read")
+        yield  # pragma: no cover
+
+    with pytest.raises(UsageError, match=rf"^max_frames must be None or an int >= 0, got "
+                                         rf"{re.escape(repr(bad))}$"):
+        pipe.stream(frames(), max_frames=bad)

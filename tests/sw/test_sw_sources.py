@@ -176,3 +176,45 @@ def test_hdmi_source_copies_frees_and_restarts() -> None:
             src.read()
     assert hdmi.calls == ["configure", "start", "stop", "configure", "start", "stop",
                           "configure", "start", "close"]
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("inf"), float("nan"), 86_401.0, True, "5"])
+def test_read_deadline_is_bounded(timeout) -> None:  # noqa: ANN001
+    from fpgacnn.spec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^timeout_s must be a number of seconds in "
+                                          r"\(0, 86400\], got "):
+        _Device([], timeout_s=timeout)
+
+
+class _SlowCapture(FrameSource):
+    """A finite source whose read outlives its deadline; records when it is released."""
+
+    def __init__(self, **kw) -> None:  # noqa: ANN003
+        super().__init__(name="slow", **kw)
+        import threading
+
+        self.reading = threading.Event()
+        self.finish = threading.Event()
+        self.released_during_read: bool | None = None
+
+    def _grab(self) -> np.ndarray | None:
+        self.reading.set()
+        self.finish.wait(5.0)
+        return np.zeros((2, 2), np.uint8)
+
+    def _release(self) -> None:
+        self.released_during_read = self.reading.is_set() and not self.finish.is_set()
+
+
+def test_close_never_releases_under_a_read_in_flight() -> None:
+    src = _SlowCapture(timeout_s=0.05)
+    with pytest.raises(SourceTimeoutError, match=r"^slow: no frame within 0.05 s$"):
+        src.read()
+    src.close()
+    assert src.released_during_read is None  # deferred: the read is still inside the device
+    src.finish.set()
+    deadline = time.monotonic() + 5.0
+    while src.released_during_read is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert src.released_during_read is False
