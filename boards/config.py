@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.edge import MAX_FRAME_HEIGHT, MAX_FRAME_WIDTH, SUPPORTED_PPC
+from fpgacnn.spec.errors import ConfigError
+
 #: Name of the serialised configuration inside the output folder.
 CONFIG_FILE = "build_config.json"
 
@@ -17,9 +20,6 @@ class CoreFlow(enum.Enum):
 
     RTL = "rtl"  # the open RTL backend's SystemVerilog (hw/build/<model>/rtl/filelist.f)
     HLS = "hls"  # hls4ml's Vitis HLS project, synthesised and exported as IP by the build
-
-
-_PPC = (1, 2, 4, 8)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,14 +45,16 @@ class BuildConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.core_flow, CoreFlow):
-            raise ValueError(f"core_flow must be a CoreFlow, got {self.core_flow!r}")
-        if self.edge_ppc not in _PPC:
-            raise ValueError(f"edge_ppc must be 1, 2, 4 or 8, got {self.edge_ppc}")
-        if not 8 <= self.edge_max_width <= 8192 or not 8 <= self.edge_max_height <= 8192:
-            raise ValueError(f"edge frame maxima must be 8..8192, got "
+            raise ConfigError(f"core_flow must be a CoreFlow, got {self.core_flow!r}")
+        if self.edge_ppc not in SUPPORTED_PPC:
+            raise ConfigError(f"edge_ppc must be one of {SUPPORTED_PPC}, got {self.edge_ppc}")
+        if not 1 <= self.edge_max_width <= MAX_FRAME_WIDTH or \
+                not 1 <= self.edge_max_height <= MAX_FRAME_HEIGHT:
+            raise ConfigError(f"edge frame maxima must be 1..{MAX_FRAME_WIDTH} x "
+                              f"1..{MAX_FRAME_HEIGHT}, got "
                              f"{self.edge_max_width}x{self.edge_max_height}")
         if self.jobs < 1:
-            raise ValueError(f"jobs must be at least 1, got {self.jobs}")
+            raise ConfigError(f"jobs must be at least 1, got {self.jobs}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (enums by value, paths as strings)."""

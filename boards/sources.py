@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.cores import LABEL_BITS
 from fpgacnn.spec.paths import default_output
 
 from .config import CoreFlow
@@ -41,8 +42,6 @@ HLS_FILES = ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis
 CARD_FILE = "model.json"
 #: Build products of a conversion's C simulation, not sources: never copied or hashed.
 BUILD_PRODUCT_SUFFIXES = (".so", ".o", ".dylib", ".dll")
-#: Label width of the AXI4-Stream top (hw/convert/templates/fcnn_axis_top.h).
-LABEL_BITS = 8
 
 
 class SourceError(ValueError):

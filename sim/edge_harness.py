@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import MAX_THRESHOLD, EdgeConfigError
 
 from .edge_harness_build import MAX_DIMENSION, HarnessParams, build_harness
@@ -35,25 +36,11 @@ log = logging.getLogger(__name__)
 #: Default stall watchdog: cycles in which no beat moves before a run gives up.
 DEFAULT_TIMEOUT_CYCLES = 100_000
 #: Value of the CORE_ID register (ASCII "EDGE").
-CORE_ID = 0x45444745
+CORE_ID = EDGE_MAP.core_id
 
-
-class EdgeReg(IntEnum):
-    """AXI4-Lite register byte offsets of ``fcnn_edge_core`` (``hw/rtl/fcnn_edge_core.md``)."""
-
-    CTRL = 0x00
-    STATUS = 0x04
-    ERROR = 0x08
-    WIDTH = 0x0C
-    HEIGHT = 0x10
-    THRESHOLD = 0x14
-    FRAME_COUNT = 0x18
-    DROP_COUNT = 0x1C
-    CORE_ID = 0x20
-    VERSION = 0x24
-    CFG_PPC = 0x28
-    CFG_MAX_WIDTH = 0x2C
-    CFG_MAX_HEIGHT = 0x30
+#: AXI4-Lite register byte offsets of ``fcnn_edge_core``, by name (from
+#: :data:`fpgacnn.spec.cores.EDGE_MAP`, the one register map).
+EdgeReg = IntEnum("EdgeReg", EDGE_MAP.offsets())
 
 
 class EdgeHarnessError(RuntimeError):

@@ -32,7 +32,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fpgacnn.spec.edge import SUPPORTED_PPC, EdgeConfigError
+from fpgacnn.spec.cores import EDGE_REGISTERS
+from fpgacnn.spec.edge import (
+    MAX_FRAME_HEIGHT,
+    MAX_FRAME_WIDTH,
+    SUPPORTED_PPC,
+    EdgeConfigError,
+)
 
 from .runner import BUILD_ROOT
 from .verilator_env import verilator_environ, verilator_root
@@ -41,13 +47,10 @@ log = logging.getLogger(__name__)
 
 #: The C++ harness source.
 HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "edge_harness.cpp"
-#: RTL files of the core, in compile order (resolved with :func:`fpgacnn.hw.rtl_file`).
-EDGE_CORE_FILES: tuple[str, ...] = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv")
 #: Top-level module.
 TOPLEVEL = "fcnn_edge_core"
-#: Largest MAX_WIDTH / MAX_HEIGHT the RTL elaborates (16-bit registers; the row counter
-#: of the datapath needs one spare value).
-MAX_DIMENSION: dict[str, int] = {"max_width": 65535, "max_height": 65534}
+#: Largest MAX_WIDTH / MAX_HEIGHT the RTL elaborates (the contracts layer's limits).
+MAX_DIMENSION: dict[str, int] = {"max_width": MAX_FRAME_WIDTH, "max_height": MAX_FRAME_HEIGHT}
 
 #: Verilator options: speed over debuggability (no trace, no assertions).
 VERILATOR_ARGS: tuple[str, ...] = (
@@ -100,10 +103,10 @@ class HarnessParams:
 
 
 def default_sources() -> list[Path]:
-    """The RTL files of ``fcnn_edge_core`` in ``hw/rtl`` (FileNotFoundError if one is missing)."""
-    from fpgacnn.hw import rtl_file
+    """The RTL files of ``fcnn_edge_core``, from its file list ``hw/rtl/fcnn_edge_core.f``."""
+    from fpgacnn.hw import rtl_sources
 
-    return [rtl_file(name) for name in EDGE_CORE_FILES]
+    return rtl_sources(TOPLEVEL)
 
 
 def harness_dir(params: HarnessParams, build_root: Path | None = None) -> Path:
@@ -125,7 +128,7 @@ def _locked(folder: Path) -> Iterator[None]:
 def _digest(params: HarnessParams, sources: Sequence[Path]) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(asdict(params), sort_keys=True).encode())
-    h.update(json.dumps([VERILATOR_ARGS, CXXFLAGS]).encode())
+    h.update(json.dumps([VERILATOR_ARGS, CXXFLAGS, dict(EDGE_REGISTERS)]).encode())
     root = verilator_root()
     h.update(str(root).encode())
     h.update((root / "include" / "verilated_config.h").read_bytes())
@@ -229,6 +232,8 @@ def build_harness(
             *CXXFLAGS,
             "-shared",
             f"-DEH_PPC={params.ppc}",
+            # register offsets from the contracts layer's map (fpgacnn.spec.cores.EDGE_MAP)
+            *(f"-DEH_REG_{name}=0x{off:02X}" for name, off in EDGE_REGISTERS.items()),
             f"-I{obj}",
             f"-I{root / 'include'}",
             f"-I{root / 'include' / 'vltstd'}",

@@ -10,6 +10,7 @@ from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
 from fpgacnn.boards.config import BuildConfig, CoreFlow
 from fpgacnn.boards.finalize import PackageBuildError
 from fpgacnn.boards.sources import SourceError, model_dir_for
+from fpgacnn.spec.edge import SUPPORTED_PPC
 from fpgacnn.spec.errors import UsageError as CliError
 
 
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         default=CoreFlow.HLS.value,
                         help="classifier from hls4ml via Vitis HLS (hls, default) or from "
                              "the open RTL backend (rtl)")
-    parser.add_argument("--edge-ppc", type=int, default=1, choices=(1, 2, 4, 8),
+    parser.add_argument("--edge-ppc", type=int, default=1, choices=SUPPORTED_PPC,
                         help="edge core pixels per clock (default 1)")
     parser.add_argument("--edge-max-width", type=int, default=1920, metavar="PX")
     parser.add_argument("--edge-max-height", type=int, default=1080, metavar="PX")

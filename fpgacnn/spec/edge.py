@@ -22,8 +22,13 @@ from .frames import check_frame
 
 #: Largest threshold the core's THRESHOLD register holds (12 bits).
 MAX_THRESHOLD = 4095
-#: Pixels-per-clock values the core supports.
+#: Pixels-per-clock values the core supports (``PPC``; fcnn_edge_sobel.sv stops others).
 SUPPORTED_PPC = (1, 2, 4, 8)
+#: Largest ``MAX_WIDTH`` the RTL elaborates (16-bit WIDTH register).
+MAX_FRAME_WIDTH = 65535
+#: Largest ``MAX_HEIGHT`` the RTL elaborates (16-bit HEIGHT register; the datapath's
+#: row counter needs one spare value).
+MAX_FRAME_HEIGHT = 65534
 
 
 class EdgeConfigError(ConfigError):

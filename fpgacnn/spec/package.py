@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .edge import MAX_FRAME_HEIGHT, MAX_FRAME_WIDTH, SUPPORTED_PPC
 from .errors import ArtifactError
 from .hashing import sha256_file, sha256_text
 
@@ -160,8 +161,15 @@ class CoreSpec:
             if bits % 8:
                 raise _fail(f"{where}.{name}", "a multiple of 8", bits)
         _int(f"{where}.ppc", self.ppc, 1, 64)
-        _int(f"{where}.max_width", self.max_width, 1, 65535)
-        _int(f"{where}.max_height", self.max_height, 1, 65535)
+        _int(f"{where}.max_width", self.max_width, 1, MAX_FRAME_WIDTH)
+        _int(f"{where}.max_height", self.max_height, 1, MAX_FRAME_HEIGHT)
+        if self.kind is CoreKind.EDGE:
+            if self.ppc not in SUPPORTED_PPC:
+                raise _fail(f"{where}.ppc", f"one of {SUPPORTED_PPC}", self.ppc)
+            if (self.stream_in_bits, self.stream_out_bits) != (8 * self.ppc, 8 * self.ppc):
+                raise _fail(f"{where}.stream_in_bits/stream_out_bits",
+                            f"{8 * self.ppc} (8 * ppc)",
+                            [self.stream_in_bits, self.stream_out_bits])
         if self.dma is not None:
             _str(f"{where}.dma", self.dma)
         _mapping(f"{where}.params", self.params)

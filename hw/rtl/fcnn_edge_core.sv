@@ -72,9 +72,9 @@ module fcnn_edge_core #(
     localparam logic [7:0] A_DROP_COUNT  = 8'h1C;
     localparam logic [7:0] A_CORE_ID     = 8'h20;
     localparam logic [7:0] A_VERSION     = 8'h24;
-    localparam logic [7:0] A_PPC         = 8'h28;
-    localparam logic [7:0] A_MAX_WIDTH   = 8'h2C;
-    localparam logic [7:0] A_MAX_HEIGHT  = 8'h30;
+    localparam logic [7:0] A_CFG_PPC         = 8'h28;
+    localparam logic [7:0] A_CFG_MAX_WIDTH   = 8'h2C;
+    localparam logic [7:0] A_CFG_MAX_HEIGHT  = 8'h30;
 
     // ------------------------------------------------------------------
     // Registers
@@ -125,9 +125,9 @@ module fcnn_edge_core #(
             A_DROP_COUNT:  rd_value = reg_drops;
             A_CORE_ID:     rd_value = CORE_ID;
             A_VERSION:     rd_value = VERSION;
-            A_PPC:         rd_value = 32'(PPC);
-            A_MAX_WIDTH:   rd_value = 32'(MAX_WIDTH);
-            A_MAX_HEIGHT:  rd_value = 32'(MAX_HEIGHT);
+            A_CFG_PPC:         rd_value = 32'(PPC);
+            A_CFG_MAX_WIDTH:   rd_value = 32'(MAX_WIDTH);
+            A_CFG_MAX_HEIGHT:  rd_value = 32'(MAX_HEIGHT);
             default:       rd_value = 32'd0;
         endcase
     end

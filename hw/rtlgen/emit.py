@@ -13,10 +13,10 @@ the layout of the hls4ml top ``fcnn_axis_top``.
 
 from __future__ import annotations
 
+from fpgacnn.spec.cores import LABEL_BITS
+
 from .kernel import KernelInfo, pack_offsets
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage
-
-LABEL_BITS = 8
 
 
 def _bytes(bits: int) -> int:

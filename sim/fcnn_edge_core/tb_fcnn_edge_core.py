@@ -25,6 +25,7 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
+from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import sobel_edges
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
@@ -33,13 +34,17 @@ MAX_W = int(PARAMS.get("MAX_WIDTH", 64))
 MAX_H = int(PARAMS.get("MAX_HEIGHT", 48))
 SEED = int(PARAMS.get("seed", 1))
 
-# Register offsets (fcnn_edge_core.md)
-CTRL, STATUS, ERROR, WIDTH, HEIGHT, THRESHOLD = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
-FRAME_COUNT, DROP_COUNT, CORE_ID, VERSION = 0x18, 0x1C, 0x20, 0x24
-CFG_PPC, CFG_MAX_WIDTH, CFG_MAX_HEIGHT = 0x28, 0x2C, 0x30
+# Register offsets and error bits: the contracts layer's map (fpgacnn.spec.cores.EDGE_MAP)
+_R = EDGE_MAP.offsets()
+CTRL, STATUS, ERROR, WIDTH, HEIGHT, THRESHOLD = (
+    _R[n] for n in ("CTRL", "STATUS", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD"))
+FRAME_COUNT, DROP_COUNT, CORE_ID, VERSION = (
+    _R[n] for n in ("FRAME_COUNT", "DROP_COUNT", "CORE_ID", "VERSION"))
+CFG_PPC, CFG_MAX_WIDTH, CFG_MAX_HEIGHT = (
+    _R[n] for n in ("CFG_PPC", "CFG_MAX_WIDTH", "CFG_MAX_HEIGHT"))
 E_EOL_EARLY, E_EOL_LATE, E_SOF_EARLY, E_SOF_MISSING, E_FRAME_LONG, E_BAD_SIZE = (
-    1 << i for i in range(6)
-)
+    EDGE_MAP["ERROR"].field(n).mask
+    for n in ("EOL_EARLY", "EOL_LATE", "SOF_EARLY", "SOF_MISSING", "FRAME_LONG", "BAD_SIZE"))
 
 
 class ProtocolError(AssertionError):
@@ -279,8 +284,8 @@ async def registers(dut) -> None:
     assert await tb.read(WIDTH) == MAX_W
     assert await tb.read(HEIGHT) == MAX_H
     assert await tb.read(THRESHOLD) == 0
-    assert await tb.read(CORE_ID) == 0x45444745
-    assert await tb.read(VERSION) == 0x00010000
+    assert await tb.read(CORE_ID) == EDGE_MAP.core_id
+    assert await tb.read(VERSION) == EDGE_MAP.version
     assert await tb.read(CFG_PPC) == PPC
     assert await tb.read(CFG_MAX_WIDTH) == MAX_W
     assert await tb.read(CFG_MAX_HEIGHT) == MAX_H
@@ -289,7 +294,7 @@ async def registers(dut) -> None:
     await tb.write(WIDTH, 0x12345)
     assert await tb.read(WIDTH) == 0x2345
     await tb.write(CORE_ID, 0)
-    assert await tb.read(CORE_ID) == 0x45444745
+    assert await tb.read(CORE_ID) == EDGE_MAP.core_id
     assert await tb.read(0xFC) == 0                   # unmapped
     # A bad size raises BAD_SIZE; W1C clears exactly the bits written.
     await tb.configure(0, 3)

@@ -21,12 +21,14 @@ from cocotbext.axi import (
 )
 from skimage import data
 
+from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import pack_frame, sobel_edges, unpack_frame
 
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
 PPC, SEED = int(P["PPC"]), int(P.get("seed", 1))
-WIDTH, HEIGHT, THRESHOLD, ERROR = 0x0C, 0x10, 0x14, 0x08
-E_EOL_EARLY, E_SOF_EARLY = 1, 4
+WIDTH, HEIGHT, THRESHOLD, ERROR = (
+    EDGE_MAP[n].offset for n in ("WIDTH", "HEIGHT", "THRESHOLD", "ERROR"))
+E_EOL_EARLY, E_SOF_EARLY = (EDGE_MAP["ERROR"].field(n).mask for n in ("EOL_EARLY", "SOF_EARLY"))
 
 
 class TB:

@@ -49,8 +49,9 @@ namespace {
 using Top = Vfcnn_edge_core;
 
 constexpr int kPpc = EH_PPC;
-constexpr uint32_t kRegWidth = 0x0C;
-constexpr uint32_t kRegHeight = 0x10;
+// Register offsets: -DEH_REG_<NAME> from fpgacnn.spec.cores.EDGE_MAP (edge_harness_build.py).
+constexpr uint32_t kRegWidth = EH_REG_WIDTH;
+constexpr uint32_t kRegHeight = EH_REG_HEIGHT;
 constexpr int kOk = 0;
 constexpr int kTimeout = 1;
 constexpr int kProtocol = 2;

@@ -36,7 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.cores import CTRL_ENABLE, CTRL_SOFT_RESET, EDGE_MAP
 from fpgacnn.spec.edge import sobel_edges
+
+#: offset -> register name, and error bit masks, of the edge core (the contracts layer's map)
+_EDGE_NAMES = {r.offset: r.name for r in EDGE_MAP}
+_ERR = {f.name: f.mask for f in EDGE_MAP["ERROR"].fields}
 
 DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 
@@ -70,57 +75,63 @@ class FakeEdgeCore:
     def __init__(self, board: FakeBoard, *, ppc: int, max_width: int, max_height: int) -> None:
         self.board = board
         self.ppc, self.max_width, self.max_height = ppc, max_width, max_height
-        self.regs = {0x00: 1, 0x08: 0, 0x0C: max_width, 0x10: max_height, 0x14: 0,
-                     0x18: 0, 0x1C: 0}
+        # register name -> value; offsets come from the contracts layer's map (EDGE_MAP)
+        self.regs = {"CTRL": 1, "ERROR": 0, "WIDTH": max_width, "HEIGHT": max_height,
+                     "THRESHOLD": 0, "FRAME_COUNT": 0, "DROP_COUNT": 0}
         self.outputs: deque[bytes] = deque()
         self.ready: deque[int] = deque()  # board tick at which each output can move
         self.soft_resets = 0
 
     def read(self, offset: int) -> int:
-        ident = {0x20: 0x45444745, 0x24: 0x00010000, 0x28: self.ppc, 0x2C: self.max_width,
-                 0x30: self.max_height}
-        ident.update(self.board.identity)
-        if offset in ident:
-            return ident[offset]
-        return self.regs.get(offset, 0)
+        name = _EDGE_NAMES.get(offset)
+        ident = {"CORE_ID": EDGE_MAP.core_id, "VERSION": EDGE_MAP.version,
+                 "CFG_PPC": self.ppc, "CFG_MAX_WIDTH": self.max_width,
+                 "CFG_MAX_HEIGHT": self.max_height}
+        if offset in self.board.identity:
+            return self.board.identity[offset]
+        if name in ident:
+            return ident[name]
+        return self.regs.get(name, 0) if name else 0
 
     def write(self, offset: int, value: int) -> None:
         self.board.register_writes.append((offset, value))
-        if offset == 0x00:
-            if value & 0x2:
+        name = _EDGE_NAMES.get(offset)
+        if name == "CTRL":
+            if value & CTRL_SOFT_RESET:
                 self.outputs.clear()
                 self.ready.clear()
                 self.soft_resets += 1
-            self.regs[0x00] = value & 0x1
-        elif offset == 0x08:
-            self.regs[0x08] &= ~value
-        elif offset in (0x0C, 0x10, 0x14):
-            self.regs[offset] = value
-        elif offset in (0x18, 0x1C):
-            self.regs[offset] = 0
+            self.regs["CTRL"] = value & CTRL_ENABLE
+        elif name == "ERROR":
+            self.regs["ERROR"] &= ~value
+        elif name in ("WIDTH", "HEIGHT", "THRESHOLD"):
+            self.regs[name] = value
+        elif name in ("FRAME_COUNT", "DROP_COUNT"):
+            self.regs[name] = 0
 
     def can_accept(self) -> bool:
-        return bool(self.regs[0x00] & 1) and len(self.outputs) < 1
+        return bool(self.regs["CTRL"] & CTRL_ENABLE) and len(self.outputs) < 1
 
     def consume(self, data: bytes) -> None:
-        w, h, thr = self.regs[0x0C], self.regs[0x10], self.regs[0x14]
+        w, h, thr = self.regs["WIDTH"], self.regs["HEIGHT"], self.regs["THRESHOLD"]
         line = -(-w // self.ppc) * self.ppc
         pixels = np.zeros(h * line, np.uint8)
         n = min(len(data), pixels.size)
         pixels[:n] = np.frombuffer(data[:n], np.uint8)
         if len(data) != pixels.size:
-            self.regs[0x08] |= 0x1 if len(data) < pixels.size else 0x10
+            short = len(data) < pixels.size
+            self.regs["ERROR"] |= _ERR["EOL_EARLY" if short else "FRAME_LONG"]
         frame = pixels.reshape(h, line)[:, :w]
         out = np.zeros((h, line), np.uint8)
         out[:, :w] = sobel_edges(np.ascontiguousarray(frame), thr)
         if self.board.core_error:
-            self.regs[0x08] |= self.board.core_error
+            self.regs["ERROR"] |= self.board.core_error
             self.board.core_error = 0
         payload = out.tobytes()
         if self.board.short_by:
             payload = payload[: -self.board.short_by]
             self.board.short_by = 0
-        self.regs[0x18] += 1
+        self.regs["FRAME_COUNT"] += 1
         self.outputs.append(payload)
         self.ready.append(self.board.now + self.board.latency)
 

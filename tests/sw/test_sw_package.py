@@ -152,3 +152,26 @@ def test_constructors_validate_eagerly() -> None:
                              r"channels, got 2$"):
         ModelSpec(name="m", input_shape=(8, 8, 2), classes=("a",), preprocessing={},
                   scores={"bits": 8, "fraction": 0, "signed": False}, files={})
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("ppc", 3, r"core 'edge'\.ppc: expected one of \(1, 2, 4, 8\), got 3"),
+    ("stream_in_bits", 16, r"core 'edge'\.stream_in_bits/stream_out_bits: expected 32 "
+                           r"\(8 \* ppc\), got \[16, 32\]"),
+    ("max_height", 65535, r"core 'edge'\.max_height: expected "),
+])
+def test_edited_edge_core_is_refused_whole_at_open(tmp_path: Path, field, value, message) -> None:  # noqa: ANN001
+    import json
+
+    from fpgacnn.spec.package import derive_build_id
+
+    (tmp_path / "pkg").mkdir()
+    write_package(tmp_path / "pkg", cores=[edge_core_spec(ppc=4, max_width=64, max_height=48)],
+                  model=None, clock_hz=100_000_000)
+    path = tmp_path / "pkg" / "manifest.json"
+    data = json.loads(path.read_text())
+    data["cores"][0][field] = value
+    data["build_id"] = derive_build_id(data)  # an edit that recomputed the id
+    path.write_text(json.dumps(data))
+    with pytest.raises(PackageSchemaError, match=r"^manifest.json: " + message):
+        load_package(tmp_path / "pkg")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fpgacnn.apps.stream_demo import digit_frame, photo
-from fpgacnn.spec.cores import classifier_core_spec, edge_core_spec
+from fpgacnn.spec.cores import EDGE_REGISTERS, classifier_core_spec, edge_core_spec
 from fpgacnn.spec.edge import sobel_edges
 from fpgacnn.spec.errors import (
     BackendError,
@@ -116,7 +116,8 @@ def test_odd_width_frames_are_padded_per_line(board: FakeBoard, board_package: P
     with Pipeline.open(board_package, "pynq", classify=False) as pipe:
         r = pipe.process(gray)
     assert np.array_equal(r.edges, sobel_edges(gray))
-    assert (0x0C, 101) in board.register_writes and (0x10, 57) in board.register_writes
+    assert (EDGE_REGISTERS["WIDTH"], 101) in board.register_writes
+    assert (EDGE_REGISTERS["HEIGHT"], 57) in board.register_writes
 
 
 @pytest.mark.parametrize("fault", ["hang_recv", "hang_send"])
