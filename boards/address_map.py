@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fpgacnn.spec.errors import ArtifactError
+
 from .board import MasterPort
 
 #: Every peripheral gets a 64 KiB window (PYNQ's convention; a multiple of every page size).
 SEGMENT_SIZE = 0x1_0000
 
 
-class AddressMapError(ValueError):
+class AddressMapError(ArtifactError):
     """Segments that overlap, are misaligned, or fall outside the master's window."""
 
 

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.errors import UsageError
+
 #: Where the shipped board files live.
 DEFS_DIR = Path(__file__).resolve().parent / "defs"
 
 
-class BoardError(ValueError):
+class BoardError(UsageError):
     """A board file that is missing, unreadable or invalid."""
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import jinja2
 
+from fpgacnn.spec.errors import ToolError, ToolNotFoundError
 from fpgacnn.spec.frames import CropRule
 
 from .board import Board, load_board
@@ -44,12 +45,8 @@ PACKAGE_DIR = "package"
 DRIVER_CONFIG = "driver_config.json"
 
 
-class BuildError(RuntimeError):
+class BuildError(ToolError):
     """A board build that cannot proceed (its message says why and what to do)."""
-
-
-class ToolNotFoundError(BuildError):
-    """A vendor tool (vivado, vitis_hls) that is not on PATH."""
 
 
 @dataclass(kw_only=True)

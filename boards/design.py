@@ -24,7 +24,7 @@ from typing import Any
 from .address_map import Segment, place
 from .board import Board, PsType
 from .config import BuildConfig, CoreFlow
-from .sources import EDGE_TOP, HLS_FILES, ClassifierSources, SourceError
+from .sources import EDGE_TOP, HLS_FILES, BuildInputError, ClassifierSources
 
 #: VLNVs of the IP this build packages (the edge IP is the DMA wrapper ``fcnn_edge_dma``).
 EDGE_VLNV = f"fpgacnn:fpgacnn:{EDGE_TOP}:1.0"
@@ -46,7 +46,7 @@ def dma_stream_width(bits: int, what: str) -> int:
     for w in DMA_STREAM_WIDTHS:
         if w >= bits:
             return w
-    raise SourceError(f"{what} is {bits} bits wide; an AXI DMA stream carries at most 1024")
+    raise BuildInputError(f"{what} is {bits} bits wide; an AXI DMA stream carries at most 1024")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 
 from fpgacnn.spec.cores import EDGE_REGISTERS
+from fpgacnn.spec.errors import ArtifactError
 from fpgacnn.spec.package import CoreKind, CoreSpec, ModelSpec, Package, write_package
 
 SPEC_FILE = "package_spec.json"
 PACKAGE_DIR = "package"
 
 
-class PackageBuildError(RuntimeError):
+class PackageBuildError(ArtifactError):
     """The build tree cannot be turned into a package yet."""
 
 

@@ -22,16 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from fpgacnn.spec.cores import LABEL_BITS
+from fpgacnn.spec.errors import ArtifactError
+from fpgacnn.spec.filelist import read_filelist as read_hdl_filelist
 from fpgacnn.spec.paths import default_output
 
 from .config import CoreFlow
 
-#: hw/rtl, where the hand-written RTL lives.
-RTL_DIR = Path(__file__).resolve().parent.parent / "hw" / "rtl"
-#: The edge IP's top (the edge core framed for an AXI DMA, hw/rtl/fcnn_edge_dma.sv) and
-#: every module it instantiates, in compile order.
-EDGE_FILES = ("fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv",
-              "fcnn_edge_dma.sv")
+#: The edge IP's top (the edge core framed for an AXI DMA, hw/rtl/fcnn_edge_dma.sv); its
+#: files come from its list hw/rtl/fcnn_edge_dma.f.
 EDGE_TOP = "fcnn_edge_dma"
 #: Relative path of the RTL classifier's file list inside a model folder.
 RTL_FILELIST = Path("rtl") / "filelist.f"
@@ -44,7 +42,7 @@ CARD_FILE = "model.json"
 BUILD_PRODUCT_SUFFIXES = (".so", ".o", ".dylib", ".dll")
 
 
-class SourceError(ValueError):
+class BuildInputError(ArtifactError):
     """A missing or inconsistent input of the board build."""
 
 
@@ -92,13 +90,14 @@ class ClassifierSources:
                       if p.is_file() and p.suffix not in BUILD_PRODUCT_SUFFIXES)
 
 
-def edge_sources(rtl_dir: Path = RTL_DIR) -> list[Path]:
-    """The edge core's HDL files, checked to exist."""
-    files = [Path(rtl_dir) / f for f in EDGE_FILES]
-    for f in files:
-        if not f.is_file():
-            raise SourceError(f"edge core source {f} is missing")
-    return files
+def edge_sources() -> list[Path]:
+    """The edge IP's HDL files in compile order, from ``hw/rtl/fcnn_edge_dma.f``."""
+    from fpgacnn.hw import rtl_sources
+
+    try:
+        return rtl_sources(EDGE_TOP)
+    except ArtifactError as exc:
+        raise BuildInputError(f"edge core sources: {exc}") from exc
 
 
 def model_dir_for(model: str, hw_build_dir: Path | None = None) -> Path:
@@ -112,25 +111,17 @@ def model_dir_for(model: str, hw_build_dir: Path | None = None) -> Path:
 
 def read_filelist(path: Path) -> tuple[list[Path], str]:
     """Parse a ``filelist.f`` (format in the module docstring); return (files, top)."""
-    files: list[Path] = []
     top = DEFAULT_RTL_TOP
-    for n, raw in enumerate(Path(path).read_text().splitlines(), start=1):
-        line = raw.strip()
-        m = re.fullmatch(r"//\s*top:\s*([A-Za-z_][A-Za-z0-9_$]*)", line)
+    for raw in Path(path).read_text().splitlines():
+        m = re.fullmatch(r"//\s*top:\s*([A-Za-z_][A-Za-z0-9_$]*)", raw.strip())
         if m:
             top = m.group(1)
-            continue
-        if not line or line.startswith(("//", "#")):
-            continue
-        if line.startswith(("+", "-")):
-            raise SourceError(f"{path}:{n}: unsupported option '{line}' (list files only)")
-        f = Path(line)
-        f = f if f.is_absolute() else Path(path).parent / f
-        if not f.is_file():
-            raise SourceError(f"{path}:{n}: file {line} does not exist")
-        files.append(f.resolve())
+    try:
+        files = read_hdl_filelist(path)
+    except ArtifactError as exc:
+        raise BuildInputError(str(exc)) from exc
     if not files:
-        raise SourceError(f"{path}: lists no HDL files")
+        raise BuildInputError(f"{path}: lists no HDL files")
     return files, top
 
 
@@ -147,7 +138,7 @@ def find_card(model: str, model_dir: Path, manifest: dict[str, Any]) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    raise SourceError(f"no model card of model '{model}' (the package needs its input "
+    raise BuildInputError(f"no model card of model '{model}' (the package needs its input "
                       f"spec): looked for {' and '.join(str(c) for c in candidates)}")
 
 
@@ -156,7 +147,7 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
     model_dir = Path(model_dir)
     manifest_path = model_dir / "manifest.json"
     if not manifest_path.is_file():
-        raise SourceError(f"no conversion of model '{model}': {manifest_path} is missing "
+        raise BuildInputError(f"no conversion of model '{model}': {manifest_path} is missing "
                           f"(run: fpgacnn convert {model} --out {model_dir})")
     try:
         man = json.loads(manifest_path.read_text())
@@ -166,9 +157,9 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
         classes = tuple(str(c) for c in man["classes"])
         man["project"]["dir"]
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-        raise SourceError(f"{manifest_path}: not a conversion manifest ({exc!r})") from None
+        raise BuildInputError(f"{manifest_path}: not a conversion manifest ({exc!r})") from None
     if len(in_shape) != 3 or len(out_shape) != 1 or out_shape[0] != len(classes):
-        raise SourceError(f"{manifest_path}: the classifier core needs an (H, W, C) input and "
+        raise BuildInputError(f"{manifest_path}: the classifier core needs an (H, W, C) input and "
                           f"one score per class, got {in_shape} -> {out_shape} with "
                           f"{len(classes)} classes")
     card = find_card(model, model_dir, man)
@@ -177,7 +168,7 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
     if flow is CoreFlow.RTL:
         filelist = model_dir / RTL_FILELIST
         if not filelist.is_file():
-            raise SourceError(
+            raise BuildInputError(
                 f"the RTL flow needs {filelist}, the classifier's file list written by the "
                 f"open RTL backend (run: fpgacnn rtl {model}); or build with --core-flow hls")
         files, rtl_top = read_filelist(filelist)
@@ -185,10 +176,10 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
     else:
         for name in HLS_FILES:
             if not (model_dir / name).is_file():
-                raise SourceError(f"{model_dir / name} is missing: the conversion is "
+                raise BuildInputError(f"{model_dir / name} is missing: the conversion is "
                                   f"incomplete (run: fpgacnn convert {model} --out {model_dir})")
         if not (model_dir / man["project"]["dir"] / "firmware").is_dir():
-            raise SourceError(f"{model_dir / man['project']['dir'] / 'firmware'} is missing: "
+            raise BuildInputError(f"{model_dir / man['project']['dir'] / 'firmware'} is missing: "
                               f"the conversion is incomplete (run: fpgacnn convert {model} "
                               f"--out {model_dir})")
     return ClassifierSources(

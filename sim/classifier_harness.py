@@ -35,6 +35,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from fpgacnn.spec.errors import (
+    SimulationError,
+    StreamProtocolError,
+    StreamTimeoutError,
+    UsageError,
+)
+
 from .edge_harness_build import CXXFLAGS, VERILATOR_ARGS, HarnessBuildError, _locked, _run
 from .runner import BUILD_ROOT
 from .verilator_env import verilator_environ, verilator_root
@@ -53,20 +60,15 @@ __all__ = ["ClassifierHarness", "ClassifierHarnessError", "ClassifierInputError"
            "StreamTimeoutError", "build_classifier_harness", "rtl_sources"]
 
 
-class ClassifierInputError(ValueError):
+class ClassifierInputError(UsageError):
     """A batch or a setting the harness cannot run (the message gives expected vs. actual)."""
 
 
-class ClassifierHarnessError(RuntimeError):
-    """The simulated core misbehaved (base class of the harness's runtime errors)."""
-
-
-class StreamTimeoutError(ClassifierHarnessError):
-    """No beat moved on either stream within the timeout in cycles."""
-
-
-class StreamProtocolError(ClassifierHarnessError):
-    """The core's output broke its contract (one beat per image with tlast, none extra)."""
+#: The simulated core misbehaved: :class:`~fpgacnn.spec.errors.StreamTimeoutError` (no beat
+#: moved on either stream within the timeout in cycles) and
+#: :class:`~fpgacnn.spec.errors.StreamProtocolError` (one beat per image with tlast, none
+#: extra) are its subclasses.
+ClassifierHarnessError = SimulationError
 
 
 @dataclass(frozen=True)

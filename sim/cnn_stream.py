@@ -19,9 +19,11 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 
+from fpgacnn.spec.errors import StreamProtocolError
 
-class ProtocolError(AssertionError):
-    """The output stream broke a valid/ready rule (dropped valid, changed payload)."""
+
+class ProtocolError(StreamProtocolError, AssertionError):
+    """A stream broke a valid/ready or framing rule in a testbench (fails the cocotb test)."""
 
 
 class StreamTB:

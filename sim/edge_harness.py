@@ -28,6 +28,7 @@ import numpy as np
 
 from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import MAX_THRESHOLD, EdgeConfigError
+from fpgacnn.spec.errors import SimulationError, StreamProtocolError, StreamTimeoutError
 
 from .edge_harness_build import MAX_DIMENSION, HarnessParams, build_harness
 
@@ -43,16 +44,11 @@ CORE_ID = EDGE_MAP.core_id
 EdgeReg = IntEnum("EdgeReg", EDGE_MAP.offsets())
 
 
-class EdgeHarnessError(RuntimeError):
-    """The simulated core misbehaved (base class of the harness's runtime errors)."""
-
-
-class StreamTimeoutError(EdgeHarnessError):
-    """No beat moved (or a register access did not complete) within the timeout in cycles."""
-
-
-class StreamProtocolError(EdgeHarnessError):
-    """The core's output broke the stream conventions (framing, unused lanes, bus response)."""
+#: The simulated core misbehaved: :class:`~fpgacnn.spec.errors.StreamTimeoutError` (no beat
+#: moved, or a register access did not complete, within the timeout in cycles) and
+#: :class:`~fpgacnn.spec.errors.StreamProtocolError` (the output broke the stream
+#: conventions: framing, unused lanes, bus response) are its subclasses.
+EdgeHarnessError = SimulationError
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from fpgacnn.spec.edge import (
     SUPPORTED_PPC,
     EdgeConfigError,
 )
+from fpgacnn.spec.errors import ToolError
 
 from .runner import BUILD_ROOT
 from .verilator_env import verilator_environ, verilator_root
@@ -70,7 +71,7 @@ VERILATOR_ARGS: tuple[str, ...] = (
 CXXFLAGS: tuple[str, ...] = ("-O3", "-fPIC", "-fvisibility=hidden", "-fno-plt")
 
 
-class HarnessBuildError(RuntimeError):
+class HarnessBuildError(ToolError):
     """Verilator or the C++ compiler failed; the message carries the tail of the build log."""
 
 

@@ -17,11 +17,13 @@ import os
 import shutil
 from pathlib import Path
 
+from fpgacnn.spec.errors import ToolNotFoundError
+
 #: MAKEFLAGS assignments that repair the wheel's empty autoconf values.
 MAKEFLAGS_FIX = "CFG_CXXFLAGS_PCH_I=-include CFG_LDLIBS_THREADS=-pthread"
 
 
-class VerilatorNotFoundError(RuntimeError):
+class VerilatorNotFoundError(ToolNotFoundError):
     """Raised when no usable Verilator installation can be found."""
 
 

@@ -187,3 +187,36 @@ def test_cli_imports_only_the_command_it_runs(monkeypatch):
     monkeypatch.setattr(cli.importlib, "import_module", spy)
     cli.build_parser("package")
     assert loaded == ["fpgacnn.apps.cli_package"]
+
+
+def _exception_classes() -> list[tuple[str, str]]:
+    """(module, class name) of every class that looks like an exception, by its bases."""
+    found = []
+    for _, module, path in MODULES:
+        if "/sim/fcnn_" in str(path) or path.name.startswith("tb_"):
+            continue  # cocotb testbenches: their checks are assertions of the simulation
+        tree = ast.parse(path.read_text(), str(path))
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(b) for b in node.bases]
+                if any(b.endswith(("Error", "Exception")) for b in bases):
+                    found.append((module, node.name))
+    return found
+
+
+def test_every_exception_has_the_one_root():
+    import importlib
+
+    from fpgacnn.spec.errors import FpgacnnError
+
+    classes = _exception_classes()
+    assert len(classes) > 20
+    stray = []
+    names: dict[str, list[str]] = {}
+    for module, name in classes:
+        cls = getattr(importlib.import_module(module), name)
+        if not issubclass(cls, FpgacnnError):
+            stray.append(f"{module}.{name}")
+        names.setdefault(name, []).append(module)
+    assert stray == [], "exceptions outside FpgacnnError: " + ", ".join(stray)
+    assert {n: m for n, m in names.items() if len(m) > 1} == {}, "one name, one class"

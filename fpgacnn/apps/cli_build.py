@@ -9,7 +9,7 @@ from fpgacnn.boards.board import BoardError, available_boards
 from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
 from fpgacnn.boards.config import BuildConfig, CoreFlow
 from fpgacnn.boards.finalize import PackageBuildError
-from fpgacnn.boards.sources import SourceError, model_dir_for
+from fpgacnn.boards.sources import BuildInputError, model_dir_for
 from fpgacnn.spec.edge import SUPPORTED_PPC
 from fpgacnn.spec.errors import UsageError as CliError
 
@@ -57,6 +57,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"built {cfg.out_dir / 'package'}")
         else:
             print(f"  build it on a machine with Vivado: {cfg.out_dir / 'build.sh'}")
-    except (BoardError, SourceError, BuildError, PackageBuildError, ValueError) as exc:
+    except (BoardError, BuildInputError, BuildError, PackageBuildError, ValueError) as exc:
         raise CliError(str(exc)) from None
     return 0

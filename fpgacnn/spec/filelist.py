@@ -37,13 +37,14 @@ def _read(path: Path, out: list[Path], stack: tuple[Path, ...]) -> None:
         line = raw.strip()
         if not line or line.startswith(("#", "//")):
             continue
-        if line.startswith("-f"):
+        if line.startswith("-f ") or line.startswith("-f\t"):
             _read((path.parent / line[2:].strip()).resolve(), out, (*stack, path))
             continue
+        if line.startswith(("+", "-")):
+            raise ArtifactError(f"{path}:{n}: unsupported option '{line}' (files and -f only)")
         src = (path.parent / line).resolve()
         if not src.is_file():
-            raise ArtifactError(f"{path.name}:{n}: expected an existing source file, "
-                                f"got {line!r}")
+            raise ArtifactError(f"{path}:{n}: file {line} does not exist")
         if src not in out:
             out.append(src)
 

@@ -25,6 +25,7 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
+from fpgacnn.sim.cnn_stream import ProtocolError
 from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import sobel_edges
 
@@ -45,10 +46,6 @@ CFG_PPC, CFG_MAX_WIDTH, CFG_MAX_HEIGHT = (
 E_EOL_EARLY, E_EOL_LATE, E_SOF_EARLY, E_SOF_MISSING, E_FRAME_LONG, E_BAD_SIZE = (
     EDGE_MAP["ERROR"].field(n).mask
     for n in ("EOL_EARLY", "EOL_LATE", "SOF_EARLY", "SOF_MISSING", "FRAME_LONG", "BAD_SIZE"))
-
-
-class ProtocolError(AssertionError):
-    """The output stream broke an AXI4-Stream or video-framing rule."""
 
 
 class TB:

@@ -16,7 +16,8 @@ from fpgacnn.boards.build import generate
 from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
 from fpgacnn.boards.design import EDGE_VLNV
 from fpgacnn.boards.finalize import PackageBuildError, finalize_package
-from fpgacnn.boards.sources import RTL_DIR, SourceError
+from fpgacnn.boards.sources import BuildInputError
+from fpgacnn.hw import RTL_DIR
 from fpgacnn.spec.frames import CropRule
 from fpgacnn.spec.package import CoreKind, load_package
 
@@ -320,7 +321,7 @@ def test_hook_blocks_can_be_filled(tmp_path: Path, conversion: Path) -> None:
 
 def test_rtl_flow_needs_the_filelist(tmp_path: Path, conversion: Path) -> None:
     filelist = conversion / "rtl" / "filelist.f"
-    with pytest.raises(SourceError) as err:
+    with pytest.raises(BuildInputError) as err:
         generate(_cfg(conversion, tmp_path / "out", flow=CoreFlow.RTL))
     assert str(err.value) == (
         f"the RTL flow needs {filelist}, the classifier's file list written by the open RTL "
@@ -331,14 +332,14 @@ def test_rtl_flow_needs_the_filelist(tmp_path: Path, conversion: Path) -> None:
 def test_rtl_filelist_names_missing_file(tmp_path: Path, conversion: Path) -> None:
     filelist = write_rtl_filelist(conversion)
     (conversion / "rtl" / "fcnn_conv0.sv").unlink()
-    with pytest.raises(SourceError, match=rf"^{re.escape(str(filelist))}:3: file fcnn_conv0\.sv "
-                       r"does not exist$"):
+    missing = rf"^{re.escape(str(filelist))}:3: file fcnn_conv0\.sv does not exist$"
+    with pytest.raises(BuildInputError, match=missing):
         generate(_cfg(conversion, tmp_path / "out", flow=CoreFlow.RTL))
 
 
 def test_hls_flow_needs_a_conversion(tmp_path: Path) -> None:
     missing = tmp_path / "hw_build" / "digits"
-    with pytest.raises(SourceError) as err:
+    with pytest.raises(BuildInputError) as err:
         generate(_cfg(missing, tmp_path / "out"))
     assert str(err.value) == (f"no conversion of model 'digits': {missing / 'manifest.json'} is "
                               f"missing (run: fpgacnn convert digits --out {missing})")
@@ -398,7 +399,7 @@ def test_regenerating_replaces_the_package(tmp_path: Path, conversion: Path) -> 
 
 def test_model_card_is_required(tmp_path: Path, conversion: Path) -> None:
     (conversion / "model.json").unlink()
-    with pytest.raises(SourceError) as err:
+    with pytest.raises(BuildInputError) as err:
         generate(_cfg(conversion, tmp_path / "out"))
     assert str(err.value) == ("no model card of model 'digits' (the package needs its input "
                               f"spec): looked for {conversion / 'model.json'}")
