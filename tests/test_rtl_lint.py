@@ -6,18 +6,16 @@ import subprocess
 
 import pytest
 
-from fpgacnn.hw import RTL_DIR, rtl_file
+from fpgacnn.hw import RTL_DIR, rtl_sources
 from fpgacnn.sim.verilator_env import verilator_environ, verilator_executable
+from fpgacnn.spec.filelist import read_filelist
 
-EDGE_SOURCES = ["fcnn_axis_skid.sv", "fcnn_edge_sobel.sv", "fcnn_edge_core.sv"]
 
-
-def _lint(
-    top: str, files: list[str], params: dict[str, int | str]
-) -> subprocess.CompletedProcess:
+def _lint(top: str, params: dict[str, int | str]) -> subprocess.CompletedProcess:
+    """Lint ``top`` with the files of its list ``hw/rtl/<top>.f``."""
     cmd = [verilator_executable(), "--lint-only", "-Wall", "--top-module", top]
     cmd += [f"-G{k}={v}" for k, v in params.items()]
-    cmd += [str(rtl_file(f)) for f in files]
+    cmd += [str(f) for f in rtl_sources(top)]
     return subprocess.run(cmd, env=verilator_environ(), capture_output=True, text=True)
 
 
@@ -25,13 +23,13 @@ def _lint(
 @pytest.mark.parametrize("size", [(1920, 1080), (640, 480), (3, 1)])
 def test_edge_core_lint_clean(ppc: int, size: tuple[int, int]) -> None:
     params = {"PPC": ppc, "MAX_WIDTH": size[0], "MAX_HEIGHT": size[1]}
-    res = _lint("fcnn_edge_core", EDGE_SOURCES, params)
+    res = _lint("fcnn_edge_core", params)
     assert res.returncode == 0, res.stderr
     assert "%Warning" not in res.stderr, res.stderr
 
 
 def test_bad_ppc_stops_elaboration() -> None:
-    res = _lint("fcnn_edge_core", EDGE_SOURCES, {"PPC": 3})
+    res = _lint("fcnn_edge_core", {"PPC": 3})
     assert res.returncode != 0
     assert "PPC must be 1, 2, 4 or 8, got 3" in res.stderr
 
@@ -74,7 +72,7 @@ CNN_BAD: list[tuple[str, dict[str, int], str]] = [
     ids=lambda v: v if isinstance(v, str) else "_".join(f"{k}{str(x)[:8]}" for k, x in v.items()),
 )
 def test_cnn_block_lint_clean(top: str, params: dict[str, int | str]) -> None:
-    res = _lint(top, ["fcnn_axis_skid.sv", f"{top}.sv"], params)
+    res = _lint(top, params)
     assert res.returncode == 0, res.stderr
     assert "%Warning" not in res.stderr, res.stderr
 
@@ -83,27 +81,25 @@ def test_cnn_block_lint_clean(top: str, params: dict[str, int | str]) -> None:
 def test_cnn_block_bad_parameters_stop_elaboration(
     top: str, params: dict[str, int], message: str
 ) -> None:
-    res = _lint(top, ["fcnn_axis_skid.sv", f"{top}.sv"], params)
+    res = _lint(top, params)
     assert res.returncode != 0
     assert message in res.stderr, res.stderr
 
 
-# Stream plumbing of the classifier and the DMA-framed edge core: top -> (files, parameter sets).
-PLUMBING: dict[str, tuple[list[str], list[dict[str, int]]]] = {
-    "fcnn_cnn_window": (["fcnn_cnn_window.sv"], [
+# Stream plumbing of the classifier and the DMA-framed edge core: top -> parameter sets.
+PLUMBING: dict[str, list[dict[str, int]]] = {
+    "fcnn_cnn_window": [
         {"C": 1, "BW": 8, "W": 8, "H": 8, "K": 3, "PAD": 0},
         {"C": 3, "BW": 4, "W": 7, "H": 6, "K": 5, "PAD": 2},
         {"C": 2, "BW": 3, "W": 4, "H": 3, "K": 1, "PAD": 0},
-    ]),
-    "fcnn_cnn_kshell": (["fcnn_cnn_fifo.sv", "fcnn_cnn_kshell.sv"], [
+    ],
+    "fcnn_cnn_kshell": [
         {"IN_W": 72, "OUT_W": 96, "LATENCY": 3, "DEPTH": 8},
         {"IN_W": 8, "OUT_W": 8, "LATENCY": 1, "DEPTH": 4},
         {"IN_W": 8, "OUT_W": 8, "LATENCY": 0, "DEPTH": 2},
-    ]),
-    "fcnn_cnn_fifo": (["fcnn_cnn_fifo.sv"], [{"WIDTH": 9, "DEPTH": 16}]),
-    "fcnn_edge_dma": (EDGE_SOURCES + ["fcnn_edge_dma.sv"], [
-        {"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480},
-    ]),
+    ],
+    "fcnn_cnn_fifo": [{"WIDTH": 9, "DEPTH": 16}],
+    "fcnn_edge_dma": [{"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480}],
 }
 PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),
@@ -114,11 +110,11 @@ PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
 
 @pytest.mark.parametrize(
     ("top", "params"),
-    [(top, p) for top, (_, sets) in PLUMBING.items() for p in sets],
+    [(top, p) for top, sets in PLUMBING.items() for p in sets],
     ids=lambda v: v if isinstance(v, str) else "_".join(f"{k}{x}" for k, x in v.items()),
 )
 def test_plumbing_lint_clean(top: str, params: dict[str, int]) -> None:
-    res = _lint(top, PLUMBING[top][0], params)
+    res = _lint(top, params)
     assert res.returncode == 0, res.stderr
     assert "%Warning" not in res.stderr, res.stderr
 
@@ -128,14 +124,25 @@ def test_plumbing_lint_clean(top: str, params: dict[str, int]) -> None:
 def test_plumbing_bad_parameters_stop_elaboration(
     top: str, params: dict[str, int], message: str
 ) -> None:
-    res = _lint(top, PLUMBING[top][0], params)
+    res = _lint(top, params)
     assert res.returncode != 0
     assert message in res.stderr, res.stderr
 
 
 def test_every_rtl_file_is_linted() -> None:
     """No RTL file escapes the lint tests above (add new cores to this module)."""
-    on_disk = {p.name for p in RTL_DIR.glob("*.sv")}
-    linted = set(EDGE_SOURCES) | {f"{top}.sv" for top in CNN_BLOCKS} | {
-        f for files, _ in PLUMBING.values() for f in files}
+    on_disk = set(RTL_DIR.glob("*.sv"))
+    tops = ["fcnn_edge_core", *CNN_BLOCKS, *PLUMBING]
+    linted = {f for top in tops for f in rtl_sources(top)}
     assert on_disk == linted
+
+
+def test_every_module_has_a_file_list_that_parses() -> None:
+    """verilog-axis style: ``<module>.f`` beside ``<module>.sv``, ending with the module."""
+    for sv in sorted(RTL_DIR.glob("*.sv")):
+        flist = sv.with_suffix(".f")
+        assert flist.is_file(), f"{sv.name} has no file list {flist.name}"
+        files = read_filelist(flist)
+        assert files[-1] == sv.resolve(), f"{flist.name} must list {sv.name} last"
+        assert len(set(files)) == len(files)
+    assert {p.stem for p in RTL_DIR.glob("*.f")} == {p.stem for p in RTL_DIR.glob("*.sv")}

@@ -37,8 +37,9 @@ def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
 
     Returns the record written under ``"rtl"``: ``{"dir", "top", "initiation_interval",
     "input", "output", "seconds", "files"}`` on success, ``{"error": message}`` when the
-    generator refuses the model (any ``ValueError``, e.g.
-    :class:`~fpgacnn.hw.rtlgen.RtlGenError`); then ``conv_dir/rtl`` does not exist.
+    generator refuses the model (:class:`~fpgacnn.hw.rtlgen.RtlGenError`); then
+    ``conv_dir/rtl`` does not exist. Any other exception is a bug of the generator and
+    propagates (it is never recorded as a refusal).
     """
     from fpgacnn.hw.rtlgen import RtlGenError, generate_rtl
 
@@ -47,9 +48,9 @@ def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
     record: dict[str, Any]
     try:
         gen = generate_rtl(model, out, name=name)
-    except ValueError as exc:
+    except RtlGenError as exc:
         shutil.rmtree(out, ignore_errors=True)
-        msg = str(exc) if isinstance(exc, RtlGenError) else f"{type(exc).__name__}: {exc}"
+        msg = str(exc)
         log.warning("RTL not generated for %s: %s", name, msg)
         record = {"error": msg}
     else:

@@ -76,7 +76,8 @@ def _elem_expr(src: str, off: int, bits: int, signed: bool, shift: int, width: i
         return f"{width}'d0"
     pad = width - bits - shift
     if pad < 0:
-        raise ValueError(f"element of {bits} bits << {shift} does not fit in {width} bits")
+        raise RuntimeError(f"internal error: element of {bits} bits << {shift} does not fit "
+                           f"in {width} bits")
     parts = []
     if pad:
         fill = f"{src}[{off + bits - 1}]" if signed else "1'b0"
@@ -156,8 +157,8 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
                 if bits == 0:
                     continue
                 if fmt[2] != f_in or bits > ew:
-                    raise ValueError(f"{st.name}: kernel input {j} format {fmt} does not match "
-                                     f"{st.in_type.hls()}")
+                    raise RuntimeError(f"internal error: {st.name}: kernel input {j} format "
+                                       f"{fmt} does not match {st.in_type.hls()}")
                 t.w(f"    assign {st.name}_k_inp[{off + bits - 1}:{off}] = "
                     f"{st.name}_k_in[{j * ew + bits - 1}:{j * ew}];")
                 used.append((j, bits))
@@ -166,8 +167,8 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
             f_out = st.out_type.fraction
             for j, ((off, bits), fmt) in enumerate(zip(out_offs, kinfo.out_formats, strict=True)):
                 if fmt[2] > f_out and bits:
-                    raise ValueError(f"{st.name}: kernel output {j} has {fmt[2]} fraction bits, "
-                                     f"more than {st.out_type.hls()}")
+                    raise RuntimeError(f"internal error: {st.name}: kernel output {j} has "
+                                       f"{fmt[2]} fraction bits, more than {st.out_type.hls()}")
                 expr = _elem_expr(f"{st.name}_k_outp", off, bits, bool(fmt[0]),
                                   f_out - fmt[2] if bits else 0, ow)
                 t.w(f"    assign {st.name}_k_out[{(j + 1) * ow - 1}:{j * ow}] = {expr};")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import RTL_DIR
+from .. import rtl_sources
 from ..convert.plan import plan_model
 from .emit import LABEL_BITS, write_top
 from .kernel import KernelInfo, generate_kernel
@@ -33,11 +33,20 @@ log = logging.getLogger(__name__)
 #: Module name of the generated top.
 TOP = "fcnn_classifier"
 
-#: Hand-written blocks used by the generated top, in compile order.
-LIB_FILES = (
-    "fcnn_axis_skid.sv", "fcnn_cnn_fifo.sv", "fcnn_cnn_window.sv", "fcnn_cnn_kshell.sv",
-    "fcnn_cnn_maxpool.sv", "fcnn_cnn_dense.sv", "fcnn_cnn_requant.sv", "fcnn_cnn_argmax.sv",
+#: Hand-written blocks the generated top instantiates; their files (and what they
+#: instantiate) come from their lists ``hw/rtl/<block>.f``.
+LIB_BLOCKS = (
+    "fcnn_cnn_window", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_dense",
+    "fcnn_cnn_requant", "fcnn_cnn_argmax",
 )
+
+
+def lib_sources() -> list[Path]:
+    """The hand-written files the generated top needs, in compile order, each once."""
+    out: list[Path] = []
+    for block in LIB_BLOCKS:
+        out += [f for f in rtl_sources(block) if f not in out]
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,8 +111,9 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
             kernels[st.name] = generate_kernel(st, f"fcnn_k_{tag}_{st.name}",
                                                out_dir / "kernels", n_stages=kernel_stages)
     (out_dir / f"{TOP}.sv").write_text(write_top(TOP, stages, kernels))
-    for f in LIB_FILES:
-        shutil.copy2(RTL_DIR / f, out_dir / "lib" / f)
+    lib = lib_sources()
+    for f in lib:
+        shutil.copy2(f, out_dir / "lib" / f.name)
     files: list[Path] = []
     seen_static: set[str] = set()
     for k in kernels.values():
@@ -113,7 +123,7 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
                     continue
                 seen_static.add(f.name)
             files.append(f)
-    files += [out_dir / "lib" / f for f in LIB_FILES]
+    files += [out_dir / "lib" / f.name for f in lib]
     files.append(out_dir / f"{TOP}.sv")
     rel = [str(f.relative_to(out_dir)) for f in files]
     (out_dir / "filelist.f").write_text(

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.hw import rtl_file
+from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
 from fpgacnn.sim.cnn_stream import verilog_literal
 
 HERE = Path(__file__).resolve().parent
 TOPLEVEL = "fcnn_cnn_dense"
-SOURCES = [rtl_file(f) for f in ("fcnn_axis_skid.sv", "fcnn_cnn_dense.sv")]
+SOURCES = rtl_sources("fcnn_cnn_dense")
 SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
 
 SHAPES = {

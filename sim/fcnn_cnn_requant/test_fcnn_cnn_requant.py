@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.hw import rtl_file
+from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
 
 HERE = Path(__file__).resolve().parent
 TOPLEVEL = "fcnn_cnn_requant"
-SOURCES = [rtl_file(f) for f in ("fcnn_axis_skid.sv", "fcnn_cnn_requant.sv")]
+SOURCES = rtl_sources("fcnn_cnn_requant")
 SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
 
 PARAM_SETS = [

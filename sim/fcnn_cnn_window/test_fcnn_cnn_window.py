@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.hw import rtl_file
+from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
 
 HERE = Path(__file__).resolve().parent
@@ -28,7 +28,7 @@ PARAMS = [
 def test_fcnn_cnn_window(params: dict[str, int]) -> None:
     runner.run(
         toplevel="fcnn_cnn_window",
-        sources=[rtl_file("fcnn_cnn_window.sv")],
+        sources=rtl_sources("fcnn_cnn_window"),
         parameters=params,
         test_module="tb_fcnn_cnn_window",
         test_dir=HERE,

@@ -32,3 +32,26 @@ def test_too_wide_dense_is_refused(tmp_path: Path) -> None:
 def test_widest_allowed_dense_generates(tmp_path: Path) -> None:
     res = generate_rtl(_model(64), tmp_path / "rtl")   # 256*64*4 = 65536 bits
     assert res.num_classes == 64 and (tmp_path / "rtl" / "filelist.f").is_file()
+
+
+def test_a_generator_bug_is_not_recorded_as_a_refusal(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """add_rtl records only RtlGenError as "model unsupported"; a bug propagates."""
+    from fpgacnn.hw.convert import rtl as rtl_step
+    from fpgacnn.hw.rtlgen import generate
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ValueError("emitter bug")
+
+    monkeypatch.setattr(generate, "write_top", broken)
+    (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"^emitter bug$"):
+        rtl_step.add_rtl(tmp_path, _model(4), name="wide")
+
+
+def test_a_refusal_is_recorded(tmp_path: Path) -> None:
+    from fpgacnn.hw.convert import rtl as rtl_step
+
+    (tmp_path / "manifest.json").write_text("{}")
+    rec = rtl_step.add_rtl(tmp_path, _model(70), name="wide")
+    assert rec["error"].startswith("layer 'fc' (QDense): 256x70 weights")
+    assert not (tmp_path / "rtl").exists()
