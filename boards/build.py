@@ -179,7 +179,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     if hls:
         man = cls.manifest
         hls_dir = out / "src" / "hls"
-        for name in ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp",
+        for name in ("conversion.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp",
                      "fcnn_axis_params.h"):
             _copy(state, cls.model_dir / name, hls_dir / name)
         fw = cls.hls_project_dir / "firmware"

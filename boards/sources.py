@@ -3,7 +3,7 @@
 The edge core is always packaged from ``hw/rtl``: its AXI DMA wrapper
 ``fcnn_edge_dma`` (the top) and the modules it instantiates. The classifier
 comes from the model's firmware folder ``hw/build/<model>/`` written by
-``fpgacnn convert`` (``manifest.json``, the hls4ml project and the AXI4-Stream
+``fpgacnn convert`` (``conversion.json``, the hls4ml project and the AXI4-Stream
 top) and, for the RTL flow, from ``rtl/filelist.f`` written by the open RTL
 backend.
 
@@ -35,7 +35,7 @@ EDGE_TOP = "fcnn_edge_dma"
 RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"
 #: Files of a conversion folder the HLS flow copies into the build tree.
-HLS_FILES = ("manifest.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis_params.h")
+HLS_FILES = ("conversion.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis_params.h")
 #: The model card a saved model carries (fpgacnn.models.artifacts.CARD_FILE).
 CARD_FILE = "model.json"
 #: Build products of a conversion's C simulation, not sources: never copied or hashed.
@@ -145,7 +145,7 @@ def find_card(model: str, model_dir: Path, manifest: dict[str, Any]) -> Path:
 def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> ClassifierSources:
     """Check and read the classifier inputs of ``model`` in ``model_dir`` for ``flow``."""
     model_dir = Path(model_dir)
-    manifest_path = model_dir / "manifest.json"
+    manifest_path = model_dir / "conversion.json"
     if not manifest_path.is_file():
         raise BuildInputError(f"no conversion of model '{model}': {manifest_path} is missing "
                           f"(run: fpgacnn convert {model} --out {model_dir})")
@@ -170,7 +170,8 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
         if not filelist.is_file():
             raise BuildInputError(
                 f"the RTL flow needs {filelist}, the classifier's file list written by the "
-                f"open RTL backend (run: fpgacnn rtl {model}); or build with --core-flow hls")
+                f"open RTL backend (run: fpgacnn convert {model} --out {model_dir}, without "
+                f"--no-rtl); or build with --core-flow hls")
         files, rtl_top = read_filelist(filelist)
         rtl_files = tuple(files)
     else:

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert, compile, verify; print a one-paragraph summary; 0 when bit-exact."""
     from fpgacnn.hw.convert.convert import REPORT_FILE, convert
-    from fpgacnn.hw.convert.rtl import add_rtl, remove_rtl
+    from fpgacnn.hw.convert.rtl import REFUSAL_FILE, add_rtl, remove_rtl
     from fpgacnn.hw.convert.sources import load_source
     from fpgacnn.hw.convert.synth import SCRIPT, run_synthesis, vitis_hls_path
 
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         if "error" in rtl:
             print(f"fpgacnn convert: warning: RTL core not generated: {rtl['error']}",
                   file=sys.stderr)
-            lines.append("  RTL core not generated (see the warning; recorded in the report)")
+            lines.append("  RTL core not generated (see the warning; recorded in "
+                         f"{result.out_dir / REFUSAL_FILE})")
         else:
             lines.append(f"  RTL core {result.out_dir / rtl['dir']} ({rtl['top']}, "
                          f"{rtl['initiation_interval']} cycles/image, "

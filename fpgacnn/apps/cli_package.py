@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fpgacnn.spec.errors import UsageError as CliError
-from fpgacnn.spec.package import PackageError
+from fpgacnn.spec.edge import SUPPORTED_PPC
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="zoo name or saved-model folder (default: the shipped digits)")
     parser.add_argument("--out", type=Path, default=DEFAULT_PACKAGE_DIR,
                         help=f"package folder (default: {DEFAULT_PACKAGE_DIR})")
-    parser.add_argument("--ppc", type=int, default=4, choices=[1, 2, 4, 8],
+    parser.add_argument("--ppc", type=int, default=4, choices=SUPPORTED_PPC,
                         help="edge core pixels per clock (default: 4)")
     parser.add_argument("--max-width", type=int, default=640)
     parser.add_argument("--max-height", type=int, default=480)
@@ -29,11 +28,8 @@ def run(args: argparse.Namespace) -> int:
     """Build the package; print its folder and build id."""
     from fpgacnn.apps.sim_package import build_sim_package
 
-    try:
-        pkg = build_sim_package(args.out, model=args.model, ppc=args.ppc,
-                                max_width=args.max_width, max_height=args.max_height,
-                                csim=not args.no_csim)
-    except (PackageError, ValueError) as exc:
-        raise CliError(str(exc)) from None
+    pkg = build_sim_package(args.out, model=args.model, ppc=args.ppc,
+                            max_width=args.max_width, max_height=args.max_height,
+                            csim=not args.no_csim)
     print(f"{pkg.path} (build {pkg.build_id})")
     return 0

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from fpgacnn.spec.cores import classifier_core_spec, edge_core_spec
 from fpgacnn.spec.frames import CropRule
-from fpgacnn.spec.package import ModelSpec, Package, PackageError, load_package, write_package
+from fpgacnn.spec.outputs import staged_output
+from fpgacnn.spec.package import (
+    ModelSpec,
+    Package,
+    PackageError,
+    is_package_dir,
+    load_package,
+    write_package,
+)
 from fpgacnn.spec.paths import default_output
 
 log = logging.getLogger(__name__)
@@ -43,21 +51,25 @@ def build_sim_package(
 ) -> Package:
     """Write a simulation package for ``model`` (zoo name or saved-model folder) to ``out_dir``.
 
-    ``out_dir`` must not exist or be empty or hold an earlier package (which is replaced).
-    The classifier input is cut by ``crop`` (default: :class:`CropRule` defaults, the
-    centred square of the frame).
+    ``out_dir`` must not exist or be empty or hold an earlier package written by fpgacnn
+    (which is replaced only once the new one is complete; anything else is refused with
+    :class:`~fpgacnn.spec.errors.UsageError` before any work). The classifier input is
+    cut by ``crop`` (default: :class:`CropRule` defaults, the centred square of the frame).
     """
+    with staged_output(Path(out_dir), is_ours=is_package_dir, what="a package") as tmp:
+        pkg = _write_sim_package(model, tmp, ppc=ppc, max_width=max_width,
+                                 max_height=max_height, clock_hz=clock_hz, crop=crop, csim=csim)
+    log.info("built simulation package %s (build %s)", out_dir, pkg.build_id)
+    return load_package(out_dir)
+
+
+def _write_sim_package(model: str, out_dir: Path, *, ppc: int, max_width: int,
+                       max_height: int, clock_hz: int, crop: CropRule | None,
+                       csim: bool) -> Package:
     from fpgacnn.hw.convert.plan import plan_model
     from fpgacnn.models.artifacts import CARD_FILE as ZOO_CARD
     from fpgacnn.models.artifacts import MODEL_FILE, load_run
 
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not (out_dir / "manifest.json").is_file():
-            raise PackageError(f"cannot build a package in {str(out_dir)!r}: the folder is "
-                               "not empty and holds no package")
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     crop = crop or CropRule()
     saved = load_run(model)
     (out_dir / "model").mkdir()
@@ -91,9 +103,7 @@ def build_sim_package(
         classifier_core_spec(input_shape=spec.shape, score_bits=out_type.width,
                              n_classes=len(classes)),
     ]
-    pkg = write_package(out_dir, cores=cores, model=model_spec, clock_hz=clock_hz)
-    log.info("built simulation package %s (build %s)", out_dir, pkg.build_id)
-    return pkg
+    return write_package(out_dir, cores=cores, model=model_spec, clock_hz=clock_hz)
 
 
 def default_package(*, rebuild: bool = False) -> Package:

@@ -468,6 +468,21 @@ def load_package(path: Path | str, *, expected_build_id: str | None = None) -> P
     return Package(path=root.resolve(), manifest=manifest)
 
 
+def is_package_dir(path: Path) -> bool:
+    """Whether ``path`` holds a package fpgacnn wrote: a ``manifest.json`` of this schema
+    family (an object with ``schema_version`` and ``build_id``), valid or not otherwise.
+
+    This is the marker that lets a command replace the folder; a folder with any other
+    ``manifest.json`` is the user's and is never replaced.
+    """
+    try:
+        data = json.loads((Path(path) / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "schema_version" in data and "build_id" in data \
+        and "files" in data
+
+
 def _scan_names(root: Path) -> list[str]:
     return [
         p.relative_to(root).as_posix() for p in root.rglob("*")
@@ -478,6 +493,7 @@ def _scan_names(root: Path) -> list[str]:
 
 __all__ = [
     "MANIFEST_FILE",
+    "is_package_dir",
     "SCHEMA_VERSION",
     "BuildIdMismatchError",
     "CoreKind",

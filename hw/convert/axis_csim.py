@@ -20,7 +20,7 @@ import numpy as np
 
 from fpgacnn.spec.errors import ToolError
 
-from .convert import MANIFEST_FILE
+from .convert import CONVERSION_FILE
 from .fixed import FixedType
 from .synth import TEMPLATES
 
@@ -41,7 +41,7 @@ class AxisOutput:
 def build_axis_csim(conv_dir: Path) -> Path:
     """Compile the AXI4-Stream harness for the conversion in ``conv_dir``; return the binary."""
     conv_dir = Path(conv_dir).resolve()
-    manifest = json.loads((conv_dir / MANIFEST_FILE).read_text())
+    manifest = json.loads((conv_dir / CONVERSION_FILE).read_text())
     prj = conv_dir / manifest["project"]["dir"]
     fw = prj / "firmware"
     build = conv_dir / "axis_csim"
@@ -59,7 +59,7 @@ def build_axis_csim(conv_dir: Path) -> Path:
 
 def run_axis_csim(conv_dir: Path, exe: Path, x: np.ndarray) -> AxisOutput:
     """Stream the batch ``x`` (model input values on the input grid) through ``fcnn_axis_top``."""
-    manifest = json.loads((Path(conv_dir) / MANIFEST_FILE).read_text())
+    manifest = json.loads((Path(conv_dir) / CONVERSION_FILE).read_text())
     t_in = FixedType.from_dict(manifest["input"]["type"])
     t_out = FixedType.from_dict(manifest["output"]["type"])
     codes = np.round(np.asarray(x, np.float64) / t_in.lsb).astype(np.int64)

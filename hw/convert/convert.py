@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 #: File names inside a conversion folder.
 MODEL_FILE = "model.h5"
-MANIFEST_FILE = "manifest.json"
+#: The conversion's own record (its plan, types, files); the deployment package's
+#: ``manifest.json`` is another thing (fpgacnn.spec.package).
+CONVERSION_FILE = "conversion.json"
 REPORT_FILE = "report.json"
 CONFIG_FILE = "convert_config.json"
 PROJECT_DIR = "hls4ml_prj"
@@ -186,7 +188,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     layer's type, :class:`VerificationError` when the C simulation differs from
     QKeras on the test data. ``out_dir`` is created; an hls4ml project already
     in it is replaced. Writes ``model.h5``, ``convert_config.json``,
-    ``manifest.json``, ``report.json``, ``hls4ml_prj/``, the AXI4-Stream top
+    ``conversion.json``, ``report.json``, ``hls4ml_prj/``, the AXI4-Stream top
     ``fcnn_axis_top.{h,cpp}`` and the Vitis HLS script ``synthesize.sh``.
     """
     cfg = cfg if cfg is not None else ConvertConfig()
@@ -244,7 +246,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         "output": {"shape": out_shape, "type": plans[-1].result.to_dict()},
         "classes": list(source.classes),
     }
-    _dump(out_dir / MANIFEST_FILE, manifest)
+    _dump(out_dir / CONVERSION_FILE, manifest)
     _dump(out_dir / REPORT_FILE, {
         "model": source.name,
         "timings": timings,

@@ -11,7 +11,7 @@ import numpy as np
 
 from fpgacnn.spec.engines import BackendKind, ClassifierFiles, get_backend
 
-from .convert import MANIFEST_FILE, sha256_file, to_input_grid
+from .convert import CONVERSION_FILE, sha256_file, to_input_grid
 from .errors import ConversionDirError, PredictInputError
 from .fixed import FixedType
 
@@ -26,12 +26,27 @@ ACCEPTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def read_manifest(conv_dir: Path) -> dict[str, Any]:
-    """Return the manifest of a conversion folder, checking the model file's sha256."""
+    """Return the record of a conversion folder (``conversion.json``), checking the model.
+
+    Raises :class:`ConversionDirError` for a folder that is not a conversion (a
+    deployment package, an older conversion, anything else) or whose record or model
+    file is damaged.
+    """
     conv_dir = Path(conv_dir)
-    path = conv_dir / MANIFEST_FILE
+    path = conv_dir / CONVERSION_FILE
     if not path.is_file():
-        raise ConversionDirError(f"'{conv_dir}' is not a conversion folder (no {MANIFEST_FILE})")
-    manifest: dict[str, Any] = json.loads(path.read_text())
+        if (conv_dir / "manifest.json").is_file():
+            raise ConversionDirError(
+                f"'{conv_dir}' is not a conversion folder: it has a manifest.json (a "
+                f"deployment package, or a conversion by an older fpgacnn) but no "
+                f"{CONVERSION_FILE}; run fpgacnn convert again")
+        raise ConversionDirError(f"'{conv_dir}' is not a conversion folder (no {CONVERSION_FILE})")
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+        manifest["model"]["file"], manifest["model"]["sha256"]  # noqa: B018 - shape check
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConversionDirError(f"{path} is not a valid conversion record ({exc!r}); "
+                                 "run fpgacnn convert again") from None
     model_file = conv_dir / manifest["model"]["file"]
     if not model_file.is_file() or sha256_file(model_file) != manifest["model"]["sha256"]:
         raise ConversionDirError(
@@ -57,13 +72,12 @@ def check_input(x: np.ndarray, manifest: dict[str, Any]) -> None:
 
 def classifier_files(conv_dir: Path, manifest: dict[str, Any]) -> ClassifierFiles:
     """The engines' view of a conversion folder: its QKeras file, C-sim and RTL folders."""
-    from .rtl import RTL_DIR
+    from .rtl import RTL_DIR, has_rtl
 
     conv_dir = Path(conv_dir)
-    rtl = manifest.get("rtl")
     return ClassifierFiles(
         keras=conv_dir / manifest["model"]["file"], csim=conv_dir,
-        rtl=conv_dir / RTL_DIR if rtl is not None and "error" not in rtl else None,
+        rtl=conv_dir / RTL_DIR if has_rtl(conv_dir) else None,
         fraction=FixedType.from_dict(manifest["output"]["type"]).fraction,
         clock_hz=int(manifest.get("clock_hz", DEFAULT_CLOCK_HZ)), where=f"'{conv_dir}'")
 
@@ -88,7 +102,7 @@ def predict(conv_dir: Path, x: np.ndarray, backend: BackendKind | str) -> np.nda
     if kind is BackendKind.RTL:
         from .rtl import rtl_record
 
-        rtl_record(conv_dir, manifest)  # refuses a missing or altered core
+        rtl_record(conv_dir)  # refuses a missing or altered core
     engine = get_backend(kind).open_classifier(classifier_files(conv_dir, manifest))
     try:
         y = engine.predict(np.asarray(x, dtype=np.float64))

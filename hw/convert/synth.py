@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fpgacnn.spec.errors import ArtifactError, ToolError, ToolNotFoundError, UnsupportedError
 
-from .convert import MANIFEST_FILE
+from .convert import CONVERSION_FILE
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def axis_params(manifest: dict) -> dict[str, int]:
 def write_synthesis_script(conv_dir: Path) -> Path:
     """Write the AXI4-Stream top and the Vitis HLS scripts into ``conv_dir``; return the script."""
     conv_dir = Path(conv_dir)
-    manifest = json.loads((conv_dir / MANIFEST_FILE).read_text())
+    manifest = json.loads((conv_dir / CONVERSION_FILE).read_text())
     params = axis_params(manifest)
     lines = ["// Sizes of this model for fcnn_axis_top (written by fpgacnn convert).",
              "#ifndef FCNN_AXIS_PARAMS_H_", "#define FCNN_AXIS_PARAMS_H_"]

@@ -1,14 +1,15 @@
 """``generate_rtl``: a QKeras model -> a self-contained folder with the classifier RTL.
 
-Output folder (``out_dir``, e.g. ``hw/build/<model>/rtl``):
+Output folder (``out_dir``, e.g. ``build/convert/<model>/rtl``):
 
 - ``fcnn_classifier.sv`` -- the generated structural top (module ``TOP``);
 - ``kernels/<module>/src/*.v`` -- one alkaid kernel per convolution;
 - ``lib/*.sv`` -- copies of the hand-written blocks it instantiates;
 - ``filelist.f`` -- every HDL file in compile order, relative to the folder,
   with a ``// top: fcnn_classifier`` line (read by ``fpgacnn build``);
-- ``rtl.json`` -- the stages, their types, kernel latencies, the stream
-  layouts and the initiation interval.
+- ``rtl.json`` -- the generator's record, written once, last: the stages, their
+  types, kernel latencies, the stream layouts, the initiation interval (cycles
+  per image), the generation time and the sha256 of every other file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from fpgacnn.spec.hashing import sha256_file
 
 from .. import rtl_sources
 from ..convert.plan import plan_model
@@ -153,8 +156,12 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
         "initiation_interval": ii, "conv_padding": pads,
         "files": rel,
     }
-    (out_dir / "rtl.json").write_text(json.dumps(info, indent=2) + "\n")
     dt = time.perf_counter() - t0
+    info["seconds"] = round(dt, 2)
+    # every file of the core but this record, with its sha256: readers check them
+    info["sha256"] = {str(p.relative_to(out_dir)): sha256_file(p)
+                      for p in sorted(out_dir.rglob("*")) if p.is_file()}
+    (out_dir / "rtl.json").write_text(json.dumps(info, indent=2) + "\n")
     log.info("RTL for %s written to %s in %.1f s", model.name, out_dir, dt)
     return RtlResult(out_dir=out_dir, top=TOP, files=tuple(files), input_shape=(h, w, c),
                      input_bits=info["input"]["tdata_bits"], input_element_bits=first.in_type.width,

@@ -1,6 +1,6 @@
 """Fixtures of the board-build tests: model firmware folders shaped like the real writers'.
 
-A conversion folder is what ``fpgacnn convert`` writes (manifest.json with the
+A conversion folder is what ``fpgacnn convert`` writes (conversion.json with the
 keys the board build reads, the AXI4-Stream top, the hls4ml firmware); the RTL
 file list is what the open RTL backend will write (``rtl/filelist.f``).
 Running the real conversion needs TensorFlow and takes too long for these tests.
@@ -50,7 +50,7 @@ def write_conversion(root: Path, *, name: str = "digits", shape=(8, 8, 1), in_wi
                             "rounding": "TRN", "overflow": "WRAP"}},
         "classes": [str(i) for i in range(classes)],
     }
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    (root / "conversion.json").write_text(json.dumps(manifest, indent=2))
     return root
 
 

@@ -325,7 +325,8 @@ def test_rtl_flow_needs_the_filelist(tmp_path: Path, conversion: Path) -> None:
         generate(_cfg(conversion, tmp_path / "out", flow=CoreFlow.RTL))
     assert str(err.value) == (
         f"the RTL flow needs {filelist}, the classifier's file list written by the open RTL "
-        f"backend (run: fpgacnn rtl digits); or build with --core-flow hls")
+        f"backend (run: fpgacnn convert digits --out {conversion}, without --no-rtl); or build "
+        f"with --core-flow hls")
     assert not (tmp_path / "out").exists()
 
 
@@ -341,7 +342,7 @@ def test_hls_flow_needs_a_conversion(tmp_path: Path) -> None:
     missing = tmp_path / "hw_build" / "digits"
     with pytest.raises(BuildInputError) as err:
         generate(_cfg(missing, tmp_path / "out"))
-    assert str(err.value) == (f"no conversion of model 'digits': {missing / 'manifest.json'} is "
+    assert str(err.value) == (f"no conversion of model 'digits': {missing / 'conversion.json'} is "
                               f"missing (run: fpgacnn convert digits --out {missing})")
 
 

@@ -64,7 +64,8 @@ def test_rtl_flow_without_filelist(capsys, tmp_path: Path, conversion: Path) -> 
     assert code == 2
     assert err == (f"fpgacnn build: error: the RTL flow needs {conversion / 'rtl' / 'filelist.f'}"
                    f", the classifier's file list written by the open RTL backend (run: fpgacnn "
-                   f"rtl digits); or build with --core-flow hls\n")
+                   f"convert digits --out {conversion}, without --no-rtl); or build with "
+                   f"--core-flow hls\n")
 
 
 def test_rtl_flow_with_filelist(capsys, tmp_path: Path, conversion: Path) -> None:
@@ -92,7 +93,7 @@ def test_model_name_resolves_under_the_default_conversion_folder(
     hw_build = tmp_path / "outputs" / "convert" / name
     assert code == 2
     assert err == (f"fpgacnn build: error: no conversion of model '{name}': "
-                   f"{hw_build / 'manifest.json'} is missing (run: fpgacnn convert {name} "
+                   f"{hw_build / 'conversion.json'} is missing (run: fpgacnn convert {name} "
                    f"--out {hw_build})\n")
 
 

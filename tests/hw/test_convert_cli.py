@@ -33,7 +33,7 @@ def test_convert_writes_folder(converted, capsys) -> None:
     report = json.loads((conv / "report.json").read_text())
     assert report["model"] == "dense_only"
     assert report["bit_exact"]["n"] == 1000 and report["bit_exact"]["mismatches"] == 0
-    manifest = json.loads((conv / "manifest.json").read_text())
+    manifest = json.loads((conv / "conversion.json").read_text())
     assert manifest["input"]["shape"] == [4, 4, 2] and manifest["output"]["shape"] == [3]
     assert manifest["classes"] == ["0", "1", "2"]
     for name in ("synthesize.sh", "axis_top.tcl", "fcnn_axis_top.cpp", "fcnn_axis_params.h"):
@@ -90,7 +90,7 @@ def test_predict_not_a_conversion(tmp_path, capsys) -> None:
                "--output", str(tmp_path / "y.npy")])
     assert rc == 2
     assert capsys.readouterr().err == (
-        f"fpgacnn predict: error: '{tmp_path}' is not a conversion folder (no manifest.json)\n")
+        f"fpgacnn predict: error: '{tmp_path}' is not a conversion folder (no conversion.json)\n")
 
 
 def test_convert_refuses_unsupported_layer(tmp_path, capsys) -> None:

@@ -39,7 +39,7 @@ def test_csim_equals_keras_directly(name: str, tiny_conversions, tiny_models, on
 @pytest.mark.parametrize("name", NAMES)
 def test_manifest_and_report(name: str, tiny_conversions) -> None:
     result = tiny_conversions[name]
-    manifest = json.loads((result.out_dir / "manifest.json").read_text())
+    manifest = json.loads((result.out_dir / "conversion.json").read_text())
     report = json.loads((result.out_dir / "report.json").read_text())
     assert len(manifest["model"]["sha256"]) == 64
     assert manifest["versions"]["hls4ml"] == "1.3.0"

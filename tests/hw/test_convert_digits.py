@@ -34,7 +34,7 @@ def test_digits_bit_exact_on_test_split(digits) -> None:
 
 def test_digits_manifest(digits) -> None:
     source, result = digits
-    manifest = json.loads((result.out_dir / "manifest.json").read_text())
+    manifest = json.loads((result.out_dir / "conversion.json").read_text())
     assert manifest["classes"] == list(source.classes)
     assert manifest["input"]["shape"] == [8, 8, 1]
     assert manifest["input"]["type"]["hls"] == "ufixed<8,0,TRN,WRAP>"

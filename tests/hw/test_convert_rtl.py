@@ -26,14 +26,14 @@ def digits_dir(tmp_path_factory) -> Path:
 
 
 def test_convert_records_rtl(digits_dir) -> None:
-    manifest = json.loads((digits_dir / "manifest.json").read_text())
-    rtl = manifest["rtl"]
-    assert rtl["dir"] == "rtl" and rtl["top"] == "fcnn_classifier"
-    assert rtl["initiation_interval"] == 64
-    assert {"filelist.f", "rtl.json", "fcnn_classifier.sv"} <= set(rtl["files"])
-    report = json.loads((digits_dir / "report.json").read_text())
-    assert report["rtl"]["output"]["classes"] == 10 and "files" not in report["rtl"]
-    assert (digits_dir / "rtl" / "filelist.f").is_file()
+    """The RTL step's own record, rtl/rtl.json; the conversion's record is not rewritten."""
+    rtl = json.loads((digits_dir / "rtl" / "rtl.json").read_text())
+    assert rtl["top"] == "fcnn_classifier" and rtl["initiation_interval"] == 64
+    assert {"filelist.f", "fcnn_classifier.sv"} <= set(rtl["sha256"])
+    assert "rtl.json" not in rtl["sha256"] and rtl["output"]["classes"] == 10
+    for name in ("conversion.json", "report.json"):
+        assert "rtl" not in json.loads((digits_dir / name).read_text())
+    assert not (digits_dir / "manifest.json").exists()
 
 
 def test_predict_rtl_equals_reference_and_csim(digits_dir, tmp_path) -> None:
@@ -59,7 +59,7 @@ def test_predict_rtl_refuses_tampered_core(digits_dir, tmp_path, capsys) -> None
                  "--output", str(tmp_path / "y.npy")]) == 2
     assert capsys.readouterr().err == (
         f"fpgacnn predict: error: '{top}' is missing or does not match the sha256 in "
-        f"{conv / 'manifest.json'}\n")
+        f"{conv / 'rtl' / 'rtl.json'}\n")
 
 
 def test_unsupported_rtl_keeps_hls4ml(tmp_path, capsys) -> None:
@@ -76,9 +76,9 @@ def test_unsupported_rtl_keeps_hls4ml(tmp_path, capsys) -> None:
     message = ("model 'no_dense': the RTL core must end in a QDense layer (the scores)")
     captured = capsys.readouterr()
     assert captured.err == f"fpgacnn convert: warning: RTL core not generated: {message}\n"
-    assert "RTL core not generated (see the warning; recorded in the report)" in captured.out
-    for name in ("manifest.json", "report.json"):
-        assert json.loads((conv / name).read_text())["rtl"] == {"error": message}
+    assert f"RTL core not generated (see the warning; recorded in {conv / 'rtl_refusal.json'})" \
+        in captured.out
+    assert json.loads((conv / "rtl_refusal.json").read_text()) == {"error": message}
     assert not (conv / "rtl").exists()
     np.save(tmp_path / "x.npy", np.zeros((1, 4, 4, 1)))
     assert main(["predict", str(conv), "--backend", "rtl", "--input", str(tmp_path / "x.npy"),
@@ -97,9 +97,6 @@ def test_no_rtl_flag(digits_dir, tmp_path, monkeypatch, capsys) -> None:
 
     conv = tmp_path / "copy"
     shutil.copytree(digits_dir, conv, ignore=shutil.ignore_patterns("hls4ml_prj"))
-    manifest = json.loads((conv / "manifest.json").read_text())
-    del manifest["rtl"]
-    (conv / "manifest.json").write_text(json.dumps(manifest))
 
     def fake_convert(source, out_dir, cfg=None):
         return conv_mod.ConversionResult(out_dir=Path(out_dir), project_dir=Path(out_dir) / "p",

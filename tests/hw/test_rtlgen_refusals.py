@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,6 @@ def test_a_generator_bug_is_not_recorded_as_a_refusal(tmp_path: Path, monkeypatc
         raise ValueError("emitter bug")
 
     monkeypatch.setattr(generate, "write_top", broken)
-    (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(ValueError, match=r"^emitter bug$"):
         rtl_step.add_rtl(tmp_path, _model(4), name="wide")
 
@@ -51,7 +51,7 @@ def test_a_generator_bug_is_not_recorded_as_a_refusal(tmp_path: Path, monkeypatc
 def test_a_refusal_is_recorded(tmp_path: Path) -> None:
     from fpgacnn.hw.convert import rtl as rtl_step
 
-    (tmp_path / "manifest.json").write_text("{}")
     rec = rtl_step.add_rtl(tmp_path, _model(70), name="wide")
     assert rec["error"].startswith("layer 'fc' (QDense): 256x70 weights")
     assert not (tmp_path / "rtl").exists()
+    assert json.loads((tmp_path / "rtl_refusal.json").read_text()) == rec
