@@ -9,12 +9,15 @@ cycle at which every image moved. It is the ``rtl`` backend of
 ``fpgacnn predict`` and the measuring tool of :mod:`fpgacnn.apps.bench_classifier`;
 the cocotb testbench in ``sim/fcnn_classifier`` remains the protocol-level test.
 
-Build: ``sim/build/harness/classifier/<model>_<hash>/`` (the root follows
-``FPGACNN_SIM_BUILD``), where the hash covers the RTL files' contents, the
-harness source, the tool flags and the Verilator installation; builds are
-serialised with a file lock and reused by every later harness of the same core.
+Build: ``<harness root>/classifier/<model>_<hash>/``
+(:func:`fpgacnn.sim.verilator_build.harness_root`: ``$FPGACNN_SIM_BUILD/harness``
+or the user cache), by the shared
+:func:`~fpgacnn.sim.verilator_build.build_harness_library`; the hash covers the
+RTL files' contents, the harness sources, the tool flags and the Verilator
+installation; builds are serialised with a file lock and reused by every later
+harness of the same core.
 
-Errors: bad input raises :class:`ClassifierInputError` (a ``ValueError``), a
+Errors: bad input raises :class:`ClassifierInputError` (a ``UsageError``), a
 stream that stops moving :class:`StreamTimeoutError`, an output stream that
 breaks the core's contract :class:`StreamProtocolError`; after either of the
 last two the model is reset, so it is usable again.
@@ -23,12 +26,9 @@ last two the model is reset, so it is usable again.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import logging
 import re
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,15 +36,16 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from fpgacnn.spec.errors import (
+    ArtifactError,
     SimulationError,
     StreamProtocolError,
     StreamTimeoutError,
     UsageError,
 )
+from fpgacnn.spec.filelist import read_filelist
 
-from .edge_harness_build import CXXFLAGS, VERILATOR_ARGS, HarnessBuildError, _locked, _run
-from .runner import BUILD_ROOT
-from .verilator_env import verilator_environ, verilator_root
+from .harness_base import VerilatedHarness, check_int, check_probability
+from .verilator_build import HarnessBuildError, build_harness_library, digest, harness_root
 
 log = logging.getLogger(__name__)
 
@@ -106,29 +107,16 @@ class ClassifyResult(NamedTuple):
 
 
 def rtl_sources(rtl_dir: Path) -> list[Path]:
-    """The HDL files of a generated core, in ``filelist.f`` order (FileNotFoundError if absent)."""
+    """The HDL files of a generated core, in ``filelist.f`` order.
+
+    Raises :class:`~fpgacnn.spec.errors.ArtifactError` when the folder holds no core or
+    a listed file is missing.
+    """
     rtl_dir = Path(rtl_dir)
     flist = rtl_dir / "filelist.f"
     if not flist.is_file():
-        raise FileNotFoundError(f"'{rtl_dir}' holds no generated core (no filelist.f)")
-    lines = [ln.strip() for ln in flist.read_text().splitlines()]
-    files = [(rtl_dir / ln).resolve() for ln in lines if ln and not ln.startswith("//")]
-    for f in files:
-        if not f.is_file():
-            raise FileNotFoundError(f"{flist} names {f}, which does not exist")
-    return files
-
-
-def _digest(sources: list[Path]) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps([VERILATOR_ARGS, CXXFLAGS]).encode())
-    root = verilator_root()
-    h.update(str(root).encode())
-    h.update((root / "include" / "verilated_config.h").read_bytes())
-    for path in [HARNESS_SOURCE, *sources]:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+        raise ArtifactError(f"'{rtl_dir}' holds no generated core (no filelist.f)")
+    return read_filelist(flist)
 
 
 def build_classifier_harness(rtl_dir: Path, *, build_root: Path | None = None,
@@ -140,82 +128,32 @@ def build_classifier_harness(rtl_dir: Path, *, build_root: Path | None = None,
     rtl_dir = Path(rtl_dir)
     info = json.loads((rtl_dir / "rtl.json").read_text())
     srcs = rtl_sources(rtl_dir)
-    digest = _digest(srcs)
     tag = re.sub(r"[^A-Za-z0-9_]", "_", str(info.get("model", "core")))[:40]
-    folder = Path(build_root or BUILD_ROOT).resolve() / "harness" / "classifier" / f"{tag}_{digest}"
-    lib = folder / f"libclassifier_harness_{digest}.so"
-    with _locked(folder):
-        if lib.is_file():
-            log.debug("classifier harness up to date: %s", lib)
-            return lib
-        env = verilator_environ()
-        root = Path(env["VERILATOR_ROOT"])
-        obj = folder / "obj"
-        log_path = folder / "build.log"
-        log_path.write_text("")
-        log.info("building the classifier harness of %s (Verilator + g++) in %s", rtl_dir, folder)
-        t0 = time.monotonic()
-        prefix = "V" + TOPLEVEL
-        _run([str(root / "bin" / "verilator"), *VERILATOR_ARGS, "-j", str(jobs),
-              "--top-module", TOPLEVEL, "--prefix", prefix, "-Mdir", str(obj),
-              "-CFLAGS", " ".join(CXXFLAGS), *(str(s) for s in srcs)],
-             env=env, log_path=log_path, what="Verilator")
-        tmp = lib.with_suffix(".so.tmp")
-        _run(["g++", "-std=c++17", *CXXFLAGS, "-shared", f"-I{obj}", f"-I{root / 'include'}",
-              f"-I{root / 'include' / 'vltstd'}", str(HARNESS_SOURCE),
-              str(obj / f"lib{prefix}.a"), str(obj / "libverilated.a"), "-pthread",
-              "-Wl,-Bsymbolic", "-o", str(tmp)],
-             env=env, log_path=log_path, what="g++ (harness link)")
-        tmp.rename(lib)
-        (folder / "build.json").write_text(json.dumps({
-            "rtl_dir": str(rtl_dir.resolve()), "digest": digest, "library": lib.name,
-            "sources": [str(s) for s in srcs], "verilator_args": list(VERILATOR_ARGS),
-            "cxxflags": list(CXXFLAGS)}, indent=2) + "\n")
-        log.info("classifier harness built in %.1f s: %s", time.monotonic() - t0, lib)
-    return lib
+    key = digest([HARNESS_SOURCE, *srcs])
+    return build_harness_library(
+        top=TOPLEVEL, sources=srcs, harness_source=HARNESS_SOURCE,
+        folder=harness_root(build_root) / "classifier" / f"{tag}_{key}",
+        stem="classifier_harness", record={"rtl_dir": str(rtl_dir.resolve())}, jobs=jobs)
 
 
-_LIBS: dict[Path, ctypes.CDLL] = {}
-_LIBS_LOCK = threading.Lock()
-
-
-def _load(path: Path) -> ctypes.CDLL:
-    with _LIBS_LOCK:
-        lib = _LIBS.get(path)
-        if lib is not None:
-            return lib
-        lib = ctypes.CDLL(str(path))
-        u32p = np.ctypeslib.ndpointer(dtype=np.uint32, flags="C_CONTIGUOUS")
-        u64p = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
-        vp, c_int, c_u64, c_i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int64
-        lib.ch_in_words.argtypes, lib.ch_in_words.restype = [], c_int
-        lib.ch_out_words.argtypes, lib.ch_out_words.restype = [], c_int
-        lib.ch_create.argtypes, lib.ch_create.restype = [c_int, c_u64], vp
-        lib.ch_destroy.argtypes, lib.ch_destroy.restype = [vp], None
-        lib.ch_error.argtypes, lib.ch_error.restype = [vp], ctypes.c_char_p
-        lib.ch_cycle.argtypes, lib.ch_cycle.restype = [vp], c_u64
-        lib.ch_reset.argtypes, lib.ch_reset.restype = [vp, c_int], None
-        lib.ch_run.argtypes = [vp, u32p, u32p, c_i64, c_i64, ctypes.c_double, ctypes.c_double,
-                               c_u64, c_u64, c_u64, u64p]
-        lib.ch_run.restype = c_int
-        _LIBS[path] = lib
-        return lib
+def _declare(lib: ctypes.CDLL) -> None:
+    """Argument types of the classifier harness's own C functions."""
+    u32p = np.ctypeslib.ndpointer(dtype=np.uint32, flags="C_CONTIGUOUS")
+    u64p = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
+    vp, c_int, c_u64, c_i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int64
+    lib.ch_in_words.argtypes, lib.ch_in_words.restype = [], c_int
+    lib.ch_out_words.argtypes, lib.ch_out_words.restype = [], c_int
+    lib.ch_run.argtypes = [vp, u32p, u32p, c_i64, c_i64, ctypes.c_double, ctypes.c_double,
+                           c_u64, c_u64, c_u64, u64p]
+    lib.ch_run.restype = c_int
 
 
 def _check_probability(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise ClassifierInputError(f"expected a number for {name}, got {type(value).__name__}")
-    if not 0.0 <= float(value) < 1.0:
-        raise ClassifierInputError(f"expected {name} probability in [0, 1), got {value}")
-    return float(value)
+    return check_probability(name, value, ClassifierInputError)
 
 
 def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ClassifierInputError(f"expected an integer {name}, got {type(value).__name__}")
-    if not lo <= value <= hi:
-        raise ClassifierInputError(f"expected {name} in {lo}..{hi}, got {value}")
-    return int(value)
+    return check_int(name, value, lo, hi, ClassifierInputError)
 
 
 def _pack(values: np.ndarray, bits: int, words: int) -> np.ndarray:
@@ -239,7 +177,7 @@ def _field(words: np.ndarray, offset: int, bits: int, signed: bool) -> np.ndarra
     return v
 
 
-class ClassifierHarness:
+class ClassifierHarness(VerilatedHarness):
     """One simulated generated classifier core (the folder ``rtl_dir`` of ``generate_rtl``).
 
     The library is built on first use and reused afterwards. ``timeout_cycles`` is the
@@ -247,6 +185,9 @@ class ClassifierHarness:
     zero, or at random values drawn from ``random_init_seed`` when it is given. Use as a
     context manager or call :meth:`close`.
     """
+
+    prefix = "ch"
+    error = ClassifierInputError
 
     def __init__(self, rtl_dir: Path, *, build_root: Path | None = None,
                  timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES,
@@ -257,8 +198,6 @@ class ClassifierHarness:
             raise FileNotFoundError(f"'{self.rtl_dir}' holds no generated core (no rtl.json)")
         self.info: dict[str, Any] = json.loads(info_path.read_text())
         self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
-        if random_init_seed is not None:
-            _check_int("random_init_seed", random_init_seed, 0, 2**31 - 1)
         inp, out = self.info["input"], self.info["output"]
         self.input_shape: tuple[int, int, int] = tuple(int(d) for d in inp["shape"])  # type: ignore[assignment]
         self.element_bits = int(inp["element_bits"])
@@ -268,8 +207,10 @@ class ClassifierHarness:
         self.score_fraction = int(out["score_fraction"])
         self.score_signed = bool(out.get("score_signed", True))
         self.initiation_interval = int(self.info["initiation_interval"])
-        self.library = build_classifier_harness(self.rtl_dir, build_root=build_root)
-        self._lib = _load(self.library)
+        if random_init_seed is not None:
+            _check_int("random_init_seed", random_init_seed, 0, 2**31 - 1)
+        library = build_classifier_harness(self.rtl_dir, build_root=build_root)
+        self._open(library, _declare, random_init_seed=random_init_seed)
         self._in_words = self._lib.ch_in_words()
         self._out_words = self._lib.ch_out_words()
         for what, bits, words in (("s_axis_tdata", inp["tdata_bits"], self._in_words),
@@ -277,42 +218,7 @@ class ClassifierHarness:
             if words != (1 if int(bits) <= 32 else -(-int(bits) // 32)):
                 raise ClassifierHarnessError(
                     f"{self.library}: {what} is {words} words, rtl.json says {bits} bits")
-        self._model: int | None = self._lib.ch_create(
-            int(random_init_seed is not None), random_init_seed or 0)
         self.reset()
-
-    # -- lifetime ------------------------------------------------------------------------
-    def close(self) -> None:
-        """Free the simulated model (idempotent)."""
-        if self._model is not None:
-            self._lib.ch_destroy(self._model)
-            self._model = None
-
-    def __enter__(self) -> ClassifierHarness:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
-
-    def _handle(self) -> int:
-        if self._model is None:
-            raise ClassifierHarnessError("the harness is closed")
-        return self._model
-
-    @property
-    def cycle(self) -> int:
-        """Clock cycles simulated since the model was created."""
-        return int(self._lib.ch_cycle(self._handle()))
-
-    def reset(self, cycles: int = 4) -> None:
-        """Hold ``rst`` high for ``cycles`` clock cycles, then release it."""
-        self._lib.ch_reset(self._handle(), _check_int("reset cycles", cycles, 1, 1 << 20))
 
     @property
     def code_range(self) -> tuple[int, int]:
@@ -339,15 +245,6 @@ class ClassifierHarness:
                 f"codes range: expected {kind} {self.element_bits}-bit codes in [{lo}, {hi}], "
                 f"got {bad} values outside (min {int(codes.min())}, max {int(codes.max())})")
         return codes.astype(np.int64)
-
-    def _fail(self, rc: int) -> ClassifierHarnessError:
-        msg = self._lib.ch_error(self._handle()).decode(errors="replace")
-        self.reset()
-        if rc == 1:
-            return StreamTimeoutError(msg)
-        if rc == 2:
-            return StreamProtocolError(msg)
-        return ClassifierHarnessError(msg)
 
     def classify(self, codes: np.ndarray, *, idle: float = 0.0, backpressure: float = 0.0,
                  seed: int = 0, timeout_cycles: int | None = None) -> ClassifyResult:

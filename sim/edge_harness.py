@@ -7,7 +7,8 @@ with cycle counts measured in simulation. It is the RTL backend of the CLI,
 the demo and the benchmarks; the cocotb testbench in ``sim/fcnn_edge_core``
 remains the protocol-level test of the core.
 
-Errors: invalid frames or settings raise
+Errors: invalid frames raise :class:`~fpgacnn.spec.errors.FrameError` (the one
+frame validator, :func:`fpgacnn.spec.frames.check_frame`), invalid settings
 :class:`~fpgacnn.spec.edge.EdgeConfigError`; a stream that stops moving
 raises :class:`StreamTimeoutError`; an output stream that breaks the video
 conventions raises :class:`StreamProtocolError`. After either of the last two
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -29,8 +29,10 @@ import numpy as np
 from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import MAX_THRESHOLD, EdgeConfigError
 from fpgacnn.spec.errors import SimulationError, StreamProtocolError, StreamTimeoutError
+from fpgacnn.spec.frames import check_frame
 
 from .edge_harness_build import MAX_DIMENSION, HarnessParams, build_harness
+from .harness_base import VerilatedHarness, check_int, check_probability
 
 log = logging.getLogger(__name__)
 
@@ -106,57 +108,34 @@ def maxima_for(width: int, height: int) -> tuple[int, int]:
     )
 
 
-_LIBS: dict[Path, ctypes.CDLL] = {}
-_LIBS_LOCK = threading.Lock()
-
-
-def _load(path: Path) -> ctypes.CDLL:
-    with _LIBS_LOCK:
-        lib = _LIBS.get(path)
-        if lib is not None:
-            return lib
-        lib = ctypes.CDLL(str(path))
-        u8p = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
-        i32p = np.ctypeslib.ndpointer(dtype=np.int32, flags="C_CONTIGUOUS")
-        u64p = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
-        u32ref = ctypes.POINTER(ctypes.c_uint32)
-        vp = ctypes.c_void_p
-        lib.eh_ppc.argtypes, lib.eh_ppc.restype = [], ctypes.c_int
-        lib.eh_create.argtypes, lib.eh_create.restype = [ctypes.c_int, ctypes.c_uint64], vp
-        lib.eh_destroy.argtypes, lib.eh_destroy.restype = [vp], None
-        lib.eh_error.argtypes, lib.eh_error.restype = [vp], ctypes.c_char_p
-        lib.eh_cycle.argtypes, lib.eh_cycle.restype = [vp], ctypes.c_uint64
-        lib.eh_reset.argtypes, lib.eh_reset.restype = [vp, ctypes.c_int], None
-        lib.eh_axil_write.argtypes = [vp, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64, u32ref]
-        lib.eh_axil_write.restype = ctypes.c_int
-        lib.eh_axil_read.argtypes = [vp, ctypes.c_uint32, u32ref, ctypes.c_uint64, u32ref]
-        lib.eh_axil_read.restype = ctypes.c_int
-        lib.eh_run.argtypes = [
-            vp, u8p, u8p, ctypes.c_int32, i32p, i32p,
-            ctypes.c_double, ctypes.c_double, ctypes.c_uint64, ctypes.c_uint64, u64p,
-        ]  # fmt: skip
-        lib.eh_run.restype = ctypes.c_int
-        _LIBS[path] = lib
-        return lib
+def _declare(lib: ctypes.CDLL) -> None:
+    """Argument types of the edge harness's own C functions."""
+    u8p = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
+    i32p = np.ctypeslib.ndpointer(dtype=np.int32, flags="C_CONTIGUOUS")
+    u64p = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
+    u32ref = ctypes.POINTER(ctypes.c_uint32)
+    vp = ctypes.c_void_p
+    lib.eh_ppc.argtypes, lib.eh_ppc.restype = [], ctypes.c_int
+    lib.eh_axil_write.argtypes = [vp, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64, u32ref]
+    lib.eh_axil_write.restype = ctypes.c_int
+    lib.eh_axil_read.argtypes = [vp, ctypes.c_uint32, u32ref, ctypes.c_uint64, u32ref]
+    lib.eh_axil_read.restype = ctypes.c_int
+    lib.eh_run.argtypes = [
+        vp, u8p, u8p, ctypes.c_int32, i32p, i32p,
+        ctypes.c_double, ctypes.c_double, ctypes.c_uint64, ctypes.c_uint64, u64p,
+    ]  # fmt: skip
+    lib.eh_run.restype = ctypes.c_int
 
 
 def _check_probability(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise EdgeConfigError(f"expected a number for {name}, got {type(value).__name__}")
-    if not 0.0 <= float(value) < 1.0:
-        raise EdgeConfigError(f"expected {name} probability in [0, 1), got {value}")
-    return float(value)
+    return check_probability(name, value, EdgeConfigError)
 
 
 def _check_int(name: str, value: int, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise EdgeConfigError(f"expected an integer {name}, got {type(value).__name__}")
-    if not lo <= value <= hi:
-        raise EdgeConfigError(f"expected {name} in {lo}..{hi}, got {value}")
-    return int(value)
+    return check_int(name, value, lo, hi, EdgeConfigError)
 
 
-class EdgeHarness:
+class EdgeHarness(VerilatedHarness):
     """One simulated ``fcnn_edge_core`` with compile-time ``ppc``, ``max_width``, ``max_height``.
 
     The shared library is built on first use (see
@@ -167,6 +146,9 @@ class EdgeHarness:
     drawn from ``random_init_seed`` when it is given (which exposes reset bugs).
     Use as a context manager or call :meth:`close`.
     """
+
+    prefix = "eh"
+    error = EdgeConfigError
 
     def __init__(
         self,
@@ -181,41 +163,12 @@ class EdgeHarness:
     ) -> None:
         self.params = HarnessParams(ppc=ppc, max_width=max_width, max_height=max_height)
         self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
-        self.library = build_harness(self.params, sources=sources, build_root=build_root)
-        self._lib = _load(self.library)
+        library = build_harness(self.params, sources=sources, build_root=build_root)
+        self._open(library, _declare, random_init_seed=random_init_seed)
         if self._lib.eh_ppc() != ppc:
             raise EdgeHarnessError(f"{self.library} was built for ppc={self._lib.eh_ppc()}")
-        if random_init_seed is not None:
-            _check_int("random_init_seed", random_init_seed, 0, 2**31 - 1)
-        self._model: int | None = self._lib.eh_create(
-            int(random_init_seed is not None), random_init_seed or 0
-        )
         self.reset()
         self._check_identity()
-
-    # -- lifetime ------------------------------------------------------------------------
-    def close(self) -> None:
-        """Free the simulated model (idempotent)."""
-        if self._model is not None:
-            self._lib.eh_destroy(self._model)
-            self._model = None
-
-    def __enter__(self) -> EdgeHarness:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
-
-    def _handle(self) -> int:
-        if self._model is None:
-            raise EdgeHarnessError("the harness is closed")
-        return self._model
 
     @property
     def ppc(self) -> int:
@@ -232,15 +185,6 @@ class EdgeHarness:
         """Largest frame height of the simulated core."""
         return self.params.max_height
 
-    @property
-    def cycle(self) -> int:
-        """Clock cycles simulated since the model was created."""
-        return int(self._lib.eh_cycle(self._handle()))
-
-    def reset(self, cycles: int = 4) -> None:
-        """Hold ``rst`` high for ``cycles`` clock cycles, then release it."""
-        self._lib.eh_reset(self._handle(), _check_int("reset cycles", cycles, 1, 1 << 20))
-
     def _check_identity(self) -> None:
         expected = {
             EdgeReg.CORE_ID: CORE_ID,
@@ -254,15 +198,6 @@ class EdgeHarness:
                 raise EdgeHarnessError(
                     f"register {reg.name} reads 0x{got:08X}, expected 0x{value:08X}"
                 )
-
-    def _fail(self, rc: int) -> EdgeHarnessError:
-        msg = self._lib.eh_error(self._handle()).decode(errors="replace")
-        self.reset()
-        if rc == 1:
-            return StreamTimeoutError(msg)
-        if rc == 2:
-            return StreamProtocolError(msg)
-        return EdgeHarnessError(msg)
 
     # -- registers -----------------------------------------------------------------------
     @staticmethod
@@ -306,25 +241,10 @@ class EdgeHarness:
         return int(data.value)
 
     # -- frames --------------------------------------------------------------------------
-    def _check_frame(self, frame: object, index: int | None) -> np.ndarray:
-        where = "" if index is None else f"frame {index}: "
-        if not isinstance(frame, np.ndarray):
-            raise EdgeConfigError(f"{where}expected a numpy array, got {type(frame).__name__}")
-        if frame.ndim != 2:
-            raise EdgeConfigError(
-                f"{where}expected a 2-D gray frame (height, width), got shape {frame.shape}"
-            )
-        if frame.dtype != np.uint8:
-            raise EdgeConfigError(f"{where}expected dtype uint8, got {frame.dtype}")
-        h, w = frame.shape
-        if h < 1 or w < 1:
-            raise EdgeConfigError(f"{where}expected a non-empty frame, got shape {frame.shape}")
-        if w > self.max_width or h > self.max_height:
-            raise EdgeConfigError(
-                f"{where}frame of {w}x{h} pixels exceeds the core's maximum "
-                f"{self.max_width}x{self.max_height} (MAX_WIDTH x MAX_HEIGHT)"
-            )
-        return frame
+    def _check_frame(self, frame: object, index: int) -> np.ndarray:
+        return check_frame(frame, channels=(), max_width=self.max_width,
+                           max_height=self.max_height, where=f"frame {index}",
+                           limit="the core's maximum")
 
     def process(self, frame: np.ndarray, threshold: int = 0) -> np.ndarray:
         """Return the core's output frame for one uint8 (height, width) ``frame``."""
@@ -390,3 +310,7 @@ class EdgeHarness:
             first_out=tuple(int(v) for v in s[:, 2]),
             last_out=tuple(int(v) for v in s[:, 3]),
         )
+
+
+__all__ = ["CORE_ID", "EdgeHarness", "EdgeHarnessError", "EdgeReg", "EdgeRunResult",
+           "StreamProtocolError", "StreamTimeoutError", "maxima_for"]

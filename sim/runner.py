@@ -4,32 +4,41 @@ Every simulation in fpgacnn goes through :func:`build` and :func:`run`:
 
 * the Verilator environment is set up by :mod:`fpgacnn.sim.verilator_env`;
 * each (top-level, HDL parameter set) gets its own build folder under
-  ``sim/build/<toplevel>/<key>`` (git-ignored), so a parameter set is compiled
+  :data:`BUILD_ROOT` ``/<toplevel>/<key>`` (``sim/build`` in a checkout, git-ignored;
+  ``$FPGACNN_SIM_BUILD`` when set; the user cache when fpgacnn is installed as a
+  wheel, never inside the installed package), so a parameter set is compiled
   once and reused by every test in the session, and by later sessions while the
   sources are unchanged (Verilator skips identical runs, make is incremental);
-* builds are serialised with a file lock, so pytest-xdist workers sharing a
+* builds are serialised with the shared file lock
+  (:func:`fpgacnn.sim.verilator_build.locked`), so pytest-xdist workers sharing a
   parameter set do not compile it twice at once.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from fpgacnn.spec.paths import cache_root
+
+from .verilator_build import locked
 from .verilator_env import setup_verilator
 
 log = logging.getLogger(__name__)
 
-#: Root of all simulation build folders (git-ignored).
-BUILD_ROOT: Path = Path(
-    os.environ.get("FPGACNN_SIM_BUILD", Path(__file__).resolve().parent / "build")
-)
+def _default_build_root() -> Path:
+    here = Path(__file__).resolve().parent
+    if (here.parent / "pyproject.toml").is_file():  # a source checkout
+        return here / "build"
+    return cache_root() / "sim"
+
+
+#: Root of all simulation build folders.
+BUILD_ROOT: Path = Path(os.environ.get("FPGACNN_SIM_BUILD") or _default_build_root())
 
 #: Verilator options used for every cocotb build.
 DEFAULT_BUILD_ARGS: tuple[str, ...] = ("-Wno-fatal", "--assert", "-O2", "-Wno-DECLFILENAME")
@@ -62,17 +71,6 @@ def build_dir_for(toplevel: str, parameters: Mapping[str, object], tag: str = ""
     return BUILD_ROOT / toplevel / (f"{tag}_{key}" if tag else key)
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.mkdir(parents=True, exist_ok=True)
-    with open(path / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def build(
     *,
     toplevel: str,
@@ -92,7 +90,7 @@ def build(
     parameters = dict(parameters or {})
     setup_verilator()
     bdir = build_dir_for(toplevel, parameters, tag)
-    with _locked(bdir):
+    with locked(bdir):
         runner = get_runner("verilator")
         runner.build(
             sources=[Path(s) for s in sources],

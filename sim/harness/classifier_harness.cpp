@@ -22,15 +22,12 @@
 // Return codes of the ch_* functions: 0 ok, 1 timeout, 2 stream protocol
 // violation, 3 bad argument. ch_error() gives the message of the last failure.
 
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
-#include <memory>
 #include <type_traits>
 #include <utility>
 
 #include "Vfcnn_classifier.h"
-#include "verilated.h"
+#include "fcnn_harness.h"
 
 #ifndef CH_GENERIC_EVAL
 // Per-cycle evaluation calls the model's scheduler directly, skipping the
@@ -40,16 +37,17 @@
 void Vfcnn_classifier___024root___eval(Vfcnn_classifier___024root* vlSelf);
 #endif
 
-#define CH_API extern "C" __attribute__((visibility("default")))
+#define CH_API FH_API
 
 namespace {
 
 using Top = Vfcnn_classifier;
-
-constexpr int kOk = 0;
-constexpr int kTimeout = 1;
-constexpr int kProtocol = 2;
-constexpr int kBadArg = 3;
+using fh::kBadArg;
+using fh::kOk;
+using fh::kProtocol;
+using fh::kTimeout;
+using fh::prob_threshold;
+using fh::Rng;
 
 // Number of 32-bit words of a Verilated port type.
 template <class T>
@@ -90,53 +88,15 @@ inline void get(const VlWide<N>& port, uint32_t* w) {
     for (std::size_t i = 0; i < N; ++i) w[i] = port[i];
 }
 
-// xorshift64*: fast, deterministic per seed.
-struct Rng {
-    uint64_t s;
-    explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL) {
-        if (s == 0) s = 1;
-    }
-    inline uint32_t next() {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return static_cast<uint32_t>((s * 0x2545F4914F6CDD1DULL) >> 32);
-    }
-};
-
-inline uint64_t prob_threshold(double p) {
-    if (p <= 0.0) return 0;
-    return static_cast<uint64_t>(p * 4294967296.0);
-}
-
-struct Model {
-    std::unique_ptr<VerilatedContext> ctx;
-    std::unique_ptr<Top> top;
-    uint64_t cycle = 0;
-    char err[1024] = {0};
+struct Model : fh::ModelBase<Model, Top> {
     uint32_t zero[kInWords] = {0};
 
-    void fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, sizeof err, fmt, ap);
-        va_end(ap);
-    }
     inline void eval() {
 #ifdef CH_GENERIC_EVAL
         top->eval();
 #else
         Vfcnn_classifier___024root___eval(top->rootp);
 #endif
-    }
-    inline void settle() {
-        top->clk = 0;
-        eval();
-    }
-    inline void rise() {
-        top->clk = 1;
-        eval();
-        ++cycle;
     }
     void idle_inputs() {
         top->s_axis_tvalid = 0;
@@ -156,44 +116,7 @@ struct Model {
 CH_API int ch_in_words() { return kInWords; }
 CH_API int ch_out_words() { return kOutWords; }
 
-// Create a model. State the RTL does not reset starts at zero (random_init == 0) or at
-// random values drawn from `seed` (random_init != 0).
-CH_API void* ch_create(int random_init, uint64_t seed) {
-    auto* m = new Model;
-    m->ctx = std::make_unique<VerilatedContext>();
-    m->ctx->randReset(random_init ? 2 : 0);
-    m->ctx->randSeed(static_cast<int>(seed & 0x7FFFFFFF));
-    m->top = std::make_unique<Top>(m->ctx.get(), "fcnn_classifier");
-    m->idle_inputs();
-    m->top->rst = 1;
-    m->top->clk = 0;
-    m->top->eval();  // initial blocks, first settle
-    return m;
-}
-
-CH_API void ch_destroy(void* h) {
-    auto* m = static_cast<Model*>(h);
-    if (!m) return;
-    m->top->final();
-    delete m;
-}
-
-CH_API const char* ch_error(void* h) { return static_cast<Model*>(h)->err; }
-
-CH_API uint64_t ch_cycle(void* h) { return static_cast<Model*>(h)->cycle; }
-
-// Hold rst high for `cycles` cycles (at least 1) with all inputs idle, then release it.
-CH_API void ch_reset(void* h, int cycles) {
-    auto* m = static_cast<Model*>(h);
-    m->idle_inputs();
-    m->top->rst = 1;
-    for (int i = 0; i < (cycles < 1 ? 1 : cycles); ++i) {
-        m->settle();
-        m->rise();
-    }
-    m->top->rst = 0;
-    m->settle();
-}
+FH_COMMON_API(ch, Model, "fcnn_classifier")
 
 // Stream `n` images of `pixels` beats each back to back and collect one output beat per image.
 //

@@ -18,14 +18,11 @@
 // Return codes of the eh_* functions: 0 ok, 1 timeout, 2 stream protocol
 // violation, 3 bad argument. eh_error() gives the message of the last failure.
 
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <memory>
 
 #include "Vfcnn_edge_core.h"
-#include "verilated.h"
+#include "fcnn_harness.h"
 
 #ifndef EH_GENERIC_EVAL
 // Per-cycle evaluation calls the model's scheduler directly. Vfcnn_edge_core::eval()
@@ -42,7 +39,7 @@ void Vfcnn_edge_core___024root___eval(Vfcnn_edge_core___024root* vlSelf);
 #error "compile with -DEH_PPC=<pixels per clock of the Verilated model>"
 #endif
 
-#define EH_API extern "C" __attribute__((visibility("default")))
+#define EH_API FH_API
 
 namespace {
 
@@ -52,10 +49,12 @@ constexpr int kPpc = EH_PPC;
 // Register offsets: -DEH_REG_<NAME> from fpgacnn.spec.cores.EDGE_MAP (edge_harness_build.py).
 constexpr uint32_t kRegWidth = EH_REG_WIDTH;
 constexpr uint32_t kRegHeight = EH_REG_HEIGHT;
-constexpr int kOk = 0;
-constexpr int kTimeout = 1;
-constexpr int kProtocol = 2;
-constexpr int kBadArg = 3;
+using fh::kBadArg;
+using fh::kOk;
+using fh::kProtocol;
+using fh::kTimeout;
+using fh::prob_threshold;
+using fh::Rng;
 
 // AXI4-Lite sideband ports the RTL may or may not have: set them when present.
 template <class T>
@@ -70,55 +69,13 @@ auto set_wstrb(T* t, uint32_t v) -> decltype(t->s_axil_wstrb = 0, void()) {
 }
 inline void set_wstrb(...) {}
 
-// xorshift64*: fast, deterministic per seed.
-struct Rng {
-    uint64_t s;
-    explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL) {
-        if (s == 0) s = 1;
-    }
-    inline uint32_t next() {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return static_cast<uint32_t>((s * 0x2545F4914F6CDD1DULL) >> 32);
-    }
-};
-
-// Probability p in [0, 1) -> 32-bit threshold: event when rng.next() < threshold.
-inline uint64_t prob_threshold(double p) {
-    if (p <= 0.0) return 0;
-    return static_cast<uint64_t>(p * 4294967296.0);
-}
-
-struct Model {
-    std::unique_ptr<VerilatedContext> ctx;
-    std::unique_ptr<Top> top;
-    uint64_t cycle = 0;
-    char err[1024] = {0};
-
-    void fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, sizeof err, fmt, ap);
-        va_end(ap);
-    }
+struct Model : fh::ModelBase<Model, Top> {
     inline void eval() {
 #ifdef EH_GENERIC_EVAL
         top->eval();
 #else
         Vfcnn_edge_core___024root___eval(top->rootp);
 #endif
-    }
-    // Inputs are set for this cycle: let combinational outputs settle (clk low).
-    inline void settle() {
-        top->clk = 0;
-        eval();
-    }
-    // The rising edge that ends this cycle.
-    inline void rise() {
-        top->clk = 1;
-        eval();
-        ++cycle;
     }
     void idle_inputs() {
         top->s_axis_tvalid = 0;
@@ -252,44 +209,7 @@ inline uint64_t beats_per_line(int32_t w) { return (static_cast<uint64_t>(w) + k
 
 EH_API int eh_ppc() { return kPpc; }
 
-// Create a model. Registers and memories that the RTL does not reset start at zero
-// (random_init == 0) or at random values drawn from `seed` (random_init != 0).
-EH_API void* eh_create(int random_init, uint64_t seed) {
-    auto* m = new Model;
-    m->ctx = std::make_unique<VerilatedContext>();
-    m->ctx->randReset(random_init ? 2 : 0);
-    m->ctx->randSeed(static_cast<int>(seed & 0x7FFFFFFF));
-    m->top = std::make_unique<Top>(m->ctx.get(), "fcnn_edge_core");
-    m->idle_inputs();
-    m->top->rst = 1;
-    m->top->clk = 0;
-    m->top->eval();  // initial blocks, first settle
-    return m;
-}
-
-EH_API void eh_destroy(void* h) {
-    auto* m = static_cast<Model*>(h);
-    if (!m) return;
-    m->top->final();
-    delete m;
-}
-
-EH_API const char* eh_error(void* h) { return static_cast<Model*>(h)->err; }
-
-EH_API uint64_t eh_cycle(void* h) { return static_cast<Model*>(h)->cycle; }
-
-// Hold rst high for `cycles` cycles (at least 1) with all inputs idle, then release it.
-EH_API void eh_reset(void* h, int cycles) {
-    auto* m = static_cast<Model*>(h);
-    m->idle_inputs();
-    m->top->rst = 1;
-    for (int i = 0; i < (cycles < 1 ? 1 : cycles); ++i) {
-        m->settle();
-        m->rise();
-    }
-    m->top->rst = 0;
-    m->settle();
-}
+FH_COMMON_API(eh, Model, "fcnn_edge_core")
 
 EH_API int eh_axil_write(void* h, uint32_t addr, uint32_t data, uint64_t timeout, uint32_t* resp) {
     return do_write(static_cast<Model*>(h), addr, data, timeout, resp);
