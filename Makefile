@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[dev]'
 	@# yosys (resource estimates) is a Debian package; install it when we can.
 	@command -v yosys >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && apt-get install -y -qq yosys >/dev/null) || \
-	  echo "note: yosys not installed; resource benchmarks will say so"; }
+	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys) > $(VENV)/apt.log 2>&1 || \
+	  echo "note: yosys not installed (see $(VENV)/apt.log); resource benchmarks will say so"; }
 	touch $@
 
 venv: $(STAMP)

@@ -101,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fpgacnn {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:  # an extra is missing: say which, in one line
+        print(f"fpgacnn {args.command}: error: {exc.name} is not installed (install the "
+              "extras: pip install 'fpgacnn[dev]')", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

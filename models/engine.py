@@ -11,21 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.spec.engines import (
-    Backend,
-    BackendKind,
-    ClassifierEngine,
-    ClassifierFiles,
-    EdgeEngine,
-    GoldenEdgeEngine,
-    raw_scores,
-)
+from fpgacnn.spec import engines as eng
 from fpgacnn.spec.package import CoreSpec
 
 log = logging.getLogger(__name__)
 
 
-class KerasClassifierEngine(ClassifierEngine):
+class KerasClassifierEngine(eng.ClassifierEngine):
     """The QKeras model file, called directly."""
 
     name = "keras"
@@ -42,7 +34,7 @@ class KerasClassifierEngine(ClassifierEngine):
         from fpgacnn.spec.preprocess import codes_to_input
 
         y = self._model(codes_to_input(codes[None]), training=False)
-        return raw_scores(np.asarray(y), self._fraction), None
+        return eng.raw_scores(np.asarray(y), self._fraction), None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Outputs of the QKeras model on a batch of inputs."""
@@ -50,16 +42,17 @@ class KerasClassifierEngine(ClassifierEngine):
         return np.asarray(y, dtype=np.float64)
 
 
-class ReferenceBackend(Backend):
+class ReferenceBackend(eng.Backend):
     """Edges by the numpy golden model, classes by the QKeras model."""
 
-    kind = BackendKind.REFERENCE
+    kind = eng.BackendKind.REFERENCE
+    requires = ("tensorflow", "tf_keras", "qkeras")
 
-    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> eng.EdgeEngine:
         """The golden model (no core time)."""
-        return GoldenEdgeEngine()
+        return eng.GoldenEdgeEngine()
 
-    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+    def open_classifier(self, files: eng.ClassifierFiles) -> eng.ClassifierEngine:
         """The QKeras model of ``files.keras``."""
         return KerasClassifierEngine(model_file=files.need("keras", "Keras model"),
                                      fraction=files.fraction)

@@ -17,21 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.spec.engines import (
-    Backend,
-    BackendKind,
-    ClassifierEngine,
-    ClassifierFiles,
-    EdgeEngine,
-    EdgeOutput,
-    SyncEdgeEngine,
-)
+from fpgacnn.spec import engines as eng
 from fpgacnn.spec.package import CoreSpec
 
 log = logging.getLogger(__name__)
 
 
-class RtlEdgeEngine(SyncEdgeEngine):
+class RtlEdgeEngine(eng.SyncEdgeEngine):
     """One simulated edge core with the package's HDL parameters; core time from cycles."""
 
     name = "rtl"
@@ -42,11 +34,11 @@ class RtlEdgeEngine(SyncEdgeEngine):
         self._harness = EdgeHarness(ppc=ppc, max_width=max_width, max_height=max_height)
         self._clock_hz = clock_hz
 
-    def compute(self, gray: np.ndarray, threshold: int) -> EdgeOutput:
+    def compute(self, gray: np.ndarray, threshold: int) -> eng.EdgeOutput:
         """Stream one frame through the simulated core."""
         run = self._harness.run([gray], threshold=threshold)
         cycles = run.frame_cycles[0]
-        return EdgeOutput(edges=run.frames[0], hw_seconds=cycles / self._clock_hz,
+        return eng.EdgeOutput(edges=run.frames[0], hw_seconds=cycles / self._clock_hz,
                           cycles=cycles)
 
     def close(self) -> None:
@@ -54,7 +46,7 @@ class RtlEdgeEngine(SyncEdgeEngine):
         self._harness.close()
 
 
-class RtlClassifierEngine(ClassifierEngine):
+class RtlClassifierEngine(eng.ClassifierEngine):
     """The generated classifier core, simulated; scores are the core's raw output codes."""
 
     name = "rtl"
@@ -83,17 +75,18 @@ class RtlClassifierEngine(ClassifierEngine):
         self._harness.close()
 
 
-class RtlBackend(Backend):
+class RtlBackend(eng.Backend):
     """Both cores as Verilated RTL."""
 
-    kind = BackendKind.RTL
+    kind = eng.BackendKind.RTL
+    requires = ("verilator",)
 
-    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> eng.EdgeEngine:
         """The edge core built with the package's HDL parameters."""
         return RtlEdgeEngine(ppc=core.ppc, max_width=core.max_width,
                              max_height=core.max_height, clock_hz=clock_hz)
 
-    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+    def open_classifier(self, files: eng.ClassifierFiles) -> eng.ClassifierEngine:
         """The generated classifier core of ``files.rtl``."""
         rtl_dir = files.need("rtl", "generated classifier RTL",
                              "; rebuild it with `fpgacnn package`, or pass "

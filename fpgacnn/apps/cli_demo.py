@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.spec.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.edge import MAX_THRESHOLD, sobel_edges
 from fpgacnn.spec.errors import UsageError as CliError
 
 log = logging.getLogger(__name__)
@@ -228,11 +228,9 @@ def run_demo(
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``demo`` command; return 0 when every output matches the golden model."""
-    if args.ppc not in SUPPORTED_PPC:
-        choices = ", ".join(str(p) for p in SUPPORTED_PPC)
-        raise CliError(f"--ppc must be one of {choices}, got {args.ppc}")
-    if not 0 <= args.threshold <= MAX_THRESHOLD:
-        raise CliError(f"--threshold must be in 0..{MAX_THRESHOLD}, got {args.threshold}")
+    from fpgacnn.apps.cli_edge import check_edge_options
+
+    check_edge_options(args)
     size = parse_size(args.size)
     for name in args.images:
         load_photo(name)  # fail before any simulation

@@ -74,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _check_options(args: argparse.Namespace) -> None:
+def check_edge_options(args: argparse.Namespace) -> None:
+    """``--ppc`` and ``--threshold`` against the edge core's limits (``edge`` and ``demo``)."""
     if args.ppc not in SUPPORTED_PPC:
         choices = ", ".join(str(p) for p in SUPPORTED_PPC)
         raise CliError(f"--ppc must be one of {choices}, got {args.ppc}")
@@ -84,7 +85,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; return the exit code (see the module docstring)."""
-    _check_options(args)
+    check_edge_options(args)
     try:
         check_writable(args.out)
         gray = read_gray(args.image)

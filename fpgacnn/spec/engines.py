@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -181,6 +182,8 @@ class Backend(abc.ABC):
 
     #: the :class:`BackendKind` this object implements
     kind: BackendKind
+    #: top-level modules the backend needs (from its pip extra); checked by get_backend
+    requires: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
@@ -231,6 +234,11 @@ def get_backend(kind: BackendKind | str) -> Backend:
                            f"pip install 'fpgacnn[{extra}]' ({exc})") from exc
     if not isinstance(backend, Backend) or backend.kind is not kind:
         raise BackendError(f"entry point {ep.value!r} is not the {kind.value!r} Backend")
+    missing = [m for m in backend.requires if importlib.util.find_spec(m) is None]
+    if missing:
+        extra = ",".join(ep.extras) or "dev"
+        raise BackendError(f"backend {kind.value!r} needs the [{extra}] extra: "
+                           f"pip install 'fpgacnn[{extra}]' (missing: {', '.join(missing)})")
     return backend
 
 

@@ -11,22 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.spec.engines import (
-    Backend,
-    BackendKind,
-    ClassifierEngine,
-    ClassifierFiles,
-    EdgeEngine,
-    GoldenEdgeEngine,
-    raw_scores,
-)
+from fpgacnn.spec import engines as eng
 from fpgacnn.spec.errors import BackendError
 from fpgacnn.spec.package import CoreSpec
 
 log = logging.getLogger(__name__)
 
 
-class CsimClassifierEngine(ClassifierEngine):
+class CsimClassifierEngine(eng.ClassifierEngine):
     """hls4ml C-sim of ``conv_dir`` (an ``fpgacnn convert`` folder)."""
 
     name = "csim"
@@ -55,7 +47,7 @@ class CsimClassifierEngine(ClassifierEngine):
         from fpgacnn.spec.preprocess import codes_to_input
 
         y = self.predict(codes_to_input(codes[None]))
-        return raw_scores(y[0], self._fraction), None
+        return eng.raw_scores(y[0], self._fraction), None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Outputs of the C simulation on a batch of inputs."""
@@ -64,16 +56,17 @@ class CsimClassifierEngine(ClassifierEngine):
         return csim_predict(self._hls_model, np.asarray(x, np.float64), self._out_shape)
 
 
-class CsimBackend(Backend):
+class CsimBackend(eng.Backend):
     """Edges by the numpy golden model, classes by the C simulation."""
 
-    kind = BackendKind.CSIM
+    kind = eng.BackendKind.CSIM
+    requires = ("hls4ml",)
 
-    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> eng.EdgeEngine:
         """The golden model (the edge core has no C simulation)."""
-        return GoldenEdgeEngine()
+        return eng.GoldenEdgeEngine()
 
-    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+    def open_classifier(self, files: eng.ClassifierFiles) -> eng.ClassifierEngine:
         """The C simulation of ``files.csim``."""
         return CsimClassifierEngine(conv_dir=files.need("csim", "C-simulation folder"))
 

@@ -42,12 +42,7 @@ void Vfcnn_classifier___024root___eval(Vfcnn_classifier___024root* vlSelf);
 namespace {
 
 using Top = Vfcnn_classifier;
-using fh::kBadArg;
-using fh::kOk;
-using fh::kProtocol;
-using fh::kTimeout;
-using fh::prob_threshold;
-using fh::Rng;
+using namespace fh;  // NOLINT: return codes, Rng, prob_threshold
 
 // Number of 32-bit words of a Verilated port type.
 template <class T>

@@ -49,12 +49,7 @@ constexpr int kPpc = EH_PPC;
 // Register offsets: -DEH_REG_<NAME> from fpgacnn.spec.cores.EDGE_MAP (edge_harness_build.py).
 constexpr uint32_t kRegWidth = EH_REG_WIDTH;
 constexpr uint32_t kRegHeight = EH_REG_HEIGHT;
-using fh::kBadArg;
-using fh::kOk;
-using fh::kProtocol;
-using fh::kTimeout;
-using fh::prob_threshold;
-using fh::Rng;
+using namespace fh;  // NOLINT: return codes, Rng, prob_threshold
 
 // AXI4-Lite sideband ports the RTL may or may not have: set them when present.
 template <class T>

@@ -38,20 +38,13 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec import engines as eng
 from fpgacnn.spec.cores import (
     CTRL_ENABLE,
     CTRL_SOFT_RESET,
     EDGE_CORE_ID,
     LABEL_BITS,
     edge_error_names,
-)
-from fpgacnn.spec.engines import (
-    Backend,
-    BackendKind,
-    ClassifierEngine,
-    ClassifierFiles,
-    EdgeEngine,
-    EdgeOutput,
 )
 from fpgacnn.spec.errors import (
     BackendError,
@@ -215,7 +208,7 @@ def _line_bytes(width: int, ppc: int) -> int:
     return -(-width // ppc) * ppc
 
 
-class PynqEdgeEngine(EdgeEngine):
+class PynqEdgeEngine(eng.EdgeEngine):
     """The board's edge core: two frames in flight (double buffering)."""
 
     name = "pynq"
@@ -310,7 +303,7 @@ class PynqEdgeEngine(EdgeEngine):
         self._queue.append(ticket)
         return ticket
 
-    def collect(self, ticket: object) -> EdgeOutput:
+    def collect(self, ticket: object) -> eng.EdgeOutput:
         """Wait for the frame's edge map (deadline), check it, return a copy."""
         if not self._queue or self._queue[0] is not ticket:
             raise BackendError("frames must be collected in the order they were submitted "
@@ -336,7 +329,7 @@ class PynqEdgeEngine(EdgeEngine):
             self._arm_recv(self._queue[0])
         line = _line_bytes(ticket.width, self._core.ppc)
         out = np.asarray(self._out[ticket.slot])[: ticket.nbytes].reshape(ticket.height, line)
-        return EdgeOutput(edges=out[:, : ticket.width].copy(),
+        return eng.EdgeOutput(edges=out[:, : ticket.width].copy(),
                           hw_seconds=t_done - ticket.t_sent)
 
     def close(self) -> None:
@@ -347,7 +340,7 @@ class PynqEdgeEngine(EdgeEngine):
             self._board.release()
 
 
-class PynqClassifierEngine(ClassifierEngine):
+class PynqClassifierEngine(eng.ClassifierEngine):
     """The board's classifier core: one image in, one score beat out."""
 
     name = "pynq"
@@ -432,22 +425,22 @@ def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TI
     return edge, classifier
 
 
-class PynqBackend(Backend):
+class PynqBackend(eng.Backend):
     """The board: both cores behind AXI DMAs of one overlay (options: ``timeout_s``)."""
 
-    kind = BackendKind.PYNQ
+    kind = eng.BackendKind.PYNQ
 
-    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> EdgeEngine:
+    def open_edge(self, core: CoreSpec, *, clock_hz: int) -> eng.EdgeEngine:
         """Not used alone: the board opens its engines together (:meth:`open`)."""
         raise BackendError("the pynq backend opens a whole package: use Pipeline.open")
 
-    def open_classifier(self, files: ClassifierFiles) -> ClassifierEngine:
+    def open_classifier(self, files: eng.ClassifierFiles) -> eng.ClassifierEngine:
         """The board's classifier runs only inside its package's overlay."""
         raise BackendError("the pynq classifier runs only with the pynq edge engine "
                            "(classifier_backend cannot be 'pynq' for another backend)")
 
     def open(self, package: Package, *, classify: bool, options: Mapping[str, Any]
-             ) -> tuple[EdgeEngine, ClassifierEngine | None]:
+             ) -> tuple[eng.EdgeEngine, eng.ClassifierEngine | None]:
         """Load the overlay and bind the cores of ``package``."""
         unknown = sorted(set(options) - {"timeout_s"})
         if unknown:
