@@ -8,7 +8,8 @@ without any vendor tool::
               implement.tcl export.tcl  [hls_ip.tcl: Vitis HLS, hls flow]
     constraints/fcnn.xdc
     src/edge/*.sv  src/classifier/* (rtl flow) | src/hls/ (hls flow: the conversion)
-    package/   driver_config.json  fcnn_<board>.ipynb  model/model.h5  model/model.json
+    package/   model/model.h5  model/model.json   (+ bitstream, .hwh, manifest.json)
+    fcnn_<board>.ipynb  (beside the package: opens it with Pipeline.open, backend "pynq")
     package_spec.json  (what :mod:`fpgacnn.boards.finalize` needs after Vivado)
 
 :data:`RUN_STEPS` run Vitis HLS (hls flow) and Vivado in batch mode, then
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PACKAGE_DIR = "package"
-DRIVER_CONFIG = "driver_config.json"
 
 
 class BuildError(ToolError):
@@ -213,7 +213,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
 
 
 def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildState:
-    """Lay out ``package/`` (driver config, notebook, model) and the spec the manifest needs."""
+    """Lay out ``package/`` (the model), the notebook beside it and the spec of the manifest."""
     d, cls, board = state.design, state.classifier, state.board
     assert d is not None and cls is not None and board is not None
     out = Path(cfg.out_dir)
@@ -231,41 +231,30 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
     _copy(state, cls.card, pkg / "model" / "model.json")
     model_files["card"] = "model/model.json"
     card = json.loads(cls.card.read_text())
-    driver = {
-        "board": board.name, "hw_id": d.hw_id, "clock_hz": int(round(board.pl_clock.mhz * 1e6)),
-        "build_id": {"cell": "build_id", "base_address": seg["build_id"],
-                     "low_offset": 0x0, "high_offset": 0x8},
-        "edge": {"cell": "edge", "vlnv": EDGE_VLNV, "base_address": seg["edge"],
-                 "dma": "edge_dma", "dma_type": "axi_dma", "dma_base_address": seg["edge_dma"],
-                 "dma_bits": d.edge_bits,
-                 "ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
-                 "max_height": cfg.edge_max_height},
-        "classifier": {"cell": "classifier", "vlnv": d.classifier.vlnv, "dma": "classifier_dma",
-                       "dma_type": "axi_dma", "dma_base_address": seg["classifier_dma"],
-                       "flow": cls.flow.value, "stream_in_bits": d.classifier.stream_in_bits,
-                       "stream_out_bits": d.classifier.stream_out_bits,
-                       "dma_in_bits": d.classifier.dma_in_bits,
-                       "dma_out_bits": d.classifier.dma_out_bits,
-                       "score_bits": cls.score_bits, "label_bits": 8},
-        "classes": list(cls.classes),
-        "address_map": [{"segment": s.path, "offset": s.offset, "size": s.size}
-                        for s in d.segments],
-    }
-    _write(state, pkg / DRIVER_CONFIG, json.dumps(driver, indent=2) + "\n")
+    clock_hz = int(round(board.pl_clock.mhz * 1e6))
     nb_text = environment(cfg.template_dir).get_template("notebook.py.j2").render(
         **d.template_vars(), classes=cls.classes, shape=cls.input_shape,
-        nb_edge_width=min(64, cfg.edge_max_width // cfg.edge_ppc * cfg.edge_ppc),
-        nb_edge_height=min(64, cfg.edge_max_height))
-    _write(state, pkg / f"fcnn_{board.name}.ipynb",
+        package_dir=PACKAGE_DIR)
+    # beside the package, not in it: Jupyter's saves and checkpoints must not alter the
+    # hashed package
+    _write(state, out / f"fcnn_{board.name}.ipynb",
            json.dumps(notebook_from_percent(nb_text), indent=1) + "\n")
+    # The one record of what the package manifest needs after Vivado (finalize reads it):
+    # the cores with their DMAs and widths, the model, the address map, the hardware id.
     spec = {
-        "board": board.name, "clock_hz": driver["clock_hz"], "hw_id": d.hw_id,
+        "board": board.name, "clock_hz": clock_hz,
         "bitstream": f"fcnn_{board.name}.bit", "hwh": f"fcnn_{board.name}.hwh",
+        "hardware": {"id": d.hw_id, "ip": "build_id", "base_address": seg["build_id"],
+                     "low_offset": 0x0, "high_offset": 0x8},
         "edge": {"ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
                  "max_height": cfg.edge_max_height, "base_address": seg["edge"],
-                 "dma": "edge_dma", "vlnv": EDGE_VLNV},
+                 "dma": "edge_dma", "dma_type": "axi_dma", "dma_base_address": seg["edge_dma"],
+                 "dma_bits": d.edge_bits, "vlnv": EDGE_VLNV},
         "classifier": {"vlnv": d.classifier.vlnv, "stream_in_bits": d.classifier.stream_in_bits,
                        "stream_out_bits": d.classifier.stream_out_bits, "dma": "classifier_dma",
+                       "dma_type": "axi_dma", "dma_base_address": seg["classifier_dma"],
+                       "dma_in_bits": d.classifier.dma_in_bits,
+                       "dma_out_bits": d.classifier.dma_out_bits,
                        "input_shape": list(cls.input_shape), "flow": cls.flow.value},
         "model": {"name": cls.model, "input_shape": list(cls.input_shape),
                   "classes": list(cls.classes),
@@ -273,6 +262,8 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
                   "scores": {"bits": cls.score_bits, "fraction": cls.score_fraction,
                              "signed": cls.score_signed},
                   "files": model_files},
+        "address_map": [{"segment": s.path, "offset": s.offset, "size": s.size}
+                        for s in d.segments],
     }
     _write(state, out / SPEC_FILE, json.dumps(spec, indent=2) + "\n")
     return replace(state, package_dir=pkg)

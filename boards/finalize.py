@@ -61,7 +61,8 @@ def finalize_package(out_dir: Path) -> Package:
                                     f"({out_dir / 'build.sh'})")
     cores, model = package_specs(spec)
     return write_package(pkg, cores=cores, model=model, clock_hz=spec["clock_hz"],
-                         board=spec["board"], bitstream=spec["bitstream"], hwh=spec["hwh"])
+                         board=spec["board"], bitstream=spec["bitstream"], hwh=spec["hwh"],
+                         hardware=spec["hardware"])
 
 
 def main(argv: list[str] | None = None) -> int:

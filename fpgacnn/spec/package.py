@@ -204,6 +204,27 @@ class CoreSpec:
         )
 
 
+#: ``manifest.hardware`` of a board package: the 64-bit hardware id the bitstream reports
+#: (``id``, 16 hex digits), the IP that reports it (``ip``: its name in the overlay's
+#: ``ip_dict``, at ``base_address``) and the offsets of its low and high 32-bit words.
+HARDWARE_KEYS = ("id", "ip", "base_address", "low_offset", "high_offset")
+
+
+def _hardware(value: Any) -> dict[str, Any]:
+    d = _mapping("hardware", value)
+    _require("hardware", d, HARDWARE_KEYS)
+    hw_id = d["id"]
+    if not (isinstance(hw_id, str) and len(hw_id) == 16
+            and all(ch in "0123456789abcdef" for ch in hw_id)):
+        raise _fail("hardware.id", "16 lower-case hex digits", hw_id)
+    _str("hardware.ip", d["ip"])
+    _int("hardware.base_address", d["base_address"], 0, 2**64 - 1)
+    for key in ("low_offset", "high_offset"):
+        if _int(f"hardware.{key}", d[key], 0, 0xFFFF) % 4:
+            raise _fail(f"hardware.{key}", "a multiple of 4", d[key])
+    return {k: d[k] for k in HARDWARE_KEYS}
+
+
 def _require(where: str, d: Mapping[str, Any], keys: Sequence[str]) -> None:
     missing = [k for k in keys if k not in d]
     if missing:
@@ -292,6 +313,8 @@ class Manifest:
     bitstream: str | None
     hwh: str | None
     files: Mapping[str, str]
+    #: board packages: where the bitstream reports its hardware id (see :data:`HARDWARE_KEYS`)
+    hardware: Mapping[str, Any] | None = None
 
     def core(self, kind: CoreKind) -> CoreSpec | None:
         """The first core of ``kind``, or None."""
@@ -305,6 +328,7 @@ class Manifest:
             "cores": [c.to_dict() for c in self.cores],
             "model": None if self.model is None else self.model.to_dict(),
             "bitstream": self.bitstream, "hwh": self.hwh, "files": dict(self.files),
+            **({} if self.hardware is None else {"hardware": dict(self.hardware)}),
         }
 
     @classmethod
@@ -340,6 +364,7 @@ class Manifest:
             bitstream=None if d["bitstream"] is None else _rel_path("bitstream", d["bitstream"]),
             hwh=None if d["hwh"] is None else _rel_path("hwh", d["hwh"]),
             files=dict(files),
+            hardware=None if d.get("hardware") is None else _hardware(d["hardware"]),
         )
         for role, path in (("bitstream", man.bitstream), ("hwh", man.hwh)):
             if path is not None and path not in man.files:
@@ -400,6 +425,7 @@ def write_package(
     bitstream: str | None = None,
     hwh: str | None = None,
     created: str | None = None,
+    hardware: Mapping[str, Any] | None = None,
 ) -> Package:
     """Hash every file already in ``out_dir``, write ``manifest.json``, return the package.
 
@@ -418,6 +444,8 @@ def write_package(
         "model": None if model is None else model.to_dict(),
         "bitstream": bitstream, "hwh": hwh, "files": _scan(out_dir),
     }
+    if hardware is not None:
+        data["hardware"] = dict(hardware)
     data["build_id"] = derive_build_id(data)
     Manifest.from_dict(data)  # validate before writing anything
     (out_dir / MANIFEST_FILE).write_text(json.dumps(data, indent=2) + "\n")

@@ -142,6 +142,31 @@ class _Board:
         self.overlay = self.pynq.Overlay(str(package.file(package.manifest.bitstream)))
         self._buffers: list[Any] = []
         self._users = 0
+        self.check_hardware_id()
+
+    def check_hardware_id(self) -> None:
+        """Refuse a bitstream that is not the one the package describes.
+
+        A board package's ``manifest.hardware`` names the IP (a constant AXI GPIO in the
+        generated block design) whose two words report the 64-bit id of the build tree
+        the bitstream came from; it must equal the package's.
+        """
+        hw = self.package.manifest.hardware
+        if hw is None:
+            return
+        ip_dict = self.overlay.ip_dict
+        if hw["ip"] not in ip_dict:
+            raise OverlayError(f"overlay has no IP {hw['ip']!r} reporting the hardware id; "
+                               f"expected one with id {hw['id']} (is this fpgacnn's bitstream?)")
+        if int(ip_dict[hw["ip"]]["phys_addr"]) != hw["base_address"]:
+            raise OverlayError(f"{hw['ip']} is at 0x{int(ip_dict[hw['ip']]['phys_addr']):X}, "
+                               f"the package expects 0x{hw['base_address']:X}")
+        ip = getattr(self.overlay, hw["ip"])
+        got = f"{int(ip.read(hw['high_offset'])):08x}{int(ip.read(hw['low_offset'])):08x}"
+        if got != hw["id"]:
+            raise OverlayError(f"the loaded bitstream reports hardware id {got}, the package "
+                               f"expects {hw['id']}: the bitstream is not the one the package "
+                               "describes")
 
     def bind(self, core: CoreSpec) -> tuple[Any, _Dma, dict[str, int]]:
         """The core's IP, its DMA and its register offsets, checked against the ``.hwh``."""

@@ -160,8 +160,7 @@ def test_addresses_do_not_overlap(trees, board: str) -> None:
         assert a1 <= b0
     lo, hi = b.master.base, b.master.base + b.master.size
     assert all(lo <= a0 and a1 <= hi and a0 % (a1 - a0) == 0 for a0, a1 in spans)
-    driver = json.loads((trees[board, CoreFlow.HLS] / "package" / "driver_config.json")
-                        .read_text())
+    driver = json.loads((trees[board, CoreFlow.HLS] / "package_spec.json").read_text())
     assert [(m["offset"], m["size"]) for m in driver["address_map"]] == \
         [(o, r) for o, r, _ in found]
     assert (driver["edge"]["dma"], driver["edge"]["dma_type"]) == ("edge_dma", "axi_dma")
@@ -201,7 +200,7 @@ def test_edge_dma_stream_width_follows_ppc(tmp_path: Path, conversion: Path, ppc
     assert _cell_config(bd, "fcnn_edge") == {"PPC": str(ppc), "MAX_WIDTH": "1920",
                                              "MAX_HEIGHT": "1080"}
     assert _cell_config(bd, "fcnn_edge_dma") == _dma_config(64, 8 * ppc, 8 * ppc)
-    driver = json.loads((tmp_path / "out" / "package" / "driver_config.json").read_text())
+    driver = json.loads((tmp_path / "out" / "package_spec.json").read_text())
     assert (driver["edge"]["ppc"], driver["edge"]["dma_bits"]) == (ppc, 8 * ppc)
 
 
@@ -286,7 +285,7 @@ def test_stream_widths_and_pads(tmp_path: Path) -> None:
         "32", "1024")
     assert "CONFIG.TDATA_REMAP {tdata[23:0]}" in bd
     assert "CONFIG.TDATA_REMAP {328'b0,tdata[695:0]}" in bd
-    driver = json.loads((tmp_path / "out" / "package" / "driver_config.json").read_text())
+    driver = json.loads((tmp_path / "out" / "package_spec.json").read_text())
     assert (driver["classifier"]["stream_in_bits"], driver["classifier"]["stream_out_bits"]) == \
         (24, 696)
 
@@ -351,8 +350,8 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     generate(_cfg(conversion, out, board="ultra96v2"))
     pkg = out / "package"
     assert sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*") if p.is_file()) == [
-        "driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5", "model/model.json"]
-    nb = json.loads((pkg / "fcnn_ultra96v2.ipynb").read_text())
+        "model/model.h5", "model/model.json"]
+    nb = json.loads((out / "fcnn_ultra96v2.ipynb").read_text())  # beside the package
     assert nb["nbformat"] == 4 and [c["cell_type"] for c in nb["cells"]][:2] == ["markdown",
                                                                                 "code"]
     code = []
@@ -360,8 +359,9 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
         if cell["cell_type"] == "code":
             code.append("".join(cell["source"]))
             compile(code[-1], "cell", "exec")
-    assert 'edge_dma = getattr(overlay, edge_cfg["dma"])' in code[-1]
-    assert "height, width = 64, 64\n" in code[-1]
+    assert 'Pipeline.open(package_dir, backend="pynq")' in code[0]
+    assert 'package_dir = Path("package").resolve()' in code[0]
+    assert not any("allocate" in c or ".wait()" in c for c in code)  # the runtime does that
     with pytest.raises(PackageBuildError, match=r"fcnn_ultra96v2\.bit is missing: run Vivado "
                        r"first"):
         finalize_package(out)
@@ -374,16 +374,20 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     assert (m.board, m.clock_hz, m.bitstream, m.hwh) == (
         "ultra96v2", 100_000_000, "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh")
     edge, cls = package.core(CoreKind.EDGE), package.core(CoreKind.CLASSIFIER)
-    driver = json.loads((pkg / "driver_config.json").read_text())
+    driver = json.loads((out / "package_spec.json").read_text())
     assert edge.base_address == driver["edge"]["base_address"] == 0xA001_0000
+    assert m.hardware == {"id": driver["hardware"]["id"], "ip": "build_id",
+                          "base_address": driver["hardware"]["base_address"],
+                          "low_offset": 0, "high_offset": 8}
+    assert len(m.hardware["id"]) == 16
     assert (edge.dma, cls.dma) == ("edge_dma", "classifier_dma")
     assert edge.vlnv == "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
     assert (edge.ppc, edge.stream_in_bits, edge.stream_out_bits) == (1, 8, 8)
     assert (cls.stream_in_bits, cls.stream_out_bits, cls.vlnv) == (
         8, 168, "fpgacnn:hls:fcnn_classifier:1.0")
     assert m.model.classes == tuple(str(i) for i in range(10))
-    assert set(m.files) == {"driver_config.json", "fcnn_ultra96v2.ipynb", "model/model.h5",
-                            "model/model.json", "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh"}
+    assert set(m.files) == {"model/model.h5", "model/model.json", "fcnn_ultra96v2.bit",
+                            "fcnn_ultra96v2.hwh"}
     assert m.model.files == {"keras": "model/model.h5", "card": "model/model.json"}
     assert m.model.preprocessing["input"]["height"] == 8
     assert CropRule.from_dict(m.model.preprocessing) == CropRule()

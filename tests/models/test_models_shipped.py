@@ -64,10 +64,13 @@ def test_shipped_files_match_the_card_and_are_package_data(shipped) -> None:  # 
     for name, digest in shipped.card["files"].items():
         assert hashlib.sha256((shipped.directory / name).read_bytes()).hexdigest() == digest
     # (a regex, not tomllib: the project supports Python 3.10)
-    line = re.search(r'^"fpgacnn\.models" = \[(.*)\]$',
-                     (REPO / "pyproject.toml").read_text(), re.MULTILINE)
-    assert line is not None
-    patterns = re.findall(r'"([^"]+)"', line.group(1))
+    # package data of fpgacnn.models and its data packages, as paths under models/
+    patterns = []
+    for pkg, globs in re.findall(r'^"fpgacnn\.models((?:\.\w+)*)" = \[(.*)\]$',
+                                 (REPO / "pyproject.toml").read_text(), re.MULTILINE):
+        folder = pkg.strip(".").replace(".", "/")
+        patterns += [f"{folder}/{g}" if folder else g for g in re.findall(r'"([^"]+)"', globs)]
+    assert patterns
     shipped_files = [p.relative_to(REPO / "models").as_posix()
                      for p in shipped.directory.iterdir() if p.is_file()]
     assert "model.h5" in shipped.card["files"] and "training_curve.png" in shipped.card["files"]

@@ -308,6 +308,22 @@ class FakeAxiDMA:
             b.events.append(("recv", "done", addr))
 
 
+#: Where the fake board's build-id GPIO sits (a board package's manifest.hardware names it).
+BUILD_ID_BASE = 0x4120_0000
+
+
+class FakeBuildIdGpio:
+    """The block design's dual-channel input GPIO tied to the 64-bit hardware id:
+    GPIO_DATA (0x0) reads the low word, GPIO2_DATA (0x8) the high word (PG144)."""
+
+    def __init__(self, hardware_id: str) -> None:
+        self.hardware_id = hardware_id
+
+    def read(self, offset: int) -> int:
+        value = int(self.hardware_id, 16)
+        return {0x0: value & 0xFFFF_FFFF, 0x8: value >> 32}.get(offset, 0)
+
+
 class FakeOverlay:
     """``pynq.Overlay`` for the bitstream the board was made for."""
 
@@ -325,7 +341,8 @@ class FakeBoard:
 
     def __init__(self, *, ppc: int = 4, max_width: int = 640, max_height: int = 480,
                  edge_base: int = 0x43C0_0000, classifier: dict[str, Any] | None = None,
-                 hwh_registers: dict[str, int] | None = None) -> None:
+                 hwh_registers: dict[str, int] | None = None,
+                 hardware_id: str | None = None) -> None:
         self.mem: dict[int, np.ndarray] = {}
         self.freed: list[int] = []
         self.loaded: list[str] = []
@@ -340,10 +357,7 @@ class FakeBoard:
         self._next_addr = 0x1000_0000
         self.edge = FakeEdgeCore(self, ppc=ppc, max_width=max_width, max_height=max_height)
         self.dma_edge = FakeAxiDMA(self, self.edge)
-        regs = hwh_registers or {
-            "CTRL": 0x00, "STATUS": 0x04, "ERROR": 0x08, "WIDTH": 0x0C, "HEIGHT": 0x10,
-            "THRESHOLD": 0x14, "FRAME_COUNT": 0x18, "DROP_COUNT": 0x1C, "CORE_ID": 0x20,
-            "VERSION": 0x24, "CFG_PPC": 0x28, "CFG_MAX_WIDTH": 0x2C, "CFG_MAX_HEIGHT": 0x30}
+        regs = hwh_registers or EDGE_MAP.offsets()
         self.ip_dict: dict[str, dict[str, Any]] = {
             "fcnn_edge_core_0": {
                 "type": "fpgacnn:fpgacnn:fcnn_edge_dma:1.0", "phys_addr": edge_base,
@@ -352,6 +366,12 @@ class FakeBoard:
             "axi_dma_edge": {"type": DMA_VLNV, "phys_addr": 0x4040_0000, "addr_range": 0x10000},
         }
         self.ips: dict[str, Any] = {"fcnn_edge_core_0": self.edge, "axi_dma_edge": self.dma_edge}
+        if hardware_id is not None:
+            # the generated block design's constant build-id GPIO (boards/templates)
+            self.build_id = FakeBuildIdGpio(hardware_id)
+            self.ip_dict["build_id"] = {"type": "xilinx.com:ip:axi_gpio:2.0",
+                                        "phys_addr": BUILD_ID_BASE, "addr_range": 0x10000}
+            self.ips["build_id"] = self.build_id
         self.dmas = [self.dma_edge]
         if classifier is not None:
             self.cls = FakeClassifierCore(self, **classifier)

@@ -24,7 +24,10 @@ from fpgacnn.spec.package import load_package, write_package
 from fpgacnn.sw.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_pynq import FakeBoard  # noqa: E402
+from fake_pynq import BUILD_ID_BASE, FakeBoard  # noqa: E402
+
+#: The hardware id of the fake board package's bitstream.
+HARDWARE_ID = "0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,9 @@ def board_package(sim_package: Path, tmp_path_factory: pytest.TempPathFactory) -
                              n_classes=len(model.classes), base_address=0x43C1_0000,
                              dma="axi_dma_cls")],
         model=spec, clock_hz=100_000_000, board="pynq-z2", bitstream="fpgacnn.bit",
-        hwh="fpgacnn.hwh")
+        hwh="fpgacnn.hwh", hardware={"id": HARDWARE_ID, "ip": "build_id",
+                                     "base_address": BUILD_ID_BASE, "low_offset": 0x0,
+                                     "high_offset": 0x8})
     return root
 
 
@@ -66,7 +71,8 @@ def csim_scores(sim_package: Path):  # noqa: ANN201
 def board(monkeypatch: pytest.MonkeyPatch, csim_scores, sim_package: Path) -> FakeBoard:  # noqa: ANN001
     model = load_package(sim_package).manifest.model
     fake = FakeBoard(classifier={"scores": csim_scores, "input_shape": model.input_shape,
-                                 "score_bits": model.scores["bits"], "out_bytes": 20})
+                                 "score_bits": model.scores["bits"], "out_bytes": 20},
+                     hardware_id=HARDWARE_ID)
     monkeypatch.setitem(sys.modules, "pynq", fake.module())
     return fake
 
@@ -186,24 +192,24 @@ def test_bad_frame_touches_no_hardware(board: FakeBoard, board_package: Path) ->
 
 def test_overlay_mismatches_are_refused(monkeypatch: pytest.MonkeyPatch, board_package: Path,
                                         csim_scores) -> None:  # noqa: ANN001
-    fake = FakeBoard(edge_base=0x43D0_0000)
+    fake = FakeBoard(edge_base=0x43D0_0000, hardware_id=HARDWARE_ID)
     monkeypatch.setitem(sys.modules, "pynq", fake.module())
     with pytest.raises(OverlayError, match=r"^core 'edge' \(fcnn_edge_core_0\) is at "
                                            r"0x43D00000, the package expects 0x43C00000$"):
         Pipeline.open(board_package, "pynq", classify=False)
-    fake = FakeBoard(max_width=1920)
+    fake = FakeBoard(max_width=1920, hardware_id=HARDWARE_ID)
     monkeypatch.setitem(sys.modules, "pynq", fake.module())
     with pytest.raises(OverlayError, match=r"^edge core register CFG_MAX_WIDTH reads 0x780, "
                                            r"the package expects 0x280$"):
         Pipeline.open(board_package, "pynq", classify=False)
     assert fake.live_buffers == 0
     regs = {"CTRL": 0x00, "ERROR": 0x0C}
-    fake = FakeBoard(hwh_registers=regs)
+    fake = FakeBoard(hwh_registers=regs, hardware_id=HARDWARE_ID)
     monkeypatch.setitem(sys.modules, "pynq", fake.module())
     with pytest.raises(OverlayError, match=r"^register ERROR of fcnn_edge_core_0: the .hwh says "
                                            r"offset 0xC, the package 0x8$"):
         Pipeline.open(board_package, "pynq", classify=False)
-    fake = FakeBoard()  # no classifier core in this overlay
+    fake = FakeBoard(hardware_id=HARDWARE_ID)  # no classifier core in this overlay
     monkeypatch.setitem(sys.modules, "pynq", fake.module())
     with pytest.raises(OverlayError, match=r"^overlay has 0 IPs of type "
                                            r"fpgacnn:hls:fcnn_classifier:1.0 for core "
@@ -218,3 +224,22 @@ def test_without_pynq(monkeypatch: pytest.MonkeyPatch, board_package: Path) -> N
                                            r"of the PYNQ board image\); off the board use "
                                            r"backend 'rtl', 'csim' or 'reference'$"):
         Pipeline.open(board_package, "pynq")
+
+
+def test_a_bitstream_of_another_build_is_refused(board: FakeBoard, board_package: Path) -> None:
+    board.build_id.hardware_id = "fedcba9876543210"
+    with pytest.raises(OverlayError, match=r"^the loaded bitstream reports hardware id "
+                                           r"fedcba9876543210, the package expects "
+                                           r"0123456789abcdef: the bitstream is not the one the "
+                                           r"package describes$"):
+        Pipeline.open(board_package, "pynq", classify=False)
+    assert board.live_buffers == 0
+
+
+def test_an_overlay_without_the_build_id_ip_is_refused(board: FakeBoard,
+                                                       board_package: Path) -> None:
+    del board.ip_dict["build_id"]
+    with pytest.raises(OverlayError, match=r"^overlay has no IP 'build_id' reporting the "
+                                           r"hardware id; expected one with id "
+                                           r"0123456789abcdef"):
+        Pipeline.open(board_package, "pynq", classify=False)
