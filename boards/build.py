@@ -32,6 +32,7 @@ import jinja2
 
 from fpgacnn.spec.errors import ToolError, ToolNotFoundError
 from fpgacnn.spec.frames import CropRule
+from fpgacnn.spec.outputs import check_replaceable
 
 from .board import Board, load_board
 from .config import BuildConfig, CoreFlow
@@ -331,6 +332,16 @@ def run_steps(cfg: BuildConfig, steps: Sequence[tuple[str, Step]],
     return state
 
 
+def is_build_tree(path: Path) -> bool:
+    """Whether ``path`` is a build tree ``fpgacnn build`` wrote (its spec is there)."""
+    return (Path(path) / SPEC_FILE).is_file() or (Path(path) / "build_config.json").is_file()
+
+
 def generate(cfg: BuildConfig) -> BuildState:
-    """Write the build tree of ``cfg`` (no vendor tool runs)."""
+    """Write the build tree of ``cfg`` (no vendor tool runs).
+
+    ``cfg.out_dir`` must be missing, empty or a tree fpgacnn wrote (checked first, so a
+    folder of the user's is never touched).
+    """
+    check_replaceable(Path(cfg.out_dir), is_build_tree, "a board build tree")
     return run_steps(cfg, GENERATE_STEPS)

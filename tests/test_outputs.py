@@ -60,3 +60,32 @@ def test_package_never_deletes_a_folder_with_someone_elses_manifest(tmp_path: Pa
     assert err.startswith(f"fpgacnn package: error: cannot write a package to '{dest}': the "
                           "folder is not empty")
     assert sorted(p.name for p in dest.iterdir()) == ["index.html", "manifest.json"]
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (["convert", "digits", "--no-rtl"], "a conversion"),
+    (["build", "--board", "pynq-z2", "--model", "digits"], "a board build tree"),
+])
+def test_convert_and_build_never_touch_a_folder_of_the_user(tmp_path: Path, capsys, argv,
+                                                            what) -> None:  # noqa: ANN001
+    dest = tmp_path / "mine"
+    (dest / "rtl").mkdir(parents=True)
+    (dest / "rtl" / "notes.txt").write_text("keep me")
+    (dest / "package").mkdir()
+    (dest / "package" / "data.bin").write_bytes(b"\x00\x01")
+    assert main([*argv, "--out", str(dest)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {what} to '{dest}': the folder is not empty" in err
+    assert (dest / "rtl" / "notes.txt").read_text() == "keep me"
+    assert (dest / "package" / "data.bin").read_bytes() == b"\x00\x01"
+
+
+def test_generate_rtl_never_replaces_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    from fpgacnn.hw.rtlgen import generate_rtl
+
+    dest = tmp_path / "core"
+    dest.mkdir()
+    (dest / "top.sv").write_text("module top; endmodule\n")
+    with pytest.raises(UsageError, match=r"^cannot write an RTL core to "):
+        generate_rtl(object(), dest)
+    assert (dest / "top.sv").is_file()

@@ -22,6 +22,7 @@ import numpy as np
 
 from fpgacnn.spec.errors import ConfigError, UsageError, VerificationError
 from fpgacnn.spec.hashing import sha256_file
+from fpgacnn.spec.outputs import check_replaceable
 
 from .calibration import check_ranges, observe_ranges
 from .config import ConvertConfig
@@ -197,6 +198,8 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
 
         source = load_source(source)
     out_dir = Path(out_dir).resolve()
+    # never overwrite a folder fpgacnn did not write (checked before any work)
+    check_replaceable(out_dir, lambda d: (d / CONVERSION_FILE).is_file(), "a conversion")
     model = hls_view(source.model)
     timings: dict[str, float] = {}
     plans = _apply_overrides(plan_model(model), cfg)

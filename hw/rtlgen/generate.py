@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fpgacnn.spec.hashing import sha256_file
+from fpgacnn.spec.outputs import check_replaceable
 
 from .. import rtl_sources
 from ..convert.plan import plan_model
@@ -97,10 +98,13 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
     """Generate the streaming classifier core for ``model`` (a QKeras model) into ``out_dir``.
 
     Raises :class:`~fpgacnn.hw.rtlgen.RtlGenError` naming the layer for anything the RTL
-    backend cannot implement bit-exactly. ``out_dir`` is replaced.
+    backend cannot implement bit-exactly. ``out_dir`` must be missing, empty or a core
+    this function wrote (it is then replaced); anything else is refused before any work.
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
+    check_replaceable(out_dir, lambda d: (d / "rtl.json").is_file() or (d / "filelist.f")
+                      .is_file(), "an RTL core")
     tag = _sanitize(name or model.name)
     plans = plan_model(model)
     stages = build_stages(model, plans)
