@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# one worker builds and installs the wheel once for all tests of this module
+pytestmark = pytest.mark.xdist_group("wheel_install")
 
 #: folders whose tracked files must all be in the wheel, with their place in it
 SHIPPED = {"hw/rtl": "fpgacnn/hw/rtl", "boards/defs": "fpgacnn/boards/defs",
@@ -55,8 +59,16 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """(wheel, venv, a working folder outside the checkout)."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # build from a copy of the project's files (setuptools writes build/ into the tree)
+    src = tmp / "src"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if (ROOT / rel).is_file():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, src / rel)
     res = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp),
-                str(ROOT)], cwd=tmp)
+                str(src)], cwd=tmp)
     assert res.returncode == 0, res.stderr
     wheel = next(tmp.glob("fpgacnn-*.whl"))
     venv = tmp / "venv"
