@@ -1,8 +1,8 @@
 """cocotb bus models for the internal valid/ready streams of the CNN core blocks.
 
-The ``fcnn_cnn_*`` blocks share one stream interface: sink ``s_valid``,
-``s_ready``, ``s_data``, ``s_last``; source ``m_valid``, ``m_ready``,
-``m_data``, ``m_last``; clock ``clk``, synchronous active-high ``rst``.
+The ``fcnn_cnn_*`` blocks share one AXI4-Stream interface named as
+cocotbext-axi expects: sink ``s_axis_tdata``/``tvalid``/``tready``/``tlast``,
+source ``m_axis_t*``; clock ``clk``, synchronous active-high ``rst``.
 :class:`StreamTB` drives the sink with random idle gaps, pulls the source with
 random backpressure, and checks that a stalled output beat holds still. All
 randomness comes from one seeded :class:`random.Random` (the seed is logged).
@@ -11,59 +11,57 @@ Used inside the simulator by ``sim/fcnn_cnn_*/tb_*.py``.
 
 from __future__ import annotations
 
-import random
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotb.triggers import RisingEdge, with_timeout
 
 from fpgacnn.spec.errors import StreamProtocolError
+
+from .tb import BaseTB
 
 
 class ProtocolError(StreamProtocolError, AssertionError):
     """A stream broke a valid/ready or framing rule in a testbench (fails the cocotb test)."""
 
 
-class StreamTB:
-    """Clock, reset, a random-gap stream driver and a backpressuring monitor for one block.
+class StreamTB(BaseTB):
+    """Clock, reset, a per-beat stream driver and a backpressuring monitor for one block.
 
-    ``idle`` / ``backpressure`` (see :meth:`set_matrix`) are the probabilities of
-    a gap before an input beat and of ``m_ready`` low in a cycle.
+    The matrix comes from :class:`~fpgacnn.sim.tb.BaseTB` (pause generators); the
+    driver offers one beat at a time with any ``tlast`` the test gives, puts junk on
+    the bus while idle, and records the cycle each beat was accepted.
     """
 
     def __init__(self, dut, *, seed: int) -> None:
-        self.dut = dut
-        self.rng = random.Random(seed)
-        dut._log.info("StreamTB seed %d (replay: FCNN_TB_SEED=%d)", seed, seed)
-        self.idle = 0.0
-        self.backpressure = 0.0
+        super().__init__(dut, seed=seed)
+        self._idle: Iterator[bool] | None = None
+        self._backpressure: Iterator[bool] | None = None
         self._queue: deque[tuple[int, int]] = deque()
         #: Output beats (data, last) in arrival order.
         self.beats: list[tuple[int, int]] = []
         #: Cycle numbers at which input beats were accepted.
         self.accept_cycles: list[int] = []
         self.cycle = 0
-        dut.s_valid.value = 0
-        dut.s_data.value = 0
-        dut.s_last.value = 0
-        dut.m_ready.value = 0
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+        dut.s_axis_tvalid.value = 0
+        dut.s_axis_tdata.value = 0
+        dut.s_axis_tlast.value = 0
+        dut.m_axis_tready.value = 0
         cocotb.start_soon(self._drive())
         cocotb.start_soon(self._monitor())
 
-    def set_matrix(self, idle: bool, backpressure: bool, p: float = 0.35) -> None:
-        """Random input gaps and/or random output backpressure with probability ``p``."""
-        self.idle = p if idle else 0.0
-        self.backpressure = p if backpressure else 0.0
+    def set_idle_generator(self, generator: Iterator[bool] | None) -> None:
+        """Leave ``s_axis_tvalid`` low on the cycles where ``generator`` yields True."""
+        self._idle = generator
 
-    async def reset(self) -> None:
+    def set_backpressure_generator(self, generator: Iterator[bool] | None) -> None:
+        """Hold ``m_axis_tready`` low on the cycles where ``generator`` yields True."""
+        self._backpressure = generator
+
+    async def reset(self, cycles: int = 3, settle: int = 1) -> None:
         """Hold ``rst`` for 3 cycles."""
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 3)
-        self.dut.rst.value = 0
-        await ClockCycles(self.dut.clk, 1)
+        await super().reset(cycles, settle)
 
     def send(self, beats: Iterable[tuple[int, int]]) -> None:
         """Queue input beats ``(data, last)``."""
@@ -84,21 +82,22 @@ class StreamTB:
         while True:
             await RisingEdge(dut.clk)
             self.cycle += 1
-            if busy and int(dut.s_ready.value) and not int(dut.rst.value):
+            if busy and int(dut.s_axis_tready.value) and not int(dut.rst.value):
                 busy = False
                 self._queue.popleft()
                 self.accept_cycles.append(self.cycle)
-            if not busy and self._queue and self.rng.random() >= self.idle:
+            paused = self._idle is not None and next(self._idle)
+            if not busy and self._queue and not paused:
                 data, last = self._queue[0]
-                dut.s_data.value = data
-                dut.s_last.value = last
-                dut.s_valid.value = 1
+                dut.s_axis_tdata.value = data
+                dut.s_axis_tlast.value = last
+                dut.s_axis_tvalid.value = 1
                 busy = True
             elif not busy:
-                dut.s_valid.value = 0
+                dut.s_axis_tvalid.value = 0
                 # Junk on the bus while idle: the block must ignore it.
-                dut.s_data.value = self.rng.getrandbits(len(dut.s_data))
-                dut.s_last.value = self.rng.getrandbits(1)
+                dut.s_axis_tdata.value = self.rng.getrandbits(len(dut.s_axis_tdata))
+                dut.s_axis_tlast.value = self.rng.getrandbits(1)
 
     async def _monitor(self) -> None:
         dut = self.dut
@@ -108,19 +107,20 @@ class StreamTB:
             if int(dut.rst.value):
                 stalled = None
             else:
-                valid = int(dut.m_valid.value)
-                beat = (int(dut.m_data.value), int(dut.m_last.value)) if valid else None
+                valid = int(dut.m_axis_tvalid.value)
+                beat = (int(dut.m_axis_tdata.value), int(dut.m_axis_tlast.value)) if valid else None
                 if stalled is not None and beat != stalled:
                     raise ProtocolError(
                         f"stalled output beat changed at cycle {self.cycle}: {stalled} -> {beat}"
                     )
                 stalled = None
                 if beat is not None:
-                    if int(dut.m_ready.value):
+                    if int(dut.m_axis_tready.value):
                         self.beats.append(beat)
                     else:
                         stalled = beat
-            dut.m_ready.value = 0 if self.rng.random() < self.backpressure else 1
+            pause = self._backpressure is not None and next(self._backpressure)
+            dut.m_axis_tready.value = 0 if pause else 1
 
 
 def pack(values: Iterable[int], width: int) -> int:

@@ -1,14 +1,14 @@
 // fcnn_cnn_argmax: label of the largest score, with the scores passed along.
 //
-// Each input beat carries N signed SW-bit scores (score n at s_data[n*SW +:
-// SW]). The output beat is m_data = {scores, label}: label (8 bits, the
+// Each input beat carries N signed SW-bit scores (score n at s_axis_tdata[n*SW +:
+// SW]). The output beat is m_axis_tdata = {scores, label}: label (8 bits, the
 // index of the maximum; ties go to the lowest index, like numpy.argmax) in
-// m_data[7:0] and score n at m_data[8 + n*SW +: SW]; m_last = 1. Every input
-// beat is one result (s_last is not checked).
+// m_axis_tdata[7:0] and score n at m_axis_tdata[8 + n*SW +: SW]; m_axis_tlast = 1. Every input
+// beat is one result (s_axis_tlast is not checked).
 //
 // A balanced compare tree (the left subtree always holds the lower indices,
 // and the right operand wins only when strictly greater) feeds one register
-// stage, an fcnn_axis_skid: one beat per clock, registered s_ready.
+// stage, an fcnn_axis_skid: one beat per clock, registered s_axis_tready.
 `default_nettype none
 
 module fcnn_cnn_argmax #(
@@ -20,15 +20,15 @@ module fcnn_cnn_argmax #(
     input  wire                 clk,
     input  wire                 rst,
 
-    input  wire [N*SW-1:0]      s_data,
-    input  wire                 s_valid,
-    output wire                 s_ready,
-    input  wire                 s_last,
+    input  wire [N*SW-1:0]      s_axis_tdata,
+    input  wire                 s_axis_tvalid,
+    output wire                 s_axis_tready,
+    input  wire                 s_axis_tlast,
 
-    output wire [N*SW+7:0]      m_data,
-    output wire                 m_valid,
-    input  wire                 m_ready,
-    output wire                 m_last
+    output wire [N*SW+7:0]      m_axis_tdata,
+    output wire                 m_axis_tvalid,
+    input  wire                 m_axis_tready,
+    output wire                 m_axis_tlast
 );
 
     // ------------------------------------------------------------------
@@ -58,7 +58,7 @@ module fcnn_cnn_argmax #(
         t_i = '0;
         t_v = '0;
         for (int n = 0; n < N; n++) begin
-            t_s[n*SW +: SW] = s_data[n*SW +: SW];
+            t_s[n*SW +: SW] = s_axis_tdata[n*SW +: SW];
             t_i[n*LW +: LW] = LW'(n);
             t_v[n]          = 1'b1;
         end
@@ -77,7 +77,7 @@ module fcnn_cnn_argmax #(
         end
     end
 
-    wire _unused_s_last = s_last;
+    wire _unused_s_last = s_axis_tlast;
     wire _unused_tree = &{1'b0, t_s, t_i[NP*LW-1:LW], t_v};
 
     fcnn_axis_skid #(
@@ -85,14 +85,14 @@ module fcnn_cnn_argmax #(
     ) u_skid (
         .clk     (clk),
         .rst     (rst),
-        .s_data  ({s_data, t_i[LW-1:0]}),
-        .s_valid (s_valid),
-        .s_ready (s_ready),
-        .m_data  (m_data),
-        .m_valid (m_valid),
-        .m_ready (m_ready)
+        .s_data  ({s_axis_tdata, t_i[LW-1:0]}),
+        .s_valid (s_axis_tvalid),
+        .s_ready (s_axis_tready),
+        .m_data  (m_axis_tdata),
+        .m_valid (m_axis_tvalid),
+        .m_ready (m_axis_tready)
     );
-    assign m_last = 1'b1;
+    assign m_axis_tlast = 1'b1;
 
 endmodule
 

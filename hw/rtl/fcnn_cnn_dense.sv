@@ -2,12 +2,12 @@
 //
 // One image is the flattened input vector of IN_LEN elements, arriving as
 // IN_LEN/C beats of C elements (element i = beat i/C, lane i%C, at
-// s_data[(i%C)*XW +: XW]). For every output n the core computes, exactly,
+// s_axis_tdata[(i%C)*XW +: XW]). For every output n the core computes, exactly,
 //     y[n] = BIAS[n] + sum_i (x[i] * w[i][n]) << PROD_SHIFT
 // in ACC_W-bit two's complement (the generator sizes ACC_W so that nothing
-// overflows) and sends one beat with all N sums (y[n] at m_data[n*ACC_W +:
-// ACC_W]) and m_last = 1. Framing is by count (IN_LEN/C beats per image);
-// s_last is not checked.
+// overflows) and sends one beat with all N sums (y[n] at m_axis_tdata[n*ACC_W +:
+// ACC_W]) and m_axis_tlast = 1. Framing is by count (IN_LEN/C beats per image);
+// s_axis_tlast is not checked.
 //
 // Structure. An accepted beat is held in an input register and consumed G
 // elements per clock (C/G clocks per beat, then the next beat is taken in the
@@ -17,7 +17,7 @@
 // in a G x N array and adds the products to the N accumulators (the bias on
 // an image's first row). The final sums go to an fcnn_axis_skid (two results
 // of buffering), so the next image is accumulated while a result waits for
-// m_ready. The pipeline stalls only when a finished sum finds the skid full.
+// m_axis_tready. The pipeline stalls only when a finished sum finds the skid full.
 `default_nettype none
 
 module fcnn_cnn_dense #(
@@ -49,15 +49,15 @@ module fcnn_cnn_dense #(
     input  wire                 clk,
     input  wire                 rst,
 
-    input  wire [C*XW-1:0]      s_data,
-    input  wire                 s_valid,
-    output wire                 s_ready,
-    input  wire                 s_last,
+    input  wire [C*XW-1:0]      s_axis_tdata,
+    input  wire                 s_axis_tvalid,
+    output wire                 s_axis_tready,
+    input  wire                 s_axis_tlast,
 
-    output wire [N*ACC_W-1:0]   m_data,
-    output wire                 m_valid,
-    input  wire                 m_ready,
-    output wire                 m_last
+    output wire [N*ACC_W-1:0]   m_axis_tdata,
+    output wire                 m_axis_tvalid,
+    input  wire                 m_axis_tready,
+    output wire                 m_axis_tlast
 );
 
     // ------------------------------------------------------------------
@@ -119,10 +119,10 @@ module fcnn_cnn_dense #(
     end
 
     wire sub_end = (sub == SB'(STEPS - 1));
-    assign s_ready = ce && (!busy || sub_end);
-    wire s_fire = s_valid && s_ready;
+    assign s_axis_tready = ce && (!busy || sub_end);
+    wire s_fire = s_axis_tvalid && s_axis_tready;
     wire issue  = ce && busy;
-    wire _unused_s_last = s_last;
+    wire _unused_s_last = s_axis_tlast;
 
     always_ff @(posedge clk) begin
         if (issue) begin
@@ -132,7 +132,7 @@ module fcnn_cnn_dense #(
             if (sub_end) busy <= 1'b0;
         end
         if (s_fire) begin
-            xbuf <= s_data;
+            xbuf <= s_axis_tdata;
             sub  <= '0;
             busy <= 1'b1;
         end
@@ -205,11 +205,11 @@ module fcnn_cnn_dense #(
         .s_data  (acc_next),
         .s_valid (p_valid && p_last),
         .s_ready (out_ready),
-        .m_data  (m_data),
-        .m_valid (m_valid),
-        .m_ready (m_ready)
+        .m_data  (m_axis_tdata),
+        .m_valid (m_axis_tvalid),
+        .m_ready (m_axis_tready)
     );
-    assign m_last = 1'b1;
+    assign m_axis_tlast = 1'b1;
 
 endmodule
 

@@ -5,7 +5,7 @@
 // valid or enable. The shell feeds it only accepted beats, tracks which
 // pipeline slots carry data, and catches results in a FIFO. It accepts a new
 // beat only while the FIFO has room for it and every beat still in flight,
-// so nothing is lost under backpressure. `s_ready` depends on registers only.
+// so nothing is lost under backpressure. `s_axis_tready` depends on registers only.
 `default_nettype none
 
 module fcnn_cnn_kshell #(
@@ -21,19 +21,19 @@ module fcnn_cnn_kshell #(
     input  wire              clk,
     input  wire              rst,
 
-    input  wire [IN_W-1:0]   s_data,
-    input  wire              s_valid,
-    output wire              s_ready,
-    input  wire              s_last,
+    input  wire [IN_W-1:0]   s_axis_tdata,
+    input  wire              s_axis_tvalid,
+    output wire              s_axis_tready,
+    input  wire              s_axis_tlast,
 
     // to / from the kernel
     output wire [IN_W-1:0]   k_in_data,
     input  wire [OUT_W-1:0]  k_out_data,
 
-    output wire [OUT_W-1:0]  m_data,
-    output wire              m_valid,
-    input  wire              m_ready,
-    output wire              m_last
+    output wire [OUT_W-1:0]  m_axis_tdata,
+    output wire              m_axis_tvalid,
+    input  wire              m_axis_tready,
+    output wire              m_axis_tlast
 );
 
     if (LATENCY < 0) begin : g_bad_latency
@@ -45,19 +45,19 @@ module fcnn_cnn_kshell #(
 
     localparam int CW = $clog2(DEPTH + 1);
 
-    wire fire = s_valid && s_ready;
-    assign k_in_data = s_data;
+    wire fire = s_axis_tvalid && s_axis_tready;
+    assign k_in_data = s_axis_tdata;
 
     // Valid/last tags travelling beside the kernel pipeline.
     wire out_valid, out_last;
     if (LATENCY == 0) begin : g_comb
         assign out_valid = fire;
-        assign out_last  = s_last;
+        assign out_last  = s_axis_tlast;
     end else if (LATENCY == 1) begin : g_one
         logic tag_valid, tag_last;
         always_ff @(posedge clk) begin
             tag_valid <= fire;
-            tag_last  <= s_last;
+            tag_last  <= s_axis_tlast;
             if (rst) tag_valid <= 1'b0;
         end
         assign out_valid = tag_valid;
@@ -66,7 +66,7 @@ module fcnn_cnn_kshell #(
         logic [LATENCY-1:0] tag_valid, tag_last;
         always_ff @(posedge clk) begin
             tag_valid <= {tag_valid[LATENCY-2:0], fire};
-            tag_last  <= {tag_last[LATENCY-2:0], s_last};
+            tag_last  <= {tag_last[LATENCY-2:0], s_axis_tlast};
             if (rst) tag_valid <= '0;
         end
         assign out_valid = tag_valid[LATENCY-1];
@@ -83,7 +83,7 @@ module fcnn_cnn_kshell #(
 
     // Room for one more beat after everything in flight has landed.
     wire [CW:0] occupancy = {1'b0, fifo_count} + {1'b0, inflight};
-    assign s_ready = (occupancy < (CW+1)'(DEPTH));
+    assign s_axis_tready = (occupancy < (CW+1)'(DEPTH));
 
     wire fifo_ready;
     fcnn_cnn_fifo #(
@@ -95,9 +95,9 @@ module fcnn_cnn_kshell #(
         .s_data  ({out_last, k_out_data}),
         .s_valid (out_valid),
         .s_ready (fifo_ready),
-        .m_data  ({m_last, m_data}),
-        .m_valid (m_valid),
-        .m_ready (m_ready),
+        .m_data  ({m_axis_tlast, m_axis_tdata}),
+        .m_valid (m_axis_tvalid),
+        .m_ready (m_axis_tready),
         .count   (fifo_count)
     );
 

@@ -4,9 +4,9 @@
 // of H x W pixels (one beat = one pixel, all C channels) is cut into P x P
 // windows; trailing rows and columns that do not fill a window are consumed
 // and dropped. The output is the (H/P) x (W/P) pixels of window maxima in
-// raster order, m_last on the last one. P = 1 is a pass-through.
+// raster order, m_axis_tlast on the last one. P = 1 is a pass-through.
 //
-// Framing is by count: an image is exactly W*H input beats. s_last is not
+// Framing is by count: an image is exactly W*H input beats. s_axis_tlast is not
 // checked (a well-formed stream carries it on pixel W*H-1 only).
 //
 // Structure. A horizontal partial maximum (hacc) runs across the P pixels of
@@ -14,7 +14,7 @@
 // of W/P entries (the partial maximum over the window rows seen so far) or,
 // on the window's last row, sent out. The output goes through an
 // fcnn_axis_skid, whose registered ready is the input ready: one pixel per
-// clock, no combinational path from m_ready to s_ready.
+// clock, no combinational path from m_axis_tready to s_axis_tready.
 `default_nettype none
 
 module fcnn_cnn_maxpool #(
@@ -34,15 +34,15 @@ module fcnn_cnn_maxpool #(
     input  wire              clk,
     input  wire              rst,
 
-    input  wire [C*BW-1:0]   s_data,
-    input  wire              s_valid,
-    output wire              s_ready,
-    input  wire              s_last,
+    input  wire [C*BW-1:0]   s_axis_tdata,
+    input  wire              s_axis_tvalid,
+    output wire              s_axis_tready,
+    input  wire              s_axis_tlast,
 
-    output wire [C*BW-1:0]   m_data,
-    output wire              m_valid,
-    input  wire              m_ready,
-    output wire              m_last
+    output wire [C*BW-1:0]   m_axis_tdata,
+    output wire              m_axis_tvalid,
+    input  wire              m_axis_tready,
+    output wire              m_axis_tlast
 );
 
     // ------------------------------------------------------------------
@@ -77,8 +77,8 @@ module fcnn_cnn_maxpool #(
     // Position of the incoming pixel
     // ------------------------------------------------------------------
     wire ce;                            // the output skid buffer has room
-    assign s_ready = ce;
-    wire fire = s_valid && ce;
+    assign s_axis_tready = ce;
+    wire fire = s_axis_tvalid && ce;
 
     logic [XB-1:0]  x;                  // input column
     logic [YB-1:0]  y;                  // input row
@@ -151,7 +151,7 @@ module fcnn_cnn_maxpool #(
     wire [DW-1:0]  pmax;                // max(base, pixel), or the pixel when first
 
     for (genvar c = 0; c < C; c++) begin : g_ch
-        wire [BW-1:0] a = s_data[c*BW +: BW];
+        wire [BW-1:0] a = s_axis_tdata[c*BW +: BW];
         wire [BW-1:0] b = base[c*BW +: BW];
         wire          gt;
         if (SIGNED == 1) begin : g_signed
@@ -174,7 +174,7 @@ module fcnn_cnn_maxpool #(
     // ------------------------------------------------------------------
     wire emit = fire && in_win && kx_end && ky_end;
     wire last = ox_end && oy_end;
-    wire _unused_s_last = s_last;
+    wire _unused_s_last = s_axis_tlast;
 
     fcnn_axis_skid #(
         .WIDTH(DW + 1)
@@ -184,9 +184,9 @@ module fcnn_cnn_maxpool #(
         .s_data  ({last, pmax}),
         .s_valid (emit),
         .s_ready (ce),
-        .m_data  ({m_last, m_data}),
-        .m_valid (m_valid),
-        .m_ready (m_ready)
+        .m_data  ({m_axis_tlast, m_axis_tdata}),
+        .m_valid (m_axis_tvalid),
+        .m_ready (m_axis_tready)
     );
 
 endmodule

@@ -10,7 +10,7 @@
 // rounding) or negative (a left shift by -SHIFT, still saturating).
 //
 // One register stage (an fcnn_axis_skid: one beat per clock, registered
-// s_ready). m_last is s_last delayed with its beat.
+// s_axis_tready). m_axis_tlast is s_axis_tlast delayed with its beat.
 `default_nettype none
 
 module fcnn_cnn_requant #(
@@ -28,15 +28,15 @@ module fcnn_cnn_requant #(
     input  wire              clk,
     input  wire              rst,
 
-    input  wire [C*IW-1:0]   s_data,
-    input  wire              s_valid,
-    output wire              s_ready,
-    input  wire              s_last,
+    input  wire [C*IW-1:0]   s_axis_tdata,
+    input  wire              s_axis_tvalid,
+    output wire              s_axis_tready,
+    input  wire              s_axis_tlast,
 
-    output wire [C*OW-1:0]   m_data,
-    output wire              m_valid,
-    input  wire              m_ready,
-    output wire              m_last
+    output wire [C*OW-1:0]   m_axis_tdata,
+    output wire              m_axis_tvalid,
+    input  wire              m_axis_tready,
+    output wire              m_axis_tlast
 );
 
     // ------------------------------------------------------------------
@@ -73,7 +73,7 @@ module fcnn_cnn_requant #(
     wire [C*OW-1:0] q_all;
 
     for (genvar c = 0; c < C; c++) begin : g_elem
-        wire signed [IW-1:0] x  = s_data[c*IW +: IW];
+        wire signed [IW-1:0] x  = s_axis_tdata[c*IW +: IW];
         wire signed [EW-1:0] xe = {{(EW - IW){x[IW-1]}}, x};
         wire signed [EW-1:0] r;          // rounded (or shifted) value, exact
         if (RS > 0) begin : g_round
@@ -97,12 +97,12 @@ module fcnn_cnn_requant #(
     ) u_skid (
         .clk     (clk),
         .rst     (rst),
-        .s_data  ({s_last, q_all}),
-        .s_valid (s_valid),
-        .s_ready (s_ready),
-        .m_data  ({m_last, m_data}),
-        .m_valid (m_valid),
-        .m_ready (m_ready)
+        .s_data  ({s_axis_tlast, q_all}),
+        .s_valid (s_axis_tvalid),
+        .s_ready (s_axis_tready),
+        .m_data  ({m_axis_tlast, m_axis_tdata}),
+        .m_valid (m_axis_tvalid),
+        .m_ready (m_axis_tready)
     );
 
 endmodule

@@ -4,10 +4,10 @@
 // an H x W image in raster order. The module walks the zero-padded image
 // ((H + 2*PAD) x (W + 2*PAD)); real positions consume an input beat, padding
 // positions insert zeros without consuming input. Each position with a full
-// window emits it: m_data holds K*K*C elements, element ((ky*K + kx)*C + c) at
+// window emits it: m_axis_tdata holds K*K*C elements, element ((ky*K + kx)*C + c) at
 // bits [((ky*K + kx)*C + c)*BW +: BW] -- the order of a Keras kernel reshaped to
 // (K*K*C, filters). Output windows come in raster order of the output image
-// ((H + 2*PAD - K + 1) x (W + 2*PAD - K + 1)), m_last on the last one.
+// ((H + 2*PAD - K + 1) x (W + 2*PAD - K + 1)), m_axis_tlast on the last one.
 // With PAD = 0 an image takes H*W steps (one pixel per clock); with padding it
 // takes (H + 2*PAD) * (W + 2*PAD).
 `default_nettype none
@@ -29,15 +29,15 @@ module fcnn_cnn_window #(
     input  wire                  clk,
     input  wire                  rst,
 
-    input  wire [C*BW-1:0]       s_data,
-    input  wire                  s_valid,
-    output wire                  s_ready,
-    input  wire                  s_last,
+    input  wire [C*BW-1:0]       s_axis_tdata,
+    input  wire                  s_axis_tvalid,
+    output wire                  s_axis_tready,
+    input  wire                  s_axis_tlast,
 
-    output wire [K*K*C*BW-1:0]   m_data,
-    output wire                  m_valid,
-    input  wire                  m_ready,
-    output wire                  m_last
+    output wire [K*K*C*BW-1:0]   m_axis_tdata,
+    output wire                  m_axis_tvalid,
+    input  wire                  m_axis_tready,
+    output wire                  m_axis_tlast
 );
 
     localparam int WP = W + 2 * PAD;          // padded width
@@ -78,11 +78,11 @@ module fcnn_cnn_window #(
     // Output register.
     logic [K*K*PW-1:0] out_data;
     logic              out_valid, out_last;
-    wire out_free = !out_valid || m_ready;
+    wire out_free = !out_valid || m_axis_tready;
 
-    assign s_ready = out_free && real_pos;
-    wire   step    = out_free && (real_pos ? s_valid : 1'b1);
-    wire [PW-1:0] cur = real_pos ? s_data : '0;
+    assign s_axis_tready = out_free && real_pos;
+    wire   step    = out_free && (real_pos ? s_axis_tvalid : 1'b1);
+    wire [PW-1:0] cur = real_pos ? s_axis_tdata : '0;
 
     // Column at px: rows py-K+1 .. py (top first).
     wire [K*PW-1:0] col;
@@ -118,7 +118,7 @@ module fcnn_cnn_window #(
     end
 
     always_ff @(posedge clk) begin
-        if (m_ready) out_valid <= 1'b0;
+        if (m_axis_tready) out_valid <= 1'b0;
         if (step) begin
             if (emit) begin
                 out_valid <= 1'b1;
@@ -139,12 +139,12 @@ module fcnn_cnn_window #(
         end
     end
 
-    assign m_data  = out_data;
-    assign m_valid = out_valid;
-    assign m_last  = out_last;
+    assign m_axis_tdata  = out_data;
+    assign m_axis_tvalid = out_valid;
+    assign m_axis_tlast  = out_last;
 
     // The image size is fixed by parameters; the input's last flag is not needed.
-    wire _unused_last = &{1'b0, s_last, 1'b0};
+    wire _unused_last = &{1'b0, s_axis_tlast, 1'b0};
 
 endmodule
 

@@ -63,10 +63,10 @@ class TopWriter:
 def _stream_ports(s: str, m: str) -> dict[str, str]:
     return {
         "clk": "clk", "rst": "rst",
-        "s_data": f"{s}_data", "s_valid": f"{s}_valid", "s_ready": f"{s}_ready",
-        "s_last": f"{s}_last",
-        "m_data": f"{m}_data", "m_valid": f"{m}_valid", "m_ready": f"{m}_ready",
-        "m_last": f"{m}_last",
+        "s_axis_tdata": f"{s}_data", "s_axis_tvalid": f"{s}_valid",
+        "s_axis_tready": f"{s}_ready", "s_axis_tlast": f"{s}_last",
+        "m_axis_tdata": f"{m}_data", "m_axis_tvalid": f"{m}_valid",
+        "m_axis_tready": f"{m}_ready", "m_axis_tlast": f"{m}_last",
     }
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiStreamFrame
+
+from fpgacnn.sim.tb import AxisTB
 
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
 DATA = np.load(P["data"])
@@ -48,30 +48,15 @@ def parse_beat(raw: bytes) -> tuple[list[int], int]:
     return scores, (v >> (N_CLS * S)) & 0xFF
 
 
-class TB:
+class TB(AxisTB):
+    """The shared AXI4-Stream TB base (``sim/tb.py``) on the generated classifier core."""
+
     def __init__(self, dut, seed: int) -> None:
-        self.dut = dut
-        dut._log.info("seed %d", seed)
-        self.rng = random.Random(seed)
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst)
+        super().__init__(dut, seed=seed)
 
-    def matrix(self, idle: bool, bp: bool) -> None:
-        rng = random.Random(self.rng.random())
-
-        def gen():
-            while True:
-                yield rng.random() < 0.3
-
-        self.source.set_pause_generator(gen() if idle else None)
-        self.sink.set_pause_generator(gen() if bp else None)
-
-    async def reset(self) -> None:
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 3)
-        self.dut.rst.value = 0
-        await ClockCycles(self.dut.clk, 2)
+    async def reset(self, cycles: int = 3, settle: int = 2) -> None:
+        """Hold ``rst`` for 3 cycles."""
+        await super().reset(cycles, settle)
 
     async def classify(self, idx: list[int]) -> list[tuple[list[int], int]]:
         for i in idx:
@@ -100,7 +85,7 @@ def check(results: list[tuple[list[int], int]], idx: list[int]) -> None:
 async def images(dut, idle: bool, backpressure: bool) -> None:
     """Every image, back to back, bit-exact scores and labels under the matrix."""
     tb = TB(dut, SEED + 2 * idle + backpressure)
-    tb.matrix(idle, backpressure)
+    tb.set_matrix(idle, backpressure)
     await tb.reset()
     idx = list(range(len(X)))
     check(await tb.classify(idx), idx)

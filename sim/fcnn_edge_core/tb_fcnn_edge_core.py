@@ -14,18 +14,13 @@ import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotbext.axi import (
-    AxiLiteBus,
-    AxiLiteMaster,
-    AxiStreamBus,
     AxiStreamFrame,
-    AxiStreamSink,
-    AxiStreamSource,
 )
 
 from fpgacnn.sim.cnn_stream import ProtocolError
+from fpgacnn.sim.tb import AxisTB
 from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import sobel_edges
 
@@ -48,17 +43,11 @@ E_EOL_EARLY, E_EOL_LATE, E_SOF_EARLY, E_SOF_MISSING, E_FRAME_LONG, E_BAD_SIZE = 
     for n in ("EOL_EARLY", "EOL_LATE", "SOF_EARLY", "SOF_MISSING", "FRAME_LONG", "BAD_SIZE"))
 
 
-class TB:
-    """Clock, reset, AXI4-Lite master, video source/sink and an output monitor."""
+class TB(AxisTB):
+    """The shared AXI4-Stream/AXI4-Lite TB base, plus an output monitor of the video rules."""
 
     def __init__(self, dut, seed: int = SEED) -> None:
-        self.dut = dut
-        self.rng = random.Random(seed)
-        dut._log.info("TB seed %d (replay: FCNN_TB_PARAMS seed)", seed)
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst)
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        super().__init__(dut, seed=seed)
         self.beats: list[tuple[int, int, int]] = []   # (tdata, tuser, tlast) per output beat
         self.first_in_cycle: int | None = None
         self.first_out_cycle: int | None = None
@@ -66,23 +55,6 @@ class TB:
         cocotb.start_soon(self._monitor())
 
     # ---------------------------------------------------------------- setup
-    def set_matrix(self, idle: bool, backpressure: bool) -> None:
-        """Random input idle cycles and/or random output backpressure."""
-        rng = random.Random(self.rng.random())
-
-        def gen():
-            while True:
-                yield rng.random() < 0.3
-
-        self.source.set_pause_generator(gen() if idle else None)
-        self.sink.set_pause_generator(gen() if backpressure else None)
-
-    async def reset(self) -> None:
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 4)
-        self.dut.rst.value = 0
-        await ClockCycles(self.dut.clk, 2)
-
     async def write(self, addr: int, value: int) -> None:
         await self.axil.write_dword(addr, value)
 

@@ -9,18 +9,13 @@ import random
 import cocotb
 import cv2
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, with_timeout
+from cocotb.triggers import with_timeout
 from cocotbext.axi import (
-    AxiLiteBus,
-    AxiLiteMaster,
-    AxiStreamBus,
     AxiStreamFrame,
-    AxiStreamSink,
-    AxiStreamSource,
 )
 from skimage import data
 
+from fpgacnn.sim.tb import AxisTB
 from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.edge import pack_frame, sobel_edges, unpack_frame
 
@@ -31,31 +26,11 @@ WIDTH, HEIGHT, THRESHOLD, ERROR = (
 E_EOL_EARLY, E_SOF_EARLY = (EDGE_MAP["ERROR"].field(n).mask for n in ("EOL_EARLY", "SOF_EARLY"))
 
 
-class TB:
+class TB(AxisTB):
+    """The shared AXI4-Stream/AXI4-Lite TB base (``sim/tb.py``) on the DMA-framed core."""
+
     def __init__(self, dut, seed: int) -> None:
-        self.dut = dut
-        self.rng = random.Random(seed)
-        dut._log.info("seed %d", seed)
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst)
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-
-    async def reset(self) -> None:
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 3)
-        self.dut.rst.value = 0
-        await ClockCycles(self.dut.clk, 2)
-
-    def matrix(self, idle: bool, bp: bool) -> None:
-        rng = random.Random(self.rng.random())
-
-        def gen():
-            while True:
-                yield rng.random() < 0.3
-
-        self.source.set_pause_generator(gen() if idle else None)
-        self.sink.set_pause_generator(gen() if bp else None)
+        super().__init__(dut, seed=seed)
 
     @staticmethod
     def transfer(img: np.ndarray) -> AxiStreamFrame:
@@ -85,7 +60,7 @@ def photo(h: int, w: int, rng: random.Random) -> np.ndarray:
 async def frames(dut, idle: bool, backpressure: bool) -> None:
     """Frames in as single transfers come out as single transfers, bit-exact."""
     tb = TB(dut, SEED + 2 * idle + backpressure)
-    tb.matrix(idle, backpressure)
+    tb.set_matrix(idle, backpressure)
     await tb.reset()
     for h, w, thr in [(6, 9, 0), (5, 16, 90), (7, 3, 0)]:
         img = photo(h, w, tb.rng)
