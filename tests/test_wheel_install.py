@@ -29,7 +29,8 @@ pytestmark = pytest.mark.xdist_group("wheel_install")
 SHIPPED = {"hw/rtl": "fpgacnn/hw/rtl", "boards/defs": "fpgacnn/boards/defs",
            "boards/templates": "fpgacnn/boards/templates", "sim/harness": "fpgacnn/sim/harness",
            "sw/notebooks": "fpgacnn/sw/notebooks", "hw/convert/templates":
-           "fpgacnn/hw/convert/templates", "models/zoo/digits": "fpgacnn/models/zoo/digits"}
+           "fpgacnn/hw/convert/templates", "models/zoo/digits": "fpgacnn/models/zoo/digits",
+           "hw/rtlgen/templates": "fpgacnn/hw/rtlgen/templates"}
 
 PROBE = r"""
 import importlib.metadata as md, json, sys

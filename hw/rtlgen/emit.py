@@ -13,10 +13,16 @@ the layout of the hls4ml top ``fcnn_axis_top``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 from fpgacnn.spec.cores import LABEL_BITS
 
 from .kernel import KernelInfo, pack_offsets
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage
+
+#: The template the netlist is rendered through.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _bytes(bits: int) -> int:
@@ -32,32 +38,79 @@ def _flat_literal(values: list[int], width: int) -> str:
     return f"{total}'h{acc:x}"
 
 
-class TopWriter:
-    """Accumulates the lines of the top module."""
+@dataclass(frozen=True)
+class Port:
+    """A port of the top: direction (``input``/``output``), name, width in bits."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.lines: list[str] = []
+    direction: str
+    name: str
+    width: int | None = None  # None: a scalar
 
-    def w(self, line: str = "") -> None:
-        self.lines.append(line)
+
+@dataclass(frozen=True)
+class Item:
+    """One element of the netlist body, rendered in order by the template.
+
+    ``kind`` is ``comment`` (``text``), ``wire`` (``name``, ``width`` -- None for a
+    scalar -- and an optional driver ``value``), ``assign`` (``lhs``, ``rhs``),
+    ``instance`` (``module``, ``name``, ``params``, ``ports``) or ``blank``.
+    """
+
+    kind: str
+    text: str = ""
+    name: str = ""
+    width: int | None = None
+    value: str = ""
+    lhs: str = ""
+    rhs: str = ""
+    module: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+    ports: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Netlist:
+    """The structural top as data: its ports and an ordered body of wires, assigns and
+    instances. :func:`render` turns it into SystemVerilog through one template."""
+
+    name: str
+    ports: list[Port] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+    def comment(self, text: str) -> None:
+        self.items.append(Item("comment", text=text))
+
+    def blank(self) -> None:
+        self.items.append(Item("blank"))
+
+    def wire(self, name: str, width: int | None, value: str = "") -> None:
+        self.items.append(Item("wire", name=name, width=width, value=value))
+
+    def assign(self, lhs: str, rhs: str) -> None:
+        self.items.append(Item("assign", lhs=lhs, rhs=rhs))
 
     def stream(self, prefix: str, width: int) -> None:
-        self.w(f"    wire [{width - 1}:0] {prefix}_data;")
-        self.w(f"    wire {prefix}_valid, {prefix}_ready, {prefix}_last;")
+        """The four wires of an internal valid/ready stream ``<prefix>_data/valid/ready/last``."""
+        self.wire(f"{prefix}_data", width)
+        for sig in ("valid", "ready", "last"):
+            self.wire(f"{prefix}_{sig}", None)
 
     def instance(self, module: str, inst: str, params: dict[str, object],
                  ports: dict[str, str]) -> None:
-        if params:
-            self.w(f"    {module} #(")
-            items = [f"        .{k}({v})" for k, v in params.items()]
-            self.w(",\n".join(items))
-            self.w(f"    ) {inst} (")
-        else:
-            self.w(f"    {module} {inst} (")
-        self.w(",\n".join(f"        .{k}({v})" for k, v in ports.items()))
-        self.w("    );")
-        self.w()
+        self.items.append(Item("instance", module=module, name=inst,
+                               params=tuple((k, str(v)) for k, v in params.items()),
+                               ports=tuple(ports.items())))
+        self.blank()
+
+
+def render(netlist: Netlist) -> str:
+    """The SystemVerilog text of ``netlist`` (template ``templates/top.sv.j2``)."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    return env.get_template("top.sv.j2").render(n=netlist)
 
 
 def _stream_ports(s: str, m: str) -> dict[str, str]:
@@ -88,8 +141,9 @@ def _elem_expr(src: str, off: int, bits: int, signed: bool, shift: int, width: i
     return "{" + ", ".join(parts) + "}"
 
 
-def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) -> str:
-    """Return the SystemVerilog text of the structural top ``module``."""
+def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]
+                  ) -> Netlist:
+    """The structural top ``module`` as data (:class:`Netlist`)."""
     first, last = stages[0], stages[-1]
     h, w, c = first.in_shape
     e_in = first.in_type.width
@@ -98,34 +152,23 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
     s_bits = last.out_type.width
     out_bits = _bytes(n_cls * s_bits + LABEL_BITS)
 
-    t = TopWriter(module)
-    t.w("// Generated by fpgacnn.hw.rtlgen: structural top of the classifier core.")
-    t.w("// Do not edit; regenerate with `fpgacnn convert`.")
-    t.w("`default_nettype none")
-    t.w()
-    t.w(f"module {module} (")
-    t.w("    input  wire clk,")
-    t.w("    input  wire rst,")
-    t.w(f"    input  wire [{in_bits - 1}:0] s_axis_tdata,")
-    t.w("    input  wire s_axis_tvalid,")
-    t.w("    output wire s_axis_tready,")
-    t.w("    input  wire s_axis_tlast,")
-    t.w(f"    output wire [{out_bits - 1}:0] m_axis_tdata,")
-    t.w("    output wire m_axis_tvalid,")
-    t.w("    input  wire m_axis_tready,")
-    t.w("    output wire m_axis_tlast")
-    t.w(");")
-    t.w()
-    t.w(f"    // Input: {h}x{w}x{c} pixels of {first.in_type.hls()}; "
-        f"output: {n_cls} scores of {last.out_type.hls()} + label.")
+    t = Netlist(module, ports=[
+        Port("input", "clk"), Port("input", "rst"),
+        Port("input", "s_axis_tdata", in_bits), Port("input", "s_axis_tvalid"),
+        Port("output", "s_axis_tready"), Port("input", "s_axis_tlast"),
+        Port("output", "m_axis_tdata", out_bits), Port("output", "m_axis_tvalid"),
+        Port("input", "m_axis_tready"), Port("output", "m_axis_tlast"),
+    ])
+    t.comment(f"Input: {h}x{w}x{c} pixels of {first.in_type.hls()}; "
+              f"output: {n_cls} scores of {last.out_type.hls()} + label.")
     t.stream("x", c * e_in)
-    t.w(f"    assign x_data  = s_axis_tdata[{c * e_in - 1}:0];")
-    t.w("    assign x_valid = s_axis_tvalid;")
-    t.w("    assign s_axis_tready = x_ready;")
-    t.w("    assign x_last  = s_axis_tlast;")
+    t.assign("x_data", f"s_axis_tdata[{c * e_in - 1}:0]")
+    t.assign("x_valid", "s_axis_tvalid")
+    t.assign("s_axis_tready", "x_ready")
+    t.assign("x_last", "s_axis_tlast")
     if in_bits > c * e_in:
-        t.w(f"    wire _unused_pad = &{{1'b0, s_axis_tdata[{in_bits - 1}:{c * e_in}], 1'b0}};")
-    t.w()
+        t.wire("_unused_pad", None, f"&{{1'b0, s_axis_tdata[{in_bits - 1}:{c * e_in}], 1'b0}}")
+    t.blank()
 
     prev = "x"
     for st in stages:
@@ -137,8 +180,8 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
             ow = st.out_type.width
             kinfo = kernels[st.name]
             win_w = k * k * sc * ew
-            t.w(f"    // {st.name}: layer '{st.layer}', {k}x{k} conv pad {st.pad}, "
-                f"{sc} -> {oc} channels, relu={int(st.relu)}, out {st.out_type.hls()}")
+            t.comment(f"{st.name}: layer '{st.layer}', {k}x{k} conv pad {st.pad}, "
+                      f"{sc} -> {oc} channels, relu={int(st.relu)}, out {st.out_type.hls()}")
             t.stream(f"{st.name}_win", win_w)
             t.instance("fcnn_cnn_window", f"u_{st.name}_window",
                        {"C": sc, "BW": ew, "W": sw, "H": sh, "K": k, "PAD": st.pad},
@@ -147,10 +190,10 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
             out_offs = pack_offsets(kinfo.out_formats)
             kin_w = max(1, sum(b for _, b in in_offs))
             kout_w = max(1, sum(b for _, b in out_offs))
-            t.w(f"    wire [{win_w - 1}:0] {st.name}_k_in;")
-            t.w(f"    wire [{kin_w - 1}:0] {st.name}_k_inp;")
-            t.w(f"    wire [{kout_w - 1}:0] {st.name}_k_outp;")
-            t.w(f"    wire [{oc * ow - 1}:0] {st.name}_k_out;")
+            t.wire(f"{st.name}_k_in", win_w)
+            t.wire(f"{st.name}_k_inp", kin_w)
+            t.wire(f"{st.name}_k_outp", kout_w)
+            t.wire(f"{st.name}_k_out", oc * ow)
             f_in = st.in_type.fraction
             used = []
             for j, ((off, bits), fmt) in enumerate(zip(in_offs, kinfo.in_formats, strict=True)):
@@ -159,11 +202,11 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
                 if fmt[2] != f_in or bits > ew:
                     raise RuntimeError(f"internal error: {st.name}: kernel input {j} format "
                                        f"{fmt} does not match {st.in_type.hls()}")
-                t.w(f"    assign {st.name}_k_inp[{off + bits - 1}:{off}] = "
-                    f"{st.name}_k_in[{j * ew + bits - 1}:{j * ew}];")
+                t.assign(f"{st.name}_k_inp[{off + bits - 1}:{off}]",
+                         f"{st.name}_k_in[{j * ew + bits - 1}:{j * ew}]")
                 used.append((j, bits))
             if not used:
-                t.w(f"    assign {st.name}_k_inp = 1'b0;")
+                t.assign(f"{st.name}_k_inp", "1'b0")
             f_out = st.out_type.fraction
             for j, ((off, bits), fmt) in enumerate(zip(out_offs, kinfo.out_formats, strict=True)):
                 if fmt[2] > f_out and bits:
@@ -171,9 +214,10 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
                                        f"{fmt[2]} fraction bits, more than {st.out_type.hls()}")
                 expr = _elem_expr(f"{st.name}_k_outp", off, bits, bool(fmt[0]),
                                   f_out - fmt[2] if bits else 0, ow)
-                t.w(f"    assign {st.name}_k_out[{(j + 1) * ow - 1}:{j * ow}] = {expr};")
-            t.w(f"    {kinfo.module} u_{st.name}_kernel (.clk(clk), .model_inp({st.name}_k_inp), "
-                f".model_out({st.name}_k_outp));")
+                t.assign(f"{st.name}_k_out[{(j + 1) * ow - 1}:{j * ow}]", expr)
+            t.instance(kinfo.module, f"u_{st.name}_kernel", {},
+                       {"clk": "clk", "model_inp": f"{st.name}_k_inp",
+                        "model_out": f"{st.name}_k_outp"})
             lat = kinfo.latency + 1
             depth = 2
             while depth < lat + 2:
@@ -188,10 +232,10 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
             unused += [f"{st.name}_k_in[{(j + 1) * ew - 1}:{j * ew}]"
                        for j in range(k * k * sc) if j not in {u for u, _ in used}]
             if unused:
-                t.w(f"    wire _unused_{st.name} = &{{1'b0, {', '.join(unused)}, 1'b0}};")
-                t.w()
+                t.wire(f"_unused_{st.name}", None, f"&{{1'b0, {', '.join(unused)}, 1'b0}}")
+                t.blank()
         elif isinstance(st, PoolStage):
-            t.w(f"    // {st.name}: layer '{st.layer}', {st.pool}x{st.pool} max pool")
+            t.comment(f"{st.name}: layer '{st.layer}', {st.pool}x{st.pool} max pool")
             t.stream(st.name, sc * st.in_type.width)
             t.instance("fcnn_cnn_maxpool", f"u_{st.name}",
                        {"C": sc, "BW": st.in_type.width, "SIGNED": int(st.in_type.signed),
@@ -201,8 +245,8 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
             in_len = sh * sw * sc
             n = oc
             acc = st.out_type.width
-            t.w(f"    // {st.name}: layer '{st.layer}', dense {in_len} -> {n}, "
-                f"{st.group} elements/clock, accumulator {st.out_type.hls()}")
+            t.comment(f"{st.name}: layer '{st.layer}', dense {in_len} -> {n}, "
+                      f"{st.group} elements/clock, accumulator {st.out_type.hls()}")
             t.stream(st.name, n * acc)
             t.instance("fcnn_cnn_dense", f"u_{st.name}", {
                 "IN_LEN": in_len, "C": sc, "N": n, "XW": st.in_type.width,
@@ -212,7 +256,7 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
                 "PROD_SHIFT": st.prod_shift, "G": st.group,
             }, _stream_ports(prev, st.name))
         elif isinstance(st, RequantStage):
-            t.w(f"    // {st.name}: layer '{st.layer}', requantize to {st.out_type.hls()}")
+            t.comment(f"{st.name}: layer '{st.layer}', requantize to {st.out_type.hls()}")
             t.stream(st.name, oc * st.out_type.width)
             t.instance("fcnn_cnn_requant", f"u_{st.name}", {
                 "C": oc, "IW": st.in_type.width, "OW": st.out_type.width,
@@ -220,19 +264,20 @@ def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) 
             }, _stream_ports(prev, st.name))
         prev = st.name
 
-    t.w("    // arg-max and the output beat")
+    t.comment("arg-max and the output beat")
     t.stream("am", n_cls * s_bits + LABEL_BITS)
     t.instance("fcnn_cnn_argmax", "u_argmax", {"N": n_cls, "SW": s_bits},
                _stream_ports(prev, "am"))
-    t.w(f"    assign m_axis_tdata[{n_cls * s_bits - 1}:0] = am_data[{n_cls * s_bits + 7}:8];")
-    t.w(f"    assign m_axis_tdata[{n_cls * s_bits + 7}:{n_cls * s_bits}] = am_data[7:0];")
+    t.assign(f"m_axis_tdata[{n_cls * s_bits - 1}:0]", f"am_data[{n_cls * s_bits + 7}:8]")
+    t.assign(f"m_axis_tdata[{n_cls * s_bits + 7}:{n_cls * s_bits}]", "am_data[7:0]")
     if out_bits > n_cls * s_bits + LABEL_BITS:
-        t.w(f"    assign m_axis_tdata[{out_bits - 1}:{n_cls * s_bits + 8}] = '0;")
-    t.w("    assign m_axis_tvalid = am_valid;")
-    t.w("    assign am_ready = m_axis_tready;")
-    t.w("    assign m_axis_tlast = am_last;")
-    t.w()
-    t.w("endmodule")
-    t.w()
-    t.w("`resetall")
-    return "\n".join(t.lines) + "\n"
+        t.assign(f"m_axis_tdata[{out_bits - 1}:{n_cls * s_bits + 8}]", "'0")
+    t.assign("m_axis_tvalid", "am_valid")
+    t.assign("am_ready", "m_axis_tready")
+    t.assign("m_axis_tlast", "am_last")
+    return t
+
+
+def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) -> str:
+    """Return the SystemVerilog text of the structural top ``module``."""
+    return render(build_netlist(module, stages, kernels))
