@@ -12,11 +12,11 @@ all: test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	$(PIP) install -qq --upgrade pip
 
 # Reinstall when the dependency list changes.
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install -qq -e '.[dev]'
 	@# yosys (resource estimates) is a Debian package; install it when we can.
 	@command -v yosys >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
