@@ -2,7 +2,9 @@
 
 Draws the edge map and the label onto each frame (``--out`` video); ``--save-dir``
 writes each frame's edge map as ``frame_NNNNNN_edges.png`` and one JSON line per
-frame to ``results.jsonl`` (frame index, label, scores, timings). Without
+frame to ``results.jsonl`` (frame index, label, scores, timings), and a last line
+``{"end": "complete" | "interrupted" | "error", "frames": N}`` that says whether
+the results are whole (a run cut by Ctrl-C or an error is marked as such). Without
 ``--package`` the default simulation package (shipped ``digits`` model) is used,
 built on first use.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -69,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_frames is not None and args.max_frames < 1:
         raise CliError(f"--max-frames must be >= 1, got {args.max_frames}")
+    if not (math.isfinite(args.fps) and 0 < args.fps <= 1000):
+        raise CliError(f"--fps must be a frame rate in (0, 1000], got {args.fps:g}")
     if args.out is not None and args.out.suffix.lower() not in (".mp4", ".avi", ".mkv"):
         raise CliError(f"--out must end in .mp4, .avi or .mkv, got {str(args.out)!r}")
     if args.save_dir is not None:
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     writer = jsonl = None
     n, t0 = 0, time.perf_counter()
+    end = "error"  # what the last line of results.jsonl says: complete, interrupted, error
     try:
         package = args.package if args.package is not None else default_package().path
         with source, Pipeline.open(package, args.backend, threshold=args.threshold,
@@ -96,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
                 if args.save_dir is not None:
                     _save(args.save_dir, result, jsonl)
                 log.info("frame %d: label %s", result.index, result.label_name)
+        end = "complete"
+    except KeyboardInterrupt:
+        end = "interrupted"
+        raise
     except (BackendError, FrameError, SourceError, PackageError) as exc:
         no_rtl = "no generated classifier RTL" in str(exc)
         hint = " (use --classifier-backend csim or --no-classify)" if no_rtl else ""
@@ -103,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if writer is not None:
             writer.release()
-        if jsonl is not None:
+        if jsonl is not None:  # the mark that says whether the results are whole
+            jsonl.write(json.dumps({"end": end, "frames": n}) + "\n")
             jsonl.close()
     dt = time.perf_counter() - t0
     print(f"{n} frames in {dt:.2f} s ({n / dt if dt else 0:.1f} frames/s) on {args.backend}")

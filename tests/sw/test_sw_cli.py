@@ -35,6 +35,7 @@ def test_stream_images_rtl_writes_video_pngs_and_jsonl(sim_package: Path, image_
     assert rc == 0
     assert capsys.readouterr().out.startswith("3 frames in ")
     lines = [json.loads(s) for s in (save / "results.jsonl").read_text().splitlines()]
+    assert lines.pop() == {"end": "complete", "frames": 3}
     assert [r["frame"] for r in lines] == [0, 1, 2]
     assert lines[0]["engines"] == {"edge": "rtl", "classifier": "csim"}
     assert np.mean(np.array([r["label"] for r in lines]) == np.array(truth)) >= 2 / 3
@@ -65,6 +66,33 @@ def test_stream_user_errors(sim_package: Path, image_dir, tmp_path: Path, capsys
     assert main([*base, "--source", f"images:{big}", "--backend", "reference",
                  "--no-classify", "--size", "320x240", "--save-dir", str(tmp_path / "s")]) == 0
     assert cv2.imread(str(tmp_path / "s" / "frame_000000_edges.png")).shape == (240, 320, 3)
+    assert main([*base, "--source", f"images:{big}", "--fps", "0"]) == 2
+    assert capsys.readouterr().err == ("fpgacnn stream: error: --fps must be a frame rate in "
+                                       "(0, 1000], got 0\n")
     assert main([*base, "--source", f"images:{big}", "--out", str(tmp_path / "x.gif")]) == 2
     assert capsys.readouterr().err.endswith("--out must end in .mp4, .avi or .mkv, got "
                                             f"'{tmp_path / 'x.gif'}'\n")
+
+
+def test_an_interrupted_stream_marks_its_results_as_cut(sim_package: Path, image_dir,  # noqa: ANN001
+                                                        tmp_path: Path, capsys,  # noqa: ANN001
+                                                        monkeypatch) -> None:  # noqa: ANN001
+    from fpgacnn.sw.pipeline import Pipeline
+
+    real = Pipeline._stream
+
+    def cut_after_one(self, source, max_frames):  # noqa: ANN001, ANN202
+        for i, result in enumerate(real(self, source, max_frames)):
+            if i == 1:
+                raise KeyboardInterrupt
+            yield result
+
+    monkeypatch.setattr(Pipeline, "_stream", cut_after_one)
+    folder, _ = image_dir
+    save = tmp_path / "save"
+    assert main(["stream", "--source", f"images:{folder}", "--backend", "reference",
+                 "--no-classify", "--package", str(sim_package), "--save-dir", str(save)]) == 130
+    assert capsys.readouterr().err == "fpgacnn stream: interrupted\n"
+    lines = [json.loads(s) for s in (save / "results.jsonl").read_text().splitlines()]
+    assert lines[-1] == {"end": "interrupted", "frames": 1}
+    assert [r["frame"] for r in lines[:-1]] == [0]
