@@ -55,6 +55,9 @@ class BuildConfig:
                              f"{self.edge_max_width}x{self.edge_max_height}")
         if self.jobs < 1:
             raise ConfigError(f"jobs must be at least 1, got {self.jobs}")
+        if self.template_dir is not None and not Path(self.template_dir).is_dir():
+            raise ConfigError(f"template_dir must be an existing folder of templates, got "
+                              f"{str(self.template_dir)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (enums by value, paths as strings)."""

@@ -154,3 +154,13 @@ def test_failing_vivado_is_reported(capsys, tmp_path: Path, conversion: Path,
     log = out / "reports" / "vitis_hls.log"
     assert err == f"fpgacnn build: error: vitis_hls failed with exit code 1; see {log}\n"
     assert log.read_text() == "failed\n"
+
+
+def test_a_missing_template_folder_is_refused(capsys, tmp_path: Path, conversion: Path) -> None:
+    code, _, err = _build(capsys, "--board", "pynq-z2", "--model", str(conversion),
+                          "--out", str(tmp_path / "out"), "--templates",
+                          str(tmp_path / "nonexistent"))
+    assert code == 2
+    assert err == ("fpgacnn build: error: template_dir must be an existing folder of templates, "
+                   f"got '{tmp_path / 'nonexistent'}'\n")
+    assert not (tmp_path / "out").exists()
