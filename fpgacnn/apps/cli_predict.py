@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.outputs import check_writable
 
 BACKENDS = ("reference", "csim", "rtl")
 
@@ -31,12 +32,24 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.input.is_file():
         raise CliError(f"input file '{args.input}' does not exist")
+    if args.output.suffix != ".npy":
+        raise CliError(f"--output must be a .npy file, got '{args.output}'")
+    check_writable(args.output)
     try:
         x = np.load(args.input, allow_pickle=False)
-    except ValueError as exc:
-        raise CliError(f"cannot read '{args.input}' as a .npy array: {exc}") from exc
+    except (ValueError, OSError, EOFError) as exc:
+        raise CliError(f"cannot read '{args.input}' as a .npy array: {exc}") from None
+    if not isinstance(x, np.ndarray):  # an .npz archive
+        x.close()
+        raise CliError(f"--input: expected one array in a .npy file, got an .npz archive "
+                       f"'{args.input}'")
+    if x.ndim >= 1 and x.shape[0] == 0:
+        raise CliError(f"--input: expected a batch of at least one input, got shape "
+                       f"{tuple(x.shape)}")
     y = predict(args.dir, x, args.backend)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(args.output, y)
+    try:
+        np.save(args.output, y)
+    except OSError as exc:
+        raise CliError(f"cannot write '{args.output}': {exc.strerror}") from None
     print(f"{args.backend}: {len(y)} outputs {tuple(y.shape[1:])} -> {args.output}")
     return 0

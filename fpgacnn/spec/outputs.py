@@ -31,6 +31,21 @@ def check_replaceable(dest: Path, is_ours: Callable[[Path], bool], what: str) ->
                          "--out or empty it)")
 
 
+def check_writable(path: Path) -> None:
+    """Raise :class:`UsageError` unless a file can be written at ``path`` (creating its
+    parent folders); nothing else is created."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"cannot write {str(path)!r}: it is a folder")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror}") from None
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write {str(path)!r}: the folder is not writable")
+
+
 @contextmanager
 def staged_output(dest: Path, *, is_ours: Callable[[Path], bool], what: str) -> Iterator[Path]:
     """Yield a temporary sibling of ``dest``; on success it replaces ``dest``.
@@ -60,4 +75,4 @@ def staged_output(dest: Path, *, is_ours: Callable[[Path], bool], what: str) -> 
         raise
 
 
-__all__ = ["check_replaceable", "staged_output"]
+__all__ = ["check_replaceable", "check_writable", "staged_output"]

@@ -96,7 +96,12 @@ def load_keras_file(path: Path) -> Any:
 
     if not path.is_file():
         raise UsageError(f"model file {str(path)!r} does not exist")
-    return keras.models.load_model(str(path), custom_objects=custom_objects(), compile=False)
+    try:
+        return keras.models.load_model(str(path), custom_objects=custom_objects(), compile=False)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"cannot read model file {str(path)!r}: expected a saved Keras model "
+                         f"(.h5 or .keras), got {first}") from None
 
 
 def versions() -> dict[str, str]:

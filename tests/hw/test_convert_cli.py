@@ -123,3 +123,33 @@ def test_synthesis_stops_cleanly_without_vitis_hls(converted, monkeypatch) -> No
         rf"{conv.resolve()}/synthesize.sh\)$"
     )):
         run_synthesis(conv)
+
+
+def test_predict_refuses_bad_files_in_one_line(converted, tmp_path, capsys) -> None:  # noqa: ANN001
+    conv, _ = converted
+    np.savez(tmp_path / "x.npz", a=np.zeros(3))
+    np.save(tmp_path / "empty.npy", np.zeros((0, 4, 4, 2)))
+    np.save(tmp_path / "ok.npy", np.zeros((1, 4, 4, 2)))
+    cases = [
+        ("x.npz", "y.npy", f"--input: expected one array in a .npy file, got an .npz archive "
+                           f"'{tmp_path / 'x.npz'}'"),
+        ("empty.npy", "y.npy", "--input: expected a batch of at least one input, got shape "
+                               "(0, 4, 4, 2)"),
+        ("ok.npy", "y.txt", f"--output must be a .npy file, got '{tmp_path / 'y.txt'}'"),
+    ]
+    for inp, out, message in cases:
+        rc = main(["predict", str(conv), "--input", str(tmp_path / inp), "--output",
+                   str(tmp_path / out)])
+        assert rc == 2
+        assert capsys.readouterr().err == f"fpgacnn predict: error: {message}\n"
+
+
+@pytest.mark.parametrize("content", [b"", b"not an HDF5 file"])
+def test_convert_refuses_a_file_that_is_not_a_model(tmp_path, capsys, content) -> None:  # noqa: ANN001
+    bad = tmp_path / "model.h5"
+    bad.write_bytes(content)
+    assert main(["convert", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fpgacnn convert: error: cannot read model file '{bad}': expected a "
+                          "saved Keras model (.h5 or .keras), got ")
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
