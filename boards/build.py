@@ -32,7 +32,7 @@ import jinja2
 
 from fpgacnn.spec.errors import ToolError, ToolNotFoundError
 from fpgacnn.spec.frames import CropRule
-from fpgacnn.spec.outputs import check_replaceable
+from fpgacnn.spec.outputs import check_creatable, check_replaceable
 
 from .board import Board, load_board
 from .config import BuildConfig, CoreFlow
@@ -344,4 +344,5 @@ def generate(cfg: BuildConfig) -> BuildState:
     folder of the user's is never touched).
     """
     check_replaceable(Path(cfg.out_dir), is_build_tree, "a board build tree")
+    check_creatable(Path(cfg.out_dir), "the build tree folder")
     return run_steps(cfg, GENERATE_STEPS)

@@ -89,3 +89,15 @@ def test_generate_rtl_never_replaces_a_folder_it_did_not_write(tmp_path: Path) -
     with pytest.raises(UsageError, match=r"^cannot write an RTL core to "):
         generate_rtl(object(), dest)
     assert (dest / "top.sv").is_file()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["stream", "--source", "images:/nonexistent", "--save-dir", "/proc/fpgacnn_test/x"],
+     "fpgacnn stream: error: cannot create the --save-dir folder '/proc/fpgacnn_test/x': "),
+    (["build", "--board", "pynq-z2", "--model", "digits", "--out", "/proc/fpgacnn_test/b"],
+     "fpgacnn build: error: cannot create the build tree folder '/proc/fpgacnn_test/b': "),
+])
+def test_an_unwritable_output_folder_is_one_line(capsys, argv, message) -> None:  # noqa: ANN001
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and len(err.splitlines()) == 1

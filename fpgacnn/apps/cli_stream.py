@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fpgacnn.spec.errors import BackendError, FrameError, SourceError
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.outputs import check_writable, ensure_dir
 from fpgacnn.spec.package import PackageError
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.suffix.lower() not in (".mp4", ".avi", ".mkv"):
         raise CliError(f"--out must end in .mp4, .avi or .mkv, got {str(args.out)!r}")
     if args.save_dir is not None:
-        args.save_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(args.save_dir, "the --save-dir folder")
+    if args.out is not None:
+        check_writable(args.out)
     try:
         source = open_source(args.source, timeout_s=args.timeout)
     except (ValueError, SourceError) as exc:

@@ -46,6 +46,35 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"cannot write {str(path)!r}: the folder is not writable")
 
 
+def check_creatable(path: Path, what: str) -> None:
+    """Raise :class:`UsageError` unless folder ``path`` exists or can be created; creates
+    nothing (a probe folder in the nearest existing ancestor is made and removed)."""
+    path = Path(path)
+    anc = path
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"cannot create {what} {str(path)!r}: it is a file")
+    if not anc.is_dir():
+        raise UsageError(f"cannot create {what} {str(path)!r}: {str(anc)!r} is a file")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".fpgacnn-probe-", dir=anc))
+    except OSError as exc:
+        raise UsageError(f"cannot create {what} {str(path)!r}: {exc.strerror}") from None
+
+
+def ensure_dir(path: Path, what: str) -> Path:
+    """Create folder ``path`` (and its parents) or raise :class:`UsageError` in one line."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {what} {str(path)!r}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"cannot write {what} {str(path)!r}: the folder is not writable")
+    return path
+
+
 @contextmanager
 def staged_output(dest: Path, *, is_ours: Callable[[Path], bool], what: str) -> Iterator[Path]:
     """Yield a temporary sibling of ``dest``; on success it replaces ``dest``.
@@ -75,4 +104,5 @@ def staged_output(dest: Path, *, is_ours: Callable[[Path], bool], what: str) -> 
         raise
 
 
-__all__ = ["check_replaceable", "check_writable", "staged_output"]
+__all__ = ["check_creatable", "check_replaceable", "check_writable", "ensure_dir",
+           "staged_output"]
