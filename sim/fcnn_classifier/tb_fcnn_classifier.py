@@ -2,7 +2,7 @@
 
 ``FCNN_TB_PARAMS`` (JSON) names an ``.npz`` with the input codes ``x`` (N, H, W, C),
 the expected score codes ``scores`` (N, classes) and labels ``labels``, plus the
-stream layout (element bits, score bits).
+element and score bits; the stream widths come from the DUT.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotb.triggers import ClockCycles, with_timeout
 from cocotbext.axi import AxiStreamFrame
 
 from fpgacnn.sim.tb import AxisTB
@@ -20,13 +20,12 @@ from fpgacnn.sim.tb import AxisTB
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
 DATA = np.load(P["data"])
 X, SCORES, LABELS = DATA["x"], DATA["scores"], DATA["labels"]
-E, S, IN_BYTES, OUT_BYTES = (int(P[k]) for k in ("element_bits", "score_bits", "in_bytes",
-                                                 "out_bytes"))
+E, S = int(P["element_bits"]), int(P["score_bits"])
 N_CLS = SCORES.shape[1]
 SEED = int(P.get("seed", 1))
 
 
-def image_frame(codes: np.ndarray) -> AxiStreamFrame:
+def image_frame(codes: np.ndarray, in_bytes: int) -> AxiStreamFrame:
     """One image: one beat per pixel (channel c at [c*E +: E]), tlast on the last pixel."""
     h, w, c = codes.shape
     raw = bytearray()
@@ -34,7 +33,7 @@ def image_frame(codes: np.ndarray) -> AxiStreamFrame:
         beat = 0
         for ch, v in enumerate(px.tolist()):
             beat |= (int(v) & ((1 << E) - 1)) << (ch * E)
-        raw += beat.to_bytes(IN_BYTES, "little")
+        raw += beat.to_bytes(in_bytes, "little")
     return AxiStreamFrame(bytes(raw))
 
 
@@ -53,6 +52,11 @@ class TB(AxisTB):
 
     def __init__(self, dut, seed: int) -> None:
         super().__init__(dut, seed=seed)
+        #: Bytes per input / output beat, from the DUT.
+        self.in_bytes = len(dut.s_axis_tdata) // 8
+        self.out_bytes = len(dut.m_axis_tdata) // 8
+        assert (self.in_bytes, self.out_bytes) == (P["in_bytes"], P["out_bytes"]), \
+            "the generator's record disagrees with the DUT's stream widths"
 
     async def reset(self, cycles: int = 3, settle: int = 2) -> None:
         """Hold ``rst`` for 3 cycles."""
@@ -60,12 +64,13 @@ class TB(AxisTB):
 
     async def classify(self, idx: list[int]) -> list[tuple[list[int], int]]:
         for i in idx:
-            await self.source.send(image_frame(X[i]))
+            await self.source.send(image_frame(X[i], self.in_bytes))
         out = []
         for _ in idx:
             frame = await with_timeout(self.sink.recv(), 10_000, "us")
             raw = bytes(frame.tdata)
-            assert len(raw) == OUT_BYTES, f"output beat of {len(raw)} bytes, expected {OUT_BYTES}"
+            assert len(raw) == self.out_bytes, \
+                f"output beat of {len(raw)} bytes, expected {self.out_bytes}"
             out.append(parse_beat(raw))
         return out
 
@@ -97,24 +102,12 @@ async def throughput(dut) -> None:
     tb = TB(dut, SEED)
     await tb.reset()
     n = min(len(X), 20)
-    starts, ends = [], []
-
-    async def watch() -> None:
-        while len(ends) < n:
-            await RisingEdge(dut.clk)
-            if int(dut.s_axis_tvalid.value) and int(dut.s_axis_tready.value) and not len(
-                starts
-            ):
-                starts.append(cocotb.utils.get_sim_time("ns"))
-            if int(dut.m_axis_tvalid.value) and int(dut.m_axis_tready.value):
-                ends.append(cocotb.utils.get_sim_time("ns"))
-
-    w = cocotb.start_soon(watch())
     res = await tb.classify(list(range(n)))
-    await w
     check(res, list(range(n)))
-    latency = (ends[0] - starts[0]) / 10
-    ii = (ends[-1] - ends[0]) / 10 / (n - 1)
+    ends = tb.out_mon.cycles
+    assert len(ends) == n, f"{len(ends)} output beats, expected {n}"
+    latency = ends[0] - tb.in_mon.first_cycle
+    ii = (ends[-1] - ends[0]) / (n - 1)
     dut._log.info("FCNN_METRICS %s", json.dumps({"latency_cycles": latency, "ii_cycles": ii}))
     assert ii <= int(P["ii"]) + 2, f"initiation interval {ii} > {P['ii']} + 2"
 
@@ -124,7 +117,7 @@ async def reset_between(dut) -> None:
     """A reset in the middle of an image: the images after it are exact."""
     tb = TB(dut, SEED + 7)
     await tb.reset()
-    await tb.source.send(image_frame(X[0]))
+    await tb.source.send(image_frame(X[0], tb.in_bytes))
     await ClockCycles(dut.clk, X.shape[1] * X.shape[2] // 2)
     await tb.reset()
     tb.sink.clear()

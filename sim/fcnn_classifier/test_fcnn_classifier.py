@@ -11,7 +11,6 @@ image under {idle} x {backpressure}, throughput, reset mid-image).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -19,9 +18,10 @@ import numpy as np
 import pytest
 
 from fpgacnn.sim import runner
+from fpgacnn.sim.tb import tb_seed
 
 HERE = Path(__file__).resolve().parent
-SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+SEED = tb_seed()
 N_RANDOM = 120
 
 

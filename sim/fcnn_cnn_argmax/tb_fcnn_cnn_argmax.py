@@ -12,7 +12,7 @@ import os
 import cocotb
 import numpy as np
 
-from fpgacnn.sim.cnn_stream import ProtocolError, StreamTB, pack, unpack
+from fpgacnn.sim.tb import AxisTB, ProtocolError, pack, unpack
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
 N = int(PARAMS.get("N", 10))
@@ -21,7 +21,7 @@ SEED = int(PARAMS.get("seed", 1))
 LO, HI = -(1 << (SW - 1)), (1 << (SW - 1)) - 1
 
 
-def score_sets(tb: StreamTB, count: int) -> np.ndarray:
+def score_sets(tb: AxisTB, count: int) -> np.ndarray:
     """Score vectors: all equal (min, max, 0), ties at the top, few levels, random."""
     rng = np.random.default_rng(tb.rng.getrandbits(32))
     out = [np.full(N, LO), np.full(N, HI), np.zeros(N, dtype=np.int64)]
@@ -43,14 +43,15 @@ def score_sets(tb: StreamTB, count: int) -> np.ndarray:
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def scores_matrix(dut, idle: bool, backpressure: bool) -> None:
     """Label = numpy.argmax (lowest index on ties), scores passed on: bit-exact."""
-    tb = StreamTB(dut, seed=SEED + 2 * idle + backpressure)
+    tb = AxisTB(dut, seed=SEED + 2 * idle + backpressure, byte_lanes=1)
     tb.set_matrix(idle, backpressure)
     await tb.reset()
     s = score_sets(tb, max(200, 2 * N + 3))
-    tb.send((pack(v, SW), tb.rng.getrandbits(1)) for v in s)
-    await tb.wait_beats(len(s))
-    assert len(tb.beats) == len(s)
-    for n, ((data, last), v) in enumerate(zip(tb.beats, s, strict=True)):
+    lasts = [tb.rng.getrandbits(1) for _ in range(len(s) - 1)] + [1]  # s_axis_tlast is ignored
+    tb.send_beats((pack(v, SW), last) for v, last in zip(s, lasts, strict=True))
+    beats = await tb.recv_beats(len(s))
+    assert len(beats) == len(s)
+    for n, ((data, last), v) in enumerate(zip(beats, s, strict=True)):
         label = data & 0xFF
         scores = unpack(data >> 8, N, SW, signed=True)
         if label != int(np.argmax(v)) or scores != v.tolist():
@@ -59,5 +60,5 @@ async def scores_matrix(dut, idle: bool, backpressure: bool) -> None:
         if last != 1:
             raise ProtocolError(f"beat {n}: m_last=0")
     if not idle and not backpressure:
-        span = tb.accept_cycles[-1] - tb.accept_cycles[0]
-        assert span == len(tb.accept_cycles) - 1, f"not one beat per clock: span {span}"
+        span = tb.in_mon.span()
+        assert span == len(tb.in_mon.cycles) - 1, f"not one beat per clock: span {span}"

@@ -7,18 +7,18 @@ logged seed: ``FCNN_TB_SEED=<n> pytest sim/fcnn_cnn_argmax``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
+from fpgacnn.sim.tb import tb_seed
 
 HERE = Path(__file__).resolve().parent
 TOPLEVEL = "fcnn_cnn_argmax"
 SOURCES = rtl_sources("fcnn_cnn_argmax")
-SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+SEED = tb_seed()
 
 PARAM_SETS = [
     {"N": 10, "SW": 16},

@@ -14,7 +14,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
-from fpgacnn.sim.cnn_stream import ProtocolError, StreamTB, pack, unpack
+from fpgacnn.sim.tb import AxisTB, ProtocolError, pack, unpack
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
 IN_LEN = int(PARAMS.get("IN_LEN", 4))
@@ -40,7 +40,7 @@ def dense(x: np.ndarray) -> list[int]:
     return [int(v) for v in y]
 
 
-def vectors(tb: StreamTB, count: int) -> list[np.ndarray]:
+def vectors(tb: AxisTB, count: int) -> list[np.ndarray]:
     """Extreme vectors (all min, all max, alternating, zero) then random ones."""
     rng = np.random.default_rng(tb.rng.getrandbits(32))
     out = [np.full(IN_LEN, XMAX), np.full(IN_LEN, XMIN), np.zeros(IN_LEN, dtype=np.int64),
@@ -54,9 +54,9 @@ def beats_of(x: np.ndarray) -> list[tuple[int, int]]:
     return [(pack(x[k * C : (k + 1) * C], XW), int(k == BEATS - 1)) for k in range(BEATS)]
 
 
-def check(tb: StreamTB, xs: list[np.ndarray]) -> None:
-    assert len(tb.beats) == len(xs), f"{len(tb.beats)} results, expected {len(xs)}"
-    for n, ((data, last), x) in enumerate(zip(tb.beats, xs, strict=True)):
+def check(beats: list[tuple[int, int]], xs: list[np.ndarray]) -> None:
+    assert len(beats) == len(xs), f"{len(beats)} results, expected {len(xs)}"
+    for n, ((data, last), x) in enumerate(zip(beats, xs, strict=True)):
         got, exp = unpack(data, N, ACC_W, signed=True), dense(x)
         if got != exp:
             raise AssertionError(f"image {n}: got {got}, expected {exp}")
@@ -68,32 +68,31 @@ def check(tb: StreamTB, xs: list[np.ndarray]) -> None:
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def images_matrix(dut, idle: bool, backpressure: bool) -> None:
     """Extreme and random vectors back to back under the idle/backpressure matrix: bit-exact."""
-    tb = StreamTB(dut, seed=SEED + 2 * idle + backpressure)
+    tb = AxisTB(dut, seed=SEED + 2 * idle + backpressure, byte_lanes=1)
     tb.set_matrix(idle, backpressure)
     await tb.reset()
     xs = vectors(tb, 16)
     for x in xs:
-        tb.send(beats_of(x))
-    await tb.wait_beats(len(xs))
-    check(tb, xs)
+        tb.send_beats(beats_of(x))
+    check(await tb.recv_beats(len(xs)), xs)
     if not idle and not backpressure:
-        span = tb.accept_cycles[-1] - tb.accept_cycles[0]
-        expected = (len(tb.accept_cycles) - 1) * (C // G)
+        span = tb.in_mon.span()
+        expected = (len(tb.in_mon.cycles) - 1) * (C // G)
         assert span == expected, f"throughput: span {span} cycles, expected {expected}"
 
 
 @cocotb.test()
 async def results_wait(dut) -> None:
     """With m_ready low, three images are still taken in whole; nothing is lost after."""
-    tb = StreamTB(dut, seed=SEED + 11)
+    tb = AxisTB(dut, seed=SEED + 11, byte_lanes=1)
     tb.set_matrix(False, True, p=1.0)
     await tb.reset()
     xs = vectors(tb, 7)[4:]
     for x in xs:
-        tb.send(beats_of(x))
+        tb.send_beats(beats_of(x))
     await ClockCycles(dut.clk, 3 * IN_LEN // G + 20)
-    assert len(tb.accept_cycles) == 3 * BEATS, f"{len(tb.accept_cycles)} beats taken"
-    assert not tb.beats
+    taken = len(tb.in_mon.cycles)
+    assert taken == 3 * BEATS, f"{taken} beats taken"
+    assert not tb.out_mon.beats
     tb.set_matrix(False, True, p=0.5)
-    await tb.wait_beats(len(xs))
-    check(tb, xs)
+    check(await tb.recv_beats(len(xs)), xs)

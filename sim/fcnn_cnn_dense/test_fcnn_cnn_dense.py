@@ -10,7 +10,6 @@ logged seed: ``FCNN_TB_SEED=<n> pytest sim/fcnn_cnn_dense``.
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
@@ -18,12 +17,12 @@ import pytest
 
 from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
-from fpgacnn.sim.cnn_stream import verilog_literal
+from fpgacnn.sim.tb import tb_seed, verilog_literal
 
 HERE = Path(__file__).resolve().parent
 TOPLEVEL = "fcnn_cnn_dense"
 SOURCES = rtl_sources("fcnn_cnn_dense")
-SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+SEED = tb_seed()
 
 SHAPES = {
     "144x10_g4": {"IN_LEN": 144, "C": 16, "N": 10, "XW": 4, "X_SIGNED": 0, "WW": 4,

@@ -8,7 +8,7 @@ import os
 import cocotb
 import numpy as np
 
-from fpgacnn.sim.cnn_stream import StreamTB, pack
+from fpgacnn.sim.tb import AxisTB, pack
 
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
 C, BW, W, H, K, PAD = (int(P[k]) for k in ("C", "BW", "W", "H", "K", "PAD"))
@@ -26,7 +26,7 @@ def windows(img: np.ndarray) -> list[int]:
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def images(dut, idle: bool, backpressure: bool) -> None:
     """Several random images back to back: every window bit-exact, m_last on each image's last."""
-    tb = StreamTB(dut, seed=SEED + 2 * idle + backpressure)
+    tb = AxisTB(dut, seed=SEED + 2 * idle + backpressure, byte_lanes=1)
     tb.set_matrix(idle, backpressure)
     await tb.reset()
     rng = np.random.default_rng(tb.rng.getrandbits(32))
@@ -34,12 +34,12 @@ async def images(dut, idle: bool, backpressure: bool) -> None:
     imgs.append(np.full((H, W, C), 2**BW - 1))       # extreme: all ones
     for img in imgs:
         flat = img.reshape(H * W, C)
-        tb.send([(pack(px, BW), int(i == H * W - 1)) for i, px in enumerate(flat)])
+        tb.send_beats((pack(px, BW), int(i == H * W - 1)) for i, px in enumerate(flat))
     expected = [w for img in imgs for w in windows(img)]
     per_image = len(expected) // len(imgs)
-    await tb.wait_beats(len(expected))
-    got = [d for d, _ in tb.beats]
-    lasts = [i for i, (_, last) in enumerate(tb.beats) if last]
+    beats = await tb.recv_beats(len(expected))
+    got = [d for d, _ in beats]
+    lasts = [i for i, (_, last) in enumerate(beats) if last]
     assert len(got) == len(expected), f"{len(got)} windows, expected {len(expected)}"
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g == e, f"window {i}: got {g:#x}, expected {e:#x}"

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
+from fpgacnn.sim.tb import tb_seed
 
 HERE = Path(__file__).resolve().parent
-SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+SEED = tb_seed()
 
 PARAMS = [
     {"C": 1, "BW": 8, "W": 8, "H": 8, "K": 3, "PAD": 0},

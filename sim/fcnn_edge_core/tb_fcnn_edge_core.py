@@ -2,7 +2,9 @@
 
 The pytest entry points that build the core and run these tests are in
 ``test_fcnn_edge_core.py`` beside this file. Stimulus parameters come from the
-environment variable ``FCNN_TB_PARAMS`` (JSON: PPC, MAX_WIDTH, MAX_HEIGHT, seed).
+environment variable ``FCNN_TB_PARAMS`` (JSON: MAX_WIDTH, MAX_HEIGHT, seed); the
+pixels per clock come from the DUT (``len(dut.s_axis_tdata) // 8``), the register
+offsets and bits from the contracts layer (:mod:`fpgacnn.spec.cores`).
 """
 
 from __future__ import annotations
@@ -15,44 +17,51 @@ import random
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import (
-    AxiStreamFrame,
-)
+from cocotbext.axi import AxiStreamFrame
 
-from fpgacnn.sim.cnn_stream import ProtocolError
-from fpgacnn.sim.tb import AxisTB
-from fpgacnn.spec.cores import EDGE_MAP
+from fpgacnn.sim.tb import AxisTB, ProtocolError
+from fpgacnn.spec.cores import (
+    CTRL_ENABLE,
+    CTRL_SOFT_RESET,
+    EDGE_CORE_ID,
+    EDGE_ERROR_BITS,
+    EDGE_MAP,
+    EDGE_REGISTERS,
+)
 from fpgacnn.spec.edge import sobel_edges
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
-PPC = int(PARAMS.get("PPC", 1))
 MAX_W = int(PARAMS.get("MAX_WIDTH", 64))
 MAX_H = int(PARAMS.get("MAX_HEIGHT", 48))
 SEED = int(PARAMS.get("seed", 1))
 
-# Register offsets and error bits: the contracts layer's map (fpgacnn.spec.cores.EDGE_MAP)
-_R = EDGE_MAP.offsets()
+# Register offsets and error bits: the contracts layer's map (fpgacnn.spec.cores).
 CTRL, STATUS, ERROR, WIDTH, HEIGHT, THRESHOLD = (
-    _R[n] for n in ("CTRL", "STATUS", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD"))
+    EDGE_REGISTERS[n] for n in ("CTRL", "STATUS", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD"))
 FRAME_COUNT, DROP_COUNT, CORE_ID, VERSION = (
-    _R[n] for n in ("FRAME_COUNT", "DROP_COUNT", "CORE_ID", "VERSION"))
+    EDGE_REGISTERS[n] for n in ("FRAME_COUNT", "DROP_COUNT", "CORE_ID", "VERSION"))
 CFG_PPC, CFG_MAX_WIDTH, CFG_MAX_HEIGHT = (
-    _R[n] for n in ("CFG_PPC", "CFG_MAX_WIDTH", "CFG_MAX_HEIGHT"))
+    EDGE_REGISTERS[n] for n in ("CFG_PPC", "CFG_MAX_WIDTH", "CFG_MAX_HEIGHT"))
+_ERR = {name: 1 << bit for bit, name in EDGE_ERROR_BITS.items()}
 E_EOL_EARLY, E_EOL_LATE, E_SOF_EARLY, E_SOF_MISSING, E_FRAME_LONG, E_BAD_SIZE = (
-    EDGE_MAP["ERROR"].field(n).mask
-    for n in ("EOL_EARLY", "EOL_LATE", "SOF_EARLY", "SOF_MISSING", "FRAME_LONG", "BAD_SIZE"))
+    _ERR[n] for n in ("EOL_EARLY", "EOL_LATE", "SOF_EARLY", "SOF_MISSING", "FRAME_LONG",
+                      "BAD_SIZE"))
+E_ALL = sum(_ERR.values())
 
 
 class TB(AxisTB):
-    """The shared AXI4-Stream/AXI4-Lite TB base, plus an output monitor of the video rules."""
+    """The shared AXI4-Stream/AXI4-Lite TB base; the monitors also honour CTRL.SOFT_RESET."""
 
     def __init__(self, dut, seed: int = SEED) -> None:
-        super().__init__(dut, seed=seed)
-        self.beats: list[tuple[int, int, int]] = []   # (tdata, tuser, tlast) per output beat
-        self.first_in_cycle: int | None = None
-        self.first_out_cycle: int | None = None
-        self.cycle = 0
-        cocotb.start_soon(self._monitor())
+        # Resets (the pin or CTRL.SOFT_RESET) may cut a stalled beat: documented policy.
+        super().__init__(dut, seed=seed, resets=[dut.soft_rst])
+        #: Pixels per clock, from the DUT.
+        self.ppc = len(dut.s_axis_tdata) // 8
+
+    @property
+    def beats(self) -> list[tuple[int, ...]]:
+        """Output beats ``(tdata, tuser, tlast)`` recorded by the output monitor."""
+        return self.out_mon.beats
 
     # ---------------------------------------------------------------- setup
     async def write(self, addr: int, value: int) -> None:
@@ -66,60 +75,14 @@ class TB(AxisTB):
         await self.write(HEIGHT, height)
         await self.write(THRESHOLD, threshold)
 
-    # -------------------------------------------------------------- monitor
-    async def _monitor(self) -> None:
-        """Record output beats; check that a stalled beat holds still."""
-        dut = self.dut
-        stalled: tuple[int, int, int] | None = None
-        while True:
-            await RisingEdge(dut.clk)
-            self.cycle += 1
-            # Resets (the pin or CTRL.SOFT_RESET) may cut a stalled beat: documented policy.
-            if int(dut.rst.value) or int(dut.soft_rst.value):
-                stalled = None
-                continue
-            if self.first_in_cycle is None and int(dut.s_axis_tvalid.value) and int(
-                dut.s_axis_tready.value
-            ):
-                self.first_in_cycle = self.cycle
-            valid = int(dut.m_axis_tvalid.value)
-            if stalled is not None:
-                if not valid:
-                    raise ProtocolError(f"tvalid dropped while stalled at cycle {self.cycle}")
-                beat = (
-                    int(dut.m_axis_tdata.value),
-                    int(dut.m_axis_tuser.value),
-                    int(dut.m_axis_tlast.value),
-                )
-                if beat != stalled:
-                    raise ProtocolError(
-                        f"payload changed while stalled at cycle {self.cycle}: {stalled} -> {beat}"
-                    )
-            if valid:
-                beat = (
-                    int(dut.m_axis_tdata.value),
-                    int(dut.m_axis_tuser.value),
-                    int(dut.m_axis_tlast.value),
-                )
-                if int(dut.m_axis_tready.value):
-                    if self.first_out_cycle is None:
-                        self.first_out_cycle = self.cycle
-                    self.beats.append(beat)
-                    stalled = None
-                else:
-                    stalled = beat
-            else:
-                stalled = None
-
     # --------------------------------------------------------------- frames
-    @staticmethod
-    def line_frames(img: np.ndarray, tuser_first: bool = True) -> list[AxiStreamFrame]:
+    def line_frames(self, img: np.ndarray, tuser_first: bool = True) -> list[AxiStreamFrame]:
         """One AxiStreamFrame per line (tlast on its last beat), tuser on the first beat."""
         frames = []
         for y, row in enumerate(img):
             tuser = [0] * len(row)
             if y == 0 and tuser_first:
-                tuser[: min(PPC, len(row))] = [1] * min(PPC, len(row))
+                tuser[: min(self.ppc, len(row))] = [1] * min(self.ppc, len(row))
             frames.append(AxiStreamFrame(bytes(row.tolist()), tuser=tuser))
         return frames
 
@@ -141,7 +104,8 @@ class TB(AxisTB):
 
     def take_frames(self, width: int, heights: list[int]) -> list[np.ndarray]:
         """Split recorded beats into frames of ``width`` x each height; check the framing."""
-        bpl = -(-width // PPC)
+        ppc = self.ppc
+        bpl = -(-width // ppc)
         frames = []
         pos = 0
         for n, h in enumerate(heights):
@@ -149,15 +113,15 @@ class TB(AxisTB):
             if len(beats) != h * bpl:
                 raise ProtocolError(f"frame {n}: expected {h * bpl} beats, got {len(beats)}")
             pos += h * bpl
-            img = np.zeros((h, bpl * PPC), dtype=np.uint8)
+            img = np.zeros((h, bpl * ppc), dtype=np.uint8)
             for i, (data, user, last) in enumerate(beats):
                 y, x = divmod(i, bpl)
                 if user != (1 if i == 0 else 0):
                     raise ProtocolError(f"frame {n} beat {i} (row {y}, beat {x}): tuser={user}")
                 if last != (1 if x == bpl - 1 else 0):
                     raise ProtocolError(f"frame {n} beat {i} (row {y}, beat {x}): tlast={last}")
-                for lane in range(PPC):
-                    img[y, x * PPC + lane] = (data >> (8 * lane)) & 0xFF
+                for lane in range(ppc):
+                    img[y, x * ppc + lane] = (data >> (8 * lane)) & 0xFF
             if np.any(img[:, width:]):
                 raise ProtocolError(f"frame {n}: padding lanes past the line end are not zero")
             frames.append(img[:, :width])
@@ -208,7 +172,7 @@ async def frames(dut, idle: bool, backpressure: bool) -> None:
         thr = next(thresholds)
         await tb.configure(w, h, thr)
         await tb.send_image(img)
-        await tb.wait_beats(h * -(-w // PPC))
+        await tb.wait_beats(h * -(-w // tb.ppc))
         (out,) = tb.take_frames(w, [h])
         expected = sobel_edges(img, thr)
         if not np.array_equal(out, expected):
@@ -232,13 +196,13 @@ async def back_to_back(dut) -> None:
     imgs = [crop(images[n], h, w, tb.rng) for n in sorted(images)]
     for img in imgs:
         await tb.send_image(img)
-    await tb.wait_beats(len(imgs) * h * -(-w // PPC))
+    await tb.wait_beats(len(imgs) * h * -(-w // tb.ppc))
     outs = tb.take_frames(w, [h] * len(imgs))
     for img, out in zip(imgs, outs, strict=True):
         assert np.array_equal(out, sobel_edges(img))
-    latency = tb.first_out_cycle - tb.first_in_cycle
+    latency = tb.out_mon.first_cycle - tb.in_mon.first_cycle
     dut._log.info("latency first beat in -> first beat out: %d cycles", latency)
-    assert latency <= -(-w // PPC) + 8, f"latency {latency} > W/PPC + 8"
+    assert latency <= -(-w // tb.ppc) + 8, f"latency {latency} > W/tb.ppc + 8"
     assert await tb.read(FRAME_COUNT) == len(imgs)
 
 
@@ -247,15 +211,15 @@ async def registers(dut) -> None:
     """Reset values, read-only identification, masks, write-1-to-clear and counter clears."""
     tb = TB(dut)
     await tb.reset()
-    assert await tb.read(CTRL) == 1
-    assert await tb.read(STATUS) == 0b010            # idle, waiting for SOF
+    assert await tb.read(CTRL) == CTRL_ENABLE
+    assert await tb.read(STATUS) == EDGE_MAP["STATUS"].field("WAIT_SOF").mask  # idle
     assert await tb.read(ERROR) == 0
     assert await tb.read(WIDTH) == MAX_W
     assert await tb.read(HEIGHT) == MAX_H
     assert await tb.read(THRESHOLD) == 0
-    assert await tb.read(CORE_ID) == EDGE_MAP.core_id
+    assert await tb.read(CORE_ID) == EDGE_CORE_ID
     assert await tb.read(VERSION) == EDGE_MAP.version
-    assert await tb.read(CFG_PPC) == PPC
+    assert await tb.read(CFG_PPC) == tb.ppc
     assert await tb.read(CFG_MAX_WIDTH) == MAX_W
     assert await tb.read(CFG_MAX_HEIGHT) == MAX_H
     await tb.write(THRESHOLD, 0xFFFFFFFF)
@@ -263,7 +227,7 @@ async def registers(dut) -> None:
     await tb.write(WIDTH, 0x12345)
     assert await tb.read(WIDTH) == 0x2345
     await tb.write(CORE_ID, 0)
-    assert await tb.read(CORE_ID) == EDGE_MAP.core_id
+    assert await tb.read(CORE_ID) == EDGE_CORE_ID
     assert await tb.read(0xFC) == 0                   # unmapped
     # A bad size raises BAD_SIZE; W1C clears exactly the bits written.
     await tb.configure(0, 3)
@@ -293,7 +257,7 @@ async def _send_good(tb: TB, count: int = 2) -> list[np.ndarray]:
 async def _check_good(tb: TB, imgs: list[np.ndarray]) -> None:
     """Wait for the good frames and check them bit-exact (the resynchronisation check)."""
     h, w = imgs[0].shape
-    await tb.wait_beats(len(imgs) * h * -(-w // PPC))
+    await tb.wait_beats(len(imgs) * h * -(-w // tb.ppc))
     outs = tb.take_frames(w, [h] * len(imgs))
     for img, out in zip(imgs, outs, strict=True):
         assert np.array_equal(out, sobel_edges(img)), "frame after a fault is not exact"
@@ -307,14 +271,15 @@ def _lines(img: np.ndarray) -> list[list[int]]:
     return [row.tolist() for row in img]
 
 
-def _frame_from_lines(lines: list[list[int]], tuser_beats: list[int]) -> list[AxiStreamFrame]:
+def _frame_from_lines(lines: list[list[int]], tuser_beats: list[int],
+                      ppc: int) -> list[AxiStreamFrame]:
     """Turn explicit lines into stream frames; tuser on the given global beat indices."""
     out, beat = [], 0
     for line in lines:
-        nbeats = -(-len(line) // PPC)
+        nbeats = -(-len(line) // ppc)
         tuser = []
         for b in range(nbeats):
-            n = min(PPC, len(line) - b * PPC)
+            n = min(ppc, len(line) - b * ppc)
             tuser += [1 if beat + b in tuser_beats else 0] * n
         beat += nbeats
         out.append(AxiStreamFrame(bytes(line), tuser=tuser))
@@ -331,8 +296,8 @@ async def faults(dut, fault: str, backpressure: bool) -> None:
     tb = TB(dut, seed=SEED + FAULTS.index(fault))
     tb.set_matrix(idle=True, backpressure=backpressure)
     await tb.reset()
-    h, w = min(MAX_H, 6), min(MAX_W, 4 * PPC + 3)
-    bpl = -(-w // PPC)
+    h, w = min(MAX_H, 6), min(MAX_W, 4 * tb.ppc + 3)
+    bpl = -(-w // tb.ppc)
     await tb.configure(w, h)
     img = crop(gray_images()["coins"], h, w, tb.rng)
     lines = _lines(img)
@@ -343,27 +308,27 @@ async def faults(dut, fault: str, backpressure: bool) -> None:
     out_frames = 0          # output frames the fault produces (padded frames)
     exact_rows = 0          # leading rows of that output that must still be exact
     if fault == "eol_early":
-        # Row 3 ends PPC+1 pixels early (at least one beat short).
-        lines[3] = lines[3][: max(1, w - PPC - 1)]
-        await tb.send_lines(_frame_from_lines(lines, [0]))
+        # Row 3 ends PPC + 1 pixels early (at least one beat short).
+        lines[3] = lines[3][: max(1, w - tb.ppc - 1)]
+        await tb.send_lines(_frame_from_lines(lines, [0], tb.ppc))
         out_frames, exact_rows = 1, 2      # output rows 0..1 need only rows 0..2
     elif fault == "eol_late":
         # Rows 2 and 3 arrive as one line: no tlast at the end of row 2.
         merged = lines[:2] + [lines[2] + lines[3]] + lines[4:]
-        await tb.send_lines(_frame_from_lines(merged, [0]))
+        await tb.send_lines(_frame_from_lines(merged, [0], tb.ppc))
         out_frames, exact_rows = 1, 2      # row 2 itself arrived whole
     elif fault == "sof_early":
         # The frame is cut after 3 rows by the next frame's SOF; that frame is good.
-        await tb.send_lines(_frame_from_lines(lines[:3], [0]))
+        await tb.send_lines(_frame_from_lines(lines[:3], [0], tb.ppc))
         out_frames, exact_rows = 1, 2
     elif fault == "sof_missing":
-        await tb.send_lines(_frame_from_lines(lines, []))
+        await tb.send_lines(_frame_from_lines(lines, [], tb.ppc))
     elif fault == "frame_long":
-        await tb.send_lines(_frame_from_lines(lines + lines[:2], [0]))
+        await tb.send_lines(_frame_from_lines(lines + lines[:2], [0], tb.ppc))
         out_frames, exact_rows = 1, h
     elif fault == "bad_size":
         await tb.write(WIDTH, MAX_W + 1)
-        await tb.send_lines(_frame_from_lines(lines, [0]))
+        await tb.send_lines(_frame_from_lines(lines, [0], tb.ppc))
     if fault == "sof_early":
         # The good frames' SOF is what cuts the bad frame short: queue them now.
         await with_timeout(tb.source.wait(), 1000, "us")
@@ -396,7 +361,7 @@ async def reset_mid_frame(dut, kind: str) -> None:
         await tb.source.send(f)
     await tb.wait_beats(2)
     if kind == "soft":
-        await tb.write(CTRL, 0b11)
+        await tb.write(CTRL, CTRL_ENABLE | CTRL_SOFT_RESET)
     else:
         await tb.reset()
     tb.source.clear()
@@ -405,7 +370,7 @@ async def reset_mid_frame(dut, kind: str) -> None:
     if kind == "hard":
         await tb.configure(w, h)
     # Whatever was in flight is discarded (SOF_MISSING for an orphaned half line is allowed).
-    await tb.write(ERROR, 0x3F)
+    await tb.write(ERROR, E_ALL)
     tb.beats.clear()
     await _good_frames_after(tb, count=2)
     assert await tb.read(ERROR) == 0
@@ -424,8 +389,8 @@ async def enable(dut) -> None:
     await ClockCycles(dut.clk, 50)
     assert len(tb.beats) == 0
     assert int(dut.s_axis_tready.value) == 0
-    await tb.write(CTRL, 1)
-    await tb.wait_beats(h * -(-w // PPC))
+    await tb.write(CTRL, CTRL_ENABLE)
+    await tb.wait_beats(h * -(-w // tb.ppc))
     (out,) = tb.take_frames(w, [h])
     assert np.array_equal(out, sobel_edges(img))
 
@@ -443,6 +408,6 @@ async def full_frame(dut, idle: bool, backpressure: bool) -> None:
     img = cv2.resize(gray_images()["camera"], (w, h), interpolation=cv2.INTER_AREA)
     await tb.configure(w, h)
     await tb.send_image(img)
-    await tb.wait_beats(h * -(-w // PPC), timeout_us=1e6)
+    await tb.wait_beats(h * -(-w // tb.ppc), timeout_us=1e6)
     (out,) = tb.take_frames(w, [h])
     assert np.array_equal(out, sobel_edges(img))

@@ -8,18 +8,18 @@ Replay a failure with the logged seed: ``FCNN_TB_SEED=<n> pytest sim/fcnn_edge_c
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from fpgacnn.hw import rtl_sources
 from fpgacnn.sim import runner
+from fpgacnn.sim.tb import tb_seed
 
 HERE = Path(__file__).resolve().parent
 TOPLEVEL = "fcnn_edge_core"
 SOURCES = rtl_sources("fcnn_edge_core")
-SEED = int(os.environ.get("FCNN_TB_SEED", "20261122"))
+SEED = tb_seed()
 
 
 def _run(params: dict[str, int], test_filter: str | None = None) -> None:

@@ -1,4 +1,8 @@
-"""cocotb tests of ``fcnn_edge_dma``: the edge core behind AXI-DMA-style framing."""
+"""cocotb tests of ``fcnn_edge_dma``: the edge core behind AXI-DMA-style framing.
+
+Pixels per clock come from the DUT (``len(dut.s_axis_tdata) // 8``), register
+offsets and error bits from :mod:`fpgacnn.spec.cores`.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,19 @@ import cocotb
 import cv2
 import numpy as np
 from cocotb.triggers import with_timeout
-from cocotbext.axi import (
-    AxiStreamFrame,
-)
+from cocotbext.axi import AxiStreamFrame
 from skimage import data
 
 from fpgacnn.sim.tb import AxisTB
-from fpgacnn.spec.cores import EDGE_MAP
+from fpgacnn.spec.cores import EDGE_ERROR_BITS, EDGE_REGISTERS
 from fpgacnn.spec.edge import pack_frame, sobel_edges, unpack_frame
 
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
-PPC, SEED = int(P["PPC"]), int(P.get("seed", 1))
+SEED = int(P.get("seed", 1))
 WIDTH, HEIGHT, THRESHOLD, ERROR = (
-    EDGE_MAP[n].offset for n in ("WIDTH", "HEIGHT", "THRESHOLD", "ERROR"))
-E_EOL_EARLY, E_SOF_EARLY = (EDGE_MAP["ERROR"].field(n).mask for n in ("EOL_EARLY", "SOF_EARLY"))
+    EDGE_REGISTERS[n] for n in ("WIDTH", "HEIGHT", "THRESHOLD", "ERROR"))
+_ERR = {name: 1 << bit for bit, name in EDGE_ERROR_BITS.items()}
+E_EOL_EARLY, E_SOF_EARLY = _ERR["EOL_EARLY"], _ERR["SOF_EARLY"]
 
 
 class TB(AxisTB):
@@ -31,22 +34,25 @@ class TB(AxisTB):
 
     def __init__(self, dut, seed: int) -> None:
         super().__init__(dut, seed=seed)
+        #: Pixels per clock, from the DUT.
+        self.ppc = len(dut.s_axis_tdata) // 8
 
-    @staticmethod
-    def transfer(img: np.ndarray) -> AxiStreamFrame:
+    def transfer(self, img: np.ndarray) -> AxiStreamFrame:
         """One DMA transfer: the frame's beats as bytes (lanes past the line end zero)."""
-        beats = pack_frame(img, PPC)
-        raw = b"".join(int(b).to_bytes(PPC, "little") for b in beats.reshape(-1))
+        ppc = self.ppc
+        beats = pack_frame(img, ppc)
+        raw = b"".join(int(b).to_bytes(ppc, "little") for b in beats.reshape(-1))
         return AxiStreamFrame(raw)
 
     async def recv_frame(self, h: int, w: int) -> np.ndarray:
         frame = await with_timeout(self.sink.recv(), 2000, "us")
-        bpl = -(-w // PPC)
+        ppc = self.ppc
+        bpl = -(-w // ppc)
         raw = bytes(frame.tdata)
-        assert len(raw) == h * bpl * PPC, f"{len(raw)} bytes, expected {h * bpl * PPC}"
-        beats = np.array([int.from_bytes(raw[i:i + PPC], "little")
-                          for i in range(0, len(raw), PPC)], dtype=np.uint64).reshape(h, bpl)
-        return unpack_frame(beats, w, PPC)
+        assert len(raw) == h * bpl * ppc, f"{len(raw)} bytes, expected {h * bpl * ppc}"
+        beats = np.array([int.from_bytes(raw[i:i + ppc], "little")
+                          for i in range(0, len(raw), ppc)], dtype=np.uint64).reshape(h, bpl)
+        return unpack_frame(beats, w, ppc)
 
 
 def photo(h: int, w: int, rng: random.Random) -> np.ndarray:
@@ -83,7 +89,7 @@ async def short_transfer(dut) -> None:
     await tb.axil.write_dword(HEIGHT, h)
     img = photo(h, w, tb.rng)
     short = tb.transfer(img)
-    short.tdata = short.tdata[: len(short.tdata) // 2 + PPC]
+    short.tdata = short.tdata[: len(short.tdata) // 2 + tb.ppc]
     await tb.source.send(short)
     padded = await tb.recv_frame(h, w)
     assert padded.shape == (h, w)
