@@ -32,18 +32,12 @@ def check_replaceable(dest: Path, is_ours: Callable[[Path], bool], what: str) ->
 
 
 def check_writable(path: Path) -> None:
-    """Raise :class:`UsageError` unless a file can be written at ``path`` (creating its
-    parent folders); nothing else is created."""
+    """Raise :class:`UsageError` unless a file can be written at ``path`` (its parent
+    folders are created); nothing else is created."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"cannot write {str(path)!r}: it is a folder")
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror}") from None
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"cannot write {str(path)!r}: the folder is not writable")
+    ensure_dir(path.parent, f"the folder of {str(path)!r},")
 
 
 def check_creatable(path: Path, what: str) -> None:
