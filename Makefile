@@ -10,19 +10,24 @@ JOBS   ?= 2
 
 all: test
 
+# The install says what it does in one line and prints only errors (pip at -qq also
+# hides setuptools' note on editable installs), so a newcomer's first screen is
+# fpgacnn's own output.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -qq --upgrade pip
+	@echo "creating $(VENV) ($(PYTHON) -m venv)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install -qq --upgrade pip
 
 # Reinstall when the dependency list changes.
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install -qq -e '.[dev]'
+	@echo "installing fpgacnn[dev] into $(VENV) (pip install -e '.[dev]'; a few minutes the first time)"
+	@$(PIP) install -qq -e '.[dev]'
 	@# yosys (resource estimates) is a Debian package; install it when we can.
 	@command -v yosys >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys) > $(VENV)/apt.log 2>&1 || \
 	  echo "note: yosys not installed (see $(VENV)/apt.log); resource benchmarks will say so"; }
-	touch $@
+	@touch $@
 
 venv: $(STAMP)
 
