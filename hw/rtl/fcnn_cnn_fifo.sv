@@ -1,6 +1,8 @@
 // fcnn_cnn_fifo: synchronous first-word-fall-through FIFO for internal streams.
 //
-// `count` is the number of stored beats; `m_data` is valid while `m_valid`.
+// Stream ports are named as AXI4-Stream (s_axis_t*/m_axis_t*, no tlast: carry a
+// last flag inside tdata). `count` is the number of stored beats; `m_axis_tdata`
+// is valid while `m_axis_tvalid`.
 // Storage is a memory with asynchronous read (LUT RAM for small depths).
 `default_nettype none
 
@@ -13,13 +15,13 @@ module fcnn_cnn_fifo #(
     input  wire                       clk,
     input  wire                       rst,
 
-    input  wire [WIDTH-1:0]           s_data,
-    input  wire                       s_valid,
-    output wire                       s_ready,
+    input  wire [WIDTH-1:0]           s_axis_tdata,
+    input  wire                       s_axis_tvalid,
+    output wire                       s_axis_tready,
 
-    output wire [WIDTH-1:0]           m_data,
-    output wire                       m_valid,
-    input  wire                       m_ready,
+    output wire [WIDTH-1:0]           m_axis_tdata,
+    output wire                       m_axis_tvalid,
+    input  wire                       m_axis_tready,
 
     output wire [$clog2(DEPTH+1)-1:0] count
 );
@@ -38,17 +40,17 @@ module fcnn_cnn_fifo #(
     logic [AW-1:0]    wr_ptr, rd_ptr;
     logic [CW-1:0]    cnt;
 
-    assign s_ready = (cnt != CW'(DEPTH));
-    assign m_valid = (cnt != CW'(0));
-    assign m_data  = mem[rd_ptr];
-    assign count   = cnt;
+    assign s_axis_tready = (cnt != CW'(DEPTH));
+    assign m_axis_tvalid = (cnt != CW'(0));
+    assign m_axis_tdata  = mem[rd_ptr];
+    assign count         = cnt;
 
-    wire push = s_valid && s_ready;
-    wire pop  = m_valid && m_ready;
+    wire push = s_axis_tvalid && s_axis_tready;
+    wire pop  = m_axis_tvalid && m_axis_tready;
 
     always_ff @(posedge clk) begin
         if (push) begin
-            mem[wr_ptr] <= s_data;
+            mem[wr_ptr] <= s_axis_tdata;
             wr_ptr      <= wr_ptr + AW'(1);
         end
         if (pop) rd_ptr <= rd_ptr + AW'(1);

@@ -90,15 +90,15 @@ module fcnn_cnn_kshell #(
         .WIDTH (OUT_W + 1),
         .DEPTH (DEPTH)
     ) u_fifo (
-        .clk     (clk),
-        .rst     (rst),
-        .s_data  ({out_last, k_out_data}),
-        .s_valid (out_valid),
-        .s_ready (fifo_ready),
-        .m_data  ({m_axis_tlast, m_axis_tdata}),
-        .m_valid (m_axis_tvalid),
-        .m_ready (m_axis_tready),
-        .count   (fifo_count)
+        .clk           (clk),
+        .rst           (rst),
+        .s_axis_tdata  ({out_last, k_out_data}),
+        .s_axis_tvalid (out_valid),
+        .s_axis_tready (fifo_ready),
+        .m_axis_tdata  ({m_axis_tlast, m_axis_tdata}),
+        .m_axis_tvalid (m_axis_tvalid),
+        .m_axis_tready (m_axis_tready),
+        .count         (fifo_count)
     );
 
     wire _unused = &{1'b0, fifo_ready, 1'b0};   // always ready by construction
