@@ -10,17 +10,19 @@ cycle at which every image moved. It is the ``rtl`` backend of
 the cocotb testbench in ``sim/fcnn_classifier`` remains the protocol-level test.
 
 Build: ``<harness root>/classifier/<model>_<hash>/``
-(:func:`fpgacnn.sim.verilator_build.harness_root`: ``$FPGACNN_SIM_BUILD/harness``
-or the user cache), by the shared
-:func:`~fpgacnn.sim.verilator_build.build_harness_library`; the hash covers the
-RTL files' contents, the harness sources, the tool flags and the Verilator
+(:func:`fpgacnn.sim.verilator_build.harness_root`: an explicit build root,
+``$FPGACNN_SIM_BUILD/harness`` or the user cache), by the shared
+:class:`~fpgacnn.sim.verilator_build.HarnessLibrary`; the hash covers the RTL
+files' contents, the harness sources, the tool flags and the Verilator
 installation; builds are serialised with a file lock and reused by every later
 harness of the same core.
 
-Errors: bad input raises :class:`ClassifierInputError` (a ``UsageError``), a
-stream that stops moving :class:`StreamTimeoutError`, an output stream that
-breaks the core's contract :class:`StreamProtocolError`; after either of the
-last two the model is reset, so it is usable again.
+Errors: a folder without a generated core raises
+:class:`~fpgacnn.spec.errors.ArtifactError`, bad input
+:class:`ClassifierInputError` (a ``UsageError``), a stream that stops moving
+:class:`~fpgacnn.spec.errors.StreamTimeoutError`, an output stream that breaks
+the core's contract :class:`~fpgacnn.spec.errors.StreamProtocolError`; after
+either of the last two the model is reset, so it is usable again.
 """
 
 from __future__ import annotations
@@ -35,17 +37,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fpgacnn.spec.errors import (
-    ArtifactError,
-    SimulationError,
-    StreamProtocolError,
-    StreamTimeoutError,
-    UsageError,
-)
+from fpgacnn.spec.errors import ArtifactError, SimulationError, UsageError
 from fpgacnn.spec.filelist import read_filelist
 
-from .harness_base import VerilatedHarness, check_int, check_probability
-from .verilator_build import HarnessBuildError, build_harness_library, digest, harness_root
+from .harness_base import DEFAULT_TIMEOUT_CYCLES, VerilatedHarness
+from .verilator_build import HarnessBuildError, HarnessLibrary, harness_root
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +49,13 @@ log = logging.getLogger(__name__)
 HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "classifier_harness.cpp"
 #: Top-level module of every generated core.
 TOPLEVEL = "fcnn_classifier"
-#: Default stall watchdog: cycles in which no beat moves before a run gives up.
-DEFAULT_TIMEOUT_CYCLES = 100_000
 
-__all__ = ["ClassifierHarness", "ClassifierHarnessError", "ClassifierInputError",
-           "ClassifyResult", "CycleStats", "HarnessBuildError", "StreamProtocolError",
-           "StreamTimeoutError", "build_classifier_harness", "rtl_sources"]
+__all__ = ["TOPLEVEL", "ClassifierHarness", "ClassifierInputError", "ClassifyResult",
+           "CycleStats", "HarnessBuildError", "build_classifier_harness", "rtl_sources"]
 
 
 class ClassifierInputError(UsageError):
     """A batch or a setting the harness cannot run (the message gives expected vs. actual)."""
-
-
-#: The simulated core misbehaved: :class:`~fpgacnn.spec.errors.StreamTimeoutError` (no beat
-#: moved on either stream within the timeout in cycles) and
-#: :class:`~fpgacnn.spec.errors.StreamProtocolError` (one beat per image with tlast, none
-#: extra) are its subclasses.
-ClassifierHarnessError = SimulationError
 
 
 @dataclass(frozen=True)
@@ -119,6 +105,14 @@ def rtl_sources(rtl_dir: Path) -> list[Path]:
     return read_filelist(flist)
 
 
+def _read_info(rtl_dir: Path) -> dict[str, Any]:
+    """``rtl.json`` of a generated core; :class:`ArtifactError` when there is none."""
+    path = Path(rtl_dir) / "rtl.json"
+    if not path.is_file():
+        raise ArtifactError(f"'{rtl_dir}' holds no generated core (no rtl.json)")
+    return json.loads(path.read_text())
+
+
 def build_classifier_harness(rtl_dir: Path, *, build_root: Path | None = None,
                              jobs: int = 2) -> Path:
     """Build (if needed) the harness library of the core in ``rtl_dir``; return the ``.so``.
@@ -126,14 +120,12 @@ def build_classifier_harness(rtl_dir: Path, *, build_root: Path | None = None,
     Raises :class:`HarnessBuildError` when Verilator or g++ fails.
     """
     rtl_dir = Path(rtl_dir)
-    info = json.loads((rtl_dir / "rtl.json").read_text())
-    srcs = rtl_sources(rtl_dir)
-    tag = re.sub(r"[^A-Za-z0-9_]", "_", str(info.get("model", "core")))[:40]
-    key = digest([HARNESS_SOURCE, *srcs])
-    return build_harness_library(
-        top=TOPLEVEL, sources=srcs, harness_source=HARNESS_SOURCE,
-        folder=harness_root(build_root) / "classifier" / f"{tag}_{key}",
-        stem="classifier_harness", record={"rtl_dir": str(rtl_dir.resolve())}, jobs=jobs)
+    model = str(_read_info(rtl_dir).get("model", "core"))
+    lib = HarnessLibrary(top=TOPLEVEL, sources=tuple(s.resolve() for s in rtl_sources(rtl_dir)),
+                         harness=HARNESS_SOURCE)
+    tag = re.sub(r"[^A-Za-z0-9_]", "_", model)[:40]
+    return lib.build(harness_root(build_root) / "classifier" / f"{tag}_{lib.key}", jobs=jobs,
+                     record={"rtl_dir": str(rtl_dir.resolve())})
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -146,14 +138,6 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.ch_run.argtypes = [vp, u32p, u32p, c_i64, c_i64, ctypes.c_double, ctypes.c_double,
                            c_u64, c_u64, c_u64, u64p]
     lib.ch_run.restype = c_int
-
-
-def _check_probability(name: str, value: object) -> float:
-    return check_probability(name, value, ClassifierInputError)
-
-
-def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    return check_int(name, value, lo, hi, ClassifierInputError)
 
 
 def _pack(values: np.ndarray, bits: int, words: int) -> np.ndarray:
@@ -193,11 +177,8 @@ class ClassifierHarness(VerilatedHarness):
                  timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES,
                  random_init_seed: int | None = None) -> None:
         self.rtl_dir = Path(rtl_dir)
-        info_path = self.rtl_dir / "rtl.json"
-        if not info_path.is_file():
-            raise FileNotFoundError(f"'{self.rtl_dir}' holds no generated core (no rtl.json)")
-        self.info: dict[str, Any] = json.loads(info_path.read_text())
-        self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
+        self.info: dict[str, Any] = _read_info(self.rtl_dir)
+        self.timeout_cycles = self._int("timeout_cycles", timeout_cycles, 1, 2**62)
         inp, out = self.info["input"], self.info["output"]
         self.input_shape: tuple[int, int, int] = tuple(int(d) for d in inp["shape"])  # type: ignore[assignment]
         self.element_bits = int(inp["element_bits"])
@@ -208,7 +189,7 @@ class ClassifierHarness(VerilatedHarness):
         self.score_signed = bool(out.get("score_signed", True))
         self.initiation_interval = int(self.info["initiation_interval"])
         if random_init_seed is not None:
-            _check_int("random_init_seed", random_init_seed, 0, 2**31 - 1)
+            self._int("random_init_seed", random_init_seed, 0, 2**31 - 1)
         library = build_classifier_harness(self.rtl_dir, build_root=build_root)
         self._open(library, _declare, random_init_seed=random_init_seed)
         self._in_words = self._lib.ch_in_words()
@@ -216,7 +197,7 @@ class ClassifierHarness(VerilatedHarness):
         for what, bits, words in (("s_axis_tdata", inp["tdata_bits"], self._in_words),
                                   ("m_axis_tdata", out["tdata_bits"], self._out_words)):
             if words != (1 if int(bits) <= 32 else -(-int(bits) // 32)):
-                raise ClassifierHarnessError(
+                raise SimulationError(
                     f"{self.library}: {what} is {words} words, rtl.json says {bits} bits")
         self.reset()
 
@@ -257,11 +238,8 @@ class ClassifierHarness(VerilatedHarness):
         harness's) bounds the consecutive cycles in which no beat moves.
         """
         x = self.check_codes(codes)
-        idle = _check_probability("idle", idle)
-        backpressure = _check_probability("backpressure", backpressure)
-        seed = _check_int("seed", seed, 0, 2**64 - 1)
-        timeout = self.timeout_cycles if timeout_cycles is None else timeout_cycles
-        timeout = _check_int("timeout_cycles", timeout, 1, 2**62)
+        idle, backpressure, seed, timeout = self._run_settings(idle, backpressure, seed,
+                                                               timeout_cycles)
         n = len(x)
         h, w, c = self.input_shape
         beats = _pack(x.reshape(n * h * w, c), self.element_bits, self._in_words)

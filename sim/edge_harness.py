@@ -4,15 +4,20 @@
 Verilator speed (tens of frames per second at 640x480), with optional random
 input idle and output backpressure, and returns the output frames together
 with cycle counts measured in simulation. It is the RTL backend of the CLI,
-the demo and the benchmarks; the cocotb testbench in ``sim/fcnn_edge_core``
-remains the protocol-level test of the core.
+the demo, the benchmarks and the ``rtl`` backend; the cocotb testbench in
+``sim/fcnn_edge_core`` remains the protocol-level test of the core. The register
+offsets, here and in the C++ harness, come from the contracts layer's map
+(:data:`fpgacnn.spec.cores.EDGE_REGISTERS`).
 
 Errors: invalid frames raise :class:`~fpgacnn.spec.errors.FrameError` (the one
 frame validator, :func:`fpgacnn.spec.frames.check_frame`), invalid settings
-:class:`~fpgacnn.spec.edge.EdgeConfigError`; a stream that stops moving
-raises :class:`StreamTimeoutError`; an output stream that breaks the video
-conventions raises :class:`StreamProtocolError`. After either of the last two
-the model is reset (``rst``), so it is usable again with reset register values.
+:class:`~fpgacnn.spec.edge.EdgeConfigError`; a stream or register access that
+stops moving raises :class:`~fpgacnn.spec.errors.StreamTimeoutError`, an output
+stream or bus response that breaks the conventions
+:class:`~fpgacnn.spec.errors.StreamProtocolError`, a library that does not match
+its parameters :class:`~fpgacnn.spec.errors.SimulationError`. After a timeout or a
+protocol error the model is reset (``rst``), so it is usable again with reset
+register values.
 """
 
 from __future__ import annotations
@@ -26,31 +31,22 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.spec.cores import EDGE_MAP
-from fpgacnn.spec.edge import MAX_THRESHOLD, EdgeConfigError
-from fpgacnn.spec.errors import SimulationError, StreamProtocolError, StreamTimeoutError
+from fpgacnn.spec.cores import EDGE_CORE_ID, EDGE_REGISTERS
+from fpgacnn.spec.edge import MAX_FRAME_HEIGHT, MAX_FRAME_WIDTH, MAX_THRESHOLD, EdgeConfigError
+from fpgacnn.spec.errors import SimulationError, StreamProtocolError
 from fpgacnn.spec.frames import check_frame
 
-from .edge_harness_build import MAX_DIMENSION, HarnessParams, build_harness
-from .harness_base import VerilatedHarness, check_int, check_probability
+from .edge_harness_build import HarnessParams, build_harness
+from .harness_base import DEFAULT_TIMEOUT_CYCLES, VerilatedHarness
 
 log = logging.getLogger(__name__)
 
-#: Default stall watchdog: cycles in which no beat moves before a run gives up.
-DEFAULT_TIMEOUT_CYCLES = 100_000
 #: Value of the CORE_ID register (ASCII "EDGE").
-CORE_ID = EDGE_MAP.core_id
+CORE_ID = EDGE_CORE_ID
 
 #: AXI4-Lite register byte offsets of ``fcnn_edge_core``, by name (from
-#: :data:`fpgacnn.spec.cores.EDGE_MAP`, the one register map).
-EdgeReg = IntEnum("EdgeReg", EDGE_MAP.offsets())
-
-
-#: The simulated core misbehaved: :class:`~fpgacnn.spec.errors.StreamTimeoutError` (no beat
-#: moved, or a register access did not complete, within the timeout in cycles) and
-#: :class:`~fpgacnn.spec.errors.StreamProtocolError` (the output broke the stream
-#: conventions: framing, unused lanes, bus response) are its subclasses.
-EdgeHarnessError = SimulationError
+#: :data:`fpgacnn.spec.cores.EDGE_REGISTERS`, the one register map).
+EdgeReg = IntEnum("EdgeReg", dict(EDGE_REGISTERS))
 
 
 @dataclass(frozen=True)
@@ -103,8 +99,8 @@ def maxima_for(width: int, height: int) -> tuple[int, int]:
         if width <= mw and height <= mh:
             return mw, mh
     return (
-        min(MAX_DIMENSION["max_width"], -(-width // 64) * 64),
-        min(MAX_DIMENSION["max_height"], -(-height // 64) * 64),
+        min(MAX_FRAME_WIDTH, -(-width // 64) * 64),
+        min(MAX_FRAME_HEIGHT, -(-height // 64) * 64),
     )
 
 
@@ -125,14 +121,6 @@ def _declare(lib: ctypes.CDLL) -> None:
         ctypes.c_double, ctypes.c_double, ctypes.c_uint64, ctypes.c_uint64, u64p,
     ]  # fmt: skip
     lib.eh_run.restype = ctypes.c_int
-
-
-def _check_probability(name: str, value: float) -> float:
-    return check_probability(name, value, EdgeConfigError)
-
-
-def _check_int(name: str, value: int, lo: int, hi: int) -> int:
-    return check_int(name, value, lo, hi, EdgeConfigError)
 
 
 class EdgeHarness(VerilatedHarness):
@@ -162,11 +150,13 @@ class EdgeHarness(VerilatedHarness):
         random_init_seed: int | None = None,
     ) -> None:
         self.params = HarnessParams(ppc=ppc, max_width=max_width, max_height=max_height)
-        self.timeout_cycles = _check_int("timeout_cycles", timeout_cycles, 1, 2**62)
+        self.timeout_cycles = self._int("timeout_cycles", timeout_cycles, 1, 2**62)
+        if random_init_seed is not None:
+            self._int("random_init_seed", random_init_seed, 0, 2**31 - 1)
         library = build_harness(self.params, sources=sources, build_root=build_root)
         self._open(library, _declare, random_init_seed=random_init_seed)
         if self._lib.eh_ppc() != ppc:
-            raise EdgeHarnessError(f"{self.library} was built for ppc={self._lib.eh_ppc()}")
+            raise SimulationError(f"{self.library} was built for ppc={self._lib.eh_ppc()}")
         self.reset()
         self._check_identity()
 
@@ -195,14 +185,13 @@ class EdgeHarness(VerilatedHarness):
         for reg, value in expected.items():
             got = self.read_register(reg)
             if got != value:
-                raise EdgeHarnessError(
+                raise SimulationError(
                     f"register {reg.name} reads 0x{got:08X}, expected 0x{value:08X}"
                 )
 
     # -- registers -----------------------------------------------------------------------
-    @staticmethod
-    def _offset(reg: EdgeReg | int) -> int:
-        off = _check_int("register offset", reg, 0, 0xFC)
+    def _offset(self, reg: EdgeReg | int) -> int:
+        off = self._int("register offset", reg, 0, 0xFC)
         if off % 4:
             raise EdgeConfigError(f"expected a register offset that is a multiple of 4, got {off}")
         return off
@@ -213,7 +202,7 @@ class EdgeHarness(VerilatedHarness):
         Raises :class:`StreamProtocolError` unless the core answers OKAY.
         """
         off = self._offset(reg)
-        value = _check_int("register value", value, 0, 0xFFFFFFFF)
+        value = self._int("register value", value, 0, 0xFFFFFFFF)
         resp = ctypes.c_uint32(0)
         rc = self._lib.eh_axil_write(
             self._handle(), off, value, self.timeout_cycles, ctypes.byref(resp)
@@ -275,12 +264,9 @@ class EdgeHarness(VerilatedHarness):
         frames = [self._check_frame(f, i) for i, f in enumerate(frames)]
         if not frames:
             raise EdgeConfigError("expected at least one frame, got none")
-        threshold = _check_int("threshold", threshold, 0, MAX_THRESHOLD)
-        idle = _check_probability("idle", idle)
-        backpressure = _check_probability("backpressure", backpressure)
-        seed = _check_int("seed", seed, 0, 2**64 - 1)
-        timeout = self.timeout_cycles if timeout_cycles is None else timeout_cycles
-        timeout = _check_int("timeout_cycles", timeout, 1, 2**62)
+        threshold = self._int("threshold", threshold, 0, MAX_THRESHOLD)
+        idle, backpressure, seed, timeout = self._run_settings(idle, backpressure, seed,
+                                                               timeout_cycles)
 
         n = len(frames)
         widths = np.array([f.shape[1] for f in frames], dtype=np.int32)
@@ -312,5 +298,4 @@ class EdgeHarness(VerilatedHarness):
         )
 
 
-__all__ = ["CORE_ID", "EdgeHarness", "EdgeHarnessError", "EdgeReg", "EdgeRunResult",
-           "StreamProtocolError", "StreamTimeoutError", "maxima_for"]
+__all__ = ["CORE_ID", "STANDARD_MAXIMA", "EdgeHarness", "EdgeReg", "EdgeRunResult", "maxima_for"]

@@ -1,24 +1,20 @@
 """Build the C++ frame harness of ``fcnn_edge_core`` into a shared library.
 
 One library per parameter set (PPC, MAX_WIDTH, MAX_HEIGHT), under
-``<harness root>/<key>/`` (:func:`fpgacnn.sim.verilator_build.harness_root`:
-``$FPGACNN_SIM_BUILD/harness`` or the user cache), built by the shared
-:func:`~fpgacnn.sim.verilator_build.build_harness_library`:
-
-1. ``verilator --cc --build`` compiles the RTL (its file list
-   ``hw/rtl/fcnn_edge_core.f``) into ``libVfcnn_edge_core.a`` and
-   ``libverilated.a`` (position-independent, ``-O3``, no tracing, no assertions,
-   ``--x-assign fast``; ``--x-initial unique``, so the harness picks zero or seeded
-   random initial values for state the RTL does not reset);
-2. ``g++ -shared`` links ``sim/harness/edge_harness.cpp`` (on the shared
-   ``fcnn_harness.h``) with both archives into ``libedge_harness_<hash>.so``, whose
-   only exported symbols are the ``eh_*`` C functions. The register offsets it
-   uses come from the contracts layer's map as ``-DEH_REG_<NAME>`` defines.
+``<harness root>/<key>/`` (:func:`fpgacnn.sim.verilator_build.harness_root`: an
+explicit build root, ``$FPGACNN_SIM_BUILD/harness`` or the user cache), built by
+the shared :class:`~fpgacnn.sim.verilator_build.HarnessLibrary`: Verilator compiles
+the RTL of the core's file list ``hw/rtl/fcnn_edge_core.f`` (position-independent,
+``-O3``, no tracing, no assertions, ``--x-initial unique`` so the harness picks
+zero or seeded random initial values for state the RTL does not reset), and g++
+links it with ``sim/harness/edge_harness.cpp`` into ``libedge_harness_<hash>.so``,
+whose only exported symbols are the ``eh_*`` C functions. The register offsets
+the C++ uses are the contracts layer's map
+(:data:`fpgacnn.spec.cores.EDGE_REGISTERS`), passed as ``-DEH_REG_<NAME>``.
 
 The hash covers the RTL sources, the harness sources, the parameters, the
 defines, the tool flags and the Verilator installation, so a library is rebuilt
-exactly when one of them changed. Builds are serialised with a file lock, so
-pytest-xdist workers sharing a parameter set compile it once.
+exactly when one of them changed; builds are serialised with a file lock.
 """
 
 from __future__ import annotations
@@ -35,20 +31,12 @@ from fpgacnn.spec.edge import (
     EdgeConfigError,
 )
 
-from .verilator_build import (
-    HARNESS_HEADER,
-    HarnessBuildError,
-    build_harness_library,
-    digest,
-    harness_root,
-)
+from .verilator_build import HarnessBuildError, HarnessLibrary, harness_root
 
 #: The C++ harness source.
 HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "edge_harness.cpp"
 #: Top-level module.
 TOPLEVEL = "fcnn_edge_core"
-#: Largest MAX_WIDTH / MAX_HEIGHT the RTL elaborates (the contracts layer's limits).
-MAX_DIMENSION: dict[str, int] = {"max_width": MAX_FRAME_WIDTH, "max_height": MAX_FRAME_HEIGHT}
 
 
 @dataclass(frozen=True)
@@ -62,12 +50,12 @@ class HarnessParams:
     def __post_init__(self) -> None:
         if isinstance(self.ppc, bool) or self.ppc not in SUPPORTED_PPC:
             raise EdgeConfigError(f"expected ppc in {SUPPORTED_PPC}, got {self.ppc!r}")
-        for name in ("max_width", "max_height"):
+        for name, largest in (("max_width", MAX_FRAME_WIDTH), ("max_height", MAX_FRAME_HEIGHT)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise EdgeConfigError(f"expected an integer {name}, got {type(value).__name__}")
-            if not 1 <= value <= MAX_DIMENSION[name]:
-                raise EdgeConfigError(f"expected {name} in 1..{MAX_DIMENSION[name]}, got {value}")
+            if not 1 <= value <= largest:
+                raise EdgeConfigError(f"expected {name} in 1..{largest}, got {value}")
 
     @property
     def key(self) -> str:
@@ -96,8 +84,11 @@ def harness_dir(params: HarnessParams, build_root: Path | None = None) -> Path:
     return harness_root(build_root) / params.key
 
 
-def _sources(sources: Sequence[Path] | None) -> list[Path]:
-    return [Path(s).resolve() for s in (sources if sources is not None else default_sources())]
+def _library(params: HarnessParams, sources: Sequence[Path] | None) -> HarnessLibrary:
+    srcs = sources if sources is not None else default_sources()
+    return HarnessLibrary(top=TOPLEVEL, sources=tuple(Path(s).resolve() for s in srcs),
+                          harness=HARNESS_SOURCE, defines=params.defines(),
+                          parameters=params.hdl_parameters())
 
 
 def library_path(
@@ -107,9 +98,7 @@ def library_path(
     build_root: Path | None = None,
 ) -> Path:
     """Return where the library of ``params`` and ``sources`` is (or will be) built."""
-    key = digest([HARNESS_SOURCE, HARNESS_HEADER, *_sources(sources)],
-                 extra=[params.defines(), params.hdl_parameters(), TOPLEVEL])
-    return harness_dir(params, build_root) / f"libedge_harness_{key}.so"
+    return _library(params, sources).path(harness_dir(params, build_root))
 
 
 def is_built(
@@ -134,16 +123,12 @@ def build_harness(
     ``sources`` defaults to :func:`default_sources`. ``jobs`` bounds the parallel
     compile jobs. Raises :class:`HarnessBuildError` when a tool fails.
     """
-    return build_harness_library(
-        top=TOPLEVEL, sources=_sources(sources), harness_source=HARNESS_SOURCE,
-        folder=harness_dir(params, build_root), stem="edge_harness",
-        defines=params.defines(), hdl_parameters=params.hdl_parameters(),
-        record={"params": asdict(params)}, jobs=jobs)
+    return _library(params, sources).build(harness_dir(params, build_root), jobs=jobs,
+                                           record={"params": asdict(params)})
 
 
 __all__ = [
     "HARNESS_SOURCE",
-    "MAX_DIMENSION",
     "TOPLEVEL",
     "HarnessBuildError",
     "HarnessParams",

@@ -30,6 +30,8 @@ from .verilator_build import load_library
 
 #: Return codes of the harness C API (fcnn_harness.h).
 RC_OK, RC_TIMEOUT, RC_PROTOCOL, RC_BAD_ARG = 0, 1, 2, 3
+#: Default stall watchdog: cycles in which no beat moves before a run gives up.
+DEFAULT_TIMEOUT_CYCLES = 100_000
 
 
 def check_int(name: str, value: object, lo: int, hi: int,
@@ -76,14 +78,32 @@ class VerilatedHarness:
     prefix: str = ""
     #: class of argument errors
     error: type[UsageError] = UsageError
+    #: default stall watchdog of a run: cycles in which no beat moves before it gives up
+    timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES
+
+    def _int(self, name: str, value: object, lo: int, hi: int) -> int:
+        """:func:`check_int` raising the harness's argument error."""
+        return check_int(name, value, lo, hi, self.error)
+
+    def _probability(self, name: str, value: object) -> float:
+        """:func:`check_probability` raising the harness's argument error."""
+        return check_probability(name, value, self.error)
+
+    def _run_settings(self, idle: object, backpressure: object, seed: object,
+                      timeout_cycles: object) -> tuple[float, float, int, int]:
+        """The checked stream settings of a run: idle, backpressure, seed, stall timeout
+        (``None``: the harness's ``timeout_cycles``)."""
+        timeout = self.timeout_cycles if timeout_cycles is None else timeout_cycles
+        return (self._probability("idle", idle),
+                self._probability("backpressure", backpressure),
+                self._int("seed", seed, 0, 2**64 - 1),
+                self._int("timeout_cycles", timeout, 1, 2**62))
 
     def _open(self, library: Path, declare: Callable[[ctypes.CDLL], None], *,
               random_init_seed: int | None) -> None:
         """Load ``library`` (``declare`` sets the core's own function types), create the
         model (state the RTL does not reset: zero, or random from ``random_init_seed``)."""
         self._model: int | None = None
-        if random_init_seed is not None:
-            check_int("random_init_seed", random_init_seed, 0, 2**31 - 1, self.error)
         self.library = library
 
         def declare_all(lib: ctypes.CDLL) -> None:
@@ -127,8 +147,7 @@ class VerilatedHarness:
 
     def reset(self, cycles: int = 4) -> None:
         """Hold ``rst`` high for ``cycles`` clock cycles, then release it."""
-        self._fn("reset")(self._handle(), check_int("reset cycles", cycles, 1, 1 << 20,
-                                                    self.error))
+        self._fn("reset")(self._handle(), self._int("reset cycles", cycles, 1, 1 << 20))
 
     def _fail(self, rc: int) -> SimulationError:
         """The error of return code ``rc`` with the library's message; resets the model."""
@@ -141,4 +160,4 @@ class VerilatedHarness:
         return SimulationError(msg)
 
 
-__all__ = ["VerilatedHarness", "check_int", "check_probability"]
+__all__ = ["DEFAULT_TIMEOUT_CYCLES", "VerilatedHarness", "check_int", "check_probability"]

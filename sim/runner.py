@@ -1,17 +1,18 @@
 """Build-once, run-many wrapper around cocotb's Python runner for Verilator.
 
-Every simulation in fpgacnn goes through :func:`build` and :func:`run`:
+Every cocotb simulation in fpgacnn goes through :func:`build` and :func:`run`:
 
 * the Verilator environment is set up by :mod:`fpgacnn.sim.verilator_env`;
 * each (top-level, HDL parameter set) gets its own build folder under
   :data:`BUILD_ROOT` ``/<toplevel>/<key>`` (``sim/build`` in a checkout, git-ignored;
   ``$FPGACNN_SIM_BUILD`` when set; the user cache when fpgacnn is installed as a
-  wheel, never inside the installed package), so a parameter set is compiled
-  once and reused by every test in the session, and by later sessions while the
-  sources are unchanged (Verilator skips identical runs, make is incremental);
-* builds are serialised with the shared file lock
-  (:func:`fpgacnn.sim.verilator_build.locked`), so pytest-xdist workers sharing a
-  parameter set do not compile it twice at once.
+  wheel, never inside the installed package);
+* the build goes through the one build function of every Verilated model,
+  :func:`fpgacnn.sim.verilator_build.cached_build`: it is redone only when the
+  digest of its sources, parameters and flags changed, under a file lock (so
+  pytest-xdist workers sharing a parameter set compile it once), with its output
+  in the folder's ``build.log`` and a failure raised as
+  :class:`~fpgacnn.sim.verilator_build.VerilatorBuildError`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from pathlib import Path
 
 from fpgacnn.spec.paths import cache_root
 
-from .verilator_build import locked
+from .verilator_build import build_failed, cached_build, digest
 from .verilator_env import setup_verilator
 
 log = logging.getLogger(__name__)
 
+
 def _default_build_root() -> Path:
+    """``sim/build`` of a source checkout; ``sim`` in the user cache for an installed wheel."""
     here = Path(__file__).resolve().parent
     if (here.parent / "pyproject.toml").is_file():  # a source checkout
         return here / "build"
@@ -85,22 +88,35 @@ def build(
     A build that is up to date is not redone. ``tag`` separates builds of the same
     top-level from different sources (e.g. generated cores of different models).
     """
+    import cocotb
     from cocotb_tools.runner import get_runner
 
     parameters = dict(parameters or {})
+    srcs = [Path(s).resolve() for s in sources]
     setup_verilator()
     bdir = build_dir_for(toplevel, parameters, tag)
-    with locked(bdir):
-        runner = get_runner("verilator")
-        runner.build(
-            sources=[Path(s) for s in sources],
-            hdl_toplevel=toplevel,
-            parameters=parameters,
-            build_dir=bdir,
-            build_args=list(build_args),
-            waves=waves,
-            always=False,
-        )
+    key = digest(srcs, extra=[toplevel, parameters, list(build_args), cocotb.__version__,
+                              waves, os.environ.get("WAVES", "")])  # cocotb reads $WAVES
+
+    def make(log_path: Path) -> None:
+        try:
+            get_runner("verilator").build(
+                sources=srcs,
+                hdl_toplevel=toplevel,
+                parameters=parameters,
+                build_dir=bdir,
+                build_args=list(build_args),
+                waves=waves,
+                always=True,
+                log_file=log_path,
+            )
+        except RuntimeError as exc:  # cocotb: "Command failed with return code: N"
+            raise build_failed(f"Verilator build of {toplevel}", log_path, str(exc)) from None
+
+    cached_build(bdir, key, make, output=bdir / toplevel, what=f"{toplevel} ({bdir.name})",
+                 record={"toplevel": toplevel, "parameters": parameters, "tag": tag,
+                         "sources": [str(s) for s in srcs], "build_args": list(build_args),
+                         "waves": waves})
     return bdir
 
 

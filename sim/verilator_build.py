@@ -1,24 +1,29 @@
-"""Building Verilated models: one build/digest/lock for the cocotb runner and the harnesses.
+"""Building Verilated models: one build/digest/lock/log for the cocotb runner and the harnesses.
 
-A build lives in a folder named by what decides it; :func:`locked` serialises
-builders of one folder across processes (pytest-xdist workers build each model
-once); :func:`run_logged` runs a tool with its output in the folder's
-``build.log`` and turns a failure into :class:`HarnessBuildError` (a
-:class:`~fpgacnn.spec.errors.ToolError`) carrying the log's tail;
-:func:`build_harness_library` Verilates a core and links it with its C++
-harness (``sim/harness/<name>.cpp`` on the shared ``fcnn_harness.h``) into a
-shared library named by :func:`digest` of everything that goes into it.
+Every Verilator build in fpgacnn goes through :func:`cached_build`:
 
+* a build is named by its **key**, :func:`digest` of everything that decides it
+  (the Verilator installation, the source files' names and bytes, parameters,
+  defines, flags), recorded in ``build.json`` beside its output;
+* it lives in a folder of its own, locked with :func:`locked` while it is checked
+  or built, so pytest-xdist workers that need the same model build it once;
+* the tools write to the folder's ``build.log``; a tool that fails raises
+  :class:`VerilatorBuildError` (a :class:`~fpgacnn.spec.errors.ToolError`) naming
+  the log and quoting its tail.
+
+:class:`HarnessLibrary` is one C++ harness build (``sim/harness/<name>.cpp`` on the
+shared ``fcnn_harness.h``, linked with the Verilated core into a shared library).
 Harness libraries are caches the ``rtl`` backend builds at run time, so they go
-under :func:`harness_root`: ``$FPGACNN_SIM_BUILD/harness`` when set (the test
-suite), else the user cache (:func:`fpgacnn.spec.paths.cache_root`) — never inside
-the installed package.
+under :func:`harness_root`: an explicit build root, ``$FPGACNN_SIM_BUILD/harness``
+when set, else the user cache (:func:`fpgacnn.spec.paths.cache_root`) — never
+inside the installed package.
 """
 
 from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -28,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +63,26 @@ VERILATOR_ARGS: tuple[str, ...] = (
 )
 #: C++ flags of the Verilated model and the harness.
 CXXFLAGS: tuple[str, ...] = ("-O3", "-fPIC", "-fvisibility=hidden", "-fno-plt")
+#: Lines of the build log quoted in a build error.
+LOG_TAIL = 30
 
 
-class HarnessBuildError(ToolError):
-    """Verilator or the C++ compiler failed; the message carries the tail of the build log."""
+class VerilatorBuildError(ToolError):
+    """Verilator or the C++ compiler failed; the message names the build log and quotes its
+    tail."""
+
+
+#: The name the harness API has always used for :class:`VerilatorBuildError`.
+HarnessBuildError = VerilatorBuildError
 
 
 def harness_root(build_root: Path | None = None) -> Path:
-    """Where harness libraries are built: ``build_root``, ``$FPGACNN_SIM_BUILD/harness``,
-    or the user cache."""
-    if build_root is not None:
-        return Path(build_root).resolve() / "harness"
-    env = os.environ.get("FPGACNN_SIM_BUILD")
-    return (Path(env) if env else cache_root()).resolve() / "harness"
+    """Where harness libraries are built: ``build_root/harness``,
+    ``$FPGACNN_SIM_BUILD/harness``, or ``harness`` in the user cache."""
+    if build_root is None:
+        env = os.environ.get("FPGACNN_SIM_BUILD")
+        build_root = Path(env) if env else cache_root()
+    return Path(build_root).resolve() / "harness"
 
 
 @contextmanager
@@ -84,25 +97,31 @@ def locked(folder: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def build_failed(what: str, log_path: Path, detail: str) -> VerilatorBuildError:
+    """The error of a failed build step: ``what`` failed (``detail``), the log and its tail."""
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.is_file() else []
+    tail = "\n".join(lines[-LOG_TAIL:])
+    return VerilatorBuildError(f"{what} failed ({detail}; log: {log_path})" +
+                               (f":\n{tail}" if tail else ""))
+
+
 def run_logged(cmd: Sequence[str], *, env: Mapping[str, str], log_path: Path, what: str) -> None:
-    """Run ``cmd`` with its output appended to ``log_path``; :class:`HarnessBuildError` on
-    a non-zero exit, naming the log and quoting its tail."""
+    """Run ``cmd`` with its output appended to ``log_path``; :class:`VerilatorBuildError`
+    on a non-zero exit."""
     with open(log_path, "a") as fh:
         fh.write("$ " + " ".join(cmd) + "\n")
         fh.flush()
         proc = subprocess.run(list(cmd), env=dict(env), stdout=fh, stderr=subprocess.STDOUT,
                               check=False)
     if proc.returncode != 0:
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-        raise HarnessBuildError(
-            f"{what} failed with exit code {proc.returncode} (log: {log_path}):\n{tail}")
+        raise build_failed(what, log_path, f"exit code {proc.returncode}")
 
 
 def digest(files: Sequence[Path], *, extra: Any = None) -> str:
-    """16 hex digits of the sha256 of the toolchain, ``files`` (names and bytes) and
-    ``extra`` (JSON): what names a build."""
+    """16 hex digits of the sha256 of the Verilator installation, ``files`` (names and
+    bytes, in order) and ``extra`` (as JSON): the key of a build."""
     h = hashlib.sha256()
-    h.update(json.dumps([VERILATOR_ARGS, CXXFLAGS, extra], sort_keys=True).encode())
+    h.update(json.dumps(extra, sort_keys=True, default=str).encode())
     root = verilator_root()
     h.update(str(root).encode())
     h.update((root / "include" / "verilated_config.h").read_bytes())
@@ -112,70 +131,115 @@ def digest(files: Sequence[Path], *, extra: Any = None) -> str:
     return h.hexdigest()[:16]
 
 
-def build_harness_library(
-    *,
-    top: str,
-    sources: Sequence[Path],
-    harness_source: Path,
-    folder: Path,
-    stem: str,
-    defines: Mapping[str, object] | None = None,
-    hdl_parameters: Mapping[str, object] | None = None,
-    record: Mapping[str, Any] | None = None,
-    jobs: int = 2,
-) -> Path:
-    """Build (if needed) ``folder/lib<stem>_<digest>.so`` and return it.
+def _recorded_key(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "build.json").read_text()).get("digest")
+    except (OSError, ValueError, AttributeError):
+        return None
 
-    Verilates ``top`` from ``sources`` with ``hdl_parameters`` (``-G``), then links the
-    model with ``harness_source`` compiled with ``defines`` (``-D``) and the shared
-    header. A library of the same digest is reused; older ones in the folder are
-    removed (a process that loaded one keeps its mapping). ``record`` is written to
-    ``build.json`` beside it with the digest and the tool options.
+
+def cached_build(
+    folder: Path,
+    key: str,
+    build: Callable[[Path], None],
+    *,
+    output: Path,
+    what: str,
+    record: Mapping[str, Any] | None = None,
+) -> bool:
+    """Make ``output`` in ``folder`` unless it exists from a build of the same ``key``.
+
+    Under the folder's lock: if ``build.json`` records ``key`` and ``output`` exists,
+    nothing is done (returns False). Otherwise ``build(log_path)`` runs with an
+    emptied ``folder/build.log``, then ``build.json`` gets ``record``, the key and
+    the time taken (returns True). ``build`` raises :class:`VerilatorBuildError`
+    when a tool fails (see :func:`run_logged`, :func:`build_failed`).
     """
-    srcs = [Path(s).resolve() for s in sources]
-    for s in srcs:
-        if not s.is_file():
-            raise HarnessBuildError(f"RTL source not found: {s}")
-    defines = dict(defines or {})
-    params = dict(hdl_parameters or {})
-    key = digest([harness_source, HARNESS_HEADER, *srcs], extra=[defines, params, top])
-    lib = folder / f"lib{stem}_{key}.so"
     with locked(folder):
-        if lib.is_file():
-            log.debug("%s up to date: %s", stem, lib)
-            return lib
-        env = verilator_environ()
-        root = Path(env["VERILATOR_ROOT"])
-        obj = folder / "obj"
+        if output.exists() and _recorded_key(folder) == key:
+            log.debug("%s up to date: %s", what, output)
+            return False
         log_path = folder / "build.log"
         log_path.write_text("")
-        log.info("building %s (Verilator + g++, about a minute) in %s", stem, folder)
+        (folder / "build.json").unlink(missing_ok=True)
+        log.info("building %s (Verilator + C++, about a minute) in %s", what, folder)
         t0 = time.monotonic()
-        prefix = "V" + top
-        run_logged([str(root / "bin" / "verilator"), *VERILATOR_ARGS, "-j", str(jobs),
-                    "--top-module", top, "--prefix", prefix, "-Mdir", str(obj),
-                    "-CFLAGS", " ".join(CXXFLAGS),
-                    *(f"-G{k}={v}" for k, v in params.items()), *(str(s) for s in srcs)],
-                   env=env, log_path=log_path, what="Verilator")
-        log.info("%s: Verilated in %.1f s, linking", stem, time.monotonic() - t0)
-        tmp = lib.with_suffix(".so.tmp")
-        run_logged(["g++", "-std=c++17", *CXXFLAGS, "-shared",
-                    *(f"-D{k}={v}" for k, v in defines.items()),
-                    f"-I{HARNESS_HEADER.parent}", f"-I{obj}", f"-I{root / 'include'}",
-                    f"-I{root / 'include' / 'vltstd'}", str(harness_source),
-                    str(obj / f"lib{prefix}.a"), str(obj / "libverilated.a"), "-pthread",
-                    "-Wl,-Bsymbolic", "-o", str(tmp)],
-                   env=env, log_path=log_path, what="g++ (harness link)")
-        for old in folder.glob(f"lib{stem}_*.so"):
-            old.unlink()
-        tmp.rename(lib)
-        (folder / "build.json").write_text(json.dumps({
-            **dict(record or {}), "digest": key, "library": lib.name,
-            "sources": [str(s) for s in srcs], "defines": defines, "parameters": params,
-            "verilator_args": list(VERILATOR_ARGS), "cxxflags": list(CXXFLAGS)},
+        build(log_path)
+        if not output.exists():
+            raise build_failed(what, log_path, f"no {output.name} was made")
+        seconds = round(time.monotonic() - t0, 1)
+        (folder / "build.json").write_text(json.dumps(
+            {**dict(record or {}), "digest": key, "output": output.name, "seconds": seconds},
             indent=2, default=str) + "\n")
-        log.info("%s built in %.1f s: %s", stem, time.monotonic() - t0, lib)
-    return lib
+        log.info("%s built in %.1f s: %s", what, seconds, output)
+    return True
+
+
+@dataclass(frozen=True)
+class HarnessLibrary:
+    """One C++ harness build: ``top`` Verilated from ``sources`` with ``parameters``
+    (``-G``), linked with ``harness`` (compiled with ``defines`` as ``-D``) into
+    ``lib<harness stem>_<key>.so``."""
+
+    top: str
+    sources: tuple[Path, ...]
+    #: the core's harness source, ``sim/harness/<name>.cpp``
+    harness: Path
+    defines: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, int] = field(default_factory=dict)
+
+    @functools.cached_property
+    def key(self) -> str:
+        """:func:`digest` of the sources, the harness, the header, defines, parameters, flags."""
+        return digest([self.harness, HARNESS_HEADER, *self.sources],
+                      extra=[self.top, dict(self.defines), dict(self.parameters),
+                             VERILATOR_ARGS, CXXFLAGS])
+
+    def path(self, folder: Path) -> Path:
+        """Where the library is (or will be) in ``folder``."""
+        return folder / f"lib{self.harness.stem}_{self.key}.so"
+
+    def build(self, folder: Path, *, jobs: int = 2, record: Mapping[str, Any] | None = None
+              ) -> Path:
+        """Build (if needed) the library in ``folder``; return its path.
+
+        Older libraries in the folder are removed (a process that loaded one keeps its
+        mapping); a library's name changes with its key, so a process never reloads a
+        stale one under the same name.
+        """
+        for s in self.sources:
+            if not s.is_file():
+                raise VerilatorBuildError(f"RTL source not found: {s}")
+        lib = self.path(folder)
+
+        def make(log_path: Path) -> None:
+            env = verilator_environ()
+            root = Path(env["VERILATOR_ROOT"])
+            obj = folder / "obj"
+            prefix = "V" + self.top
+            run_logged([str(root / "bin" / "verilator"), *VERILATOR_ARGS, "-j", str(jobs),
+                        "--top-module", self.top, "--prefix", prefix, "-Mdir", str(obj),
+                        "-CFLAGS", " ".join(CXXFLAGS),
+                        *(f"-G{k}={v}" for k, v in self.parameters.items()),
+                        *(str(s) for s in self.sources)],
+                       env=env, log_path=log_path, what=f"Verilator ({self.top})")
+            tmp = lib.with_suffix(".so.tmp")
+            run_logged(["g++", "-std=c++17", *CXXFLAGS, "-shared",
+                        *(f"-D{k}={v}" for k, v in self.defines.items()),
+                        f"-I{HARNESS_HEADER.parent}", f"-I{obj}", f"-I{root / 'include'}",
+                        f"-I{root / 'include' / 'vltstd'}", str(self.harness),
+                        str(obj / f"lib{prefix}.a"), str(obj / "libverilated.a"), "-pthread",
+                        "-Wl,-Bsymbolic", "-o", str(tmp)],
+                       env=env, log_path=log_path, what=f"g++ ({self.harness.name})")
+            for old in folder.glob(f"lib{self.harness.stem}_*.so"):
+                old.unlink()
+            tmp.rename(lib)
+
+        cached_build(folder, self.key, make, output=lib, what=self.harness.stem, record={
+            **dict(record or {}), "top": self.top, "sources": [str(s) for s in self.sources],
+            "defines": dict(self.defines), "parameters": dict(self.parameters),
+            "verilator_args": list(VERILATOR_ARGS), "cxxflags": list(CXXFLAGS)})
+        return lib
 
 
 _LIBS: dict[Path, ctypes.CDLL] = {}
@@ -198,7 +262,10 @@ __all__ = [
     "HARNESS_HEADER",
     "VERILATOR_ARGS",
     "HarnessBuildError",
-    "build_harness_library",
+    "HarnessLibrary",
+    "VerilatorBuildError",
+    "build_failed",
+    "cached_build",
     "digest",
     "harness_root",
     "load_library",

@@ -14,16 +14,10 @@ import numpy as np
 import pytest
 
 from fpgacnn.apps.cli_demo import load_photo
-from fpgacnn.sim.edge_harness import (
-    CORE_ID,
-    EdgeHarness,
-    EdgeReg,
-    StreamTimeoutError,
-    maxima_for,
-)
+from fpgacnn.sim.edge_harness import CORE_ID, EdgeHarness, EdgeReg, maxima_for
 from fpgacnn.sim.edge_harness_build import HarnessParams
 from fpgacnn.spec.edge import EdgeConfigError, sobel_edges
-from fpgacnn.spec.errors import UsageError
+from fpgacnn.spec.errors import StreamTimeoutError, UsageError
 from fpgacnn.sw.image_io import fit_frame
 
 log = logging.getLogger(__name__)

@@ -1,102 +1,43 @@
 // Fast image harness for the generated classifier core fcnn_classifier
 // (hw/rtlgen; DESIGN.md, "Classifier core").
 //
-// A plain C API over one Verilated model, loaded from Python with ctypes by
-// sim/classifier_harness.py, which also builds this file once per generated
-// core (the hash of its RTL files names the build). The harness plays both
-// AXI4-Stream ends, cycle by cycle:
+// A plain C API over one Verilated model (on the shared fcnn_harness.h), loaded
+// from Python with ctypes by sim/classifier_harness.py, which also builds it once
+// per generated core (the hash of its RTL files names the build). What is the
+// classifier's own: the source offers one pixel (all channels) per beat, images
+// back to back, tlast on each image's last pixel; the sink expects one beat per
+// image with tlast set. TDATA of either stream may be any width; both sides are
+// exchanged with Python as little-endian arrays of 32-bit words.
 //
-//   * every cycle: drive inputs, evaluate with clk low (so combinational
-//     outputs settle), sample the handshakes, then evaluate the rising edge;
-//   * the source offers one pixel (all channels) per beat, images back to
-//     back, tlast on each image's last pixel; it keeps tvalid and its beat
-//     until they are accepted (AXI rule); random idle only delays the next beat;
-//   * the sink expects one beat per image with tlast set;
-//   * a stall watchdog turns "nothing moved for N cycles" into an error
-//     instead of a hang.
-//
-// TDATA of either stream may be any width: Verilator gives ports of up to 64
-// bits as integers and wider ones as VlWide<N> (N 32-bit words, word 0 lowest).
-// Both sides are exchanged with Python as little-endian arrays of 32-bit words.
-//
-// Return codes of the ch_* functions: 0 ok, 1 timeout, 2 stream protocol
-// violation, 3 bad argument. ch_error() gives the message of the last failure.
+// Return codes of the ch_* functions: fh::kOk, kTimeout, kProtocol, kBadArg.
+// ch_error() gives the message of the last failure.
 
 #include <cstdint>
-#include <type_traits>
 #include <utility>
 
 #include "Vfcnn_classifier.h"
+#include "Vfcnn_classifier___024root.h"
 #include "fcnn_harness.h"
 
-#ifndef CH_GENERIC_EVAL
-// Per-cycle evaluation calls the model's scheduler directly, skipping the
-// bookkeeping of eval() that a single-threaded model without classes never needs
-// (see edge_harness.cpp). Build with -DCH_GENERIC_EVAL to use eval() throughout.
-#include "Vfcnn_classifier___024root.h"
-void Vfcnn_classifier___024root___eval(Vfcnn_classifier___024root* vlSelf);
-#endif
+FH_FAST_EVAL(Vfcnn_classifier)
 
 #define CH_API FH_API
 
 namespace {
 
 using Top = Vfcnn_classifier;
-using namespace fh;  // NOLINT: return codes, Rng, prob_threshold
+using namespace fh;  // NOLINT: return codes, Traffic, Watchdog, words of a port
 
-// Number of 32-bit words of a Verilated port type.
-template <class T>
-struct Words {
-    static constexpr int n = sizeof(T) <= 4 ? 1 : 2;
-};
-template <std::size_t N>
-struct Words<VlWide<N>> {
-    static constexpr int n = static_cast<int>(N);
-};
-template <class P>
-using PortT = std::remove_cv_t<std::remove_reference_t<P>>;
-using InData = PortT<decltype(std::declval<Top&>().s_axis_tdata)>;
-using OutData = PortT<decltype(std::declval<Top&>().m_axis_tdata)>;
-constexpr int kInWords = Words<InData>::n;
-constexpr int kOutWords = Words<OutData>::n;
-
-template <class T>
-inline void put(T& port, const uint32_t* w) {
-    if constexpr (sizeof(T) > 4) {
-        port = static_cast<T>(static_cast<uint64_t>(w[0]) | (static_cast<uint64_t>(w[1]) << 32));
-    } else {
-        port = static_cast<T>(w[0]);
-    }
-}
-template <std::size_t N>
-inline void put(VlWide<N>& port, const uint32_t* w) {
-    for (std::size_t i = 0; i < N; ++i) port[i] = w[i];
-}
-template <class T>
-inline void get(const T& port, uint32_t* w) {
-    const uint64_t v = static_cast<uint64_t>(port);
-    w[0] = static_cast<uint32_t>(v);
-    if constexpr (sizeof(T) > 4) w[1] = static_cast<uint32_t>(v >> 32);
-}
-template <std::size_t N>
-inline void get(const VlWide<N>& port, uint32_t* w) {
-    for (std::size_t i = 0; i < N; ++i) w[i] = port[i];
-}
+constexpr int kInWords = Words<PortT<decltype(std::declval<Top&>().s_axis_tdata)>>::n;
+constexpr int kOutWords = Words<PortT<decltype(std::declval<Top&>().m_axis_tdata)>>::n;
 
 struct Model : fh::ModelBase<Model, Top> {
     uint32_t zero[kInWords] = {0};
 
-    inline void eval() {
-#ifdef CH_GENERIC_EVAL
-        top->eval();
-#else
-        Vfcnn_classifier___024root___eval(top->rootp);
-#endif
-    }
     void idle_inputs() {
         top->s_axis_tvalid = 0;
         top->s_axis_tlast = 0;
-        put(top->s_axis_tdata, zero);
+        put_words(top->s_axis_tdata, zero);
         top->m_axis_tready = 0;
     }
 };
@@ -134,27 +75,25 @@ CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t
         return kBadArg;
     }
     const uint64_t t0 = m->cycle;
-    const uint64_t idle_thr = prob_threshold(idle);
-    const uint64_t bp_thr = prob_threshold(backpressure);
-    Rng rng(seed);
+    Traffic traffic(idle, backpressure, seed);
 
     int64_t si = 0, sp = 0;  // image and pixel the source offers next
     bool holding = false;
     const uint32_t* beat = in;
     int64_t so = 0;  // results received
     uint32_t word[kOutWords];
-    uint64_t last_progress = m->cycle;
+    Watchdog watchdog(timeout, m->cycle);
 
     m->idle_inputs();
     while (so < n) {
-        if (!holding && si < n && !(idle_thr && rng.next() < idle_thr)) {
+        if (!holding && si < n && !traffic.idle()) {
             beat = in + (si * pixels + sp) * kInWords;
             holding = true;
         }
         t->s_axis_tvalid = holding;
         t->s_axis_tlast = holding && sp + 1 == pixels;
-        put(t->s_axis_tdata, holding ? beat : m->zero);
-        const bool tready = !(bp_thr && rng.next() < bp_thr);
+        put_words(t->s_axis_tdata, holding ? beat : m->zero);
+        const bool tready = traffic.ready();
         t->m_axis_tready = tready;
 
         m->settle();
@@ -162,7 +101,7 @@ CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t
         const uint64_t now = m->cycle - t0;
         if (holding && t->s_axis_tready) {
             holding = false;
-            last_progress = m->cycle;
+            watchdog.moved(m->cycle);
             if (sp == 0) stats[3 * si] = now;
             if (++sp == pixels) {
                 stats[3 * si + 1] = now;
@@ -171,7 +110,7 @@ CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t
             }
         }
         if (tready && t->m_axis_tvalid) {
-            last_progress = m->cycle;
+            watchdog.moved(m->cycle);
             if (!t->m_axis_tlast) {
                 m->fail("result beat of image %lld has tlast=0, expected 1 (one beat per image)",
                         static_cast<long long>(so));
@@ -184,13 +123,13 @@ CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t
                 m->rise();
                 return kProtocol;
             }
-            get(t->m_axis_tdata, word);
+            get_words(t->m_axis_tdata, word);
             for (int i = 0; i < kOutWords; ++i) out[so * kOutWords + i] = word[i];
             stats[3 * so + 2] = now;
             ++so;
         }
         m->rise();
-        if (m->cycle - last_progress > timeout) {
+        if (watchdog.expired(m->cycle)) {
             m->fail("no stream progress for %llu cycles: input at image %lld pixel %lld "
                     "(s_axis_tvalid=%d, s_axis_tready=%d), %lld of %lld results received "
                     "(m_axis_tvalid=%d)",
@@ -202,19 +141,8 @@ CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t
     }
     stats[3 * n] = m->cycle - t0;
 
-    for (uint64_t i = 0; i < drain; ++i) {
-        m->idle_inputs();
-        t->m_axis_tready = 1;
-        m->settle();
-        if (t->m_axis_tvalid) {
-            m->fail("unexpected output beat %llu cycles after the last image's result",
-                    static_cast<unsigned long long>(i));
-            m->rise();
-            return kProtocol;
-        }
-        m->rise();
-    }
-    m->idle_inputs();
-    m->settle();
-    return kOk;
+    return expect_quiet(m, drain, [&](uint64_t i) {
+        m->fail("unexpected output beat %llu cycles after the last image's result",
+                static_cast<unsigned long long>(i));
+    });
 }

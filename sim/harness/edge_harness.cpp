@@ -1,42 +1,28 @@
 // Fast frame harness for fcnn_edge_core (hw/rtl/fcnn_edge_core.md).
 //
-// A plain C API over one Verilated model, loaded from Python with ctypes by
-// sim/edge_harness.py, which also builds this file once per parameter set
-// (PPC, MAX_WIDTH, MAX_HEIGHT). The harness plays both AXI4-Stream ends and
-// the AXI4-Lite master, cycle by cycle:
+// A plain C API over one Verilated model (on the shared fcnn_harness.h), loaded
+// from Python with ctypes by sim/edge_harness.py; sim/edge_harness_build.py builds
+// it once per parameter set (PPC, MAX_WIDTH, MAX_HEIGHT). What is the edge core's
+// own: the video framing (tuser on a frame's first beat only, tlast on each line's
+// last beat, PPC pixels per beat, unused high lanes zero at the output, junk at the
+// input), the AXI4-Lite master, and the WIDTH/HEIGHT writes between frames.
 //
-//   * every cycle: drive inputs, evaluate with clk low (so combinational
-//     outputs settle), sample the handshakes, then evaluate the rising edge;
-//   * the video source keeps tvalid and its beat until they are accepted
-//     (AXI rule); random idle only ever delays the *next* beat;
-//   * the video sink checks the output framing beat by beat (tuser on a
-//     frame's first beat only, tlast on each line's last beat, zero in the
-//     unused high lanes) and reports the first violation;
-//   * a stall watchdog turns "nothing moved for N cycles" into an error
-//     instead of a hang.
-//
-// Return codes of the eh_* functions: 0 ok, 1 timeout, 2 stream protocol
-// violation, 3 bad argument. eh_error() gives the message of the last failure.
+// Return codes of the eh_* functions: fh::kOk, kTimeout, kProtocol, kBadArg.
+// eh_error() gives the message of the last failure.
 
 #include <cstdint>
-#include <cstring>
 
 #include "Vfcnn_edge_core.h"
+#include "Vfcnn_edge_core___024root.h"
 #include "fcnn_harness.h"
 
-#ifndef EH_GENERIC_EVAL
-// Per-cycle evaluation calls the model's scheduler directly. Vfcnn_edge_core::eval()
-// wraps the same call with bookkeeping for dynamic objects and multi-threaded message
-// queues (a mutex round trip per call) that a single-threaded model without classes
-// never needs; skipping it roughly halves the cost of a cycle. The first evaluation
-// (initial blocks) always goes through eval(). Build with -DEH_GENERIC_EVAL to use
-// eval() throughout (e.g. if a future Verilator renames the internal entry point).
-#include "Vfcnn_edge_core___024root.h"
-void Vfcnn_edge_core___024root___eval(Vfcnn_edge_core___024root* vlSelf);
-#endif
+FH_FAST_EVAL(Vfcnn_edge_core)
 
 #ifndef EH_PPC
 #error "compile with -DEH_PPC=<pixels per clock of the Verilated model>"
+#endif
+#if !defined(EH_REG_WIDTH) || !defined(EH_REG_HEIGHT)
+#error "compile with -DEH_REG_<NAME>=<offset> from fpgacnn.spec.cores.EDGE_REGISTERS"
 #endif
 
 #define EH_API FH_API
@@ -46,10 +32,10 @@ namespace {
 using Top = Vfcnn_edge_core;
 
 constexpr int kPpc = EH_PPC;
-// Register offsets: -DEH_REG_<NAME> from fpgacnn.spec.cores.EDGE_MAP (edge_harness_build.py).
+// Register offsets: -DEH_REG_<NAME> from fpgacnn.spec.cores.EDGE_REGISTERS.
 constexpr uint32_t kRegWidth = EH_REG_WIDTH;
 constexpr uint32_t kRegHeight = EH_REG_HEIGHT;
-using namespace fh;  // NOLINT: return codes, Rng, prob_threshold
+using namespace fh;  // NOLINT: return codes, Traffic, Watchdog
 
 // AXI4-Lite sideband ports the RTL may or may not have: set them when present.
 template <class T>
@@ -65,13 +51,6 @@ auto set_wstrb(T* t, uint32_t v) -> decltype(t->s_axil_wstrb = 0, void()) {
 inline void set_wstrb(...) {}
 
 struct Model : fh::ModelBase<Model, Top> {
-    inline void eval() {
-#ifdef EH_GENERIC_EVAL
-        top->eval();
-#else
-        Vfcnn_edge_core___024root___eval(top->rootp);
-#endif
-    }
     void idle_inputs() {
         top->s_axis_tvalid = 0;
         top->s_axis_tuser = 0;
@@ -248,9 +227,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
     cur_w &= 0xFFFF;
     cur_h &= 0xFFFF;
 
-    const uint64_t idle_thr = prob_threshold(idle);
-    const uint64_t bp_thr = prob_threshold(backpressure);
-    Rng rng(seed);
+    Traffic traffic(idle, backpressure, seed);
 
     // Register writes pending for the frame the source will start next.
     AxilWrite wr;
@@ -274,7 +251,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
     uint64_t oi = 0, oj = 0;
     uint8_t* dst = out;
 
-    uint64_t last_progress = m->cycle;
+    Watchdog watchdog(timeout, m->cycle);
 
     m->idle_inputs();
     bool axil_driven = false;  // the write channel inputs may be non-idle
@@ -299,7 +276,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
         if (!holding && fi < n) {
             const bool sof = (si == 0 && sj == 0);
             const bool regs_ready = !wr.active && pend_w < 0 && pend_h < 0;
-            if ((!sof || regs_ready) && !(idle_thr && rng.next() < idle_thr)) {
+            if ((!sof || regs_ready) && !traffic.idle()) {
                 const int32_t w = widths[fi];
                 const uint64_t x0 = sj * kPpc;
                 const uint8_t* row = src + si * static_cast<uint64_t>(w);
@@ -320,7 +297,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
         t->s_axis_tuser = holding && beat_user;
         t->s_axis_tlast = holding && beat_last;
         // ---- video sink ----
-        const bool tready = !(bp_thr && rng.next() < bp_thr);
+        const bool tready = traffic.ready();
         t->m_axis_tready = tready;
 
         m->settle();
@@ -334,7 +311,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
         }
         if (holding && t->s_axis_tready) {
             holding = false;
-            last_progress = m->cycle;
+            watchdog.moved(m->cycle);
             const int32_t w = widths[fi];
             if (si == 0 && sj == 0) {
                 stats[4 * fi] = now;
@@ -352,7 +329,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
             }
         }
         if (tready && t->m_axis_tvalid) {
-            last_progress = m->cycle;
+            watchdog.moved(m->cycle);
             const int32_t w = widths[fo];
             const uint64_t bpl = beats_per_line(w);
             const bool user = t->m_axis_tuser;
@@ -395,7 +372,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
             }
         }
         m->rise();
-        if (m->cycle - last_progress > timeout) {
+        if (watchdog.expired(m->cycle)) {
             m->fail("no stream progress for %llu cycles: input at frame %d line %llu beat %llu "
                     "(tvalid=%d, s_axis_tready=%d), output at frame %d line %llu beat %llu "
                     "(m_axis_tvalid=%d)",
@@ -409,21 +386,9 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
     stats[4 * n] = m->cycle - t0;
 
     // Drain: nothing more may come out once every frame has been received.
-    const uint64_t drain = beats_per_line(widths[n - 1]) + 16;
-    for (uint64_t i = 0; i < drain; ++i) {
-        m->idle_inputs();
-        t->m_axis_tready = 1;
-        m->settle();
-        if (t->m_axis_tvalid) {
-            m->fail("unexpected output beat %llu cycles after the last frame's last beat "
-                    "(tuser=%d tlast=%d)",
-                    static_cast<unsigned long long>(i), t->m_axis_tuser, t->m_axis_tlast);
-            m->rise();
-            return kProtocol;
-        }
-        m->rise();
-    }
-    m->idle_inputs();
-    m->settle();
-    return kOk;
+    return expect_quiet(m, beats_per_line(widths[n - 1]) + 16, [&](uint64_t i) {
+        m->fail("unexpected output beat %llu cycles after the last frame's last beat "
+                "(tuser=%d tlast=%d)",
+                static_cast<unsigned long long>(i), t->m_axis_tuser, t->m_axis_tlast);
+    });
 }

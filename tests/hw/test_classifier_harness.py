@@ -17,13 +17,9 @@ import pytest
 from fpgacnn.hw.convert.plan import plan_model
 from fpgacnn.hw.convert.sources import load_source, random_on_grid
 from fpgacnn.hw.rtlgen import generate_rtl
-from fpgacnn.sim.classifier_harness import (
-    ClassifierHarness,
-    ClassifierInputError,
-    StreamTimeoutError,
-    rtl_sources,
-)
+from fpgacnn.sim.classifier_harness import ClassifierHarness, ClassifierInputError, rtl_sources
 from fpgacnn.sim.verilator_env import verilator_environ
+from fpgacnn.spec.errors import ArtifactError, StreamTimeoutError
 
 pytestmark = pytest.mark.sim
 
@@ -147,7 +143,7 @@ def test_signed_range_message(two_conv) -> None:
 
 
 def test_not_a_core(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"holds no generated core \(no rtl.json\)$"):
+    with pytest.raises(ArtifactError, match=r"holds no generated core \(no rtl.json\)$"):
         ClassifierHarness(tmp_path)
 
 
