@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.paths import output_root
+
 log = logging.getLogger(__name__)
 
 #: Capacity of the xc7z020 (PYNQ-Z1/Z2): Slice LUTs, FFs, RAMB36 tiles, DSP48E1.
@@ -274,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; 1 if a core is not bit-exact."""
     p = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_classifier", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=Path("build/bench"), help="output folder")
+    p.add_argument("--out", type=Path, default=output_root() / "bench",
+                   help=f"output folder (default: {output_root() / 'bench'})")
     p.add_argument("--models", nargs="+", choices=("digits", *VARIANTS),
                    default=list(BenchConfig.models))
     p.add_argument("--no-synth", action="store_true", help="skip the yosys runs")

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from fpgacnn.spec.edge import SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.paths import output_root
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,8 @@ def run_bench(cfg: BenchConfig, *, synth: bool = True, sim: bool = True) -> Benc
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns 1 if any output was not bit-exact or yosys failed."""
     p = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_edge", description=__doc__)
-    p.add_argument("--out", type=Path, default=Path("build/bench"), help="output folder")
+    p.add_argument("--out", type=Path, default=output_root() / "bench",
+                   help=f"output folder (default: {output_root() / 'bench'})")
     p.add_argument("--ppc", type=int, nargs="+", default=list(SUPPORTED_PPC))
     p.add_argument("--synth-ppc", type=int, nargs="+", default=[1, 4, 2, 8])
     p.add_argument("--no-synth", action="store_true", help="skip the yosys runs")

@@ -29,6 +29,7 @@ import numpy as np
 
 from fpgacnn.spec.edge import MAX_THRESHOLD, sobel_edges
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.paths import output_root
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("build/demo"),
-        help="output folder (default: build/demo)",
+        default=output_root() / "demo",
+        help=f"output folder (default: {output_root() / 'demo'})",
     )
     parser.add_argument(
         "--images",

@@ -10,12 +10,12 @@ from fpgacnn.spec.edge import SUPPORTED_PPC
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``fpgacnn package``."""
-    from fpgacnn.apps.sim_package import DEFAULT_PACKAGE_DIR
+    from fpgacnn.apps.sim_package import default_package_dir
 
     parser.add_argument("--model", default="digits",
                         help="zoo name or saved-model folder (default: the shipped digits)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_PACKAGE_DIR,
-                        help=f"package folder (default: {DEFAULT_PACKAGE_DIR})")
+    parser.add_argument("--out", type=Path, default=default_package_dir(),
+                        help=f"package folder (default: {default_package_dir()})")
     parser.add_argument("--ppc", type=int, default=4, choices=SUPPORTED_PPC,
                         help="edge core pixels per clock (default: 4)")
     parser.add_argument("--max-width", type=int, default=640)

@@ -29,8 +29,6 @@ from fpgacnn.spec.paths import default_output
 
 log = logging.getLogger(__name__)
 
-#: Where the default simulation package lives (git-ignored build folder of ``sw/``).
-DEFAULT_PACKAGE_DIR = default_output("packages", "digits_sim")
 #: Clock the simulation packages assume for cycle -> time conversion (PYNQ-Z2 PL clock).
 DEFAULT_CLOCK_HZ = 100_000_000
 KERAS_FILE = "model/model.h5"
@@ -106,11 +104,18 @@ def _write_sim_package(model: str, out_dir: Path, *, ppc: int, max_width: int,
     return write_package(out_dir, cores=cores, model=model_spec, clock_hz=clock_hz)
 
 
+def default_package_dir() -> Path:
+    """Where the default simulation package lives: ``packages/digits_sim`` under
+    :func:`~fpgacnn.spec.paths.output_root` (``./build``, or ``$FPGACNN_BUILD`` when set)."""
+    return default_output("packages", "digits_sim")
+
+
 def default_package(*, rebuild: bool = False) -> Package:
     """The default simulation package (shipped ``digits``, PPC 4, 640x480), built on first use."""
+    out_dir = default_package_dir()
     if not rebuild:
         try:
-            return load_package(DEFAULT_PACKAGE_DIR)
+            return load_package(out_dir)
         except PackageError as exc:
-            log.info("(re)building %s: %s", DEFAULT_PACKAGE_DIR, exc)
-    return build_sim_package(DEFAULT_PACKAGE_DIR)
+            log.info("(re)building %s: %s", out_dir, exc)
+    return build_sim_package(out_dir)
