@@ -8,7 +8,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from fpgacnn.spec.edge import MAX_FRAME_HEIGHT, MAX_FRAME_WIDTH, SUPPORTED_PPC
+from fpgacnn.spec.edge import (
+    DEFAULT_MAX_HEIGHT,
+    DEFAULT_MAX_WIDTH,
+    MAX_FRAME_HEIGHT,
+    MAX_FRAME_WIDTH,
+    SUPPORTED_PPC,
+)
 from fpgacnn.spec.errors import ConfigError
 
 #: Name of the serialised configuration inside the output folder.
@@ -38,8 +44,8 @@ class BuildConfig:
     out_dir: Path
     core_flow: CoreFlow = CoreFlow.HLS
     edge_ppc: int = 1
-    edge_max_width: int = 1920
-    edge_max_height: int = 1080
+    edge_max_width: int = DEFAULT_MAX_WIDTH
+    edge_max_height: int = DEFAULT_MAX_HEIGHT
     jobs: int = 2
     template_dir: Path | None = None
 

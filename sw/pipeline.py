@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.edge import MAX_THRESHOLD
 from fpgacnn.spec.engines import (
     BackendKind,
     ClassifierEngine,
@@ -179,8 +180,9 @@ class Pipeline:
         cls_kind = None if classifier_backend is None else BackendKind.parse(
             classifier_backend, "classifier_backend")
         if isinstance(threshold, bool) or not isinstance(threshold, int) or \
-                not 0 <= threshold <= 4095:
-            raise BackendError(f"threshold must be an int in 0..4095, got {threshold!r}")
+                not 0 <= threshold <= MAX_THRESHOLD:
+            raise BackendError(f"threshold must be an int in 0..{MAX_THRESHOLD}, "
+                               f"got {threshold!r}")
         package = package_dir if isinstance(package_dir, Package) else load_package(
             package_dir, expected_build_id=expected_build_id)
         edge, classifier = _open_engines(package, kind, classify=classify,

@@ -10,7 +10,13 @@ from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
 from fpgacnn.boards.config import BuildConfig, CoreFlow
 from fpgacnn.boards.finalize import PackageBuildError
 from fpgacnn.boards.sources import BuildInputError, model_dir_for
-from fpgacnn.spec.edge import SUPPORTED_PPC
+from fpgacnn.spec.edge import (
+    DEFAULT_MAX_HEIGHT,
+    DEFAULT_MAX_WIDTH,
+    MAX_FRAME_HEIGHT,
+    MAX_FRAME_WIDTH,
+    SUPPORTED_PPC,
+)
 from fpgacnn.spec.errors import UsageError as CliError
 
 
@@ -29,8 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the open RTL backend (rtl)")
     parser.add_argument("--edge-ppc", type=int, default=1, choices=SUPPORTED_PPC,
                         help="edge core pixels per clock (default 1)")
-    parser.add_argument("--edge-max-width", type=int, default=1920, metavar="PX")
-    parser.add_argument("--edge-max-height", type=int, default=1080, metavar="PX")
+    parser.add_argument("--edge-max-width", type=int, default=DEFAULT_MAX_WIDTH, metavar="PX",
+                        help=f"largest edge frame width, 1..{MAX_FRAME_WIDTH} "
+                             f"(default {DEFAULT_MAX_WIDTH})")
+    parser.add_argument("--edge-max-height", type=int, default=DEFAULT_MAX_HEIGHT, metavar="PX",
+                        help=f"largest edge frame height, 1..{MAX_FRAME_HEIGHT} "
+                             f"(default {DEFAULT_MAX_HEIGHT})")
     parser.add_argument("--jobs", type=int, default=2, help="Vivado run jobs (default 2)")
     parser.add_argument("--templates", type=Path, default=None, metavar="DIR",
                         help="folder of templates overriding the shipped ones (hook blocks)")

@@ -18,6 +18,7 @@ import math
 import time
 from pathlib import Path
 
+from fpgacnn.spec.edge import MAX_THRESHOLD
 from fpgacnn.spec.errors import BackendError, FrameError, SourceError
 from fpgacnn.spec.errors import UsageError as CliError
 from fpgacnn.spec.outputs import check_writable, ensure_dir
@@ -52,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--backend rtl --classifier-backend csim)")
     parser.add_argument("--no-classify", action="store_true", help="edges only")
     parser.add_argument("--threshold", type=int, default=0,
-                        help="edge threshold (0: magnitude; 1..4095: binary map)")
+                        help=f"edge threshold (0: magnitude; 1..{MAX_THRESHOLD}: binary map)")
     parser.add_argument("--size", type=_size, default=None,
                         help="fit every frame to WIDTHxHEIGHT (scale and centre-crop)")
     parser.add_argument("--max-frames", type=int, default=None, help="stop after N frames")

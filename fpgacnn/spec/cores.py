@@ -1,24 +1,33 @@
-"""The cores' facts: register maps, identification values, VLNVs, limits (stdlib only).
+"""The cores' facts: register maps, identification values, VLNVs, bit layouts (stdlib only).
 
-Each core's register map is written here once, as data (:class:`RegisterMap`),
-and everything else reads it: the register table of ``hw/rtl/fcnn_edge_core.md``
-is rendered from it (:meth:`RegisterMap.markdown`), the board driver and its fake
-look registers up by name, the testbenches and the C++ harness take their
-offsets from it, and ``tests/test_register_maps.py`` checks it against the
-RTL's ``localparam``s (offsets, ``CORE_ID``, ``VERSION``) and the document.
-On the board the driver takes register offsets from the package manifest
-(which the board build fills from this map).
+Each core's register map is written here once, as data (:class:`RegisterMap` of
+:class:`Register` s with their :class:`Field` s), and everything else reads it:
+
+- the register table of ``hw/rtl/fcnn_edge_core.md`` is rendered from it
+  (:meth:`RegisterMap.markdown`, spliced between marker lines by
+  :meth:`RegisterMap.splice_markdown`);
+- the board driver (``sw/backends/pynq.py``) and its fake (``tests/sw/fake_pynq.py``)
+  look registers up by name, and the fake takes its reset values from here;
+- the testbenches and the C++ harness take their offsets from it;
+- ``tests/test_register_maps.py`` checks it against the RTL, both ways: the
+  ``A_*`` offset ``localparam``s, ``CORE_ID``, ``VERSION``, the read mux (field
+  layout), the write decoder (access), the reset values and the error bit order.
+
+On the board the driver takes register offsets from the package manifest (which
+the board build fills from this map). The edge core's limits (PPC set, frame size
+range, threshold range) live with its golden model in :mod:`fpgacnn.spec.edge`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .errors import UsageError
+from .edge import MAX_THRESHOLD
+from .errors import ArtifactError, UsageError
 from .package import CoreKind, CoreSpec
 
 #: VLNV of the packaged edge core IP: ``fcnn_edge_dma``, the edge core framed for an
@@ -34,11 +43,15 @@ LABEL_BITS = 8
 
 
 class Access(enum.Enum):
-    """How software may use a register."""
+    """How software may use a register (the value is the document's "access" column)."""
 
+    #: read and write; reads return what was written (within the register's fields)
     RW = "RW"
+    #: read only; writes are ignored
     RO = "RO"
+    #: read; writing 1 to a bit clears it (sticky status bits)
     W1C = "R/W1C"
+    #: read only; any write clears the whole register (counters)
     RO_WC = "RO, write clears"
 
 
@@ -57,15 +70,24 @@ class Field:
         return ((1 << self.width) - 1) << self.lsb
 
 
+#: A register's value after reset: a number, the name of the HDL parameter whose value
+#: it takes (``"MAX_WIDTH"``), or None for a live status that holds no stored value.
+Reset = int | str | None
+
+
 @dataclass(frozen=True)
 class Register:
-    """One 32-bit register: byte offset, access, reset value (text: a number or a
-    parameter name) and documentation."""
+    """One 32-bit register of an AXI4-Lite block.
+
+    ``offset`` is the byte address; ``reset`` the value after the core's ``rst``
+    (see :data:`Reset`); ``fields`` the named bit fields (none: the register is one
+    32-bit number).
+    """
 
     name: str
     offset: int
     access: Access
-    reset: str
+    reset: Reset
     doc: str
     fields: tuple[Field, ...] = ()
 
@@ -77,19 +99,55 @@ class Register:
         raise UsageError(f"register {self.name} has fields {[f.name for f in self.fields]}, "
                          f"got {name!r}")
 
+    @property
+    def mask(self) -> int:
+        """The bits the fields cover (all 32 when the register has no fields)."""
+        if not self.fields:
+            return 0xFFFF_FFFF
+        out = 0
+        for f in self.fields:
+            out |= f.mask
+        return out
+
+    def reset_value(self, params: Mapping[str, int]) -> int | None:
+        """The value after reset of a core built with HDL parameters ``params`` (None: live).
+
+        :class:`UsageError` when the reset names a parameter ``params`` lacks.
+        """
+        if isinstance(self.reset, str):
+            if self.reset not in params:
+                raise UsageError(f"register {self.name} resets to parameter {self.reset}, "
+                                 f"got parameters {sorted(params)}")
+            return int(params[self.reset])
+        return self.reset
+
+    @property
+    def reset_text(self) -> str:
+        """The reset value as the register table shows it."""
+        if self.reset is None:
+            return "live"
+        if isinstance(self.reset, str):
+            return f"`{self.reset}`"
+        if self.reset == 0:
+            return "0"
+        return f"0x{self.reset:X}" if self.reset <= 0xFF else f"0x{self.reset:08X}"
+
+
+#: Marker lines around the generated register table in a core's document.
+MARKDOWN_BEGIN = "<!-- register-map: generated from fpgacnn.spec.cores; do not edit by hand -->"
+MARKDOWN_END = "<!-- /register-map -->"
+
 
 @dataclass(frozen=True)
 class RegisterMap:
-    """The AXI4-Lite register block of one core.
+    """The AXI4-Lite register block of one core (32-bit data, byte offsets).
 
-    ``core`` is the RTL module; ``core_id``/``version`` the values of its ``CORE_ID``
-    and ``VERSION`` registers; ``addr_bits`` the AXI4-Lite address width.
+    ``core`` is the RTL module; ``addr_bits`` the AXI4-Lite address width.
+    Registers are looked up by name (``MAP["WIDTH"]``) or by offset (:meth:`at`).
     """
 
     core: str
     registers: tuple[Register, ...]
-    core_id: int
-    version: int
     addr_bits: int
     _by_name: dict[str, Register] = field(init=False, repr=False, compare=False)
 
@@ -98,6 +156,9 @@ class RegisterMap:
         offsets = [r.offset for r in self.registers]
         if len(by_name) != len(self.registers) or len(set(offsets)) != len(offsets):
             raise ValueError(f"{self.core}: register names and offsets must be unique")
+        if any(o % 4 or o >= 1 << self.addr_bits for o in offsets):
+            raise ValueError(f"{self.core}: offsets must be word aligned below "
+                             f"2**{self.addr_bits}, got {[hex(o) for o in offsets]}")
         object.__setattr__(self, "_by_name", by_name)
 
     def __getitem__(self, name: str) -> Register:
@@ -107,67 +168,130 @@ class RegisterMap:
             raise UsageError(f"{self.core} has registers {sorted(self._by_name)}, "
                              f"got {name!r}") from None
 
-    def __iter__(self):  # noqa: ANN204 - iterator of Register
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[Register]:
         return iter(self.registers)
+
+    def __len__(self) -> int:
+        return len(self.registers)
+
+    @property
+    def core_id(self) -> int | None:
+        """The value of the ``CORE_ID`` register (None: the core has none)."""
+        return self._constant("CORE_ID")
+
+    @property
+    def version(self) -> int | None:
+        """The value of the ``VERSION`` register (None: the core has none)."""
+        return self._constant("VERSION")
+
+    def _constant(self, name: str) -> int | None:
+        reg = self._by_name.get(name)
+        return reg.reset if reg is not None and isinstance(reg.reset, int) else None
+
+    def at(self, offset: int) -> Register | None:
+        """The register at byte ``offset`` (word aligned), None for an unmapped address."""
+        return next((r for r in self.registers if r.offset == offset), None)
 
     def offsets(self) -> dict[str, int]:
         """Register name -> byte offset."""
         return {r.name: r.offset for r in self.registers}
 
+    def reset_values(self, params: Mapping[str, int]) -> dict[str, int]:
+        """Register name -> value after reset for HDL parameters ``params`` (live ones left out)."""
+        out = {}
+        for r in self.registers:
+            value = r.reset_value(params)
+            if value is not None:
+                out[r.name] = value
+        return out
+
     def markdown(self) -> str:
         """The register table of the core's document (``hw/rtl/<core>.md``)."""
         rows = ["| offset | name | access | reset | bits |", "|---|---|---|---|---|"]
         for r in self.registers:
-            rows.append(f"| 0x{r.offset:02X} | `{r.name}` | {r.access.value} | {r.reset} | "
+            rows.append(f"| 0x{r.offset:02X} | `{r.name}` | {r.access.value} | {r.reset_text} | "
                         f"{r.doc} |")
         return "\n".join(rows) + "\n"
+
+    def splice_markdown(self, document: str) -> str:
+        """``document`` with the text between its register-map markers replaced by
+        :meth:`markdown` (how ``hw/rtl/<core>.md`` is regenerated).
+
+        :class:`ArtifactError` when the document lacks the markers.
+        """
+        begin = document.find(MARKDOWN_BEGIN + "\n")
+        end = document.find(MARKDOWN_END, begin + 1)
+        if begin < 0 or end < 0:
+            raise ArtifactError(f"expected the {self.core} document to hold the lines "
+                                f"{MARKDOWN_BEGIN!r} ... {MARKDOWN_END!r}, got neither pair")
+        head = document[: begin + len(MARKDOWN_BEGIN) + 1]
+        return head + self.markdown() + document[end:]
 
 
 def _bits(*names: str) -> tuple[Field, ...]:
     return tuple(Field(n, i) for i, n in enumerate(names))
 
 
+def _bit_list(fields: tuple[Field, ...]) -> str:
+    return ", ".join(f"bit {f.lsb} `{f.name}`" for f in fields)
+
+
 #: The edge core's error bits, in ERROR register order (hw/rtl/fcnn_edge_core.sv).
 _EDGE_ERRORS = _bits("EOL_EARLY", "EOL_LATE", "SOF_EARLY", "SOF_MISSING", "FRAME_LONG",
                      "BAD_SIZE")
+#: THRESHOLD register width: the largest threshold of the golden model.
+_THRESHOLD_BITS = MAX_THRESHOLD.bit_length()
 
-#: ``fcnn_edge_core``'s register block (8-bit byte addresses, 32-bit data).
+#: CORE_ID register value of the edge core: ASCII "EDGE" (0x45444745).
+EDGE_CORE_ID = int.from_bytes(b"EDGE", "big")
+#: VERSION register value of the edge core: 1.0.0 (major in bits 31:16, minor 15:8,
+#: patch 7:0, as the RTL's ``VERSION`` localparam says).
+EDGE_VERSION = 0x0001_0000
+
+#: ``fcnn_edge_core``'s register block (8-bit byte addresses, 32-bit data); the same
+#: block is reached through ``fcnn_edge_dma``.
 EDGE_MAP = RegisterMap(
-    core="fcnn_edge_core", core_id=0x45444745, version=0x00010000, addr_bits=8,
+    core="fcnn_edge_core", addr_bits=8,
     registers=(
-        Register("CTRL", 0x00, Access.RW, "0x1",
+        Register("CTRL", 0x00, Access.RW, 0x1,
                  "bit 0 `ENABLE`: accept new frames. bit 1 `SOFT_RESET`: write 1 to reset "
                  "the stream datapath (self-clearing, reads 0)",
                  _bits("ENABLE", "SOFT_RESET")),
-        Register("STATUS", 0x04, Access.RO, "",
+        Register("STATUS", 0x04, Access.RO, None,
                  "bit 0 `BUSY` (a frame is in flight), bit 1 `WAIT_SOF` (idle, waiting for a "
-                 "start of frame), bit 2 `DROPPING` (discarding input until the next SOF)",
+                 "start of frame), bit 2 `DROPPING` (discarding input until the next SOF); "
+                 "reads 0x2 (`WAIT_SOF`) after reset",
                  _bits("BUSY", "WAIT_SOF", "DROPPING")),
-        Register("ERROR", 0x08, Access.W1C, "0",
-                 "sticky fault bits, write 1 to clear: " + ", ".join(
-                     f"bit {f.lsb} `{f.name}`" for f in _EDGE_ERRORS), _EDGE_ERRORS),
-        Register("WIDTH", 0x0C, Access.RW, "`MAX_WIDTH`",
+        Register("ERROR", 0x08, Access.W1C, 0,
+                 "sticky fault bits, write 1 to clear: " + _bit_list(_EDGE_ERRORS),
+                 _EDGE_ERRORS),
+        Register("WIDTH", 0x0C, Access.RW, "MAX_WIDTH",
                  "frame width in pixels, 1..`MAX_WIDTH` (bits 15:0)",
                  (Field("WIDTH", 0, 16),)),
-        Register("HEIGHT", 0x10, Access.RW, "`MAX_HEIGHT`",
+        Register("HEIGHT", 0x10, Access.RW, "MAX_HEIGHT",
                  "frame height in lines, 1..`MAX_HEIGHT` (bits 15:0)",
                  (Field("HEIGHT", 0, 16),)),
-        Register("THRESHOLD", 0x14, Access.RW, "0",
-                 "0 = magnitude output; 1..4095 = binary edge map (bits 11:0)",
-                 (Field("THRESHOLD", 0, 12),)),
-        Register("FRAME_COUNT", 0x18, Access.RO_WC, "0", "output frames completed"),
-        Register("DROP_COUNT", 0x1C, Access.RO_WC, "0",
+        Register("THRESHOLD", 0x14, Access.RW, 0,
+                 f"0 = magnitude output; 1..{MAX_THRESHOLD} = binary edge map "
+                 f"(bits {_THRESHOLD_BITS - 1}:0)",
+                 (Field("THRESHOLD", 0, _THRESHOLD_BITS),)),
+        Register("FRAME_COUNT", 0x18, Access.RO_WC, 0, "output frames completed"),
+        Register("DROP_COUNT", 0x1C, Access.RO_WC, 0,
                  "input beats discarded by the fault policy"),
-        Register("CORE_ID", 0x20, Access.RO, "0x45444745", 'ASCII "EDGE"'),
-        Register("VERSION", 0x24, Access.RO, "0x00010000", "major.minor.patch as 8.8.16 bits"),
-        Register("CFG_PPC", 0x28, Access.RO, "`PPC`", ""),
-        Register("CFG_MAX_WIDTH", 0x2C, Access.RO, "`MAX_WIDTH`", ""),
-        Register("CFG_MAX_HEIGHT", 0x30, Access.RO, "`MAX_HEIGHT`", ""),
+        Register("CORE_ID", 0x20, Access.RO, EDGE_CORE_ID, 'ASCII "EDGE"'),
+        Register("VERSION", 0x24, Access.RO, EDGE_VERSION,
+                 "bits 31:16 `MAJOR`, 15:8 `MINOR`, 7:0 `PATCH` (0x00010000 is 1.0.0)",
+                 (Field("PATCH", 0, 8), Field("MINOR", 8, 8), Field("MAJOR", 16, 16))),
+        Register("CFG_PPC", 0x28, Access.RO, "PPC", "the `PPC` parameter"),
+        Register("CFG_MAX_WIDTH", 0x2C, Access.RO, "MAX_WIDTH", "the `MAX_WIDTH` parameter"),
+        Register("CFG_MAX_HEIGHT", 0x30, Access.RO, "MAX_HEIGHT",
+                 "the `MAX_HEIGHT` parameter"),
     ),
 )
 
-#: CORE_ID register value of the edge core (ASCII "EDGE").
-EDGE_CORE_ID = EDGE_MAP.core_id
 #: Register name -> byte offset of ``fcnn_edge_core``.
 EDGE_REGISTERS: Mapping[str, int] = MappingProxyType(EDGE_MAP.offsets())
 #: CTRL bits.
@@ -175,6 +299,8 @@ CTRL_ENABLE = EDGE_MAP["CTRL"].field("ENABLE").mask
 CTRL_SOFT_RESET = EDGE_MAP["CTRL"].field("SOFT_RESET").mask
 #: ERROR bits, by position.
 EDGE_ERROR_BITS: Mapping[int, str] = MappingProxyType({f.lsb: f.name for f in _EDGE_ERRORS})
+#: Every ERROR bit: the value that clears them all.
+EDGE_ERROR_MASK = EDGE_MAP["ERROR"].mask
 
 
 def edge_error_names(value: int) -> list[str]:

@@ -20,15 +20,25 @@ import numpy as np
 from .errors import ConfigError
 from .frames import check_frame
 
-#: Largest threshold the core's THRESHOLD register holds (12 bits).
+# The edge core's limits, written once: the package schema, the board build config,
+# the CLIs (argparse choices and help), the harness build and the drivers read these;
+# tests/test_register_maps.py ties each to the RTL (its $fatal elaboration checks, its
+# register widths and its parameter defaults).
+
+#: Largest threshold the core's THRESHOLD register holds (12 bits); thresholds are
+#: 0..MAX_THRESHOLD (0: magnitude output).
 MAX_THRESHOLD = 4095
 #: Pixels-per-clock values the core supports (``PPC``; fcnn_edge_sobel.sv stops others).
 SUPPORTED_PPC = (1, 2, 4, 8)
-#: Largest ``MAX_WIDTH`` the RTL elaborates (16-bit WIDTH register).
+#: Largest ``MAX_WIDTH`` the RTL elaborates (16-bit WIDTH register); frame widths are
+#: 1..MAX_WIDTH.
 MAX_FRAME_WIDTH = 65535
 #: Largest ``MAX_HEIGHT`` the RTL elaborates (16-bit HEIGHT register; the datapath's
-#: row counter needs one spare value).
+#: row counter needs one spare value); frame heights are 1..MAX_HEIGHT.
 MAX_FRAME_HEIGHT = 65534
+#: The RTL's default ``MAX_WIDTH`` / ``MAX_HEIGHT`` (1080p), the builds' defaults too.
+DEFAULT_MAX_WIDTH = 1920
+DEFAULT_MAX_HEIGHT = 1080
 
 
 class EdgeConfigError(ConfigError):

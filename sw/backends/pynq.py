@@ -4,7 +4,9 @@
 image). The overlay is the package's bitstream (its ``.hwh`` beside it); cores are
 found in ``Overlay.ip_dict`` by VLNV, their register offsets are checked against
 the ``.hwh`` register map, and their identification registers against the
-manifest, before any frame is sent.
+manifest (``VERSION``'s major against this driver's), before any frame is sent.
+Registers are used by name (``fpgacnn.spec.cores.EDGE_MAP``); their offsets come
+from the manifest.
 
 Robustness contract:
 
@@ -43,10 +45,14 @@ from fpgacnn.spec.cores import (
     CTRL_ENABLE,
     CTRL_SOFT_RESET,
     EDGE_CORE_ID,
+    EDGE_ERROR_MASK,
+    EDGE_MAP,
+    EDGE_VERSION,
     LABEL_BITS,
     edge_error_names,
 )
 from fpgacnn.spec.errors import (
+    ArtifactError,
     BackendError,
     CoreError,
     DmaTimeoutError,
@@ -233,6 +239,12 @@ def _line_bytes(width: int, ppc: int) -> int:
     return -(-width // ppc) * ppc
 
 
+#: The edge core's registers the driver uses, by name (offsets: the package manifest,
+#: which the board build fills from fpgacnn.spec.cores.EDGE_MAP).
+_EDGE_USED = ("CTRL", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD", "CORE_ID", "VERSION",
+              "CFG_PPC", "CFG_MAX_WIDTH", "CFG_MAX_HEIGHT")
+
+
 class PynqEdgeEngine(eng.EdgeEngine):
     """The board's edge core: two frames in flight (double buffering)."""
 
@@ -244,6 +256,10 @@ class PynqEdgeEngine(eng.EdgeEngine):
         board.acquire()
         try:
             self._ip, self._dma, self._regs = board.bind(core)
+            missing = [r for r in _EDGE_USED if r not in self._regs]
+            if missing:
+                raise ArtifactError(f"core {core.name!r} of the package lists no offset for "
+                                    f"registers {missing}; expected the {EDGE_MAP.core} map")
             self._core = core
             self._check_identity()
             line = _line_bytes(core.max_width, core.ppc)
@@ -258,7 +274,7 @@ class PynqEdgeEngine(eng.EdgeEngine):
         self._slot = 0
         self._closed = False
         self._write("CTRL", CTRL_ENABLE | CTRL_SOFT_RESET)
-        self._write("ERROR", 0x3F)
+        self._write("ERROR", EDGE_ERROR_MASK)
 
     def _read(self, reg: str) -> int:
         return int(self._ip.read(self._regs[reg]))
@@ -275,6 +291,11 @@ class PynqEdgeEngine(eng.EdgeEngine):
             if got != value:
                 raise OverlayError(f"edge core register {reg} reads 0x{got:X}, the package "
                                    f"expects 0x{value:X}")
+        major = EDGE_MAP["VERSION"].field("MAJOR")
+        got = self._read("VERSION")
+        if got & major.mask != EDGE_VERSION & major.mask:
+            raise OverlayError(f"edge core VERSION reads 0x{got:08X}, expected major version "
+                               f"{EDGE_VERSION >> major.lsb} (this driver: 0x{EDGE_VERSION:08X})")
 
     def _recover(self, exc: Exception) -> Exception:
         """Reset the DMA and the core, drop frames in flight; return ``exc`` to raise."""
@@ -284,7 +305,7 @@ class PynqEdgeEngine(eng.EdgeEngine):
         try:
             self._dma.reset()
             self._write("CTRL", CTRL_ENABLE | CTRL_SOFT_RESET)
-            self._write("ERROR", 0x3F)
+            self._write("ERROR", EDGE_ERROR_MASK)
         except Exception as reset_exc:  # noqa: BLE001
             log.error("recovery failed: %s", reset_exc)
         return exc

@@ -36,12 +36,19 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.spec.cores import CTRL_ENABLE, CTRL_SOFT_RESET, EDGE_MAP
+from fpgacnn.spec.cores import (
+    CLASSIFIER_VLNV,
+    CTRL_ENABLE,
+    CTRL_SOFT_RESET,
+    EDGE_MAP,
+    EDGE_VLNV,
+    Access,
+)
 from fpgacnn.spec.edge import sobel_edges
 
-#: offset -> register name, and error bit masks, of the edge core (the contracts layer's map)
-_EDGE_NAMES = {r.offset: r.name for r in EDGE_MAP}
+#: error bit masks of the edge core (the contracts layer's map)
 _ERR = {f.name: f.mask for f in EDGE_MAP["ERROR"].fields}
+_STATUS = {f.name: f.mask for f in EDGE_MAP["STATUS"].fields}
 
 DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 
@@ -70,44 +77,49 @@ class FakeBuffer(np.ndarray):
 
 
 class FakeEdgeCore:
-    """``fcnn_edge_core`` seen through its registers and streams (golden model inside)."""
+    """``fcnn_edge_core`` seen through its registers and streams (golden model inside).
+
+    The registers are the contracts layer's map (``EDGE_MAP``): offsets, reset values
+    (for these HDL parameters) and what a write does (the register's access).
+    """
 
     def __init__(self, board: FakeBoard, *, ppc: int, max_width: int, max_height: int) -> None:
         self.board = board
         self.ppc, self.max_width, self.max_height = ppc, max_width, max_height
-        # register name -> value; offsets come from the contracts layer's map (EDGE_MAP)
-        self.regs = {"CTRL": 1, "ERROR": 0, "WIDTH": max_width, "HEIGHT": max_height,
-                     "THRESHOLD": 0, "FRAME_COUNT": 0, "DROP_COUNT": 0}
+        #: register name -> value, as after ``rst``
+        self.regs = EDGE_MAP.reset_values({"PPC": ppc, "MAX_WIDTH": max_width,
+                                           "MAX_HEIGHT": max_height})
         self.outputs: deque[bytes] = deque()
         self.ready: deque[int] = deque()  # board tick at which each output can move
         self.soft_resets = 0
 
     def read(self, offset: int) -> int:
-        name = _EDGE_NAMES.get(offset)
-        ident = {"CORE_ID": EDGE_MAP.core_id, "VERSION": EDGE_MAP.version,
-                 "CFG_PPC": self.ppc, "CFG_MAX_WIDTH": self.max_width,
-                 "CFG_MAX_HEIGHT": self.max_height}
         if offset in self.board.identity:
             return self.board.identity[offset]
-        if name in ident:
-            return ident[name]
-        return self.regs.get(name, 0) if name else 0
+        reg = EDGE_MAP.at(offset)
+        if reg is None:
+            return 0  # unmapped addresses read 0
+        if reg.name == "STATUS":
+            return _STATUS["BUSY"] if self.outputs else _STATUS["WAIT_SOF"]
+        return self.regs[reg.name]
 
     def write(self, offset: int, value: int) -> None:
         self.board.register_writes.append((offset, value))
-        name = _EDGE_NAMES.get(offset)
-        if name == "CTRL":
+        reg = EDGE_MAP.at(offset)
+        if reg is None or reg.access is Access.RO:
+            return
+        if reg.name == "CTRL":
             if value & CTRL_SOFT_RESET:
                 self.outputs.clear()
                 self.ready.clear()
                 self.soft_resets += 1
-            self.regs["CTRL"] = value & CTRL_ENABLE
-        elif name == "ERROR":
-            self.regs["ERROR"] &= ~value
-        elif name in ("WIDTH", "HEIGHT", "THRESHOLD"):
-            self.regs[name] = value
-        elif name in ("FRAME_COUNT", "DROP_COUNT"):
-            self.regs[name] = 0
+            self.regs["CTRL"] = value & CTRL_ENABLE  # SOFT_RESET self-clears
+        elif reg.access is Access.W1C:
+            self.regs[reg.name] &= ~value
+        elif reg.access is Access.RO_WC:
+            self.regs[reg.name] = 0
+        else:
+            self.regs[reg.name] = value & reg.mask
 
     def can_accept(self) -> bool:
         return bool(self.regs["CTRL"] & CTRL_ENABLE) and len(self.outputs) < 1
@@ -360,7 +372,7 @@ class FakeBoard:
         regs = hwh_registers or EDGE_MAP.offsets()
         self.ip_dict: dict[str, dict[str, Any]] = {
             "fcnn_edge_core_0": {
-                "type": "fpgacnn:fpgacnn:fcnn_edge_dma:1.0", "phys_addr": edge_base,
+                "type": EDGE_VLNV, "phys_addr": edge_base,
                 "addr_range": 0x10000,
                 "registers": {k: {"address_offset": v, "size": 32} for k, v in regs.items()}},
             "axi_dma_edge": {"type": DMA_VLNV, "phys_addr": 0x4040_0000, "addr_range": 0x10000},
@@ -376,7 +388,7 @@ class FakeBoard:
         if classifier is not None:
             self.cls = FakeClassifierCore(self, **classifier)
             self.dma_cls = FakeAxiDMA(self, self.cls)
-            self.ip_dict["fcnn_axis_top_0"] = {"type": "fpgacnn:hls:fcnn_classifier:1.0",
+            self.ip_dict["fcnn_axis_top_0"] = {"type": CLASSIFIER_VLNV,
                                                "phys_addr": 0x43C1_0000, "addr_range": 0x10000}
             self.ip_dict["axi_dma_cls"] = {"type": DMA_VLNV, "phys_addr": 0x4041_0000,
                                            "addr_range": 0x10000}
