@@ -32,16 +32,17 @@ from .verilator_env import setup_verilator
 log = logging.getLogger(__name__)
 
 
-def _default_build_root() -> Path:
-    """``sim/build`` of a source checkout; ``sim`` in the user cache for an installed wheel."""
-    here = Path(__file__).resolve().parent
+def default_build_root(package_dir: Path | None = None) -> Path:
+    """``sim/build`` of a source checkout; ``sim`` in the user cache when ``package_dir``
+    (default: this package's folder) is not in a checkout, e.g. in a wheel's site-packages."""
+    here = Path(package_dir or Path(__file__).resolve().parent)
     if (here.parent / "pyproject.toml").is_file():  # a source checkout
         return here / "build"
     return cache_root() / "sim"
 
 
 #: Root of all simulation build folders.
-BUILD_ROOT: Path = Path(os.environ.get("FPGACNN_SIM_BUILD") or _default_build_root())
+BUILD_ROOT: Path = Path(os.environ.get("FPGACNN_SIM_BUILD") or default_build_root())
 
 #: Verilator options used for every cocotb build.
 DEFAULT_BUILD_ARGS: tuple[str, ...] = ("-Wno-fatal", "--assert", "-O2", "-Wno-DECLFILENAME")
