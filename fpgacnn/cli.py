@@ -64,8 +64,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             continue
         try:
             mod = importlib.import_module(module)
-        except ImportError as exc:  # an extra is missing: say which
+        except ImportError as exc:  # an extra is missing: say which (also in --help)
             p.set_defaults(_import_error=exc)
+            p.description = (f"{help_text} -- unavailable here: {exc} (install the extras: "
+                             "pip install 'fpgacnn[dev]')")
             continue
         mod.add_arguments(p)
     return parser

@@ -59,6 +59,13 @@ class BackendKind(enum.Enum):
                                f"got {value!r}") from None
 
 
+#: The pip extra each backend needs (None: the runtime alone; pynq is on the board image).
+BACKEND_EXTRAS: dict[BackendKind, str | None] = {
+    BackendKind.PYNQ: None, BackendKind.RTL: "sim", BackendKind.CSIM: "hw",
+    BackendKind.REFERENCE: "models",
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class EdgeOutput:
     """One edge map and the time the core took for it (None when there is no core)."""
@@ -229,14 +236,14 @@ def get_backend(kind: BackendKind | str) -> Backend:
     try:
         backend = ep.load()
     except ImportError as exc:
-        extra = ",".join(ep.extras) or "dev"
+        extra = BACKEND_EXTRAS[kind] or "dev"
         raise BackendError(f"backend {kind.value!r} needs the [{extra}] extra: "
                            f"pip install 'fpgacnn[{extra}]' ({exc})") from exc
     if not isinstance(backend, Backend) or backend.kind is not kind:
         raise BackendError(f"entry point {ep.value!r} is not the {kind.value!r} Backend")
     missing = [m for m in backend.requires if importlib.util.find_spec(m) is None]
     if missing:
-        extra = ",".join(ep.extras) or "dev"
+        extra = BACKEND_EXTRAS[kind] or "dev"
         raise BackendError(f"backend {kind.value!r} needs the [{extra}] extra: "
                            f"pip install 'fpgacnn[{extra}]' (missing: {', '.join(missing)})")
     return backend
@@ -255,6 +262,7 @@ class GoldenEdgeEngine(SyncEdgeEngine):
 
 
 __all__ = [
+    "BACKEND_EXTRAS",
     "ENTRY_POINT_GROUP",
     "Backend",
     "BackendKind",
