@@ -100,6 +100,7 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
     ],
     "fcnn_cnn_fifo": [{"WIDTH": 9, "DEPTH": 16}],
     "fcnn_edge_dma": [{"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480}],
+    "fcnn_build_id": [{}, {"BUILD_ID_LO": 0xFEDCBA98, "BUILD_ID_HI": 0xFFFFFFFF}],
 }
 PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),

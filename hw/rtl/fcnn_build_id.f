@@ -1,0 +1,2 @@
+# RTL file list of fcnn_build_id (compile order); read by fpgacnn.hw.rtl_sources
+fcnn_build_id.sv
