@@ -3,18 +3,21 @@
 :data:`GENERATE_STEPS` write a self-contained tree into ``cfg.out_dir``
 without any vendor tool::
 
-    build_config.json  board.json  build.sh
+    build_config.json  (the build's inputs: :class:`~fpgacnn.boards.config.BuildConfig`)
+    build.sh
     scripts/  build.tcl project.tcl package_<core>.tcl block_design.tcl
               implement.tcl export.tcl  [hls_ip.tcl: Vitis HLS, hls flow]
     constraints/fcnn.xdc
-    src/edge/*.sv  src/classifier/* (rtl flow) | src/hls/ (hls flow: the conversion)
+    src/edge/*.sv  src/build_id/*.sv
+    src/classifier/* (rtl flow) | src/hls/ (hls flow: the conversion)
     package/   model/model.h5  model/model.json   (+ bitstream, .hwh, manifest.json)
     fcnn_<board>.ipynb  (beside the package: opens it with Pipeline.open, backend "pynq")
-    package_spec.json  (what :mod:`fpgacnn.boards.finalize` needs after Vivado)
 
-:data:`RUN_STEPS` run Vitis HLS (hls flow) and Vivado in batch mode, then
-finalize the deployment package (bitstream, .hwh, manifest with sha256 and
-build id, via :func:`fpgacnn.spec.package.write_package`).
+:data:`RUN_STEPS` run Vitis HLS (hls flow) and Vivado in batch mode (Vivado writes
+``reports/summary.txt`` with the hardware id it built), then finalize the deployment
+package: its ``manifest.json`` (cores, model, addresses, the hardware id and where the
+build-id block reports it, sha256 of every file, build id) is the build's one record
+of its outputs (:mod:`fpgacnn.boards.finalize`). Nothing else restates those facts.
 """
 
 from __future__ import annotations
@@ -30,20 +33,25 @@ from typing import Any
 
 import jinja2
 
+from fpgacnn.spec.build_id import BUILD_ID_TOP, BUILD_ID_VLNV
 from fpgacnn.spec.errors import ToolError, ToolNotFoundError
-from fpgacnn.spec.frames import CropRule
 from fpgacnn.spec.outputs import check_creatable, check_replaceable
 
 from .board import Board, load_board
-from .config import BuildConfig, CoreFlow
+from .config import CONFIG_FILE, BuildConfig, CoreFlow
 from .design import DMA_LENGTH_BITS, EDGE_VLNV, Design, hardware_id, plan
-from .finalize import SPEC_FILE, finalize_package
-from .sources import EDGE_TOP, ClassifierSources, classifier_sources, edge_sources
+from .finalize import PACKAGE_DIR, finalize_package
+from .sources import (
+    EDGE_TOP,
+    BuildInputError,
+    ClassifierSources,
+    classifier_sources,
+    edge_sources,
+)
 
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-PACKAGE_DIR = "package"
 
 
 class BuildError(ToolError):
@@ -56,6 +64,7 @@ class BuildState:
 
     board: Board | None = None
     edge: list[Path] = field(default_factory=list)
+    build_id: list[Path] = field(default_factory=list)
     classifier: ClassifierSources | None = None
     design: Design | None = None
     written: list[Path] = field(default_factory=list)  # files of the tree, in write order
@@ -140,9 +149,21 @@ def _nb_lines(lines: list[str]) -> list[str]:
 
 # --- steps -------------------------------------------------------------------
 
+def build_id_sources() -> list[Path]:
+    """The build-id block's HDL files in compile order, from ``hw/rtl/fcnn_build_id.f``."""
+    from fpgacnn.hw import rtl_sources
+    from fpgacnn.spec.errors import ArtifactError
+
+    try:
+        return rtl_sources(BUILD_ID_TOP)
+    except ArtifactError as exc:
+        raise BuildInputError(f"build-id block sources: {exc}") from exc
+
+
 def step_load_inputs(state: BuildState, cfg: BuildConfig) -> BuildState:
-    """Load the board and check the edge core and classifier sources."""
+    """Load the board and check the edge core, build-id block and classifier sources."""
     return replace(state, board=load_board(cfg.board), edge=edge_sources(),
+                   build_id=build_id_sources(),
                    classifier=classifier_sources(cfg.model, cfg.model_dir, cfg.core_flow))
 
 
@@ -150,16 +171,19 @@ def step_plan(state: BuildState, cfg: BuildConfig) -> BuildState:
     """Decide the design: DMAs, stream widths, address map, hardware id."""
     assert state.board is not None and state.classifier is not None
     hw_id = hardware_id(cfg, state.board, state.edge, state.classifier,
-                        template_files(cfg.template_dir))
-    return replace(state, design=plan(cfg, state.board, state.edge, state.classifier, hw_id))
+                        template_files(cfg.template_dir), state.build_id)
+    return replace(state, design=plan(cfg, state.board, state.edge, state.classifier, hw_id,
+                                      state.build_id))
 
 
 def _package_step(top: str, files: Sequence[str], vlnv: str, clk: str, rst: str,
-                  rst_low: bool, axil: bool, description: str) -> dict[str, Any]:
+                  rst_low: bool, axil: bool, description: str, *,
+                  streams: bool = True) -> dict[str, Any]:
     vendor, library, name, version = vlnv.split(":")
     return {"top": top, "files": list(files), "vlnv": vlnv, "vendor": vendor,
             "library": library, "name": name, "version": version, "clk": clk, "rst": rst,
-            "rst_low": rst_low, "axil": axil, "axil_bits": 8, "description": description}
+            "rst_low": rst_low, "axil": axil, "axil_bits": 8, "streams": streams,
+            "description": description}
 
 
 def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
@@ -172,10 +196,18 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     tv = d.template_vars()
     for src, rel in zip(state.edge, d.edge_files, strict=True):
         _copy(state, src, out / rel)
-    steps = ["package_edge.tcl"]
-    packages = {"package_edge.tcl": _package_step(
-        EDGE_TOP, d.edge_files, EDGE_VLNV, "clk", "rst", False, True,
-        "fpgacnn Sobel edge core framed for an AXI DMA (hw/rtl/fcnn_edge_core.md)")}
+    for src, rel in zip(state.build_id, d.build_id_files, strict=True):
+        _copy(state, src, out / rel)
+    steps = ["package_edge.tcl", "package_build_id.tcl"]
+    packages = {
+        "package_edge.tcl": _package_step(
+            EDGE_TOP, d.edge_files, EDGE_VLNV, "clk", "rst", False, True,
+            "fpgacnn Sobel edge core framed for an AXI DMA (hw/rtl/fcnn_edge_core.md)"),
+        "package_build_id.tcl": _package_step(
+            BUILD_ID_TOP, d.build_id_files, BUILD_ID_VLNV, "clk", "rst", False, True,
+            "fpgacnn build-id registers: the hardware id of the build (fpgacnn.spec.build_id)",
+            streams=False),
+    }
     hls = cfg.core_flow is CoreFlow.HLS
     if hls:
         man = cls.manifest
@@ -199,22 +231,26 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
         _write(state, out / "scripts" / script,
                env.get_template("package_ip.tcl.j2").render(**tv, **pvars))
     steps += ["project.tcl", "block_design.tcl", "implement.tcl", "export.tcl"]
-    names = {"bit_name": f"fcnn_{state.board.name}.bit", "hwh_name": f"fcnn_{state.board.name}.hwh"}
+    names = {"bit_name": d.bitstream_name, "hwh_name": d.hwh_name}
     for script in steps[len(packages):]:
         _write(state, out / "scripts" / script, env.get_template(script + ".j2").render(
-            **tv, edge_vlnv=EDGE_VLNV, dma_length_bits=DMA_LENGTH_BITS, **names))
+            **tv, edge_vlnv=EDGE_VLNV, build_id_vlnv=BUILD_ID_VLNV,
+            dma_length_bits=DMA_LENGTH_BITS, **names))
     _write(state, out / "scripts" / "build.tcl",
            env.get_template("build.tcl.j2").render(**tv, steps=steps))
     _write(state, out / "constraints" / "fcnn.xdc", env.get_template("fcnn.xdc.j2").render(**tv))
     _write(state, out / "build.sh", env.get_template("build.sh.j2").render(**tv, hls=hls),
            executable=True)
-    _write(state, out / "board.json", json.dumps(state.board.to_dict(), indent=2) + "\n")
     state.written.append(cfg.write(out))
     return state
 
 
 def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildState:
-    """Lay out ``package/`` (the model), the notebook beside it and the spec of the manifest."""
+    """Lay out ``package/`` (the model) and the notebook beside it.
+
+    The package's manifest is written by :func:`step_finalize_package` once the
+    bitstream exists; until then nothing restates what it will say.
+    """
     d, cls, board = state.design, state.classifier, state.board
     assert d is not None and cls is not None and board is not None
     out = Path(cfg.out_dir)
@@ -222,17 +258,11 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
     if pkg.exists():
         shutil.rmtree(pkg)
     pkg.mkdir(parents=True)
-    seg = {s.cell: s.offset for s in d.segments}
     model_file = cls.model_dir / cls.manifest.get("model", {}).get("file", "model.h5")
-    model_files: dict[str, str] = {}
     if model_file.is_file():
         _copy(state, model_file, pkg / "model" / "model.h5")
-        model_files["keras"] = "model/model.h5"
     assert cls.card is not None
     _copy(state, cls.card, pkg / "model" / "model.json")
-    model_files["card"] = "model/model.json"
-    card = json.loads(cls.card.read_text())
-    clock_hz = int(round(board.pl_clock.mhz * 1e6))
     nb_text = environment(cfg.template_dir).get_template("notebook.py.j2").render(
         **d.template_vars(), classes=cls.classes, shape=cls.input_shape,
         package_dir=PACKAGE_DIR)
@@ -240,33 +270,6 @@ def step_write_package_payload(state: BuildState, cfg: BuildConfig) -> BuildStat
     # hashed package
     _write(state, out / f"fcnn_{board.name}.ipynb",
            json.dumps(notebook_from_percent(nb_text), indent=1) + "\n")
-    # The one record of what the package manifest needs after Vivado (finalize reads it):
-    # the cores with their DMAs and widths, the model, the address map, the hardware id.
-    spec = {
-        "board": board.name, "clock_hz": clock_hz,
-        "bitstream": f"fcnn_{board.name}.bit", "hwh": f"fcnn_{board.name}.hwh",
-        "hardware": {"id": d.hw_id, "ip": "build_id", "base_address": seg["build_id"],
-                     "low_offset": 0x0, "high_offset": 0x8},
-        "edge": {"ppc": cfg.edge_ppc, "max_width": cfg.edge_max_width,
-                 "max_height": cfg.edge_max_height, "base_address": seg["edge"],
-                 "dma": "edge_dma", "dma_type": "axi_dma", "dma_base_address": seg["edge_dma"],
-                 "dma_bits": d.edge_bits, "vlnv": EDGE_VLNV},
-        "classifier": {"vlnv": d.classifier.vlnv, "stream_in_bits": d.classifier.stream_in_bits,
-                       "stream_out_bits": d.classifier.stream_out_bits, "dma": "classifier_dma",
-                       "dma_type": "axi_dma", "dma_base_address": seg["classifier_dma"],
-                       "dma_in_bits": d.classifier.dma_in_bits,
-                       "dma_out_bits": d.classifier.dma_out_bits,
-                       "input_shape": list(cls.input_shape), "flow": cls.flow.value},
-        "model": {"name": cls.model, "input_shape": list(cls.input_shape),
-                  "classes": list(cls.classes),
-                  "preprocessing": {**CropRule().to_dict(), "input": card["input"]},
-                  "scores": {"bits": cls.score_bits, "fraction": cls.score_fraction,
-                             "signed": cls.score_signed},
-                  "files": model_files},
-        "address_map": [{"segment": s.path, "offset": s.offset, "size": s.size}
-                        for s in d.segments],
-    }
-    _write(state, out / SPEC_FILE, json.dumps(spec, indent=2) + "\n")
     return replace(state, package_dir=pkg)
 
 
@@ -306,7 +309,7 @@ def step_run_vivado(state: BuildState, cfg: BuildConfig) -> BuildState:
 
 def step_finalize_package(state: BuildState, cfg: BuildConfig) -> BuildState:
     """Write the package manifest (sha256 of every file, build id) once the bitstream exists."""
-    finalize_package(Path(cfg.out_dir))
+    finalize_package(Path(cfg.out_dir), design=state.design, classifier=state.classifier)
     return state
 
 
@@ -316,6 +319,8 @@ GENERATE_STEPS: tuple[tuple[str, Step], ...] = (
     ("write_tree", step_write_tree),
     ("write_package_payload", step_write_package_payload),
 )
+#: The steps that decide the design without writing anything (finalize plans again with them).
+PLAN_STEPS = GENERATE_STEPS[:2]
 RUN_STEPS: tuple[tuple[str, Step], ...] = (
     ("run_vivado", step_run_vivado),
     ("finalize_package", step_finalize_package),
@@ -332,9 +337,14 @@ def run_steps(cfg: BuildConfig, steps: Sequence[tuple[str, Step]],
     return state
 
 
+def plan_tree(cfg: BuildConfig) -> BuildState:
+    """The plan of ``cfg`` (board, sources, design, hardware id); nothing is written."""
+    return run_steps(cfg, PLAN_STEPS)
+
+
 def is_build_tree(path: Path) -> bool:
-    """Whether ``path`` is a build tree ``fpgacnn build`` wrote (its spec is there)."""
-    return (Path(path) / SPEC_FILE).is_file() or (Path(path) / "build_config.json").is_file()
+    """Whether ``path`` is a build tree ``fpgacnn build`` wrote (its build config is there)."""
+    return (Path(path) / CONFIG_FILE).is_file()
 
 
 def generate(cfg: BuildConfig) -> BuildState:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fpgacnn.spec.build_id import BUILD_ID_CELL, id_params
+
 from .address_map import Segment, place
 from .board import Board, PsType
 from .config import BuildConfig, CoreFlow
@@ -94,8 +96,9 @@ class Design:
 
     cfg: BuildConfig
     board: Board
-    hw_id: str  # 16 hex digits, readable from the build-id GPIO
+    hw_id: str  # 16 hex digits, reported by the build-id block (fpgacnn.spec.build_id)
     edge_files: tuple[str, ...]  # tree-relative
+    build_id_files: tuple[str, ...]  # tree-relative
     edge_bits: int
     classifier: Classifier
     segments: tuple[Segment, ...]
@@ -107,10 +110,19 @@ class Design:
         return self.board.ps is PsType.ZYNQMP
 
     @property
-    def hw_id_words(self) -> tuple[int, int]:
-        """The hardware id as (low, high) 32-bit words: GPIO channel 1 and 2."""
-        v = int(self.hw_id, 16)
-        return v & 0xFFFF_FFFF, v >> 32
+    def build_id_params(self) -> dict[str, int]:
+        """The HDL parameters of the build-id block (``BUILD_ID_LO``/``BUILD_ID_HI``)."""
+        return id_params(self.hw_id)
+
+    @property
+    def bitstream_name(self) -> str:
+        """The bitstream's file name in the package (``.hwh`` beside it, same base name)."""
+        return f"fcnn_{self.board.name}.bit"
+
+    @property
+    def hwh_name(self) -> str:
+        """The hardware handoff's file name in the package (what PYNQ's Overlay parses)."""
+        return f"fcnn_{self.board.name}.hwh"
 
     def segment(self, cell: str) -> Segment:
         """The address segment of ``cell``."""
@@ -129,19 +141,20 @@ def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
 
 
 def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
-                templates: list[Path]) -> str:
+                templates: list[Path], build_id: list[Path] | None = None) -> str:
     """A 64-bit id of everything that decides the bitstream, as 16 hex digits.
 
     It covers the build configuration (not its paths), the board data, the
     bytes of every HDL/HLS source and of the templates; it is baked into the
-    build-id GPIO so the driver can tell which generated tree a loaded
-    bitstream came from.
+    build-id block (``hw/rtl/fcnn_build_id.sv``, whose sources ``build_id`` it covers
+    too) so the driver can tell which generated tree a loaded bitstream came from.
     """
     h = hashlib.sha256()
     conf = {k: v for k, v in cfg.to_dict().items()
             if k not in ("out_dir", "model_dir", "template_dir")}
     h.update(json.dumps({"cfg": conf, "board": board.to_dict()}, sort_keys=True).encode())
     _hash_files(h, edge)
+    _hash_files(h, list(build_id or []))
     _hash_files(h, templates)
     if cls.flow is CoreFlow.RTL:
         _hash_files(h, list(cls.rtl_files))
@@ -152,7 +165,7 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
 
 
 def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
-         hw_id: str) -> Design:
+         hw_id: str, build_id: list[Path] | None = None) -> Design:
     """Decide the block design of ``cfg`` on ``board``."""
     frame = edge_frame_bytes(cfg)
     if frame >= 1 << DMA_LENGTH_BITS:
@@ -180,7 +193,7 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
         files=files,
     )
     segments = place([
-        ("build_id", "S_AXI", "Reg"),
+        (BUILD_ID_CELL, "s_axil", "reg0"),
         ("edge", "s_axil", "reg0"),
         ("edge_dma", "S_AXI_LITE", "Reg"),
         ("classifier_dma", "S_AXI_LITE", "Reg"),
@@ -188,6 +201,7 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
     return Design(
         cfg=cfg, board=board, hw_id=hw_id,
         edge_files=tuple(f"src/edge/{p.name}" for p in edge), edge_bits=8 * cfg.edge_ppc,
+        build_id_files=tuple(f"src/build_id/{p.name}" for p in build_id or []),
         classifier=classifier, segments=tuple(segments),
         interrupts=("edge_dma/mm2s_introut", "edge_dma/s2mm_introut",
                     "classifier_dma/mm2s_introut", "classifier_dma/s2mm_introut"),

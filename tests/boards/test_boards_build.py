@@ -12,14 +12,15 @@ import pytest
 
 from fpgacnn.boards.address_map import AddressMapError, Segment, check
 from fpgacnn.boards.board import PS_PROFILES, available_boards, load_board
-from fpgacnn.boards.build import generate
+from fpgacnn.boards.build import generate, plan_tree
 from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
 from fpgacnn.boards.design import EDGE_VLNV
-from fpgacnn.boards.finalize import PackageBuildError, finalize_package
+from fpgacnn.boards.finalize import PackageBuildError, finalize_package, main
 from fpgacnn.boards.sources import BuildInputError
 from fpgacnn.hw import RTL_DIR
+from fpgacnn.spec.build_id import BUILD_ID_MAP, BUILD_ID_VLNV, id_words
 from fpgacnn.spec.frames import CropRule
-from fpgacnn.spec.package import CoreKind, load_package
+from fpgacnn.spec.package import MANIFEST_FILE, CoreKind, load_package
 
 from .conftest import run_stub, write_conversion, write_rtl_filelist
 
@@ -152,7 +153,7 @@ def test_addresses_do_not_overlap(trees, board: str) -> None:
     b = load_board(board)
     bd = _tcl(trees[board, CoreFlow.HLS], "block_design.tcl")
     found = [(int(o, 16), int(r, 16), seg) for o, r, seg in _ASSIGN.findall(bd)]
-    assert [seg for _, _, seg in found] == ["build_id/S_AXI/Reg", "edge/s_axil/reg0",
+    assert [seg for _, _, seg in found] == ["build_id/s_axil/reg0", "edge/s_axil/reg0",
                                             "edge_dma/S_AXI_LITE/Reg",
                                             "classifier_dma/S_AXI_LITE/Reg"]
     spans = sorted((o, o + r) for o, r, _ in found)
@@ -160,15 +161,11 @@ def test_addresses_do_not_overlap(trees, board: str) -> None:
         assert a1 <= b0
     lo, hi = b.master.base, b.master.base + b.master.size
     assert all(lo <= a0 and a1 <= hi and a0 % (a1 - a0) == 0 for a0, a1 in spans)
-    driver = json.loads((trees[board, CoreFlow.HLS] / "package_spec.json").read_text())
-    assert [(m["offset"], m["size"]) for m in driver["address_map"]] == \
-        [(o, r) for o, r, _ in found]
-    assert (driver["edge"]["dma"], driver["edge"]["dma_type"]) == ("edge_dma", "axi_dma")
-    assert (driver["classifier"]["dma"], driver["classifier"]["dma_type"]) == (
-        "classifier_dma", "axi_dma")
-    assert driver["edge"]["dma_base_address"] == found[2][0] == b.master.base + 0x2_0000
-    assert driver["classifier"]["dma_base_address"] == found[3][0]
-    assert (driver["edge"]["base_address"], driver["edge"]["vlnv"]) == (found[1][0], EDGE_VLNV)
+    # planning again from the tree's build_config.json (what finalize does) gives this map
+    tree = trees[board, CoreFlow.HLS]
+    design = plan_tree(BuildConfig.from_dict(json.loads((tree / CONFIG_FILE).read_text()))).design
+    assert [(s.offset, s.size, s.path) for s in design.segments] == found
+    assert found[2][0] == b.master.base + 0x2_0000
 
 
 def test_dma_streams_memory_ports_and_interrupts(trees) -> None:
@@ -200,8 +197,7 @@ def test_edge_dma_stream_width_follows_ppc(tmp_path: Path, conversion: Path, ppc
     assert _cell_config(bd, "fcnn_edge") == {"PPC": str(ppc), "MAX_WIDTH": "1920",
                                              "MAX_HEIGHT": "1080"}
     assert _cell_config(bd, "fcnn_edge_dma") == _dma_config(64, 8 * ppc, 8 * ppc)
-    driver = json.loads((tmp_path / "out" / "package_spec.json").read_text())
-    assert (driver["edge"]["ppc"], driver["edge"]["dma_bits"]) == (ppc, 8 * ppc)
+    assert not (tmp_path / "out" / "package_spec.json").exists()
 
 
 def test_edge_frame_must_fit_one_dma_transfer(tmp_path: Path, conversion: Path) -> None:
@@ -247,7 +243,9 @@ def test_tclsh_runs_every_script(trees, tmp_path: Path, board: str, flow: CoreFl
     assert -1 not in pos and pos == sorted(pos), dict(zip(order, pos, strict=True))
     assert f"set_property board_part {b.board_part} stub:current_project" in log
     assert f"create_bd_cell -type ip -vlnv xilinx.com:ip:{PS_PROFILES[b.ps].ip}:1.0 ps" in log
-    assert log.count("ipx::save_core") == (2 if flow is CoreFlow.RTL else 1)
+    # edge core, build-id block (+ the classifier in the rtl flow)
+    assert log.count("ipx::save_core") == (3 if flow is CoreFlow.RTL else 2)
+    assert f"create_bd_cell -type ip -vlnv {BUILD_ID_VLNV} build_id" in log
     assert "set_property top fcnn_edge_dma stub:current_fileset" in log
     assert f"create_bd_cell -type ip -vlnv {EDGE_VLNV} edge" in log
     assert "create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:1.0 edge_dma" in log
@@ -269,7 +267,8 @@ def test_config_is_serialised(trees) -> None:
     tree = trees["kv260", CoreFlow.RTL]
     cfg = BuildConfig.from_dict(json.loads((tree / CONFIG_FILE).read_text()))
     assert cfg.board == "kv260" and cfg.core_flow is CoreFlow.RTL and cfg.out_dir == tree
-    assert json.loads((tree / "board.json").read_text()) == load_board("kv260").to_dict()
+    # the build's inputs are its one record before Vivado: no restatement beside them
+    assert sorted(p.name for p in tree.glob("*.json")) == [CONFIG_FILE]
 
 
 def test_stream_widths_and_pads(tmp_path: Path) -> None:
@@ -285,9 +284,8 @@ def test_stream_widths_and_pads(tmp_path: Path) -> None:
         "32", "1024")
     assert "CONFIG.TDATA_REMAP {tdata[23:0]}" in bd
     assert "CONFIG.TDATA_REMAP {328'b0,tdata[695:0]}" in bd
-    driver = json.loads((tmp_path / "out" / "package_spec.json").read_text())
-    assert (driver["classifier"]["stream_in_bits"], driver["classifier"]["stream_out_bits"]) == \
-        (24, 696)
+    design = plan_tree(_cfg(conv, tmp_path / "out")).design
+    assert (design.classifier.stream_in_bits, design.classifier.stream_out_bits) == (24, 696)
 
 
 def test_hardware_id_follows_the_sources(tmp_path: Path, conversion: Path) -> None:
@@ -300,9 +298,18 @@ def test_hardware_id_follows_the_sources(tmp_path: Path, conversion: Path) -> No
     assert ids[0] == ids[1] and len(set(ids)) == 3
     assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
     bd = (tmp_path / "o3" / "scripts" / "block_design.tcl").read_text()
-    lo, hi = int(ids[3], 16) & 0xFFFF_FFFF, int(ids[3], 16) >> 32
-    assert f"CONFIG.CONST_VAL {{{lo}}}] [get_bd_cells build_id_lo]" in bd
-    assert f"CONFIG.CONST_VAL {{{hi}}}] [get_bd_cells build_id_hi]" in bd
+    lo, hi = id_words(ids[3])
+    assert _cell_config(bd, "fcnn_build_id") == {"BUILD_ID_LO": f"0x{lo:08X}",
+                                                 "BUILD_ID_HI": f"0x{hi:08X}"}
+    assert f"-vlnv {BUILD_ID_VLNV} build_id]" in bd and "axi_gpio" not in bd
+    assert "connect_bd_net [get_bd_pins rst_pl/peripheral_reset] " \
+           "[get_bd_pins build_id/rst]" in bd
+    pkg = (tmp_path / "o3" / "scripts" / "package_build_id.tcl").read_text()
+    assert _ADD_FILE.findall(pkg) == ["src/build_id/fcnn_build_id.sv"]
+    assert (tmp_path / "o3" / "src" / "build_id" / "fcnn_build_id.sv").read_bytes() == (
+        RTL_DIR / "fcnn_build_id.sv").read_bytes()
+    assert "foreach fcnn_busif {s_axil} {" in pkg and "axis_rtl" not in pkg
+    assert "set_property name fcnn_build_id $fcnn_core" in pkg
 
 
 def test_hook_blocks_can_be_filled(tmp_path: Path, conversion: Path) -> None:
@@ -345,9 +352,21 @@ def test_hls_flow_needs_a_conversion(tmp_path: Path) -> None:
                               f"missing (run: fpgacnn convert digits --out {missing})")
 
 
+def _vivado_outputs(out: Path, board: str, hw_id: str | None = None) -> None:
+    """What Vivado leaves in the tree: the bitstream and .hwh (export.tcl) and the summary
+    with the hardware id it built (implement.tcl, from build.tcl's ``fcnn_hw_id``)."""
+    if hw_id is None:
+        hw_id = re.search(r"^set fcnn_hw_id (\w+)$", (out / "scripts" / "build.tcl").read_text(),
+                          flags=re.M).group(1)
+    (out / "package" / f"fcnn_{board}.bit").write_bytes(b"bitstream")
+    (out / "package" / f"fcnn_{board}.hwh").write_text("<hwh/>")
+    (out / "reports").mkdir(exist_ok=True)
+    (out / "reports" / "summary.txt").write_text(f"hw_id {hw_id}\nwns_ns 0.1\nwhs_ns 0.02\n")
+
+
 def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     out = tmp_path / "out"
-    generate(_cfg(conversion, out, board="ultra96v2"))
+    state = generate(_cfg(conversion, out, board="ultra96v2"))
     pkg = out / "package"
     assert sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*") if p.is_file()) == [
         "model/model.h5", "model/model.json"]
@@ -365,21 +384,24 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     with pytest.raises(PackageBuildError, match=r"fcnn_ultra96v2\.bit is missing: run Vivado "
                        r"first"):
         finalize_package(out)
-    # what Vivado's export.tcl puts there
-    (pkg / "fcnn_ultra96v2.bit").write_bytes(b"bitstream")
-    (pkg / "fcnn_ultra96v2.hwh").write_text("<hwh/>")
-    finalize_package(out)
+    _vivado_outputs(out, "ultra96v2")
+    assert main([str(out)]) == 0  # build.sh's last line: plans again from build_config.json
     package = load_package(pkg)
     m = package.manifest
     assert (m.board, m.clock_hz, m.bitstream, m.hwh) == (
         "ultra96v2", 100_000_000, "fcnn_ultra96v2.bit", "fcnn_ultra96v2.hwh")
     edge, cls = package.core(CoreKind.EDGE), package.core(CoreKind.CLASSIFIER)
-    driver = json.loads((out / "package_spec.json").read_text())
-    assert edge.base_address == driver["edge"]["base_address"] == 0xA001_0000
-    assert m.hardware == {"id": driver["hardware"]["id"], "ip": "build_id",
-                          "base_address": driver["hardware"]["base_address"],
-                          "low_offset": 0, "high_offset": 8}
-    assert len(m.hardware["id"]) == 16
+    # addresses are the ones the block design assigns
+    bd = (out / "scripts" / "block_design.tcl").read_text()
+    seg = {path.split("/")[0]: int(o, 16) for o, _, path in _ASSIGN.findall(bd)}
+    assert edge.base_address == seg["edge"] == 0xA001_0000
+    # the hardware id: the one build.tcl/Vivado baked into the build-id block
+    lo, hi = (int(v, 16) for v in re.findall(r"CONFIG\.BUILD_ID_(?:LO|HI) \{(0x[0-9A-F]+)\}", bd))
+    assert m.hardware == {"id": state.design.hw_id, "ip": "build_id",
+                          "base_address": seg["build_id"],
+                          "low_offset": BUILD_ID_MAP["BUILD_ID_LO"].offset,
+                          "high_offset": BUILD_ID_MAP["BUILD_ID_HI"].offset}
+    assert m.hardware["id"] == f"{hi:08x}{lo:08x}"
     assert (edge.dma, cls.dma) == ("edge_dma", "classifier_dma")
     assert edge.vlnv == "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
     assert (edge.ppc, edge.stream_in_bits, edge.stream_out_bits) == (1, 8, 8)
@@ -391,6 +413,29 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     assert m.model.files == {"keras": "model/model.h5", "card": "model/model.json"}
     assert m.model.preprocessing["input"]["height"] == 8
     assert CropRule.from_dict(m.model.preprocessing) == CropRule()
+    # one record of the outputs: the package manifest; one of the inputs: build_config.json
+    # (src/ holds copies of the sources, the conversion's own record among them)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json")) == [
+        CONFIG_FILE, "package/manifest.json", "package/model/model.json",
+        "src/hls/conversion.json"]
+
+
+def test_finalize_refuses_a_bitstream_of_other_inputs(tmp_path: Path, conversion: Path,
+                                                      capsys) -> None:
+    out = tmp_path / "out"
+    hw_id = generate(_cfg(conversion, out)).design.hw_id
+    _vivado_outputs(out, "pynq-z2")
+    (conversion / "hls4ml_prj" / "firmware" / "weights" / "w2.h").write_text("// retrained\n")
+    now = plan_tree(_cfg(conversion, out)).design.hw_id
+    assert main([str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"finalize: error: the bitstream was built with hardware id {hw_id}, the tree's inputs "
+        f"now give {now}: a source, template, board file or the configuration changed after "
+        f"the tree was generated (run fpgacnn build again, then {out / 'build.sh'})\n")
+    assert not (out / "package" / MANIFEST_FILE).exists()
+    (out / "reports" / "summary.txt").unlink()
+    with pytest.raises(PackageBuildError, match=r"summary\.txt names no hw_id: run Vivado first"):
+        finalize_package(out)
 
 
 def test_regenerating_replaces_the_package(tmp_path: Path, conversion: Path) -> None:

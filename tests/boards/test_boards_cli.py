@@ -99,7 +99,7 @@ def test_model_name_resolves_under_the_default_conversion_folder(
 
 FAKE_TOOL = """#!{python}
 # Stand-in for {name}: records its arguments; vivado writes what export.tcl would.
-import json, sys
+import json, re, sys
 from pathlib import Path
 args = sys.argv[1:]
 script = Path(args[args.index("{flag}") + 1])
@@ -107,9 +107,12 @@ out = script.parent.parent
 with open(out / "tools.log", "a") as log:
     log.write("{name} " + " ".join(args) + "\\n")
 if "{name}" == "vivado":
-    spec = json.loads((out / "package_spec.json").read_text())
-    (out / "package" / spec["bitstream"]).write_bytes(b"bit")
-    (out / "package" / spec["hwh"]).write_text("<hwh/>")
+    # export.tcl's bitstream and .hwh; implement.tcl's summary with build.tcl's fcnn_hw_id
+    board = json.loads((out / "build_config.json").read_text())["board"]
+    (out / "package" / f"fcnn_{{board}}.bit").write_bytes(b"bit")
+    (out / "package" / f"fcnn_{{board}}.hwh").write_text("<hwh/>")
+    hw_id = re.search(r"^set fcnn_hw_id (\\w+)$", script.read_text(), flags=re.M).group(1)
+    (out / "reports" / "summary.txt").write_text(f"hw_id {{hw_id}}\\n")
 """
 
 
