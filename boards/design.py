@@ -134,6 +134,21 @@ class Design:
                 "CoreFlow": CoreFlow}
 
 
+#: The AXI4-Lite slaves of the block design as (cell, interface, address block), in address
+#: order from the control master's base (64 KiB each, boards.address_map).
+SLAVES: tuple[tuple[str, str, str], ...] = (
+    (BUILD_ID_CELL, "s_axil", "reg0"),
+    ("edge", "s_axil", "reg0"),
+    ("edge_dma", "S_AXI_LITE", "Reg"),
+    ("classifier_dma", "S_AXI_LITE", "Reg"),
+)
+
+
+def address_map(board: Board) -> tuple[Segment, ...]:
+    """The AXI4-Lite address map of the block design on ``board`` (what Vivado assigns)."""
+    return tuple(place(SLAVES, board.master))
+
+
 def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
     for f in sorted(files):
         name = f.relative_to(root).as_posix() if root else f.name
@@ -192,12 +207,7 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
                                                            from_bits=out_bits, to_bits=dma_out),
         files=files,
     )
-    segments = place([
-        (BUILD_ID_CELL, "s_axil", "reg0"),
-        ("edge", "s_axil", "reg0"),
-        ("edge_dma", "S_AXI_LITE", "Reg"),
-        ("classifier_dma", "S_AXI_LITE", "Reg"),
-    ], board.master)
+    segments = address_map(board)
     return Design(
         cfg=cfg, board=board, hw_id=hw_id,
         edge_files=tuple(f"src/edge/{p.name}" for p in edge), edge_bits=8 * cfg.edge_ppc,

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from fpgacnn.spec import engines as eng
+from fpgacnn.spec.build_id import check_build_id
 from fpgacnn.spec.cores import (
     CTRL_ENABLE,
     CTRL_SOFT_RESET,
@@ -153,9 +154,11 @@ class _Board:
     def check_hardware_id(self) -> None:
         """Refuse a bitstream that is not the one the package describes.
 
-        A board package's ``manifest.hardware`` names the IP (a constant AXI GPIO in the
-        generated block design) whose two words report the 64-bit id of the build tree
-        the bitstream came from; it must equal the package's.
+        A board package's ``manifest.hardware`` names the IP (``fcnn_build_id`` in the
+        generated block design, map in :mod:`fpgacnn.spec.build_id`) whose two id words
+        report the 64-bit hardware id of the build tree the bitstream came from; its
+        CORE_ID must be the block's and the id the package's (:class:`OverlayError`
+        naming expected and found otherwise).
         """
         hw = self.package.manifest.hardware
         if hw is None:
@@ -168,11 +171,7 @@ class _Board:
             raise OverlayError(f"{hw['ip']} is at 0x{int(ip_dict[hw['ip']]['phys_addr']):X}, "
                                f"the package expects 0x{hw['base_address']:X}")
         ip = getattr(self.overlay, hw["ip"])
-        got = f"{int(ip.read(hw['high_offset'])):08x}{int(ip.read(hw['low_offset'])):08x}"
-        if got != hw["id"]:
-            raise OverlayError(f"the loaded bitstream reports hardware id {got}, the package "
-                               f"expects {hw['id']}: the bitstream is not the one the package "
-                               "describes")
+        check_build_id(lambda offset: int(ip.read(offset)), hw)
 
     def bind(self, core: CoreSpec) -> tuple[Any, _Dma, dict[str, int]]:
         """The core's IP, its DMA and its register offsets, checked against the ``.hwh``."""

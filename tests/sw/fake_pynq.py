@@ -36,6 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.boards.board import load_board
+from fpgacnn.boards.design import address_map
+from fpgacnn.spec.build_id import BUILD_ID_CELL, BUILD_ID_MAP, BUILD_ID_VLNV, id_params
 from fpgacnn.spec.cores import (
     CLASSIFIER_VLNV,
     CTRL_ENABLE,
@@ -320,20 +323,34 @@ class FakeAxiDMA:
             b.events.append(("recv", "done", addr))
 
 
-#: Where the fake board's build-id GPIO sits (a board package's manifest.hardware names it).
-BUILD_ID_BASE = 0x4120_0000
+#: The board the fake stands for, and the build-id block's segment in the address map
+#: its generated block design assigns (fpgacnn.boards.design.address_map).
+FAKE_BOARD = "pynq-z2"
+_BUILD_ID_SEGMENT = next(s for s in address_map(load_board(FAKE_BOARD))
+                         if s.cell == BUILD_ID_CELL)
+BUILD_ID_BASE = _BUILD_ID_SEGMENT.offset
 
 
-class FakeBuildIdGpio:
-    """The block design's dual-channel input GPIO tied to the 64-bit hardware id:
-    GPIO_DATA (0x0) reads the low word, GPIO2_DATA (0x8) the high word (PG144)."""
+class FakeBuildId:
+    """The block design's ``fcnn_build_id`` (hw/rtl/fcnn_build_id.sv) built for
+    ``hardware_id``: its registers are the contracts layer's map (BUILD_ID_MAP) with the
+    reset values of those parameters; unmapped words read 0; writes change nothing (the
+    RTL answers SLVERR). ``core_id`` overrides CORE_ID (another IP at that address)."""
 
-    def __init__(self, hardware_id: str) -> None:
-        self.hardware_id = hardware_id
+    def __init__(self, hardware_id: str, core_id: int | None = None) -> None:
+        self.hardware_id, self.core_id = hardware_id, core_id
+        self.writes: list[tuple[int, int]] = []
 
     def read(self, offset: int) -> int:
-        value = int(self.hardware_id, 16)
-        return {0x0: value & 0xFFFF_FFFF, 0x8: value >> 32}.get(offset, 0)
+        reg = BUILD_ID_MAP.at(offset)
+        if reg is None:
+            return 0
+        if reg.name == "CORE_ID" and self.core_id is not None:
+            return self.core_id
+        return BUILD_ID_MAP.reset_values(id_params(self.hardware_id))[reg.name]
+
+    def write(self, offset: int, value: int) -> None:
+        self.writes.append((offset, value))
 
 
 class FakeOverlay:
@@ -379,11 +396,11 @@ class FakeBoard:
         }
         self.ips: dict[str, Any] = {"fcnn_edge_core_0": self.edge, "axi_dma_edge": self.dma_edge}
         if hardware_id is not None:
-            # the generated block design's constant build-id GPIO (boards/templates)
-            self.build_id = FakeBuildIdGpio(hardware_id)
-            self.ip_dict["build_id"] = {"type": "xilinx.com:ip:axi_gpio:2.0",
-                                        "phys_addr": BUILD_ID_BASE, "addr_range": 0x10000}
-            self.ips["build_id"] = self.build_id
+            # the generated block design's build-id block (boards/templates/block_design)
+            self.build_id = FakeBuildId(hardware_id)
+            self.ip_dict[BUILD_ID_CELL] = {"type": BUILD_ID_VLNV, "phys_addr": BUILD_ID_BASE,
+                                           "addr_range": _BUILD_ID_SEGMENT.size}
+            self.ips[BUILD_ID_CELL] = self.build_id
         self.dmas = [self.dma_edge]
         if classifier is not None:
             self.cls = FakeClassifierCore(self, **classifier)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fpgacnn.apps.stream_demo import digit_frame, photo
+from fpgacnn.spec.build_id import hardware_record
 from fpgacnn.spec.cores import EDGE_REGISTERS, classifier_core_spec, edge_core_spec
 from fpgacnn.spec.edge import sobel_edges
 from fpgacnn.spec.errors import (
@@ -52,9 +53,7 @@ def board_package(sim_package: Path, tmp_path_factory: pytest.TempPathFactory) -
                              n_classes=len(model.classes), base_address=0x43C1_0000,
                              dma="axi_dma_cls")],
         model=spec, clock_hz=100_000_000, board="pynq-z2", bitstream="fpgacnn.bit",
-        hwh="fpgacnn.hwh", hardware={"id": HARDWARE_ID, "ip": "build_id",
-                                     "base_address": BUILD_ID_BASE, "low_offset": 0x0,
-                                     "high_offset": 0x8})
+        hwh="fpgacnn.hwh", hardware=hardware_record(HARDWARE_ID, BUILD_ID_BASE))
     return root
 
 
@@ -232,6 +231,26 @@ def test_a_bitstream_of_another_build_is_refused(board: FakeBoard, board_package
                                            r"fedcba9876543210, the package expects "
                                            r"0123456789abcdef: the bitstream is not the one the "
                                            r"package describes$"):
+        Pipeline.open(board_package, "pynq", classify=False)
+    assert board.live_buffers == 0
+
+
+def test_the_bitstream_of_this_build_is_accepted(board: FakeBoard, board_package: Path) -> None:
+    from fpgacnn.spec.build_id import BUILD_ID_VLNV
+
+    entry = board.ip_dict["build_id"]
+    assert (entry["type"], entry["phys_addr"]) == (BUILD_ID_VLNV, BUILD_ID_BASE)
+    with Pipeline.open(board_package, "pynq", classify=False) as pipe:
+        assert pipe.package.manifest.hardware["id"] == HARDWARE_ID
+    assert board.build_id.writes == []  # the check only reads
+
+
+def test_another_ip_at_the_build_id_address_is_refused(board: FakeBoard,
+                                                        board_package: Path) -> None:
+    board.build_id.core_id = 0  # e.g. the AXI GPIO older builds had there
+    with pytest.raises(OverlayError, match=r"^build_id CORE_ID reads 0x00000000, expected "
+                                           r"0x424C4944 \(fcnn_build_id\): the bitstream has no "
+                                           r"fpgacnn build-id block there$"):
         Pipeline.open(board_package, "pynq", classify=False)
     assert board.live_buffers == 0
 

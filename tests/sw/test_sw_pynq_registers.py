@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fpgacnn.spec.build_id import hardware_record
 from fpgacnn.spec.cores import (
     CTRL_ENABLE,
     CTRL_SOFT_RESET,
@@ -43,9 +44,7 @@ def _package(root: Path, registers: dict[str, int] | None = None) -> Path:
         edge_core_spec(ppc=4, max_width=640, max_height=480, base_address=0x43C0_0000,
                        dma="axi_dma_edge", registers=registers)],
         model=None, clock_hz=100_000_000, board="pynq-z2", bitstream="fpgacnn.bit",
-        hwh="fpgacnn.hwh", hardware={"id": HARDWARE_ID, "ip": "build_id",
-                                     "base_address": BUILD_ID_BASE, "low_offset": 0x0,
-                                     "high_offset": 0x8})
+        hwh="fpgacnn.hwh", hardware=hardware_record(HARDWARE_ID, BUILD_ID_BASE))
     return root
 
 
