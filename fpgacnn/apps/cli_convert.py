@@ -2,7 +2,9 @@
 
 Unless ``--no-rtl``, the open RTL core is generated into ``DIR/rtl`` as well
 (:mod:`fpgacnn.hw.convert.rtl`); a model the RTL backend refuses keeps its hls4ml
-conversion, and the reason is printed and recorded under ``"rtl"`` in the report.
+conversion, and the reason is printed and recorded in ``DIR/rtl_refusal.json`` (the RTL step
+writes its own record, ``DIR/rtl/rtl.json`` or the refusal, and never rewrites the
+conversion's ``conversion.json``/``report.json``).
 """
 
 from __future__ import annotations

@@ -77,12 +77,11 @@ def has_rtl(conv_dir: Path) -> bool:
     return (Path(conv_dir) / RTL_DIR / RTL_RECORD).is_file()
 
 
-def rtl_record(conv_dir: Path, manifest: dict[str, Any] | None = None) -> Path:
+def rtl_record(conv_dir: Path) -> Path:
     """Return the folder of the conversion's core, checking its files against its record.
 
     Raises :class:`ConversionDirError` when the conversion has no RTL (made with
     ``--no-rtl``, or the generator refused the model) or a file does not match.
-    ``manifest`` is accepted for callers that hold the conversion record; unused.
     """
     conv_dir = Path(conv_dir)
     out = conv_dir / RTL_DIR
