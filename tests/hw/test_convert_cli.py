@@ -93,6 +93,19 @@ def test_predict_not_a_conversion(tmp_path, capsys) -> None:
         f"fpgacnn predict: error: '{tmp_path}' is not a conversion folder (no conversion.json)\n")
 
 
+def test_predict_an_older_conversion_says_convert_again(tmp_path, capsys) -> None:
+    # conversions by older fpgacnn wrote their record as manifest.json
+    (tmp_path / "manifest.json").write_text(json.dumps({"model": {"file": "model.h5"}}))
+    np.save(tmp_path / "x.npy", np.zeros((1, 4, 4, 2)))
+    rc = main(["predict", str(tmp_path), "--input", str(tmp_path / "x.npy"),
+               "--output", str(tmp_path / "y.npy")])
+    assert rc == 2
+    assert capsys.readouterr().err == (
+        f"fpgacnn predict: error: '{tmp_path}' is not a conversion folder: it has a "
+        "manifest.json (a deployment package, or a conversion by an older fpgacnn) but no "
+        "conversion.json; run fpgacnn convert again\n")
+
+
 def test_convert_refuses_unsupported_layer(tmp_path, capsys) -> None:
     inp = keras.Input((4, 4, 1), name="x")
     x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q_in")(inp)
