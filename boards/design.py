@@ -26,7 +26,7 @@ from fpgacnn.spec.build_id import BUILD_ID_CELL, id_params
 from .address_map import Segment, place
 from .board import Board, PsType
 from .config import BuildConfig, CoreFlow
-from .sources import EDGE_TOP, HLS_FILES, BuildInputError, ClassifierSources
+from .sources import EDGE_TOP, HLS_FILES, BuildInputError, ClassifierSources, tree_paths
 
 #: VLNVs of the IP this build packages (the edge IP is the DMA wrapper ``fcnn_edge_dma``).
 EDGE_VLNV = f"fpgacnn:fpgacnn:{EDGE_TOP}:1.0"
@@ -150,8 +150,9 @@ def address_map(board: Board) -> tuple[Segment, ...]:
 
 
 def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
-    for f in sorted(files):
-        name = f.relative_to(root).as_posix() if root else f.name
+    names = tree_paths(files, "") if root is None else \
+        tuple(f.relative_to(root).as_posix() for f in files)
+    for name, f in sorted(zip(names, files, strict=True)):
         h.update(name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
 
 
@@ -196,7 +197,7 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
     else:
         vlnv = f"fpgacnn:fpgacnn:{cls.rtl_top}:1.0"
         top, clk, rst, low = cls.rtl_top, "clk", "rst", False
-        files = tuple(f"src/classifier/{p.name}" for p in cls.rtl_files)
+        files = tree_paths(cls.rtl_files, "src/classifier")
     classifier = Classifier(
         flow=cls.flow, vlnv=vlnv, top=top, clock_pin=clk, reset_pin=rst, reset_active_low=low,
         stream_in_bits=in_bits, stream_out_bits=out_bits, dma_in_bits=dma_in,
@@ -210,8 +211,8 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
     segments = address_map(board)
     return Design(
         cfg=cfg, board=board, hw_id=hw_id,
-        edge_files=tuple(f"src/edge/{p.name}" for p in edge), edge_bits=8 * cfg.edge_ppc,
-        build_id_files=tuple(f"src/build_id/{p.name}" for p in build_id or []),
+        edge_files=tree_paths(edge, "src/edge"), edge_bits=8 * cfg.edge_ppc,
+        build_id_files=tree_paths(build_id or [], "src/build_id"),
         classifier=classifier, segments=tuple(segments),
         interrupts=("edge_dma/mm2s_introut", "edge_dma/s2mm_introut",
                     "classifier_dma/mm2s_introut", "classifier_dma/s2mm_introut"),

@@ -16,6 +16,7 @@ ignored, except a ``// top: <module>`` line naming the top module (default
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,21 @@ class ClassifierSources:
         fw = self.hls_project_dir / "firmware"
         return sorted(p for p in fw.rglob("*")
                       if p.is_file() and p.suffix not in BUILD_PRODUCT_SUFFIXES)
+
+
+def tree_paths(files: tuple[Path, ...] | list[Path], prefix: str) -> tuple[str, ...]:
+    """Tree-relative paths of ``files`` under ``prefix``, keeping their relative layout.
+
+    Each file keeps its path relative to the deepest folder that holds all of them,
+    so two kernels' same-named helpers (``kernels/a/src/binop.v``,
+    ``kernels/b/src/binop.v``) stay two files instead of collapsing into one. The
+    paths are distinct because the resolved files are.
+    """
+    paths = [Path(f).resolve() for f in files]
+    if not paths:
+        return ()
+    root = Path(os.path.commonpath([p.parent for p in paths]))
+    return tuple(f"{prefix}/{p.relative_to(root).as_posix()}" for p in paths)
 
 
 def edge_sources() -> list[Path]:

@@ -336,6 +336,27 @@ def test_rtl_flow_needs_the_filelist(tmp_path: Path, conversion: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_same_named_kernel_files_stay_apart(tmp_path: Path, conversion: Path) -> None:
+    """Two kernels' helper files of one name and different content are two files in the
+    tree and in the packaging script (issue 12, defect 5: they used to collapse into one)."""
+    rtl = conversion / "rtl"
+    for k in ("k0", "k1"):
+        (rtl / "kernels" / k / "src").mkdir(parents=True)
+        (rtl / "kernels" / k / "src" / "binop.v").write_text(f"module binop_{k}; endmodule\n")
+    (rtl / "fcnn_classifier.sv").parent.mkdir(parents=True, exist_ok=True)
+    (rtl / "fcnn_classifier.sv").write_text("module fcnn_classifier; endmodule\n")
+    (rtl / "filelist.f").write_text("// top: fcnn_classifier\nkernels/k0/src/binop.v\n"
+                                    "kernels/k1/src/binop.v\nfcnn_classifier.sv\n")
+    out = tmp_path / "out"
+    generate(_cfg(conversion, out, flow=CoreFlow.RTL))
+    refs = _ADD_FILE.findall(_tcl(out, "package_classifier.tcl"))
+    assert refs == ["src/classifier/kernels/k0/src/binop.v",
+                    "src/classifier/kernels/k1/src/binop.v", "src/classifier/fcnn_classifier.sv"]
+    for ref in refs:
+        assert (out / ref).read_bytes() == (rtl / ref.removeprefix("src/classifier/")
+                                            ).read_bytes()
+
+
 def test_rtl_filelist_names_missing_file(tmp_path: Path, conversion: Path) -> None:
     filelist = write_rtl_filelist(conversion)
     (conversion / "rtl" / "fcnn_conv0.sv").unlink()
