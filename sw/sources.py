@@ -1,4 +1,4 @@
-"""Frame sources: camera, video file, image folder, HDMI-in (PYNQ base overlay).
+"""Frame sources: camera, video file, image folder, HDMI-in (of an overlay that has one).
 
 Every source is an iterator of uint8 frames (gray (h, w) or BGR (h, w, 3), as
 OpenCV delivers them) and a context manager. Its contract:
@@ -15,7 +15,9 @@ OpenCV delivers them) and a context manager. Its contract:
   :class:`~fpgacnn.spec.errors.SourceClosedError`; iteration stops at the end.
 
 OpenCV (``[io]`` extra) and pynq are imported when a source is opened.
-:func:`open_source` parses ``camera:N``, ``video:PATH``, ``images:DIR`` and ``hdmi``.
+:func:`open_source` parses ``camera:N``, ``video:PATH`` and ``images:DIR``; it refuses
+``hdmi`` (:data:`NO_HDMI_PATH`): fpgacnn's board design has no HDMI input, and
+PYNQ's base overlay, which has one, would replace fpgacnn's bitstream when loaded.
 """
 
 from __future__ import annotations
@@ -267,20 +269,27 @@ class ImageFolderSource(FrameSource):
         return np.ascontiguousarray(image)
 
 
+#: Why ``hdmi`` is refused: the generated block design has no HDMI path (boards/README.md).
+NO_HDMI_PATH = ("hdmi: fpgacnn's board design has no HDMI input path, and loading PYNQ's base "
+                "overlay for it would replace fpgacnn's bitstream; use camera:N (a USB camera) "
+                "or video:PATH")
+
+
 class HdmiSource(FrameSource):
-    """HDMI-in of the PYNQ base overlay (``hdmi``); live: restarts the input on failure."""
+    """HDMI-in of an overlay that has one (``overlay.video.hdmi_in``, PYNQ's driver API);
+    live: restarts the input on failure.
+
+    fpgacnn's own board design has no HDMI path, so there is no default overlay:
+    without ``overlay`` this raises :class:`~fpgacnn.spec.errors.SourceError`
+    (:data:`NO_HDMI_PATH`) rather than load PYNQ's base overlay over fpgacnn's bitstream.
+    """
 
     live = True
 
     def __init__(self, *, overlay: Any = None, **kw: Any) -> None:
-        super().__init__(name="hdmi", **kw)
         if overlay is None:
-            try:
-                from pynq.overlays.base import BaseOverlay
-            except ImportError as exc:
-                raise SourceError("HDMI-in needs the PYNQ base overlay (pynq on the board)"
-                                  ) from exc
-            overlay = BaseOverlay("base.bit")
+            raise SourceError(NO_HDMI_PATH)
+        super().__init__(name="hdmi", **kw)
         self._hdmi = overlay.video.hdmi_in
         self._start()
 
@@ -306,7 +315,10 @@ class HdmiSource(FrameSource):
 
 
 def open_source(spec: str, **kw: Any) -> FrameSource:
-    """Open ``camera:N``, ``video:PATH``, ``images:DIR`` or ``hdmi``; ValueError otherwise."""
+    """Open ``camera:N``, ``video:PATH`` or ``images:DIR``; UsageError otherwise.
+
+    ``hdmi`` raises :class:`~fpgacnn.spec.errors.SourceError` (:data:`NO_HDMI_PATH`).
+    """
     kind, _, arg = spec.partition(":")
     if kind == "camera" and arg.isdigit():
         return CameraSource(int(arg), **kw)
@@ -315,8 +327,8 @@ def open_source(spec: str, **kw: Any) -> FrameSource:
     if kind == "images" and arg:
         return ImageFolderSource(arg, **kw)
     if spec == "hdmi":
-        return HdmiSource(**kw)
-    raise UsageError(f"expected a source camera:N, video:PATH, images:DIR or hdmi, got {spec!r}")
+        raise SourceError(NO_HDMI_PATH)
+    raise UsageError(f"expected a source camera:N, video:PATH or images:DIR, got {spec!r}")
 
 
 __all__ = [
@@ -324,6 +336,7 @@ __all__ = [
     "FrameSource",
     "HdmiSource",
     "ImageFolderSource",
+    "NO_HDMI_PATH",
     "VideoFileSource",
     "check_source_frame",
     "open_source",

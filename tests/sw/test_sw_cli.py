@@ -52,7 +52,7 @@ def test_stream_user_errors(sim_package: Path, image_dir, tmp_path: Path, capsys
     base = ["stream", "--package", str(sim_package)]
     assert main([*base, "--source", "webcam"]) == 2
     assert capsys.readouterr().err == ("fpgacnn stream: error: expected a source camera:N, "
-                                       "video:PATH, images:DIR or hdmi, got 'webcam'\n")
+                                       "video:PATH or images:DIR, got 'webcam'\n")
     assert main([*base, "--source", f"images:{folder}", "--backend", "rtl",
                  "--threshold", "9999"]) == 2
     assert "threshold" in capsys.readouterr().err

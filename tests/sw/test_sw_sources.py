@@ -65,8 +65,8 @@ def test_open_errors(tmp_path: Path) -> None:
         open_source(f"video:{tmp_path / 'missing.mp4'}")
     with pytest.raises(SourceError, match=r"^image folder '.*' has no images \(.png, .jpg"):
         open_source(f"images:{tmp_path}")
-    with pytest.raises(ValueError, match=r"^expected a source camera:N, video:PATH, images:DIR "
-                                         r"or hdmi, got 'webcam'$"):
+    with pytest.raises(ValueError, match=r"^expected a source camera:N, video:PATH or "
+                                         r"images:DIR, got 'webcam'$"):
         open_source("webcam")
     with pytest.raises(SourceError, match=r"^cannot open camera 99$"):
         CameraSource(99)  # no such camera on this machine: OpenCV cannot open it
@@ -176,6 +176,24 @@ def test_hdmi_source_copies_frees_and_restarts() -> None:
             src.read()
     assert hdmi.calls == ["configure", "start", "stop", "configure", "start", "stop",
                           "configure", "start", "close"]
+
+
+def test_hdmi_is_refused_without_an_hdmi_path() -> None:
+    """``hdmi`` is one line, and nothing tries to load PYNQ's base overlay (issue 12,
+    defect 4: it loaded base.bit over fpgacnn's bitstream)."""
+    import sys
+
+    from fpgacnn.sw.sources import HdmiSource
+
+    msg = (r"^hdmi: fpgacnn's board design has no HDMI input path, and loading PYNQ's base "
+           r"overlay for it would replace fpgacnn's bitstream; use camera:N \(a USB camera\) "
+           r"or video:PATH$")
+    before = {m for m in sys.modules if m.startswith("pynq")}
+    with pytest.raises(SourceError, match=msg):
+        open_source("hdmi")
+    with pytest.raises(SourceError, match=msg):
+        HdmiSource()
+    assert {m for m in sys.modules if m.startswith("pynq")} == before
 
 
 @pytest.mark.parametrize("timeout", [0, -1.0, float("inf"), float("nan"), 86_401.0, True, "5"])
