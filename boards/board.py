@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fpgacnn.spec.errors import UsageError
+from fpgacnn.spec.folding import FoldingError, Resources
 
 #: Where the shipped board files live.
 DEFS_DIR = Path(__file__).resolve().parent / "defs"
@@ -146,6 +147,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "board_connections": list,
     "video_io": list,
+    "resources": dict,
     "notes": str,
 }
 
@@ -181,6 +183,8 @@ class Board:
     board_connections: tuple[str, ...] = ()
     video_io: tuple[str, ...] = ()
     notes: str = ""
+    #: the part's LUT/FF/LUTRAM/BRAM36/DSP (the folding solver's budget); None if not given
+    resources: Resources | None = None
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -215,6 +219,8 @@ class Board:
             "board_connections": list(self.board_connections),
             "video_io": list(self.video_io), "notes": self.notes,
         }
+        if self.resources is not None:
+            d["resources"] = self.resources.to_json()
         return d
 
 
@@ -272,6 +278,12 @@ def board_from_dict(data: Any, *, source: str = "<data>") -> Board:
             raise BoardError(f"{source}: field '{key}' must be a list of strings")
     if not data["vivado_versions"]:
         raise BoardError(f"{source}: field 'vivado_versions' must name at least one version")
+    resources = None
+    if "resources" in data:
+        try:
+            resources = Resources.from_json(data["resources"], source=f"{source}: resources")
+        except FoldingError as exc:
+            raise BoardError(str(exc)) from None
     return Board(
         name=data["name"], title=data["title"], part=data["part"],
         board_part=data["board_part"], ps=ps, control_port=data["control_port"],
@@ -280,6 +292,7 @@ def board_from_dict(data: Any, *, source: str = "<data>") -> Board:
         vivado_versions=tuple(data["vivado_versions"]),
         board_connections=tuple(data.get("board_connections", ())),
         video_io=tuple(data.get("video_io", ())), notes=data.get("notes", ""),
+        resources=resources,
     )
 
 

@@ -312,6 +312,67 @@ def _folding_from_json(d: Any, source: str) -> Folding:
                    layers=tuple(layers), estimate=estimate)
 
 
+#: The resource kinds of a part that the solver budgets, in JSON order.
+RESOURCE_FIELDS = ("lut", "ff", "lutram", "bram36", "dsp")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    """A part's programmable-logic resources (or a budget of them).
+
+    ``lut``: CLB LUTs; ``ff``: CLB flip-flops; ``lutram``: LUTs that can be
+    distributed RAM/ROM (a subset of ``lut``); ``bram36``: 36-Kbit block RAMs;
+    ``dsp``: DSP slices. A board file (``boards/defs/<board>.json``) carries its
+    part's figures as ``"resources"`` (:meth:`from_json`).
+    """
+
+    lut: int
+    ff: int
+    lutram: int
+    bram36: int
+    dsp: int
+
+    def __post_init__(self) -> None:
+        for name in RESOURCE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _fail(f"resources.{name}", "a non-negative integer", value)
+
+    def to_json(self) -> dict[str, int]:
+        """The figures as a JSON object."""
+        return {name: getattr(self, name) for name in RESOURCE_FIELDS}
+
+    @staticmethod
+    def from_json(d: Any, *, source: str = "resources") -> Resources:
+        """Validate ``{"lut", "ff", "lutram", "bram36", "dsp"}`` (plus an optional
+        ``"datasheet"`` string naming where the figures come from)."""
+        _check_keys(source, d, RESOURCE_FIELDS, ("datasheet",))
+        for name in RESOURCE_FIELDS:
+            v = d[name]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise _fail(f"{source}.{name}", "a non-negative integer", v)
+        if "datasheet" in d:
+            _name(f"{source}.datasheet", d["datasheet"])
+        return Resources(**{name: d[name] for name in RESOURCE_FIELDS})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """What a folding is solved for: a board's name, its part, PL clock and resources."""
+
+    board: str
+    part: str
+    clock_mhz: float
+    resources: Resources
+
+    def __post_init__(self) -> None:
+        _name("target board", self.board)
+        _name("target part", self.part)
+        _pos_float("target clock_mhz", self.clock_mhz)
+        if not isinstance(self.resources, Resources):
+            raise _fail("target resources", "a Resources", self.resources)
+
+
 def read_folding(path: Path | str) -> Folding:
     """Read and validate a folding file; errors name the file."""
     path = Path(path)
@@ -355,7 +416,10 @@ __all__ = [
     "FoldingError",
     "Impl",
     "LayerFolding",
+    "RESOURCE_FIELDS",
     "ROM_STYLES",
+    "Resources",
+    "Target",
     "conv_cycles",
     "dense_cycles",
     "read_folding",
