@@ -22,6 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from fpgacnn.spec.build_id import BUILD_ID_CELL, id_params
+from fpgacnn.spec.dma import (
+    DMA_LENGTH_BITS,  # noqa: F401 - re-exported
+    DMA_STREAM_WIDTHS,
+    DmaWidthError,
+    dma_stream_bits,
+)
 
 from .address_map import Segment, place
 from .board import Board, PsType
@@ -31,11 +37,8 @@ from .sources import EDGE_TOP, HLS_FILES, BuildInputError, ClassifierSources, tr
 #: VLNVs of the IP this build packages (the edge IP is the DMA wrapper ``fcnn_edge_dma``).
 EDGE_VLNV = f"fpgacnn:fpgacnn:{EDGE_TOP}:1.0"
 HLS_CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
-#: Stream widths the AXI DMA accepts on its stream ports.
-DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
-#: Width of the AXI DMAs' buffer length registers (``c_sg_length_width``, 26 at most):
-#: one simple-mode transfer moves at most 2**26 - 1 bytes.
-DMA_LENGTH_BITS = 26
+# DMA_STREAM_WIDTHS and DMA_LENGTH_BITS (re-exported for boards.build) live in the contracts
+# layer, fpgacnn.spec.dma, which the pynq driver and the emulated board read too.
 
 
 def edge_frame_bytes(cfg: BuildConfig) -> int:
@@ -44,11 +47,13 @@ def edge_frame_bytes(cfg: BuildConfig) -> int:
 
 
 def dma_stream_width(bits: int, what: str) -> int:
-    """The narrowest stream width a DMA accepts that holds ``bits``."""
-    for w in DMA_STREAM_WIDTHS:
-        if w >= bits:
-            return w
-    raise BuildInputError(f"{what} is {bits} bits wide; an AXI DMA stream carries at most 1024")
+    """The narrowest stream width a DMA accepts that holds ``bits``
+    (:func:`fpgacnn.spec.dma.dma_stream_bits`, the rule the driver reads too)."""
+    try:
+        return dma_stream_bits(bits)
+    except DmaWidthError:
+        raise BuildInputError(f"{what} is {bits} bits wide; an AXI DMA stream carries at most "
+                              f"{DMA_STREAM_WIDTHS[-1]}") from None
 
 
 @dataclass(frozen=True, kw_only=True)
