@@ -99,6 +99,8 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
         {"IN_W": 8, "OUT_W": 8, "LATENCY": 0, "DEPTH": 2},
     ],
     "fcnn_cnn_fifo": [{"WIDTH": 9, "DEPTH": 16}],
+    "fcnn_cnn_framer": [{"DW": 8, "PIXELS": 784}, {"DW": 24, "PIXELS": 5},
+                        {"DW": 1, "PIXELS": 1}],
     "fcnn_edge_dma": [{"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480}],
     "fcnn_build_id": [{}, {"BUILD_ID_LO": 0xFEDCBA98, "BUILD_ID_HI": 0xFFFFFFFF}],
 }
@@ -106,6 +108,7 @@ PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),
     ("fcnn_cnn_kshell", {"LATENCY": 4, "DEPTH": 4}, "DEPTH (4) must exceed LATENCY (4)"),
     ("fcnn_cnn_fifo", {"DEPTH": 6}, "DEPTH must be a power of two >= 2, got 6"),
+    ("fcnn_cnn_framer", {"PIXELS": 0}, "PIXELS must be >= 1, got 0"),
 ]
 
 

@@ -38,8 +38,92 @@ EDGE_VLNV = "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
 CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
 #: Bits of the label field above the scores in the classifier's output beat (the
 #: generated RTL top, the hls4ml AXI4-Stream top, the board's width converters and
-#: the drivers all read this).
+#: the drivers all read this; the whole beat is :class:`ClassifierOutputLayout`).
 LABEL_BITS = 8
+#: Bits of the framing status field above the label (:class:`ClassifierStatus`).
+STATUS_BITS = 8
+
+
+class ClassifierStatus(enum.IntFlag):
+    """The status byte of a classifier result beat: how the core framed that image.
+
+    The framing policy is :mod:`fpgacnn.spec.cnn_framing` (hw/rtl/fcnn_cnn_framer.sv
+    and the hls4ml top ``fcnn_axis_top`` implement it). Bits 7:3 are reserved, 0.
+    """
+
+    #: ``s_axis_tlast`` came before the image's last pixel: the image was completed
+    #: with zero pixels, its result is of a damaged image
+    TLAST_EARLY = 0x01
+    #: ``s_axis_tlast`` was missing on the image's last pixel: the image ended at the
+    #: pixel count and the input up to and including the next ``tlast`` was dropped
+    TLAST_LATE = 0x02
+    #: sticky: some image since reset (this one included) had a framing fault
+    FAULT_SEEN = 0x04
+
+
+#: The status bits that mean "this result is of a damaged image".
+STATUS_DAMAGED = ClassifierStatus.TLAST_EARLY | ClassifierStatus.TLAST_LATE
+
+
+@dataclass(frozen=True)
+class ClassifierOutputLayout:
+    """The classifier's output beat, written once (DESIGN.md "Classifier core").
+
+    One beat per image, ``tlast`` set: score k (raw code of the output type,
+    ``score_bits`` each, two's complement) at ``[k*S, (k+1)*S)``, the arg-max label
+    (first maximum) in the :data:`LABEL_BITS` above the scores, the framing status
+    (:class:`ClassifierStatus`) in the :data:`STATUS_BITS` above the label, zero
+    padding up to whole bytes (:attr:`tdata_bits`). The generated RTL top, the
+    hls4ml AXI top, the harnesses and the drivers read it from here.
+    """
+
+    n_classes: int
+    score_bits: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_classes <= 1 << LABEL_BITS:
+            raise UsageError(f"classes: expected 1..{1 << LABEL_BITS}, got {self.n_classes}")
+        if self.score_bits < 1:
+            raise UsageError(f"score bits: expected >= 1, got {self.score_bits}")
+
+    @property
+    def label_lsb(self) -> int:
+        """First bit of the label field."""
+        return self.n_classes * self.score_bits
+
+    @property
+    def status_lsb(self) -> int:
+        """First bit of the status field."""
+        return self.label_lsb + LABEL_BITS
+
+    @property
+    def payload_bits(self) -> int:
+        """Bits that carry information (scores, label, status)."""
+        return self.status_lsb + STATUS_BITS
+
+    @property
+    def tdata_bits(self) -> int:
+        """TDATA width: :attr:`payload_bits` rounded up to whole bytes."""
+        return -(-self.payload_bits // 8) * 8
+
+    def encode(self, scores: Any, label: int, status: int) -> int:
+        """The beat (an int) of ``scores`` (codes), ``label`` and ``status``."""
+        mask = (1 << self.score_bits) - 1
+        word = 0
+        for k, v in enumerate(scores):
+            word |= (int(v) & mask) << (k * self.score_bits)
+        return (word | (int(label) & 0xFF) << self.label_lsb
+                | (int(status) & 0xFF) << self.status_lsb)
+
+    def decode(self, word: int, *, signed: bool = True) -> tuple[list[int], int, int]:
+        """``(scores, label, status)`` of one beat (scores sign-extended when ``signed``)."""
+        mask, top = (1 << self.score_bits) - 1, 1 << (self.score_bits - 1)
+        scores = []
+        for k in range(self.n_classes):
+            v = (word >> (k * self.score_bits)) & mask
+            scores.append(v - (1 << self.score_bits) if signed and v & top else v)
+        return (scores, (word >> self.label_lsb) & ((1 << LABEL_BITS) - 1),
+                (word >> self.status_lsb) & ((1 << STATUS_BITS) - 1))
 
 
 class Access(enum.Enum):
@@ -341,10 +425,8 @@ def classifier_core_spec(
 ) -> CoreSpec:
     """The :class:`CoreSpec` of a classifier core (DESIGN.md "Classifier core").
 
-    Input: one pixel (all channels, 8 bits each) per beat; output: one beat with
-    ``n_classes`` raw scores of ``score_bits`` each (score k in bits
-    ``[k*S, (k+1)*S)``) and the 8-bit arg-max label above them, padded to whole
-    bytes (``hw/convert/templates/fcnn_axis_top.h``).
+    Input: one pixel (all channels, 8 bits each) per beat; output: one beat laid
+    out as :class:`ClassifierOutputLayout` (scores, label, status).
     """
     h, w, c = input_shape
     out_bits = -(-(n_classes * score_bits + LABEL_BITS) // 8) * 8
