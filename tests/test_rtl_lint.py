@@ -56,6 +56,17 @@ CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
         {"IN_LEN": 1, "C": 1, "N": 1, "XW": 1, "WW": 1, "G": 1, "ACC_W": 2},
     ],
     "fcnn_cnn_argmax": [{"N": 10, "SW": 16}, {"N": 1, "SW": 1}, {"N": 256, "SW": 8}],
+    "fcnn_cnn_mvu": [
+        {"IN_LEN": 576, "C_IN": 576, "N": 64, "PE": 8, "SIMD": 32, "XW": 2, "WW": 2,
+         "ACC_W": 14, "VECTORS": 16, "WEIGHT_FILE": '"w.mem"'},
+        {"IN_LEN": 12, "C_IN": 3, "N": 6, "PE": 2, "SIMD": 1, "XW": 3, "X_SIGNED": 1, "WW": 1,
+         "ACC_W": 9, "PROD_SHIFT": 1, "ROM_STYLE": '"distributed"'},
+        {"IN_LEN": 16, "C_IN": 2, "N": 4, "PE": 4, "SIMD": 16, "XW": 4, "WW": 4, "ACC_W": 12,
+         "USE_DSP": 1, "VECTORS": 3},
+        {"IN_LEN": 32, "C_IN": 2, "N": 6, "PE": 2, "SIMD": 4, "XW": 8, "WW": 8, "ACC_W": 24,
+         "BIAS": "144'h" + "7f" * 18},
+        {"IN_LEN": 1, "C_IN": 1, "N": 1, "PE": 1, "SIMD": 1, "XW": 1, "WW": 1, "ACC_W": 2},
+    ],
 }
 CNN_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_maxpool", {"W": 3, "H": 4, "P": 4}, "W and H must be >= P, got W=3 H=4 P=4"),
@@ -63,6 +74,11 @@ CNN_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_dense", {"IN_LEN": 12, "C": 4, "G": 3},
      "need IN_LEN % C == 0 and C % G == 0, got IN_LEN=12 C=4 G=3"),
     ("fcnn_cnn_argmax", {"N": 257}, "N must be 1..256, got 257"),
+    ("fcnn_cnn_mvu", {"IN_LEN": 12, "C_IN": 4, "SIMD": 3},
+     "SIMD % C_IN == 0 or C_IN % SIMD == 0, got IN_LEN=12 C_IN=4 SIMD=3"),
+    ("fcnn_cnn_mvu", {"N": 6, "PE": 4}, "need N % PE == 0, got N=6 PE=4"),
+    ("fcnn_cnn_mvu", {"ROM_STYLE": '"bram"'},
+     'ROM_STYLE must be "block" or "distributed", got "bram"'),
 ]
 
 
@@ -103,6 +119,7 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
                         {"DW": 1, "PIXELS": 1}],
     "fcnn_edge_dma": [{"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480}],
     "fcnn_build_id": [{}, {"BUILD_ID_LO": 0xFEDCBA98, "BUILD_ID_HI": 0xFFFFFFFF}],
+    "fcnn_rgb2gray": [{"PPC": 1}, {"PPC": 4, "BGR": 0}, {"PPC": 8}],
 }
 PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),

@@ -1,0 +1,427 @@
+// fcnn_cnn_mvu: folded matrix-vector unit (PE outputs x SIMD inputs per clock).
+//
+// Contract (shared with the RTL generator, hw/rtlgen). Per input vector x of
+// IN_LEN elements the unit computes, exactly,
+//     y[n] = BIAS[n] + sum_i (x[i] * w[i][n]) << PROD_SHIFT        (n < N)
+// in ACC_W-bit two's complement (the generator sizes ACC_W so nothing overflows),
+// the arithmetic of fcnn_cnn_dense, which this unit generalises (dense = PE=N,
+// SIMD=G). The vector arrives as IN_LEN/C_IN beats of C_IN elements (element i =
+// beat i/C_IN, lane i%C_IN at s_axis_tdata[(i%C_IN)*XW +: XW]); framing is by
+// count, s_axis_tlast is ignored. One output beat per vector carries all N sums
+// (y[n] at m_axis_tdata[n*ACC_W +: ACC_W]); m_axis_tlast is 1 on the last of
+// every VECTORS vectors (one image: a convolution's output pixels, 1 for dense).
+//
+// Weights: a ROM of (N/PE)*(IN_LEN/SIMD) words of PE*SIMD*WW bits, loaded with
+// $readmemh(WEIGHT_FILE); word a = nf*(IN_LEN/SIMD) + sf holds weight
+// w[i = sf*SIMD + s][n = nf*PE + p] (signed, WW bits) at bits [(p*SIMD + s)*WW
+// +: WW]. The ROM is read through a register and carries the Xilinx rom_style
+// attribute ROM_STYLE, so yosys synth_xilinx / Vivado infer BRAM ("block") or
+// LUTRAM ("distributed"). WEIGHT_FILE = "" makes every weight 0 (lint and
+// plumbing runs only; the generator always passes a file).
+//
+// Schedule: for nf in 0..N/PE-1, for sf in 0..IN_LEN/SIMD-1 one clock each: SIMD
+// elements x[sf*SIMD + s] times the PE x SIMD weights of ROM word nf*SF + sf are
+// added to PE accumulators (the bias on sf = 0); after sf = SF-1 the PE sums of
+// fold nf are shifted into a collect register; after the last fold the N sums
+// leave as one beat. Throughput: one vector per max(IN_LEN/C_IN, (IN_LEN/SIMD) *
+// (N/PE)) clocks in steady state, without bubbles: the input vector is
+// double-buffered (one bank is written while the other is computed), and the
+// compute pipeline stalls only when a finished vector finds the output stage full
+// (output backpressure). s_axis_tready is a function of registers only (a bank is
+// free); it never depends on m_axis_tready. Latency from the last input beat of a
+// vector (into a free pipeline) to its output beat: (IN_LEN/SIMD)*(N/PE) + 2 clocks.
+//
+// Input buffer: two banks of IN_LEN elements. When a bank is one word
+// (max(C_IN, SIMD) == IN_LEN: a convolution's window, or a fully parallel layer)
+// the banks are registers and the SIMD slice is selected combinationally into the
+// stage register; otherwise each bank is a memory of IN_LEN/max(C_IN, SIMD) words
+// (split into SIMD/C_IN column memories when SIMD > C_IN, written one beat each),
+// read through a register (LUTRAM or BRAM).
+`default_nettype none
+
+module fcnn_cnn_mvu #(
+    // Input vector length (elements per vector).
+    parameter int IN_LEN = 4,
+    // Elements per input beat (IN_LEN % C_IN == 0).
+    parameter int C_IN = 1,
+    // Outputs (neurons / output channels).
+    parameter int N = 1,
+    // Outputs computed in parallel (N % PE == 0).
+    parameter int PE = 1,
+    // Input elements multiplied per clock and PE (IN_LEN % SIMD == 0, and
+    // SIMD % C_IN == 0 or C_IN % SIMD == 0).
+    parameter int SIMD = 1,
+    // Input element width.
+    parameter int XW = 8,
+    // 1: input elements are signed two's complement; 0: unsigned.
+    parameter int X_SIGNED = 0,
+    // Weight width (signed two's complement; WW = 1 holds {-1, 0}).
+    parameter int WW = 8,
+    // Accumulator width (signed, exact: the sums must fit).
+    parameter int ACC_W = 32,
+    // Left shift applied to every product before accumulation (>= 0).
+    parameter int PROD_SHIFT = 0,
+    // Biases at the accumulator scale, bias n at bits [n*ACC_W +: ACC_W] (signed).
+    parameter logic [N*ACC_W-1:0] BIAS = '0,
+    // $readmemh file of the weight ROM (layout above); "" = no initial value.
+    parameter WEIGHT_FILE = "",
+    // Xilinx rom_style of the weight ROM: "block" (BRAM) or "distributed" (LUTRAM).
+    parameter ROM_STYLE = "block",
+    // Vectors per image: m_axis_tlast marks every VECTORS-th output beat (>= 1).
+    parameter int VECTORS = 1,
+    // 0: multipliers are LUT logic (shift-add, use_dsp = "no"); 1: plain `*` (DSPs allowed).
+    parameter int USE_DSP = 0
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+
+    input  wire [C_IN*XW-1:0]   s_axis_tdata,
+    input  wire                 s_axis_tvalid,
+    output wire                 s_axis_tready,
+    input  wire                 s_axis_tlast,
+
+    output wire [N*ACC_W-1:0]   m_axis_tdata,
+    output wire                 m_axis_tvalid,
+    input  wire                 m_axis_tready,
+    output wire                 m_axis_tlast
+);
+
+    // ------------------------------------------------------------------
+    // Parameters
+    // ------------------------------------------------------------------
+    localparam int SIMD1 = (SIMD >= 1) ? SIMD : 1;
+    localparam int PE1   = (PE >= 1) ? PE : 1;
+    localparam int CIN1  = (C_IN >= 1) ? C_IN : 1;
+    localparam int SF    = IN_LEN / SIMD1;                     // clocks per fold
+    localparam int NF    = N / PE1;                            // folds per vector
+    localparam int TOTAL = SF * NF;                            // clocks per vector
+    localparam int MW    = (CIN1 > SIMD1) ? CIN1 : SIMD1;      // buffer word (elements)
+    localparam int NSEG  = MW / CIN1;                          // beats per buffer word
+    localparam int RPW   = MW / SIMD1;                         // reads per buffer word
+    localparam int D     = IN_LEN / MW;                        // buffer words per bank
+    localparam int DB    = (D > 1) ? $clog2(D) : 1;
+    localparam int AB    = $clog2(2 * D);                      // buffer address (both banks)
+    localparam int SGB   = (NSEG > 1) ? $clog2(NSEG) : 1;
+    localparam int RSB   = (RPW > 1) ? $clog2(RPW) : 1;
+    localparam int NFB   = (NF > 1) ? $clog2(NF) : 1;
+    localparam int VB    = (VECTORS > 1) ? $clog2(VECTORS) : 1;
+    localparam int ROM_D = TOTAL;                              // weight ROM words
+    localparam int RAB   = (ROM_D > 1) ? $clog2(ROM_D) : 1;
+    localparam int RWW   = PE1 * SIMD1 * WW;                   // weight ROM word
+    localparam int SW    = SIMD1 * XW;                         // SIMD elements
+    localparam int PW    = XW + 1 + WW;                        // product width (exact)
+    localparam int GW    = PE1 * ACC_W;                        // one fold's sums
+    // ROM_STYLE as a fixed-width constant (yosys reads no `string` type; <= 16 characters).
+    localparam logic [127:0] STYLE = 128'(ROM_STYLE);
+
+    if (IN_LEN < 1 || C_IN < 1 || N < 1 || PE < 1 || SIMD < 1) begin : g_bad_size
+        $fatal(1, "fcnn_cnn_mvu: IN_LEN, C_IN, N, PE and SIMD must be >= 1, got %0d, %0d, %0d, %0d, %0d",
+               IN_LEN, C_IN, N, PE, SIMD);
+    end
+    if (IN_LEN % CIN1 != 0 || IN_LEN % SIMD1 != 0 || (SIMD1 % CIN1 != 0 && CIN1 % SIMD1 != 0))
+    begin : g_bad_fold_in
+        $fatal(1, "fcnn_cnn_mvu: need IN_LEN %% C_IN == 0, IN_LEN %% SIMD == 0 and SIMD %% C_IN == 0 or C_IN %% SIMD == 0, got IN_LEN=%0d C_IN=%0d SIMD=%0d",
+               IN_LEN, C_IN, SIMD);
+    end
+    if (N % PE1 != 0) begin : g_bad_fold_out
+        $fatal(1, "fcnn_cnn_mvu: need N %% PE == 0, got N=%0d PE=%0d", N, PE);
+    end
+    if (XW < 1 || WW < 1 || ACC_W < 2) begin : g_bad_width
+        $fatal(1, "fcnn_cnn_mvu: need XW >= 1, WW >= 1, ACC_W >= 2, got %0d, %0d, %0d",
+               XW, WW, ACC_W);
+    end
+    if (X_SIGNED != 0 && X_SIGNED != 1) begin : g_bad_signed
+        $fatal(1, "fcnn_cnn_mvu: X_SIGNED must be 0 or 1, got %0d", X_SIGNED);
+    end
+    if (PROD_SHIFT < 0) begin : g_bad_shift
+        $fatal(1, "fcnn_cnn_mvu: PROD_SHIFT must be >= 0, got %0d", PROD_SHIFT);
+    end
+    if (USE_DSP != 0 && USE_DSP != 1) begin : g_bad_dsp
+        $fatal(1, "fcnn_cnn_mvu: USE_DSP must be 0 or 1, got %0d", USE_DSP);
+    end
+    if (VECTORS < 1) begin : g_bad_vectors
+        $fatal(1, "fcnn_cnn_mvu: VECTORS must be >= 1, got %0d", VECTORS);
+    end
+    if (STYLE != 128'("block") && STYLE != 128'("distributed")) begin : g_bad_rom_style
+        $fatal(1, "fcnn_cnn_mvu: ROM_STYLE must be \"block\" or \"distributed\", got \"%s\"",
+               ROM_STYLE);
+    end
+
+    // ------------------------------------------------------------------
+    // Pipeline enable: stall only when a finished vector meets a full output.
+    // ------------------------------------------------------------------
+    logic            p_valid;            // stage 1 holds an issued step
+    logic            p_first, p_last;    // first / last step of a fold
+    logic            p_end;              // last step of the vector
+    logic            p_tlast;            // the vector ends an image
+    logic [NFB-1:0]  p_nf;               // fold of the step
+    wire             out_ready;          // output stage can take a vector (registered)
+    wire             ce = !(p_valid && p_end) || out_ready;
+
+    // ------------------------------------------------------------------
+    // Input side: fill one bank, C_IN elements per beat
+    // ------------------------------------------------------------------
+    logic [1:0]      full;               // bank b holds a whole vector not yet issued
+    logic            wb;                 // bank being written
+    logic [DB-1:0]   wword;              // word being written
+    logic [SGB-1:0]  wseg;               // column (beat) inside the word
+
+    assign s_axis_tready = !full[wb];
+    wire s_fire = s_axis_tvalid && !full[wb];
+    wire w_seg_end  = (wseg == SGB'(NSEG - 1));
+    wire w_word_end = (wword == DB'(D - 1));
+    wire _unused_s_last = s_axis_tlast;
+
+    // ------------------------------------------------------------------
+    // Issue side: read the other bank SIMD elements per clock, NF times
+    // ------------------------------------------------------------------
+    logic            rb;                 // bank being read
+    logic [DB-1:0]   rword;              // word being read
+    logic [RSB-1:0]  rslice;             // SIMD slice inside the word
+    logic [NFB-1:0]  nf;                 // output fold
+    logic [VB-1:0]   vcnt;               // vector inside the image
+    logic [RAB-1:0]  waddr;              // weight ROM word = nf*SF + sf
+
+    wire issue      = ce && full[rb];
+    wire r_sl_end   = (rslice == RSB'(RPW - 1));
+    wire r_word_end = (rword == DB'(D - 1));
+    wire sf_first   = (rslice == '0) && (rword == '0);
+    wire sf_last    = r_sl_end && r_word_end;
+    wire nf_last    = (nf == NFB'(NF - 1));
+    wire v_end      = sf_last && nf_last;
+    wire v_tlast    = (vcnt == VB'(VECTORS - 1));
+
+    always_ff @(posedge clk) begin
+        if (s_fire) begin
+            wseg <= w_seg_end ? '0 : wseg + SGB'(1);
+            if (w_seg_end) begin
+                wword <= w_word_end ? '0 : wword + DB'(1);
+                if (w_word_end) begin
+                    full[wb] <= 1'b1;
+                    wb       <= !wb;
+                end
+            end
+        end
+        if (issue) begin
+            rslice <= r_sl_end ? '0 : rslice + RSB'(1);
+            waddr  <= (waddr == RAB'(ROM_D - 1)) ? '0 : waddr + RAB'(1);
+            if (r_sl_end) begin
+                rword <= r_word_end ? '0 : rword + DB'(1);
+                if (r_word_end) begin
+                    nf <= nf_last ? '0 : nf + NFB'(1);
+                    if (nf_last) begin
+                        full[rb] <= 1'b0;     // the other bank than a write's: see s_fire
+                        rb       <= !rb;
+                        vcnt     <= v_tlast ? '0 : vcnt + VB'(1);
+                    end
+                end
+            end
+        end
+        if (ce) begin
+            p_valid <= full[rb];
+            p_first <= sf_first;
+            p_last  <= sf_last;
+            p_end   <= v_end;
+            p_tlast <= v_tlast;
+            p_nf    <= nf;
+        end
+        if (rst) begin
+            full    <= '0;
+            wb      <= 1'b0;
+            wword   <= '0;
+            wseg    <= '0;
+            rb      <= 1'b0;
+            rword   <= '0;
+            rslice  <= '0;
+            nf      <= '0;
+            vcnt    <= '0;
+            waddr   <= '0;
+            p_valid <= 1'b0;
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Input buffer (two banks) and the stage-1 SIMD elements p_x
+    // ------------------------------------------------------------------
+    wire [SW-1:0] p_x;                   // stage 1: SIMD elements, lane s at [s*XW +: XW]
+
+    if (D == 1) begin : g_xreg
+        // Each bank is one word: registers; the slice is selected before the stage register.
+        logic [2*MW*XW-1:0] xbanks;      // bank b, column k at [(b*NSEG + k)*C_IN*XW]
+        logic [SW-1:0]      x_q;
+        always_ff @(posedge clk) begin
+            if (s_fire) xbanks[({31'd0, wb} * NSEG + 32'(wseg)) * CIN1 * XW +: CIN1 * XW] <= s_axis_tdata;
+            if (ce) x_q <= xbanks[({31'd0, rb} * RPW + 32'(rslice)) * SW +: SW];
+        end
+        assign p_x = x_q;
+        wire _unused_x = &{1'b0, wword, rword};
+    end else begin : g_xmem
+        // Each bank is D words in a memory per column, read through a register.
+        wire [AB-1:0] wa = wb ? AB'(D) + AB'(wword) : AB'(wword);
+        wire [AB-1:0] ra = rb ? AB'(D) + AB'(rword) : AB'(rword);
+        wire [MW*XW-1:0] xword;          // stage 1: the buffer word, column k at [k*C_IN*XW]
+        for (genvar k = 0; k < NSEG; k++) begin : g_col
+            logic [CIN1*XW-1:0] mem [2*D];
+            logic [CIN1*XW-1:0] q;
+            always_ff @(posedge clk) begin
+                if (s_fire && wseg == SGB'(k)) mem[wa] <= s_axis_tdata;
+                if (ce) q <= mem[ra];
+            end
+            assign xword[k*CIN1*XW +: CIN1*XW] = q;
+        end
+        if (RPW > 1) begin : g_slice
+            logic [RSB-1:0] p_slice;
+            always_ff @(posedge clk) begin
+                if (ce) p_slice <= rslice;
+            end
+            assign p_x = xword[32'(p_slice) * SW +: SW];
+        end else begin : g_noslice
+            assign p_x = xword;
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Weight ROM, read through the stage-1 register p_w
+    // ------------------------------------------------------------------
+    wire [RWW-1:0] p_w;                  // weights (p, s) at [(p*SIMD + s)*WW +: WW]
+
+    if (STYLE == 128'("distributed")) begin : g_rom_lut
+        (* rom_style = "distributed" *) logic [RWW-1:0] rom [ROM_D];
+        logic [RWW-1:0] q;
+        if (WEIGHT_FILE != "") begin : g_init
+            initial $readmemh(WEIGHT_FILE, rom);
+        end else begin : g_zero
+            initial for (int a = 0; a < ROM_D; a++) rom[a] = '0;
+        end
+        always_ff @(posedge clk) begin
+            if (ce) q <= rom[waddr];
+        end
+        assign p_w = q;
+    end else begin : g_rom_bram
+        (* rom_style = "block" *) logic [RWW-1:0] rom [ROM_D];
+        logic [RWW-1:0] q;
+        if (WEIGHT_FILE != "") begin : g_init
+            initial $readmemh(WEIGHT_FILE, rom);
+        end else begin : g_zero
+            initial for (int a = 0; a < ROM_D; a++) rom[a] = '0;
+        end
+        always_ff @(posedge clk) begin
+            if (ce) q <= rom[waddr];
+        end
+        assign p_w = q;
+    end
+
+    // ------------------------------------------------------------------
+    // PE x SIMD multipliers and PE accumulators
+    // ------------------------------------------------------------------
+    logic [GW-1:0] acc;                  // accumulator p at [p*ACC_W +: ACC_W]
+    wire  [GW-1:0] acc_next;
+
+    for (genvar p = 0; p < PE1; p++) begin : g_pe
+        wire [SIMD1*PW-1:0] prods;       // product s at [s*PW +: PW]
+        for (genvar s = 0; s < SIMD1; s++) begin : g_mul
+            wire [XW-1:0]        xr = p_x[s*XW +: XW];
+            wire signed [WW-1:0] w  = p_w[(p*SIMD1 + s)*WW +: WW];
+            wire signed [PW-1:0] xe = (X_SIGNED == 1) ? {{(PW - XW){xr[XW-1]}}, xr}
+                                                      : {{(PW - XW){1'b0}}, xr};
+            if (USE_DSP == 1) begin : g_dsp
+                assign prods[s*PW +: PW] = xe * PW'(w);
+            end else begin : g_lut
+                // Shift-add of AND-gated partial products (the weight MSB weighs -2^(WW-1)).
+                (* use_dsp = "no" *) logic signed [PW-1:0] prod;
+                always_comb begin
+                    prod = '0;
+                    for (int j = 0; j < WW; j++) begin
+                        if (j == WW - 1) prod = prod - ((xe <<< j) & {PW{w[j]}});
+                        else             prod = prod + ((xe <<< j) & {PW{w[j]}});
+                    end
+                end
+                assign prods[s*PW +: PW] = prod;
+            end
+        end
+
+        // Bias of output nf*PE + p (a constant per fold).
+        logic signed [ACC_W-1:0] bias;
+        always_comb begin
+            bias = BIAS[p*ACC_W +: ACC_W];
+            for (int f = 1; f < NF; f++) begin
+                if (p_nf == NFB'(f)) bias = BIAS[(f*PE1 + p)*ACC_W +: ACC_W];
+            end
+        end
+
+        logic signed [ACC_W-1:0] sum;
+        always_comb begin
+            sum = p_first ? bias : acc[p*ACC_W +: ACC_W];
+            for (int s = 0; s < SIMD1; s++) begin
+                sum = sum + (ACC_W'($signed(prods[s*PW +: PW])) <<< PROD_SHIFT);
+            end
+        end
+        assign acc_next[p*ACC_W +: ACC_W] = sum;
+    end
+
+    always_ff @(posedge clk) begin
+        if (ce && p_valid) acc <= acc_next;
+    end
+
+    // ------------------------------------------------------------------
+    // Collect the folds of a vector, then the output stage
+    // ------------------------------------------------------------------
+    wire [N*ACC_W-1:0] vec;              // the finished vector: fold f at [f*GW +: GW]
+    if (NF > 1) begin : g_collect
+        logic [(NF-1)*GW-1:0] col;       // folds 0..NF-2, fold 0 lowest once all are in
+        wire  [(NF-1)*GW-1:0] col_next;  // col with acc_next shifted in at the top
+        always_ff @(posedge clk) begin
+            if (ce && p_valid && p_last && !p_end) begin
+                col <= col_next;
+            end
+        end
+        if (NF > 2) begin : g_shift
+            assign col_next = {acc_next, col[(NF-1)*GW-1:GW]};
+        end else begin : g_one
+            assign col_next = acc_next;
+        end
+        assign vec = {acc_next, col};
+    end else begin : g_single
+        assign vec = acc_next;
+        wire _unused_fold = &{1'b0, p_nf, p_last};
+    end
+
+    wire push = ce && p_valid && p_end;
+
+    if (TOTAL == 1) begin : g_out_skid
+        // A vector per clock: a two-entry skid keeps full rate under a registered ready.
+        fcnn_axis_skid #(
+            .WIDTH(N * ACC_W + 1)
+        ) u_skid (
+            .clk     (clk),
+            .rst     (rst),
+            .s_data  ({p_tlast, vec}),
+            .s_valid (p_valid && p_end),
+            .s_ready (out_ready),
+            .m_data  ({m_axis_tlast, m_axis_tdata}),
+            .m_valid (m_axis_tvalid),
+            .m_ready (m_axis_tready)
+        );
+        wire _unused_push = push;
+    end else begin : g_out_reg
+        // At least two clocks per vector: one output register suffices for full rate.
+        logic               o_valid, o_last;
+        logic [N*ACC_W-1:0] o_data;
+        always_ff @(posedge clk) begin
+            if (m_axis_tready) o_valid <= 1'b0;
+            if (push) begin
+                o_valid <= 1'b1;
+                o_last  <= p_tlast;
+                o_data  <= vec;
+            end
+            if (rst) o_valid <= 1'b0;
+        end
+        assign out_ready     = !o_valid;
+        assign m_axis_tvalid = o_valid;
+        assign m_axis_tdata  = o_data;
+        assign m_axis_tlast  = o_last;
+    end
+
+endmodule
+
+`resetall
