@@ -52,10 +52,12 @@ module fcnn_edge_core #(
     output wire             m_axis_tuser,
     output wire             m_axis_tlast,
     // Side outputs for stream adapters (fcnn_edge_dma): end of frame on the
-    // output's last beat, and the WIDTH / HEIGHT register values.
+    // output's last beat, the WIDTH / HEIGHT register values, and the one-cycle
+    // pulse of a CTRL.SOFT_RESET write (the cycle the datapath is reset).
     output wire             m_axis_eof,
     output wire [15:0]      cfg_width,
-    output wire [15:0]      cfg_height
+    output wire [15:0]      cfg_height,
+    output wire             cfg_soft_rst
 );
 
     localparam logic [31:0] CORE_ID = 32'h45444745;   // "EDGE"
@@ -184,6 +186,8 @@ module fcnn_edge_core #(
             reg_drops     <= '0;
         end
     end
+
+    assign cfg_soft_rst = soft_rst;
 
     // ------------------------------------------------------------------
     // Datapath

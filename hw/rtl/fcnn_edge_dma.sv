@@ -9,7 +9,9 @@
 // Input framing: a frame is HEIGHT lines of ceil(WIDTH/PPC) beats. A DMA
 // `tlast` before the frame's last beat ends the frame early (the core then
 // flags SOF_EARLY on the next frame and pads this one); beats past a frame's
-// end without a DMA `tlast` start the next frame.
+// end without a DMA `tlast` start the next frame. A reset (`rst`) or a
+// CTRL.SOFT_RESET write also restarts the framing: the next beat is a frame's
+// first (the DMA's transfer after a recovery starts a fresh frame).
 `default_nettype none
 
 module fcnn_edge_dma #(
@@ -60,6 +62,7 @@ module fcnn_edge_dma #(
     localparam int LOG_PPC = (PPC > 1) ? $clog2(PPC) : 0;
 
     wire [15:0] cfg_width, cfg_height;
+    wire        core_soft_rst;
 
     // Framer: count beats and lines of the incoming transfer.
     logic [15:0] fx, fy;
@@ -80,7 +83,7 @@ module fcnn_edge_dma #(
                 fx <= fx + 16'd1;
             end
         end
-        if (rst) begin
+        if (rst || core_soft_rst) begin
             fx <= '0;
             fy <= '0;
         end
@@ -126,7 +129,8 @@ module fcnn_edge_dma #(
         .m_axis_tlast   (core_tlast),
         .m_axis_eof     (core_eof),
         .cfg_width      (cfg_width),
-        .cfg_height     (cfg_height)
+        .cfg_height     (cfg_height),
+        .cfg_soft_rst   (core_soft_rst)
     );
 
     // Deframer: one tlast per output frame.
