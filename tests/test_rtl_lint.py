@@ -126,6 +126,7 @@ PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_kshell", {"LATENCY": 4, "DEPTH": 4}, "DEPTH (4) must exceed LATENCY (4)"),
     ("fcnn_cnn_fifo", {"DEPTH": 6}, "DEPTH must be a power of two >= 2, got 6"),
     ("fcnn_cnn_framer", {"PIXELS": 0}, "PIXELS must be >= 1, got 0"),
+    ("fcnn_rgb2gray", {"PPC": 3}, "PPC must be 1, 2, 4 or 8, got 3"),
 ]
 
 
