@@ -33,7 +33,8 @@ from typing import Any
 
 import jinja2
 
-from fpgacnn.spec.build_id import BUILD_ID_TOP, BUILD_ID_VLNV
+from fpgacnn.spec.build_id import BUILD_ID_MAP, BUILD_ID_TOP, BUILD_ID_VLNV
+from fpgacnn.spec.cores import EDGE_MAP, Access, RegisterMap
 from fpgacnn.spec.errors import ToolError, ToolNotFoundError
 from fpgacnn.spec.outputs import check_creatable, check_replaceable
 
@@ -176,13 +177,36 @@ def step_plan(state: BuildState, cfg: BuildConfig) -> BuildState:
                                       state.build_id))
 
 
+#: IP-XACT access of each register access of the spec (a write-1-to-clear or
+#: write-clears register is written, so it is read-write to IP-XACT).
+IPXACT_ACCESS = {Access.RW: "read-write", Access.RO: "read-only", Access.W1C: "read-write",
+                 Access.RO_WC: "read-write"}
+
+
+def _tcl_text(text: str) -> str:
+    """``text`` safe inside a braced Tcl word (no braces or backslashes)."""
+    return text.translate(str.maketrans({"{": "(", "}": ")", "\\": "/"}))
+
+
+def ipxact_registers(regmap: RegisterMap) -> list[dict[str, Any]]:
+    """The registers of ``regmap`` as the packaging script declares them in the IP's
+    address block (so Vivado's ``.hwh`` lists them, each 32 bits at its offset)."""
+    return [{"name": r.name, "offset": r.offset, "size": 32,
+             "access": IPXACT_ACCESS[r.access], "description": _tcl_text(r.doc),
+             "fields": [{"name": f.name, "lsb": f.lsb, "width": f.width,
+                         "access": IPXACT_ACCESS[r.access]} for f in r.fields]}
+            for r in regmap]
+
+
 def _package_step(top: str, files: Sequence[str], vlnv: str, clk: str, rst: str,
-                  rst_low: bool, axil: bool, description: str, *,
+                  rst_low: bool, description: str, *, regmap: RegisterMap | None = None,
                   streams: bool = True) -> dict[str, Any]:
     vendor, library, name, version = vlnv.split(":")
     return {"top": top, "files": list(files), "vlnv": vlnv, "vendor": vendor,
             "library": library, "name": name, "version": version, "clk": clk, "rst": rst,
-            "rst_low": rst_low, "axil": axil, "axil_bits": 8, "streams": streams,
+            "rst_low": rst_low, "axil": regmap is not None,
+            "axil_bits": regmap.addr_bits if regmap is not None else 0, "streams": streams,
+            "registers": ipxact_registers(regmap) if regmap is not None else [],
             "description": description}
 
 
@@ -201,12 +225,13 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     steps = ["package_edge.tcl", "package_build_id.tcl"]
     packages = {
         "package_edge.tcl": _package_step(
-            EDGE_TOP, d.edge_files, EDGE_VLNV, "clk", "rst", False, True,
-            "fpgacnn Sobel edge core framed for an AXI DMA (hw/rtl/fcnn_edge_core.md)"),
+            EDGE_TOP, d.edge_files, EDGE_VLNV, "clk", "rst", False,
+            "fpgacnn Sobel edge core framed for an AXI DMA (hw/rtl/fcnn_edge_core.md)",
+            regmap=EDGE_MAP),
         "package_build_id.tcl": _package_step(
-            BUILD_ID_TOP, d.build_id_files, BUILD_ID_VLNV, "clk", "rst", False, True,
+            BUILD_ID_TOP, d.build_id_files, BUILD_ID_VLNV, "clk", "rst", False,
             "fpgacnn build-id registers: the hardware id of the build (fpgacnn.spec.build_id)",
-            streams=False),
+            regmap=BUILD_ID_MAP, streams=False),
     }
     hls = cfg.core_flow is CoreFlow.HLS
     if hls:
@@ -225,7 +250,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
             _copy(state, src, out / rel)
         steps.append("package_classifier.tcl")
         packages["package_classifier.tcl"] = _package_step(
-            d.classifier.top, d.classifier.files, d.classifier.vlnv, "clk", "rst", False, False,
+            d.classifier.top, d.classifier.files, d.classifier.vlnv, "clk", "rst", False,
             f"fpgacnn classifier of model {cfg.model} (open RTL backend)")
     for script, pvars in packages.items():
         _write(state, out / "scripts" / script,

@@ -19,6 +19,7 @@ from fpgacnn.boards.finalize import PackageBuildError, finalize_package, main
 from fpgacnn.boards.sources import BuildInputError
 from fpgacnn.hw import RTL_DIR
 from fpgacnn.spec.build_id import BUILD_ID_MAP, BUILD_ID_VLNV, id_words
+from fpgacnn.spec.cores import EDGE_MAP
 from fpgacnn.spec.frames import CropRule
 from fpgacnn.spec.package import MANIFEST_FILE, CoreKind, load_package
 
@@ -141,6 +142,38 @@ def test_every_referenced_source_exists(trees, flow: CoreFlow) -> None:
     xdc = _tcl(tree, "project.tcl")
     assert "[file join $fcnn_root constraints fcnn.xdc]" in xdc
     assert (tree / "constraints" / "fcnn.xdc").is_file()
+
+
+_REGISTER = re.compile(r"set fcnn_reg \[ipx::add_register (\w+) \$fcnn_block\]\n"
+                       r"set_property address_offset (0x[0-9A-F]+) \$fcnn_reg\n"
+                       r"set_property size (\d+) \$fcnn_reg\n"
+                       r"set_property access ([\w-]+) \$fcnn_reg\n"
+                       r"set_property description \{[^{}\n]*\} \$fcnn_reg\n"
+                       r"((?:set fcnn_field \[ipx::add_field \w+ \$fcnn_reg\]\n"
+                       r"set_property bit_offset \d+ \$fcnn_field\n"
+                       r"set_property bit_width \d+ \$fcnn_field\n"
+                       r"set_property access [\w-]+ \$fcnn_field\n)*)")
+_FIELD = re.compile(r"ipx::add_field (\w+) \$fcnn_reg\]\nset_property bit_offset (\d+) "
+                    r"\$fcnn_field\nset_property bit_width (\d+)")
+
+
+@pytest.mark.parametrize(("script", "regmap"), [("package_edge.tcl", EDGE_MAP),
+                                                ("package_build_id.tcl", BUILD_ID_MAP)])
+def test_packaged_ip_declares_every_register(trees, script: str, regmap) -> None:  # noqa: ANN001
+    """Every register of the spec map is in the IP's address block with its offset, 32 bits
+    and its fields, so the .hwh carries them (issue 12, defect 6: none was declared)."""
+    tcl = _tcl(trees["pynq-z2", CoreFlow.RTL], script)
+    assert tcl.index("set_property range 4096 $fcnn_block") < tcl.index("ipx::add_register")
+    declared = {m[0]: m for m in _REGISTER.findall(tcl)}
+    assert list(declared) == [r.name for r in regmap]
+    for reg in regmap:
+        _, offset, size, access, fields = declared[reg.name]
+        assert (int(offset, 16), int(size)) == (reg.offset, 32), reg.name
+        assert access == ("read-only" if reg.access.value == "RO" else "read-write"), reg.name
+        assert [(n, int(lsb), int(w)) for n, lsb, w in _FIELD.findall(fields)] == [
+            (f.name, f.lsb, f.width) for f in reg.fields], reg.name
+    assert "ipx::add_register" not in _tcl(trees["pynq-z2", CoreFlow.RTL],
+                                           "package_classifier.tcl")
 
 
 _ASSIGN = re.compile(r"assign_bd_address -offset (0x[0-9A-F]+) -range (0x[0-9A-F]+) \\\n"
