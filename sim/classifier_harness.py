@@ -37,7 +37,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fpgacnn.spec.errors import ArtifactError, SimulationError, UsageError
+from fpgacnn.spec.cores import STATUS_DAMAGED, ClassifierOutputLayout
+from fpgacnn.spec.errors import ArtifactError, SimulationError, StreamProtocolError, UsageError
 from fpgacnn.spec.filelist import read_filelist
 
 from .harness_base import DEFAULT_TIMEOUT_CYCLES, VerilatedHarness
@@ -50,7 +51,7 @@ HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "classifier
 #: Top-level module of every generated core.
 TOPLEVEL = "fcnn_classifier"
 
-__all__ = ["TOPLEVEL", "ClassifierHarness", "ClassifierInputError", "ClassifyResult",
+__all__ = ["TOPLEVEL", "BeatsResult", "ClassifierHarness", "ClassifierInputError", "ClassifyResult",
            "CycleStats", "HarnessBuildError", "build_classifier_harness", "rtl_sources"]
 
 
@@ -80,6 +81,19 @@ class CycleStats:
         if len(self.result) < 2:
             return None
         return float(np.mean(np.diff(self.result)))
+
+
+class BeatsResult(NamedTuple):
+    """What :meth:`ClassifierHarness.run_beats` returns: one row per result beat."""
+
+    #: (R, classes) int64 score codes
+    scores: np.ndarray
+    #: (R,) int64 arg-max labels
+    labels: np.ndarray
+    #: (R,) int64 framing status bytes (:class:`fpgacnn.spec.cores.ClassifierStatus`)
+    status: np.ndarray
+    #: cycles simulated until the last beat moved
+    cycles: int
 
 
 class ClassifyResult(NamedTuple):
@@ -138,6 +152,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.ch_run.argtypes = [vp, u32p, u32p, c_i64, c_i64, ctypes.c_double, ctypes.c_double,
                            c_u64, c_u64, c_u64, u64p]
     lib.ch_run.restype = c_int
+    u8p = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
+    lib.ch_run_beats.argtypes = [vp, u32p, u8p, c_i64, u32p, c_i64, ctypes.c_double,
+                                 ctypes.c_double, c_u64, c_u64, c_u64, u64p]
+    lib.ch_run_beats.restype = c_int
 
 
 def _pack(values: np.ndarray, bits: int, words: int) -> np.ndarray:
@@ -249,10 +267,65 @@ class ClassifierHarness(VerilatedHarness):
                               idle, backpressure, seed, timeout, 32, stats)
         if rc:
             raise self._fail(rc)
-        k, s = self.num_classes, self.score_bits
-        scores = np.stack([_field(out, i * s, s, self.score_signed) for i in range(k)], axis=1)
-        labels = _field(out, k * s, 8, False)
+        scores, labels, status = self._decode(out)
+        damaged = np.flatnonzero(status & int(STATUS_DAMAGED))
+        if len(damaged):
+            self.reset()
+            raise StreamProtocolError(
+                f"result {int(damaged[0])}: status 0x{int(status[damaged[0]]):02X} marks a "
+                f"damaged image, expected none (every image was sent with tlast in time)")
         st = stats[: 3 * n].reshape(n, 3).astype(np.int64)
         return ClassifyResult(scores=scores, labels=labels,
                               stats=CycleStats(first_in=st[:, 0], last_in=st[:, 1],
                                                result=st[:, 2], cycles=int(stats[3 * n])))
+
+    def _decode(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(scores, labels, status) of rows of output words (:class:`ClassifierOutputLayout`)."""
+        lay = ClassifierOutputLayout(n_classes=self.num_classes, score_bits=self.score_bits)
+        s = self.score_bits
+        scores = np.stack([_field(out, i * s, s, self.score_signed)
+                           for i in range(self.num_classes)], axis=1)
+        labels = _field(out, lay.label_lsb, lay.status_lsb - lay.label_lsb, False)
+        status = _field(out, lay.status_lsb, lay.payload_bits - lay.status_lsb, False)
+        return scores, labels, status
+
+    def run_beats(self, pixels: np.ndarray, last: np.ndarray, n_results: int, *,
+                  idle: float = 0.0, backpressure: float = 0.0, seed: int = 0,
+                  timeout_cycles: int | None = None, drain_cycles: int = 0) -> BeatsResult:
+        """Stream raw input beats with the given ``tlast`` flags; expect ``n_results`` results.
+
+        For framing-fault tests: ``pixels`` (B, C) input codes, one pixel per beat,
+        ``last`` (B,) the ``tlast`` of each beat, ``n_results`` the result beats the
+        framing policy predicts (:mod:`fpgacnn.spec.cnn_framing`). More results, a
+        result without ``tlast``, or one within ``drain_cycles`` after the last
+        expected one is :class:`~fpgacnn.spec.errors.StreamProtocolError`; a stall of
+        ``timeout_cycles`` :class:`~fpgacnn.spec.errors.StreamTimeoutError` (the model
+        is reset after either). The core is not reset before the run.
+        """
+        c = self.input_shape[2]
+        if not isinstance(pixels, np.ndarray) or pixels.ndim != 2 or pixels.shape[1] != c:
+            raise ClassifierInputError(f"pixels: expected an array (B, {c}), got "
+                                       f"{getattr(pixels, 'shape', type(pixels).__name__)}")
+        flags = np.asarray(last)
+        if flags.shape != (len(pixels),):
+            raise ClassifierInputError(f"last: expected shape ({len(pixels)},), got {flags.shape}")
+        n_results = self._int("n_results", n_results, 0, 2**40)
+        drain = self._int("drain_cycles", drain_cycles, 0, 2**40)
+        idle, backpressure, seed, timeout = self._run_settings(idle, backpressure, seed,
+                                                               timeout_cycles)
+        lo, hi = self.code_range
+        if len(pixels) and (pixels.min() < lo or pixels.max() > hi):
+            raise ClassifierInputError(f"pixels: expected codes in [{lo}, {hi}], got "
+                                       f"[{int(pixels.min())}, {int(pixels.max())}]")
+        beats = (_pack(pixels.astype(np.int64), self.element_bits, self._in_words)
+                 if len(pixels) else np.zeros((1, self._in_words), dtype=np.uint32))
+        out = np.zeros((max(n_results, 1), self._out_words), dtype=np.uint32)
+        stats = np.zeros(1, dtype=np.uint64)
+        rc = self._lib.ch_run_beats(self._handle(), beats.reshape(-1),
+                                    np.ascontiguousarray(flags.astype(np.uint8)), len(pixels),
+                                    out.reshape(-1), n_results, idle, backpressure, seed,
+                                    timeout, drain, stats)
+        if rc:
+            raise self._fail(rc)
+        scores, labels, status = self._decode(out[:n_results])
+        return BeatsResult(scores=scores, labels=labels, status=status, cycles=int(stats[0]))

@@ -7,8 +7,11 @@ streams. Ports (DESIGN.md, classifier core): ``s_axis_*`` one pixel with all
 its channels per beat (channel c at ``[c*E +: E]``, E the input element
 width, TDATA padded to whole bytes), ``s_axis_tlast`` on the image's last
 pixel; ``m_axis_*`` one beat per image: score k (raw code of the output type,
-S bits) at ``[k*S +: S]``, the arg-max label in the 8 bits above, TLAST set --
-the layout of the hls4ml top ``fcnn_axis_top``.
+S bits) at ``[k*S +: S]``, the arg-max label in the 8 bits above, the framing
+status byte above the label, TLAST set -- :class:`fpgacnn.spec.cores.ClassifierOutputLayout`,
+the layout of the hls4ml top ``fcnn_axis_top``. The input is framed by
+``fcnn_cnn_framer`` (the policy of :mod:`fpgacnn.spec.cnn_framing`: it reads
+``s_axis_tlast``); each image's status waits in a small FIFO and joins its result.
 """
 
 from __future__ import annotations
@@ -16,13 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fpgacnn.spec.cores import LABEL_BITS
+from fpgacnn.spec.cores import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout
 
 from .kernel import KernelInfo, pack_offsets
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage
 
 #: The template the netlist is rendered through.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+#: Image statuses the top holds between the framer and the results: more than the
+#: images in flight, so the framer never waits for room (it may, safely: every image
+#: whose last pixel passed the framer reaches the output without further input).
+STATUS_FIFO_DEPTH = 8
 
 
 def _bytes(bits: int) -> int:
@@ -150,7 +159,8 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     in_bits = _bytes(c * e_in)
     n_cls = last.out_shape[2]
     s_bits = last.out_type.width
-    out_bits = _bytes(n_cls * s_bits + LABEL_BITS)
+    layout = ClassifierOutputLayout(n_classes=n_cls, score_bits=s_bits)
+    out_bits = layout.tdata_bits
 
     t = Netlist(module, ports=[
         Port("input", "clk"), Port("input", "rst"),
@@ -161,11 +171,32 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     ])
     t.comment(f"Input: {h}x{w}x{c} pixels of {first.in_type.hls()}; "
               f"output: {n_cls} scores of {last.out_type.hls()} + label.")
+    t.comment("framing: pixels counted, tlast read (fpgacnn.spec.cnn_framing); one status "
+              "per image")
     t.stream("x", c * e_in)
-    t.assign("x_data", f"s_axis_tdata[{c * e_in - 1}:0]")
-    t.assign("x_valid", "s_axis_tvalid")
-    t.assign("s_axis_tready", "x_ready")
-    t.assign("x_last", "s_axis_tlast")
+    t.wire("fr_status_data", STATUS_BITS)
+    t.wire("fr_status_valid", None)
+    t.wire("fr_status_ready", None)
+    t.instance("fcnn_cnn_framer", "u_framer", {"DW": c * e_in, "PIXELS": h * w}, {
+        "clk": "clk", "rst": "rst",
+        "s_axis_tdata": f"s_axis_tdata[{c * e_in - 1}:0]", "s_axis_tvalid": "s_axis_tvalid",
+        "s_axis_tready": "s_axis_tready", "s_axis_tlast": "s_axis_tlast",
+        "m_axis_tdata": "x_data", "m_axis_tvalid": "x_valid",
+        "m_axis_tready": "x_ready", "m_axis_tlast": "x_last",
+        "m_status_tdata": "fr_status_data", "m_status_tvalid": "fr_status_valid",
+        "m_status_tready": "fr_status_ready"})
+    t.wire("st_data", STATUS_BITS)
+    t.wire("st_valid", None)
+    t.wire("st_ready", None)
+    t.wire("st_count", STATUS_FIFO_DEPTH.bit_length())
+    t.instance("fcnn_cnn_fifo", "u_status_fifo",
+               {"WIDTH": STATUS_BITS, "DEPTH": STATUS_FIFO_DEPTH}, {
+                   "clk": "clk", "rst": "rst",
+                   "s_axis_tdata": "fr_status_data", "s_axis_tvalid": "fr_status_valid",
+                   "s_axis_tready": "fr_status_ready",
+                   "m_axis_tdata": "st_data", "m_axis_tvalid": "st_valid",
+                   "m_axis_tready": "st_ready", "count": "st_count"})
+    t.wire("_unused_st_count", None, "&{1'b0, st_count, 1'b0}")
     if in_bits > c * e_in:
         t.wire("_unused_pad", None, f"&{{1'b0, s_axis_tdata[{in_bits - 1}:{c * e_in}], 1'b0}}")
     t.blank()
@@ -269,11 +300,14 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     t.instance("fcnn_cnn_argmax", "u_argmax", {"N": n_cls, "SW": s_bits},
                _stream_ports(prev, "am"))
     t.assign(f"m_axis_tdata[{n_cls * s_bits - 1}:0]", f"am_data[{n_cls * s_bits + 7}:8]")
-    t.assign(f"m_axis_tdata[{n_cls * s_bits + 7}:{n_cls * s_bits}]", "am_data[7:0]")
-    if out_bits > n_cls * s_bits + LABEL_BITS:
-        t.assign(f"m_axis_tdata[{out_bits - 1}:{n_cls * s_bits + 8}]", "'0")
-    t.assign("m_axis_tvalid", "am_valid")
-    t.assign("am_ready", "m_axis_tready")
+    t.assign(f"m_axis_tdata[{layout.status_lsb - 1}:{layout.label_lsb}]", "am_data[7:0]")
+    t.assign(f"m_axis_tdata[{layout.payload_bits - 1}:{layout.status_lsb}]", "st_data")
+    if out_bits > layout.payload_bits:
+        t.assign(f"m_axis_tdata[{out_bits - 1}:{layout.payload_bits}]", "'0")
+    # join: a result leaves with its image's status (the status is always there first)
+    t.assign("m_axis_tvalid", "am_valid && st_valid")
+    t.assign("am_ready", "m_axis_tready && st_valid")
+    t.assign("st_ready", "m_axis_tready && am_valid")
     t.assign("m_axis_tlast", "am_last")
     return t
 

@@ -28,7 +28,7 @@ from fpgacnn.spec.outputs import check_replaceable
 
 from .. import rtl_sources
 from ..convert.plan import plan_model
-from .emit import LABEL_BITS, write_top
+from .emit import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout, write_top
 from .kernel import KernelInfo, generate_kernel
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, build_stages
 
@@ -41,7 +41,7 @@ TOP = "fcnn_classifier"
 #: instantiate) come from their lists ``hw/rtl/<block>.f``.
 LIB_BLOCKS = (
     "fcnn_cnn_window", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_dense",
-    "fcnn_cnn_requant", "fcnn_cnn_argmax",
+    "fcnn_cnn_requant", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
 )
 
 
@@ -155,8 +155,9 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
         "output": {"classes": n_cls, "score_type": last.out_type.hls(), "score_bits": s_bits,
                    "score_fraction": last.out_type.fraction,
                    "score_signed": last.out_type.signed,
-                   "label_bits": LABEL_BITS,
-                   "tdata_bits": -(-(n_cls * s_bits + LABEL_BITS) // 8) * 8},
+                   "label_bits": LABEL_BITS, "status_bits": STATUS_BITS,
+                   "tdata_bits": ClassifierOutputLayout(n_classes=n_cls,
+                                                        score_bits=s_bits).tdata_bits},
         "initiation_interval": ii, "conv_padding": pads,
         "files": rel,
     }

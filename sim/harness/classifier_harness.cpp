@@ -146,3 +146,74 @@ CH_API int ch_run(void* h, const uint32_t* in, uint32_t* out, int64_t n, int64_t
                 static_cast<unsigned long long>(i));
     });
 }
+
+// Stream `nbeats` input beats with the given tlast flags (a framing-fault stimulus) and
+// collect `n_out` result beats (the number the framing policy predicts).
+//
+// in: nbeats beats of ch_in_words() words; last: nbeats tlast flags (0/1); out: n_out beats.
+// idle, backpressure, seed, timeout, drain: as ch_run. stats (1 value): cycles simulated
+// until the last beat moved. More results than n_out is kProtocol (as is any result
+// without tlast); a stall of `timeout` cycles is kTimeout.
+CH_API int ch_run_beats(void* h, const uint32_t* in, const uint8_t* last, int64_t nbeats,
+                        uint32_t* out, int64_t n_out, double idle, double backpressure,
+                        uint64_t seed, uint64_t timeout, uint64_t drain, uint64_t* stats) {
+    auto* m = static_cast<Model*>(h);
+    Top* t = m->top.get();
+    if (nbeats < 0 || n_out < 0) {
+        m->fail("expected beat and result counts >= 0, got %lld and %lld",
+                static_cast<long long>(nbeats), static_cast<long long>(n_out));
+        return kBadArg;
+    }
+    const uint64_t t0 = m->cycle;
+    Traffic traffic(idle, backpressure, seed);
+    int64_t sb = 0, so = 0;  // beats sent, results received
+    bool holding = false;
+    uint32_t word[kOutWords];
+    Watchdog watchdog(timeout, m->cycle);
+
+    m->idle_inputs();
+    while (so < n_out || sb < nbeats) {
+        if (!holding && sb < nbeats && !traffic.idle()) holding = true;
+        t->s_axis_tvalid = holding;
+        t->s_axis_tlast = holding && last[sb];
+        put_words(t->s_axis_tdata, holding ? in + sb * kInWords : m->zero);
+        const bool tready = traffic.ready();
+        t->m_axis_tready = tready;
+
+        m->settle();
+
+        if (holding && t->s_axis_tready) {
+            holding = false;
+            watchdog.moved(m->cycle);
+            ++sb;
+        }
+        if (tready && t->m_axis_tvalid) {
+            watchdog.moved(m->cycle);
+            if (!t->m_axis_tlast || so >= n_out) {
+                m->fail(so >= n_out ? "result beat %lld appeared, %lld expected"
+                                    : "result beat %lld has tlast=0, expected 1",
+                        static_cast<long long>(so), static_cast<long long>(n_out));
+                m->rise();
+                return kProtocol;
+            }
+            get_words(t->m_axis_tdata, word);
+            for (int i = 0; i < kOutWords; ++i) out[so * kOutWords + i] = word[i];
+            ++so;
+        }
+        m->rise();
+        if (watchdog.expired(m->cycle)) {
+            m->fail("no stream progress for %llu cycles: %lld of %lld beats sent "
+                    "(s_axis_tready=%d), %lld of %lld results received (m_axis_tvalid=%d)",
+                    static_cast<unsigned long long>(timeout), static_cast<long long>(sb),
+                    static_cast<long long>(nbeats), t->s_axis_tready, static_cast<long long>(so),
+                    static_cast<long long>(n_out), t->m_axis_tvalid);
+            return kTimeout;
+        }
+    }
+    stats[0] = m->cycle - t0;
+
+    return expect_quiet(m, drain, [&](uint64_t i) {
+        m->fail("unexpected output beat %llu cycles after the last expected result",
+                static_cast<unsigned long long>(i));
+    });
+}
