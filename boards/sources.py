@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fpgacnn.spec.cores import LABEL_BITS
+from fpgacnn.spec.cores import ClassifierOutputLayout
 from fpgacnn.spec.errors import ArtifactError
 from fpgacnn.spec.filelist import read_filelist as read_hdl_filelist
 from fpgacnn.spec.paths import default_output
@@ -76,8 +76,10 @@ class ClassifierSources:
 
     @property
     def stream_out_bits(self) -> int:
-        """TDATA width of the core's output: the scores then the 8-bit label, whole bytes."""
-        return _bytes_bits(len(self.classes) * self.score_bits + LABEL_BITS)
+        """TDATA width of the core's output (spec.cores.ClassifierOutputLayout: scores,
+        label, status byte, whole bytes)."""
+        return ClassifierOutputLayout(n_classes=len(self.classes),
+                                      score_bits=self.score_bits).tdata_bits
 
     @property
     def hls_project_dir(self) -> Path:

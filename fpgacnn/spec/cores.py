@@ -429,7 +429,7 @@ def classifier_core_spec(
     out as :class:`ClassifierOutputLayout` (scores, label, status).
     """
     h, w, c = input_shape
-    out_bits = -(-(n_classes * score_bits + LABEL_BITS) // 8) * 8
+    out_bits = ClassifierOutputLayout(n_classes=n_classes, score_bits=score_bits).tdata_bits
     return CoreSpec(
         name=name, kind=CoreKind.CLASSIFIER, vlnv=CLASSIFIER_VLNV, base_address=base_address,
         registers=dict(registers or {}), stream_in_bits=8 * c, stream_out_bits=out_bits,

@@ -309,16 +309,17 @@ def test_stream_widths_and_pads(tmp_path: Path) -> None:
                             score_width=16)
     generate(_cfg(conv, tmp_path / "out"))
     bd = (tmp_path / "out" / "scripts" / "block_design.tcl").read_text()
-    # 3 x 8-bit channels = 24 bits -> 32-bit DMA stream; 43 x 16 + 8 = 696 bits -> 1024
+    # 3 x 8-bit channels = 24 bits -> 32-bit DMA stream; 43 x 16 + 8 (label) + 8 (status)
+    # = 704 bits -> 1024
     cls_dma = _cell_config(bd, "fcnn_dma")
     assert (cls_dma["c_m_axis_mm2s_tdata_width"], cls_dma["c_s_axis_s2mm_tdata_width"]) == (
         "32", "1024")
     assert (cls_dma["c_m_axi_mm2s_data_width"], cls_dma["c_m_axi_s2mm_data_width"]) == (
         "32", "1024")
     assert "CONFIG.TDATA_REMAP {tdata[23:0]}" in bd
-    assert "CONFIG.TDATA_REMAP {328'b0,tdata[695:0]}" in bd
+    assert "CONFIG.TDATA_REMAP {320'b0,tdata[703:0]}" in bd
     design = plan_tree(_cfg(conv, tmp_path / "out")).design
-    assert (design.classifier.stream_in_bits, design.classifier.stream_out_bits) == (24, 696)
+    assert (design.classifier.stream_in_bits, design.classifier.stream_out_bits) == (24, 704)
 
 
 def test_hardware_id_follows_the_sources(tmp_path: Path, conversion: Path) -> None:
@@ -460,7 +461,7 @@ def test_package_layout_and_finalize(tmp_path: Path, conversion: Path) -> None:
     assert edge.vlnv == "fpgacnn:fpgacnn:fcnn_edge_dma:1.0"
     assert (edge.ppc, edge.stream_in_bits, edge.stream_out_bits) == (1, 8, 8)
     assert (cls.stream_in_bits, cls.stream_out_bits, cls.vlnv) == (
-        8, 168, "fpgacnn:hls:fcnn_classifier:1.0")
+        8, 176, "fpgacnn:hls:fcnn_classifier:1.0")  # 10x16 + label + status
     assert m.model.classes == tuple(str(i) for i in range(10))
     assert set(m.files) == {"model/model.h5", "model/model.json", "fcnn_ultra96v2.bit",
                             "fcnn_ultra96v2.hwh"}
