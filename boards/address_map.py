@@ -23,7 +23,9 @@ class Segment:
 
     ``cell`` is the block-design cell, ``interface`` its AXI4-Lite slave
     interface and ``block`` the address block (``cell/interface/block`` is the
-    Vivado address segment).
+    Vivado address segment). ``pin`` is the interface's pin name where it differs
+    from the segment's spelling (Xilinx's ``axi_intc``: pin ``s_axi``, segment
+    ``S_AXI/Reg``).
     """
 
     cell: str
@@ -31,6 +33,12 @@ class Segment:
     block: str
     offset: int
     size: int
+    pin: str = ""
+
+    @property
+    def interface_pin(self) -> str:
+        """The block-design interface pin ``cell/pin`` the control interconnect drives."""
+        return f"{self.cell}/{self.pin or self.interface}"
 
     @property
     def end(self) -> int:
@@ -43,11 +51,13 @@ class Segment:
         return f"{self.cell}/{self.interface}/{self.block}"
 
 
-def place(slaves: Sequence[tuple[str, str, str]], master: MasterPort,
+def place(slaves: Sequence[tuple[str, ...]], master: MasterPort,
           size: int = SEGMENT_SIZE) -> list[Segment]:
-    """Place ``(cell, interface, block)`` slaves one after another from the window's base."""
-    segs = [Segment(cell=c, interface=i, block=b, offset=master.base + k * size, size=size)
-            for k, (c, i, b) in enumerate(slaves)]
+    """Place ``(cell, interface, block[, pin])`` slaves one after another from the window's
+    base."""
+    segs = [Segment(cell=c, interface=i, block=b, offset=master.base + k * size, size=size,
+                    pin=pin[0] if pin else "")
+            for k, (c, i, b, *pin) in enumerate(slaves)]
     check(segs, master)
     return segs
 

@@ -40,7 +40,7 @@ from fpgacnn.spec.outputs import check_creatable, check_replaceable
 
 from .board import Board, load_board
 from .config import CONFIG_FILE, BuildConfig, CoreFlow
-from .design import DMA_LENGTH_BITS, EDGE_VLNV, Design, hardware_id, plan
+from .design import DMA_LENGTH_BITS, EDGE_VLNV, INTC_CELL, Design, hardware_id, plan
 from .finalize import PACKAGE_DIR, finalize_package
 from .sources import (
     EDGE_TOP,
@@ -259,7 +259,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     names = {"bit_name": d.bitstream_name, "hwh_name": d.hwh_name}
     for script in steps[len(packages):]:
         _write(state, out / "scripts" / script, env.get_template(script + ".j2").render(
-            **tv, edge_vlnv=EDGE_VLNV, build_id_vlnv=BUILD_ID_VLNV,
+            **tv, edge_vlnv=EDGE_VLNV, build_id_vlnv=BUILD_ID_VLNV, intc_cell=INTC_CELL,
             dma_length_bits=DMA_LENGTH_BITS, **names))
     _write(state, out / "scripts" / "build.tcl",
            env.get_template("build.tcl.j2").render(**tv, steps=steps))

@@ -107,7 +107,7 @@ class Design:
     edge_bits: int
     classifier: Classifier
     segments: tuple[Segment, ...]
-    interrupts: tuple[str, ...]  # cell/pin, in IRQ order
+    interrupts: tuple[str, ...]  # cell/pin, in the order of the interrupt controller's inputs
 
     @property
     def is_mpsoc(self) -> bool:
@@ -139,13 +139,18 @@ class Design:
                 "CoreFlow": CoreFlow}
 
 
-#: The AXI4-Lite slaves of the block design as (cell, interface, address block), in address
-#: order from the control master's base (64 KiB each, boards.address_map).
-SLAVES: tuple[tuple[str, str, str], ...] = (
+#: The AXI interrupt controller (Xilinx ``axi_intc``) between the DMAs' interrupts and the
+#: PS, as PYNQ's own base overlays have it: PYNQ records an IP's interrupts only behind one.
+INTC_CELL = "axi_intc_0"
+
+#: The AXI4-Lite slaves of the block design as (cell, interface, address block[, pin]), in
+#: address order from the control master's base (64 KiB each, boards.address_map).
+SLAVES: tuple[tuple[str, ...], ...] = (
     (BUILD_ID_CELL, "s_axil", "reg0"),
     ("edge", "s_axil", "reg0"),
     ("edge_dma", "S_AXI_LITE", "Reg"),
     ("classifier_dma", "S_AXI_LITE", "Reg"),
+    (INTC_CELL, "S_AXI", "Reg", "s_axi"),
 )
 
 

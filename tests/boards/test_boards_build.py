@@ -188,7 +188,8 @@ def test_addresses_do_not_overlap(trees, board: str) -> None:
     found = [(int(o, 16), int(r, 16), seg) for o, r, seg in _ASSIGN.findall(bd)]
     assert [seg for _, _, seg in found] == ["build_id/s_axil/reg0", "edge/s_axil/reg0",
                                             "edge_dma/S_AXI_LITE/Reg",
-                                            "classifier_dma/S_AXI_LITE/Reg"]
+                                            "classifier_dma/S_AXI_LITE/Reg",
+                                            "axi_intc_0/S_AXI/Reg"]
     spans = sorted((o, o + r) for o, r, _ in found)
     for (_, a1), (b0, _) in zip(spans, spans[1:], strict=False):
         assert a1 <= b0
@@ -221,6 +222,32 @@ def test_dma_streams_memory_ports_and_interrupts(trees) -> None:
             "\n") in bd
     assert "[get_bd_pins rst_pl/peripheral_reset] [get_bd_pins edge/rst]" in bd
     assert "[get_bd_pins rst_pl/peripheral_aresetn] [get_bd_pins edge_dma/axi_resetn]" in bd
+
+
+@pytest.mark.parametrize("board", ["pynq-z2", "zcu104"])
+def test_dma_interrupts_go_through_an_axi_intc(trees, board: str) -> None:
+    """The DMAs' interrupts reach the PS through an axi_intc with its own address segment, as
+    in PYNQ's base overlays (issue 12, defect 7: they went straight to the PS, so PYNQ 3.x
+    recorded no interrupt for the DMAs)."""
+    b = load_board(board)
+    bd = _tcl(trees[board, CoreFlow.RTL], "block_design.tcl")
+    intc = "axi_intc_0"
+    assert f"set fcnn_intc [create_bd_cell -type ip -vlnv [fcnn_ip axi_intc] {intc}]\n" in bd
+    assert f"connect_bd_net [get_bd_pins irq_concat/dout] [get_bd_pins {intc}/intr]\n" in bd
+    irq_pin = PS_PROFILES[b.ps].irq_pin
+    assert f"connect_bd_net [get_bd_pins {intc}/irq] [get_bd_pins ps/{irq_pin}]\n" in bd
+    # the PS's interrupt input is driven by the controller alone
+    assert re.findall(rf"\[get_bd_pins ps/{irq_pin}\]", bd) == [f"[get_bd_pins ps/{irq_pin}]"]
+    assert ("set_property CONFIG.C_IRQ_CONNECTION {1} $fcnn_intc" in bd) == (b.ps.value ==
+                                                                          "zynq_ultra_ps_e")
+    assert f"connect_bd_net $fcnn_clk [get_bd_pins {intc}/s_axi_aclk]\n" in bd
+    assert (f"[get_bd_pins rst_pl/peripheral_aresetn] [get_bd_pins {intc}/s_axi_aresetn]\n"
+            in bd)
+    ctrl = re.findall(r"\[get_bd_intf_pins ctrl_ic/M(\d+)_AXI\] \[get_bd_intf_pins ([\w/]+)\]",
+                      bd)
+    assert (f"{len(ctrl) - 1:02d}", f"{intc}/s_axi") == ctrl[-1]
+    assert f"[get_bd_addr_segs {intc}/S_AXI/Reg] -force" in bd
+    assert f"CONFIG.NUM_MI {{{len(ctrl)}}}] $fcnn_ctrl" in bd
 
 
 @pytest.mark.parametrize("ppc", [1, 2, 4, 8])
