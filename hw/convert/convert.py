@@ -13,7 +13,7 @@ import logging
 import platform
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from fpgacnn.spec.hashing import sha256_file
 from fpgacnn.spec.outputs import check_replaceable
 
 from .calibration import check_ranges, observe_ranges
+from .canonical import CanonicalModel, Notice, canonicalize
 from .config import ConvertConfig
 from .fixed import FixedType
 from .hls import PROJECT_NAME, audit_types, build_project, compile_csim, csim_predict, hls_config
@@ -86,6 +87,9 @@ class ConversionResult:
     bit_exact: BitExactReport | None
     timings: dict[str, float]
     hls_model: Any = field(repr=False)
+    #: The canonical model both flows convert (:mod:`.canonical`) and what changed.
+    model: Any = field(default=None, repr=False)
+    notices: tuple[Notice, ...] = ()
 
 
 
@@ -180,14 +184,36 @@ def _dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None = None
-            ) -> ConversionResult:
+#: Samples of the test data the C simulation is checked on by default (``verify_samples``).
+DEFAULT_VERIFY_SAMPLES = 1000
+
+
+def canonical_source(source: ModelSource, *, input_type: FixedType | None = None
+                     ) -> tuple[ModelSource, CanonicalModel]:
+    """``source`` with its model in canonical form (:func:`.canonical.canonicalize`)."""
+    canon = canonicalize(source.model, input_type=input_type)
+    if not canon.changed:
+        return source, canon
+    return ModelSource(**{**source.__dict__, "model": canon.model}), canon
+
+
+def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None = None, *,
+            input_type: FixedType | None = None, verify_samples: int | None = None,
+            progress: Callable[[str], None] | None = None) -> ConversionResult:
     """Convert a model into an hls4ml project under ``out_dir`` and prove it.
 
     ``source`` is a :class:`ModelSource`, or anything
     :func:`fpgacnn.hw.convert.sources.load_source` resolves: a zoo name (the
     shipped model, checked on its test split), a training output folder, a
     ``.h5``/``.keras`` file or a Keras model (checked on random on-grid inputs).
+    The model is first put in canonical form (:mod:`.canonical`: inference no-ops
+    dropped, a final softmax taken off, weights made explicit fixed-point); the
+    notices are in the result, in ``conversion.json``, and ``model.h5`` is the
+    canonical model (the ``reference`` backend then gives the same scores).
+    ``input_type`` is the input's type for a model without an input quantizer.
+    ``verify_samples`` caps the samples of the C-sim check (default
+    :data:`DEFAULT_VERIFY_SAMPLES`; 0 skips it). ``progress`` receives one line
+    per step (the CLI prints them).
 
     Raises :class:`UnsupportedLayerError` for layers/quantizers the flow cannot
     implement, :class:`RangeOverflowError` when calibration data exceed a
@@ -198,16 +224,27 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     ``fcnn_axis_top.{h,cpp}`` and the Vitis HLS script ``synthesize.sh``.
     """
     cfg = cfg if cfg is not None else ConvertConfig()
+    say = progress if progress is not None else (lambda line: log.info("%s", line))
     if not isinstance(source, ModelSource):
         from .sources import load_source
 
-        source = load_source(source)
+        source = load_source(source, input_type=input_type)
     out_dir = Path(out_dir).resolve()
     # never overwrite a folder fpgacnn did not write (checked before any work)
     check_replaceable(out_dir, lambda d: (d / CONVERSION_FILE).is_file(), "a conversion")
+    source, canon = canonical_source(source, input_type=input_type)
+    for notice in canon.notices:
+        say(f"note: {notice}")
     model = hls_view(source.model)
+    n_verify = DEFAULT_VERIFY_SAMPLES if verify_samples is None else int(verify_samples)
+    if n_verify < 0:
+        raise UsageError(f"--verify-samples: expected a count >= 0, got {n_verify}")
     timings: dict[str, float] = {}
     plans = _apply_overrides(plan_model(model), cfg)
+    from .synth import axis_params  # the AXI4-Stream top's limits, checked before any work
+
+    axis_params({"input": {"shape": list(model.input_shape[1:])},
+                 "output": {"shape": list(model.output_shape[1:])}})
     ranges = None
     if source.calibration is not None:
         ranges = observe_ranges(model, source.calibration)
@@ -217,16 +254,21 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     if project_dir.exists():
         shutil.rmtree(project_dir)
     model_file = out_dir / MODEL_FILE
-    if source.file is not None and source.file.suffix == ".h5":
+    if source.file is not None and source.file.suffix == ".h5" and not canon.changed:
         shutil.copyfile(source.file, model_file)
     else:
         source.model.save(str(model_file))
     _dump(out_dir / CONFIG_FILE, cfg.to_dict())
 
+    say(f"planned {len(plans)} layers: " + ", ".join(
+        f"{p.name} {p.result.hls()}" for p in plans[1:]))
+    say("writing the hls4ml project")
     t0 = time.perf_counter()
     conf = hls_config(model, plans, cfg)
     hls_model = build_project(model, conf, cfg, project_dir)
     timings["convert_s"] = time.perf_counter() - t0
+    say(f"hls4ml project written in {time.perf_counter() - t0:.1f} s; compiling the C "
+        "simulation (about a minute)")
     t0 = time.perf_counter()
     compile_csim(hls_model)
     timings["compile_s"] = time.perf_counter() - t0
@@ -235,9 +277,12 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
              timings["convert_s"], timings["compile_s"])
 
     report = None
-    if source.test_x is not None:
+    if source.test_x is not None and n_verify > 0:
+        say(f"C simulation compiled in {timings['compile_s']:.1f} s; checking it against "
+            f"QKeras on {min(n_verify, len(source.test_x))} samples")
         t0 = time.perf_counter()
-        report = verify(model, hls_model, source.test_x, source.test_y, plans[0].result)
+        test_y = None if source.test_y is None else source.test_y[:n_verify]
+        report = verify(model, hls_model, source.test_x[:n_verify], test_y, plans[0].result)
         timings["verify_s"] = time.perf_counter() - t0
     in_shape = [int(d) for d in model.input_shape[1:]]
     out_shape = [int(d) for d in model.output_shape[1:]]
@@ -253,6 +298,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         "input": {"shape": in_shape, "type": plans[0].result.to_dict(), "dtype": "float64"},
         "output": {"shape": out_shape, "type": plans[-1].result.to_dict()},
         "classes": list(source.classes),
+        "notices": [n.to_dict() for n in canon.notices],
     }
     _dump(out_dir / CONVERSION_FILE, manifest)
     _dump(out_dir / REPORT_FILE, {
@@ -271,7 +317,8 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
             f"(max |diff| {report.max_abs_diff:g}); see {out_dir / REPORT_FILE}"
         )
     return ConversionResult(out_dir=out_dir, project_dir=project_dir, plans=plans,
-                            bit_exact=report, timings=timings, hls_model=hls_model)
+                            bit_exact=report, timings=timings, hls_model=hls_model,
+                            model=source.model, notices=canon.notices)
 
 
 def from_model(model: Any, *, name: str | None = None, classes: Sequence[str] | None = None,

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .canonical import canonicalize
 from .convert import ModelSource, from_model, load_keras_file
 from .fixed import FixedType
 from .plan import plan_model
@@ -48,27 +49,30 @@ def _from_run(model_or_dir: str | Path, data_dir: Path | None) -> ModelSource:
     )
 
 
-def load_source(model: Any, *, data_dir: Path | None = None) -> ModelSource:
+def load_source(model: Any, *, data_dir: Path | None = None,
+                input_type: FixedType | None = None) -> ModelSource:
     """Resolve ``model`` into a :class:`ModelSource`.
 
     - a zoo name (the shipped model) or a training output folder: its data
       set and split; calibration on the training images, bit-exactness on
       the test images, accuracies reported;
     - a ``.h5``/``.keras`` file or an in-memory Keras model: 1000 random
-      inputs on the input quantizer's grid for both (no accuracies).
+      inputs on the input quantizer's grid for both (no accuracies); a model
+      without an input quantizer needs ``input_type`` (:mod:`.canonical`).
     """
     if not isinstance(model, (str, Path)):
         src = from_model(model)
-        return _with_random_data(src)
+        return _with_random_data(src, input_type)
     path = Path(model)
     if path.suffix in (".h5", ".keras"):
         loaded = load_keras_file(path)
         src = from_model(loaded, name=path.stem if path.stem != "model" else path.parent.name)
-        return _with_random_data(ModelSource(**{**src.__dict__, "file": path.resolve()}))
+        return _with_random_data(ModelSource(**{**src.__dict__, "file": path.resolve()}),
+                                 input_type)
     return _from_run(model, data_dir)
 
 
-def _with_random_data(src: ModelSource) -> ModelSource:
-    t_in = plan_model(src.model)[0].result
+def _with_random_data(src: ModelSource, input_type: FixedType | None = None) -> ModelSource:
+    t_in = plan_model(canonicalize(src.model, input_type=input_type).model)[0].result
     x = random_on_grid(t_in, tuple(int(d) for d in src.model.input_shape[1:]), RANDOM_SAMPLES)
     return ModelSource(**{**src.__dict__, "calibration": x, "test_x": x})

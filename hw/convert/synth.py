@@ -27,13 +27,19 @@ SCRIPT = "synthesize.sh"
 
 
 def axis_params(manifest: dict) -> dict[str, int]:
-    """The sizes the AXI4-Stream top needs: pixels per image, channels, classes."""
-    in_shape = manifest["input"]["shape"]
+    """The sizes the AXI4-Stream top needs: pixels per image, channels, classes.
+
+    An (H, W, C) input streams pixel by pixel; an (N,) vector (a dense-only model)
+    is one 1x1xN pixel, one beat.
+    """
+    in_shape = list(manifest["input"]["shape"])
     out_shape = manifest["output"]["shape"]
+    if len(in_shape) == 1:
+        in_shape = [1, 1, in_shape[0]]
     if len(in_shape) != 3 or len(out_shape) != 1:
         raise UnsupportedError(
-            f"the AXI4-Stream top needs an (H, W, C) input and a flat output, got "
-            f"{tuple(in_shape)} -> {tuple(out_shape)}")
+            f"the AXI4-Stream top needs an (H, W, C) or (N,) input and a flat output (class "
+            f"scores), got {tuple(manifest['input']['shape'])} -> {tuple(out_shape)}")
     if out_shape[0] > 256:
         raise UnsupportedError(f"the AXI4-Stream top carries an 8-bit label, got "
                               f"{out_shape[0]} classes")
