@@ -1,17 +1,32 @@
 """The ``pynq`` backend: the board's edge and classifier cores behind AXI DMAs.
 
 ``pynq`` is imported when the backend is opened (it exists only on the board
-image). The overlay is the package's bitstream (its ``.hwh`` beside it); cores are
-found in ``Overlay.ip_dict`` by VLNV, their register offsets are checked against
-the ``.hwh`` register map, and their identification registers against the
-manifest (``VERSION``'s major against this driver's), before any frame is sent.
-Registers are used by name (``fpgacnn.spec.cores.EDGE_MAP``); their offsets come
-from the manifest.
+image); the option ``pynq`` passes a module object to use instead, e.g. the
+emulated board of a generated build tree (``fpgacnn.sim.board_emu``, opened by
+``fpgacnn stream --backend pynq --emulate BUILD_DIR`` or
+:func:`fpgacnn.apps.emulate.open_emulated`). The overlay is the package's bitstream
+(its ``.hwh`` beside it). ``Overlay.ip_dict`` lists only IP with an address segment
+on the PS's map (PYNQ 3.x, ``pynq/metadata/ip_dict_view.py``): a core with AXI4-Lite
+registers is found there by VLNV, its register offsets are checked against the
+``.hwh`` register map and its identification registers against the manifest
+(``VERSION``'s major against this driver's); a stream-only core (the classifier) is
+not in it and is reached through the DMA the manifest names. Registers are used by
+name (``fpgacnn.spec.cores.EDGE_MAP``); their offsets come from the manifest.
+
+Byte counts are the DMA's, not the core's: each beat occupies the DMA's stream width
+in memory (:func:`fpgacnn.spec.dma.dma_beat_bytes`, the rule the block design follows
+when it pads a core stream to a DMA width), e.g. a 24-bit RGB pixel is 4 bytes and
+the classifier's result beat is received as one whole DMA beat.
 
 Robustness contract:
 
 - every DMA wait polls ``idle``/``error`` against a deadline (``timeout_s``);
-  ``transferred`` must equal the bytes expected;
+  ``transferred`` must equal the bytes expected; PYNQ's own ``wait`` (no deadline) is
+  called only once the channel is idle;
+- an error bit halts the channel (PG021: ``DMACR.RS`` cleared, ``Halted`` set), so a
+  channel is restarted only through the reset below; a refusal of PYNQ's
+  ``transfer`` (channel not started or not idle, size, alignment) is a
+  :class:`~fpgacnn.spec.errors.DmaTransferError` too;
 - after a timeout, an error bit or a short transfer, both channels of the DMA are
   reset and restarted and the core is soft-reset (``CTRL.SOFT_RESET``, ``ERROR``
   cleared); every frame in flight is dropped and a typed error is raised
@@ -49,8 +64,17 @@ from fpgacnn.spec.cores import (
     EDGE_ERROR_MASK,
     EDGE_MAP,
     EDGE_VERSION,
-    LABEL_BITS,
+    ClassifierOutputLayout,
     edge_error_names,
+)
+from fpgacnn.spec.dma import (
+    DMACR_RESET,
+    DMASR_ERROR_MASK,
+    MM2S_DMACR,
+    MM2S_DMASR,
+    S2MM_DMASR,
+    dma_beat_bytes,
+    status_names,
 )
 from fpgacnn.spec.errors import (
     ArtifactError,
@@ -64,11 +88,6 @@ from fpgacnn.spec.package import CoreKind, CoreSpec, Package
 
 log = logging.getLogger(__name__)
 
-#: AXI DMA register offsets (PG021): control, status, length per channel.
-MM2S_DMACR, MM2S_DMASR = 0x00, 0x04
-S2MM_DMACR, S2MM_DMASR = 0x30, 0x34
-DMACR_RESET = 0x4
-DMASR_ERRORS = {0x10: "DMAIntErr", 0x20: "DMASlvErr", 0x40: "DMADecErr"}
 #: Default deadline of every wait on the board (seconds).
 DEFAULT_TIMEOUT_S = 1.0
 
@@ -80,11 +99,6 @@ def _import_pynq() -> Any:
         raise BackendError("the pynq backend needs the pynq package (part of the PYNQ board "
                            "image); off the board use backend 'rtl', 'csim' or 'reference'"
                            ) from exc
-
-
-def _status_names(status: int) -> str:
-    names = [n for bit, n in DMASR_ERRORS.items() if status & bit]
-    return ", ".join(names) or "none"
 
 
 class _Dma:
@@ -104,7 +118,7 @@ class _Dma:
                 status = int(self.ip.read(status_reg))
                 raise DmaTransferError(
                     f"{self.name} {channel_name} channel stopped with error bits "
-                    f"0x{status & 0x70:02X} ({_status_names(status)})")
+                    f"0x{status & DMASR_ERROR_MASK:02X} ({status_names(status)})")
             if channel.idle:
                 break
             if time.monotonic() > deadline:
@@ -119,6 +133,19 @@ class _Dma:
             raise DmaTransferError(
                 f"{self.name} {channel_name} channel moved {int(channel.transferred)} bytes, "
                 f"expected {expected}")
+
+    def transfer(self, channel_name: str, buffer: Any, nbytes: int) -> None:
+        """Start ``channel_name`` ("send"/"recv") on ``nbytes`` of ``buffer``.
+
+        PYNQ's ``transfer`` refuses with ``RuntimeError``/``ValueError`` (channel not
+        started or not idle, too large, unaligned); that is a :class:`DmaTransferError`.
+        """
+        channel = getattr(self.ip, f"{channel_name}channel")
+        try:
+            channel.transfer(buffer, nbytes=nbytes)
+        except (RuntimeError, ValueError) as exc:
+            raise DmaTransferError(f"{self.name} {channel_name} channel refused a transfer of "
+                                   f"{nbytes} bytes: {exc}") from None
 
     def reset(self) -> None:
         """Reset both channels (PG021 soft reset), then restart them; bounded by the deadline."""
@@ -137,13 +164,13 @@ class _Dma:
 class _Board:
     """The overlay, the bound IPs and every buffer allocated for them (freed by close)."""
 
-    def __init__(self, package: Package, timeout_s: float) -> None:
+    def __init__(self, package: Package, timeout_s: float, pynq_module: Any = None) -> None:
         if package.manifest.bitstream is None:
             raise BackendError(f"package {str(package.path)!r} is a simulation package (no "
                                "bitstream); use backend 'rtl', 'csim' or 'reference'")
         if not (isinstance(timeout_s, (int, float)) and timeout_s > 0):
             raise BackendError(f"timeout_s must be a positive number, got {timeout_s!r}")
-        self.pynq = _import_pynq()
+        self.pynq = _import_pynq() if pynq_module is None else pynq_module
         self.timeout_s = float(timeout_s)
         self.package = package
         self.overlay = self.pynq.Overlay(str(package.file(package.manifest.bitstream)))
@@ -174,8 +201,16 @@ class _Board:
         check_build_id(lambda offset: int(ip.read(offset)), hw)
 
     def bind(self, core: CoreSpec) -> tuple[Any, _Dma, dict[str, int]]:
-        """The core's IP, its DMA and its register offsets, checked against the ``.hwh``."""
+        """The core's IP (None for a stream-only core), its DMA and its register offsets.
+
+        A core with registers (a base address in the manifest) must be in ``ip_dict``
+        by VLNV, at that address, with the ``.hwh``'s offsets; a stream-only core has no
+        address segment, so PYNQ does not list it, and is reached through its DMA.
+        """
         ip_dict = self.overlay.ip_dict
+        dma = self._dma_of(core)
+        if core.base_address is None and not core.registers:
+            return None, dma, {}
         names = [n for n, d in ip_dict.items() if d.get("type") == core.vlnv]
         if len(names) != 1:
             raise OverlayError(f"overlay has {len(names)} IPs of type {core.vlnv} for core "
@@ -192,6 +227,10 @@ class _Board:
                 raise OverlayError(
                     f"register {reg} of {name}: the .hwh says offset "
                     f"0x{int(hwh_regs[reg]['address_offset']):X}, the package 0x{offset:X}")
+        return getattr(self.overlay, name), dma, regs
+
+    def _dma_of(self, core: CoreSpec) -> _Dma:
+        ip_dict = self.overlay.ip_dict
         if core.dma is None or core.dma not in ip_dict:
             raise OverlayError(f"core {core.name!r} names DMA {core.dma!r}, which the overlay "
                                f"does not have")
@@ -199,8 +238,7 @@ class _Board:
         if not dma_type.startswith("xilinx.com:ip:axi_dma:"):
             raise OverlayError(f"{core.dma} is a {dma_type}, expected an AXI DMA "
                                "(xilinx.com:ip:axi_dma)")
-        return getattr(self.overlay, name), _Dma(getattr(self.overlay, core.dma), core.dma,
-                                                 self.timeout_s), regs
+        return _Dma(getattr(self.overlay, core.dma), core.dma, self.timeout_s)
 
     def allocate(self, nbytes: int) -> Any:
         """A DMA buffer of ``nbytes`` uint8, freed by :meth:`close`."""
@@ -235,7 +273,8 @@ class _Ticket:
 
 
 def _line_bytes(width: int, ppc: int) -> int:
-    return -(-width // ppc) * ppc
+    """Bytes of one line in a DMA buffer: ceil(width/ppc) beats of the DMA's width."""
+    return -(-width // ppc) * dma_beat_bytes(8 * ppc)
 
 
 #: The edge core's registers the driver uses, by name (offsets: the package manifest,
@@ -310,7 +349,7 @@ class PynqEdgeEngine(eng.EdgeEngine):
         return exc
 
     def _arm_recv(self, ticket: _Ticket) -> None:
-        self._dma.ip.recvchannel.transfer(self._out[ticket.slot], nbytes=ticket.nbytes)
+        self._dma.transfer("recv", self._out[ticket.slot], ticket.nbytes)
         ticket.recv_armed = True
 
     def submit(self, gray: np.ndarray, threshold: int) -> object:
@@ -341,7 +380,7 @@ class PynqEdgeEngine(eng.EdgeEngine):
                              t_sent=time.perf_counter())
             if not self._queue:
                 self._arm_recv(ticket)
-            self._dma.ip.sendchannel.transfer(buf, nbytes=ticket.nbytes)  # flushes the buffer
+            self._dma.transfer("send", buf, ticket.nbytes)  # flushes the buffer
         except (DmaTimeoutError, DmaTransferError) as exc:
             raise self._recover(exc) from None
         self._send_pending = ticket
@@ -397,9 +436,13 @@ class PynqClassifierEngine(eng.ClassifierEngine):
         try:
             self._ip, self._dma, _ = board.bind(core)
             self._n, self._bits = n_classes, score_bits
+            self._layout = ClassifierOutputLayout(n_classes=n_classes, score_bits=score_bits)
             h, w, c = input_shape
-            self._in_bytes = h * w * (core.stream_in_bits // 8)
-            self._out_bytes = core.stream_out_bits // 8
+            # one pixel per beat, each beat the DMA's width (the block design pads e.g.
+            # 24-bit pixels to 32); one result beat, received whole at the DMA's width
+            self._beat = dma_beat_bytes(core.stream_in_bits)
+            self._in_bytes = h * w * self._beat
+            self._out_bytes = dma_beat_bytes(core.stream_out_bits)
             self._in = board.allocate(self._in_bytes)
             self._out = board.allocate(self._out_bytes)
             self._channels = c
@@ -412,23 +455,27 @@ class PynqClassifierEngine(eng.ClassifierEngine):
         """Send the code image, receive the score beat, decode it."""
         if self._closed:
             raise BackendError("the pynq classifier engine is closed")
-        flat = np.asarray(self._in)
-        flat[:] = codes.reshape(-1)  # channels of a pixel in one beat, channel 0 lowest
+        beats = np.asarray(self._in).reshape(-1, self._beat)
+        # channels of a pixel in one beat, channel 0 lowest; the pad bytes stay zero
+        beats[:, : self._channels] = codes.reshape(-1, self._channels)
         t0 = time.perf_counter()
         try:
-            self._dma.ip.recvchannel.transfer(self._out, nbytes=self._out_bytes)
-            self._dma.ip.sendchannel.transfer(self._in, nbytes=self._in_bytes)
+            self._dma.transfer("recv", self._out, self._out_bytes)
+            self._dma.transfer("send", self._in, self._in_bytes)
             self._dma.wait("send", self._in_bytes)
             self._dma.wait("recv", self._out_bytes)
         except (DmaTimeoutError, DmaTransferError) as exc:
-            self._dma.reset()
+            try:
+                self._dma.reset()
+            except Exception as reset_exc:  # noqa: BLE001
+                log.error("recovery failed: %s", reset_exc)
             raise exc from None
         hw = time.perf_counter() - t0
         beat = int.from_bytes(np.asarray(self._out).tobytes(), "little")
-        mask = (1 << self._bits) - 1
-        raw = np.array([(beat >> (k * self._bits)) & mask for k in range(self._n)], np.int64)
-        raw = np.where(raw >= 1 << (self._bits - 1), raw - (1 << self._bits), raw)
-        label = (beat >> (self._n * self._bits)) & ((1 << LABEL_BITS) - 1)
+        scores, label, status = self._layout.decode(beat, signed=True)
+        raw = np.array(scores, np.int64)
+        if status:
+            raise CoreError(f"classifier reported framing status 0x{status:02X} for an image")
         if label != int(np.argmax(raw)):
             raise CoreError(f"classifier label {label} is not the arg-max "
                             f"{int(np.argmax(raw))} of its scores")
@@ -441,10 +488,14 @@ class PynqClassifierEngine(eng.ClassifierEngine):
             self._board.release()
 
 
-def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TIMEOUT_S
-              ) -> tuple[PynqEdgeEngine, PynqClassifierEngine | None]:
-    """Load the overlay and bind the cores of ``package``."""
-    board = _Board(package, timeout_s)
+def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TIMEOUT_S,
+              pynq: Any = None) -> tuple[PynqEdgeEngine, PynqClassifierEngine | None]:
+    """Load the overlay and bind the cores of ``package``.
+
+    ``pynq`` is a module object used instead of ``import pynq`` (e.g.
+    ``fpgacnn.sim.board_emu.EmulatedBoard(tree).module()``).
+    """
+    board = _Board(package, timeout_s, pynq)
     edge_core = package.core(CoreKind.EDGE)
     assert edge_core is not None
     board.acquire()  # held until both engines exist, so a failure frees everything
@@ -471,7 +522,11 @@ def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TI
 
 
 class PynqBackend(eng.Backend):
-    """The board: both cores behind AXI DMAs of one overlay (options: ``timeout_s``)."""
+    """The board: both cores behind AXI DMAs of one overlay.
+
+    Options: ``timeout_s`` (the deadline of every wait) and ``pynq`` (a module object
+    standing in for ``pynq``, e.g. the emulated board's).
+    """
 
     kind = eng.BackendKind.PYNQ
 
@@ -487,9 +542,10 @@ class PynqBackend(eng.Backend):
     def open(self, package: Package, *, classify: bool, options: Mapping[str, Any]
              ) -> tuple[eng.EdgeEngine, eng.ClassifierEngine | None]:
         """Load the overlay and bind the cores of ``package``."""
-        unknown = sorted(set(options) - {"timeout_s"})
+        unknown = sorted(set(options) - {"timeout_s", "pynq"})
         if unknown:
-            raise BackendError(f"backend 'pynq' takes the option timeout_s, got {unknown}")
+            raise BackendError(f"backend 'pynq' takes the options timeout_s and pynq, got "
+                               f"{unknown}")
         return open_pynq(package, classify=classify, **options)
 
 

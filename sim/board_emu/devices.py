@@ -1,0 +1,433 @@
+"""The programmable logic of the emulated board: AXI DMAs, stream pads and the cores.
+
+Each device answers AXI4-Lite reads and writes at its offset and moves AXI4-Stream
+packets frame by frame (one DMA transfer = one packet; a packet's beats are the
+DMA's stream width wide). Time advances by one tick at every read of a DMA
+register (what a polling driver does), so a channel that waits for a core, a core
+that waits for a free output and a hang all look as they do on the board.
+
+:class:`AxiDma` is PG021 v7.1 in Direct Register Mode (no scatter-gather), as the
+generated Tcl configures it (``c_sg_length_width``, the stream and memory-map data
+widths, no DRE):
+
+- ``DMACR.RS`` starts a channel (``DMASR.Halted`` clears); ``DMASR.Idle`` is 0 while
+  halted and before the first transfer, 1 once a transfer completed;
+- writing ``LENGTH`` while running starts a transfer (while halted it has no effect);
+  only ``c_sg_length_width`` bits of it exist;
+- S2MM: at the end of a packet (``tlast``) ``LENGTH`` reads the bytes written; a
+  packet longer than ``LENGTH`` is undefined behaviour in PG021's S2MM_LENGTH and is
+  flagged ``DMAIntErr`` in its S2MM_DMASR description (Direct Register Mode): the
+  emulation flags it, so a driver that under-sizes a receive fails loudly;
+- an error bit (``DMAIntErr``/``DMASlvErr``/``DMADecErr``) halts the channel gracefully:
+  ``DMACR.RS`` is set to 0 and ``DMASR.Halted`` to 1, ``Idle`` reads 0; only a reset
+  (``DMACR.Reset``, both channels, self-clearing) clears the error bits;
+- a buffer address that is not a multiple of the memory-map data width (no DRE), or
+  a transfer into memory that is not allocated, ends with ``DMADecErr``.
+
+Fault switches (:class:`DmaFaults`, one per DMA): ``hang_send`` / ``hang_recv`` (the
+channel never completes), ``short_by`` (the next received packet ends that many bytes
+early: an early ``tlast``), ``error_bits`` (the next transfer of ``error_channel``
+stops with these DMASR bits).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from fpgacnn.spec.build_id import BUILD_ID_MAP
+from fpgacnn.spec.cores import ClassifierOutputLayout
+from fpgacnn.spec.dma import (
+    DMACR_RESET,
+    DMACR_RS,
+    DMASR_ERROR_MASK,
+    DMASR_HALTED,
+    DMASR_IDLE,
+    MM2S_DMACR,
+    MM2S_LENGTH,
+    MM2S_SA,
+    MM2S_SA_MSB,
+    S2MM_DA,
+    S2MM_DA_MSB,
+    S2MM_LENGTH,
+)
+from fpgacnn.spec.errors import SimulationError
+
+from .tree import BuildTreeError, Cell
+
+if TYPE_CHECKING:
+    from .board import EmulatedBoard
+
+log = logging.getLogger(__name__)
+
+
+class StreamSink(Protocol):
+    """A core behind a DMA: takes packets from MM2S, offers packets to S2MM."""
+
+    def can_accept(self) -> bool: ...
+    def consume(self, packet: bytes) -> None: ...
+    def output_ready(self, now: int) -> bool: ...
+    def pop_output(self) -> bytes: ...
+    def reset_stream(self) -> None: ...
+
+
+class Pad:
+    """An ``axis_subset_converter`` as the Tcl configures it (``TDATA_REMAP``): each beat's
+    output is the concatenation, most significant first, of zero fields ``N'b0`` and
+    input bit ranges ``tdata[h:l]``."""
+
+    def __init__(self, cell: Cell) -> None:
+        self.name = cell.name
+        self.in_bytes = cell.int("S_TDATA_NUM_BYTES")
+        self.out_bytes = cell.int("M_TDATA_NUM_BYTES")
+        self.fields: list[tuple[int, int | None]] = []  # (width, input lsb or None for 0)
+        for part in cell.config.get("TDATA_REMAP", "").split(","):
+            part = part.strip()
+            if m := re.fullmatch(r"(\d+)'b0", part):
+                self.fields.append((int(m.group(1)), None))
+            elif m := re.fullmatch(r"tdata\[(\d+):(\d+)\]", part):
+                hi, lo = int(m.group(1)), int(m.group(2))
+                self.fields.append((hi - lo + 1, lo))
+            else:
+                raise BuildTreeError(f"{cell.name}: TDATA_REMAP field {part!r} is not "
+                                     "N'b0 or tdata[h:l]")
+        if sum(w for w, _ in self.fields) != 8 * self.out_bytes:
+            raise BuildTreeError(f"{cell.name}: TDATA_REMAP covers "
+                                 f"{sum(w for w, _ in self.fields)} bits, M_TDATA is "
+                                 f"{8 * self.out_bytes}")
+
+    def apply(self, beats: list[int]) -> list[int]:
+        """The output beats (ints) of input beats (ints)."""
+        out = []
+        for beat in beats:
+            word, pos = 0, 8 * self.out_bytes
+            for width, lsb in self.fields:
+                pos -= width
+                if lsb is not None:
+                    word |= ((beat >> lsb) & ((1 << width) - 1)) << pos
+            out.append(word)
+        return out
+
+
+def to_beats(packet: bytes, nbytes: int) -> list[int]:
+    """Little-endian beats of ``nbytes`` (a short last beat is zero-filled: tkeep)."""
+    return [int.from_bytes(packet[k:k + nbytes], "little") for k in range(0, len(packet), nbytes)]
+
+
+def from_beats(beats: list[int], nbytes: int) -> bytes:
+    """Inverse of :func:`to_beats`."""
+    return b"".join(b.to_bytes(nbytes, "little") for b in beats)
+
+
+@dataclass
+class DmaFaults:
+    """Fault switches of one DMA (see the module docstring)."""
+
+    hang_send: bool = False
+    hang_recv: bool = False
+    short_by: int = 0
+    error_bits: int = 0
+    error_channel: str = "recv"
+
+
+@dataclass
+class _Channel:
+    tx: bool
+    cr: int = 0
+    sr: int = DMASR_HALTED
+    addr: int = 0
+    length: int = 0
+    job: tuple[int, int] | None = None  # (address, bytes)
+
+
+@dataclass
+class AxiDma:
+    """One AXI DMA (see the module docstring) between memory and ``core``."""
+
+    board: EmulatedBoard
+    cell: Cell
+    core: StreamSink
+    #: subset converters on the MM2S path (DMA -> core) and the S2MM path (core -> DMA)
+    pads_in: list[Pad]
+    pads_out: list[Pad]
+    faults: DmaFaults = field(default_factory=DmaFaults)
+    resets: int = 0
+
+    def __post_init__(self) -> None:
+        c = self.cell
+        if c.int("c_include_sg", 0):
+            raise BuildTreeError(f"{c.name} is configured for scatter-gather; the emulation "
+                                 "models Direct Register Mode")
+        self.length_bits = c.int("c_sg_length_width", 14)
+        self.mm2s_bytes = c.int("c_m_axis_mm2s_tdata_width") // 8
+        self.s2mm_bytes = c.int("c_s_axis_s2mm_tdata_width") // 8
+        self.align = {True: c.int("c_m_axi_mm2s_data_width") // 8,
+                      False: c.int("c_m_axi_s2mm_data_width") // 8}
+        self.dre = {True: bool(c.int("c_include_mm2s_dre", 0)),
+                    False: bool(c.int("c_include_s2mm_dre", 0))}
+        self.ch = {MM2S_DMACR: _Channel(tx=True), MM2S_DMACR + 0x30: _Channel(tx=False)}
+
+    # -- AXI4-Lite ------------------------------------------------------------------------
+    def read(self, offset: int) -> int:
+        """A register read (advances time by one tick)."""
+        self.board.tick()
+        base, reg = offset - offset % 0x30, offset % 0x30
+        ch = self.ch.get(base)
+        if ch is None:
+            return 0
+        return {0x00: ch.cr, 0x04: ch.sr, 0x18: ch.addr & 0xFFFF_FFFF, 0x1C: ch.addr >> 32,
+                0x28: ch.length}.get(reg, 0)
+
+    def write(self, offset: int, value: int) -> None:
+        """A register write."""
+        base, reg = offset - offset % 0x30, offset % 0x30
+        ch = self.ch.get(base)
+        if ch is None:
+            return
+        if reg == 0x00:
+            if value & DMACR_RESET:
+                self._reset()
+                return
+            ch.cr = value & 0xFFFF_FFFB
+            if value & DMACR_RS and not ch.sr & DMASR_ERROR_MASK:
+                ch.sr &= ~DMASR_HALTED
+            elif not value & DMACR_RS:
+                ch.job = None
+                ch.sr = (ch.sr | DMASR_HALTED) & ~DMASR_IDLE
+        elif reg == 0x04:
+            ch.sr &= ~(value & 0x7000)  # IRQ bits are write-1-to-clear
+        elif reg in (MM2S_SA, S2MM_DA - 0x30):
+            ch.addr = (ch.addr & ~0xFFFF_FFFF) | value
+        elif reg in (MM2S_SA_MSB, S2MM_DA_MSB - 0x30):
+            ch.addr = (ch.addr & 0xFFFF_FFFF) | (value << 32)
+        elif reg in (MM2S_LENGTH, S2MM_LENGTH - 0x30):
+            if ch.sr & DMASR_HALTED:
+                return  # PG021: writing LENGTH while halted has no effect
+            n = value & ((1 << self.length_bits) - 1)
+            ch.length = n
+            ch.sr &= ~DMASR_IDLE
+            ch.job = (ch.addr, n)
+            self.board.events.append((self.cell.name, "send" if ch.tx else "recv", "start",
+                                      ch.addr))
+            if n == 0 or (not self.dre[ch.tx] and ch.addr % self.align[ch.tx]):
+                self._error(ch, 0x10 if n == 0 else 0x40)
+
+    def _reset(self) -> None:
+        self.resets += 1
+        for ch in self.ch.values():
+            ch.cr, ch.sr, ch.job, ch.length = 0, DMASR_HALTED, None, 0
+        self.core.reset_stream()  # the stream between DMA and core is flushed too
+
+    def _error(self, ch: _Channel, bits: int) -> None:
+        ch.sr = (ch.sr | bits | DMASR_HALTED) & ~DMASR_IDLE
+        ch.cr &= ~DMACR_RS
+        ch.job = None
+        self.board.events.append((self.cell.name, "send" if ch.tx else "recv", "error", bits))
+
+    def _done(self, ch: _Channel, nbytes: int) -> None:
+        ch.job, ch.length = None, nbytes
+        ch.sr |= DMASR_IDLE | 0x1000  # IOC_Irq
+        self.board.events.append((self.cell.name, "send" if ch.tx else "recv", "done", ch.addr))
+
+    # -- streams --------------------------------------------------------------------------
+    def step(self) -> None:
+        """One tick: move the MM2S packet into the core, a finished packet into memory."""
+        f = self.faults
+        send, recv = self.ch[MM2S_DMACR], self.ch[MM2S_DMACR + 0x30]
+        if send.job is not None and f.error_bits and f.error_channel == "send":
+            self._error(send, f.error_bits)
+            f.error_bits = 0
+        if send.job is not None and not f.hang_send and self.core.can_accept():
+            addr, n = send.job
+            data = self.board.memory.device_read(addr, n)
+            if data is None:
+                self._error(send, 0x40)  # DMADecErr: no memory there
+            else:
+                beats = to_beats(data, self.mm2s_bytes)
+                nbytes = self.mm2s_bytes
+                for pad in self.pads_in:
+                    beats, nbytes = pad.apply(beats), pad.out_bytes
+                self.core.consume(from_beats(beats, nbytes))
+                self._done(send, n)
+        if recv.job is None:
+            return
+        if f.error_bits and f.error_channel == "recv":
+            self._error(recv, f.error_bits)
+            f.error_bits = 0
+            return
+        if f.hang_recv or not self.core.output_ready(self.board.now):
+            return
+        packet = self.core.pop_output()
+        beats, nbytes = to_beats(packet, self.core.out_bytes), self.core.out_bytes
+        for pad in self.pads_out:
+            beats, nbytes = pad.apply(beats), pad.out_bytes
+        if nbytes != self.s2mm_bytes:
+            raise BuildTreeError(f"{self.cell.name}: S2MM stream is {self.s2mm_bytes} bytes, "
+                                 f"the core's stream arrives {nbytes} bytes wide")
+        data = from_beats(beats, nbytes)
+        if f.short_by:
+            data, f.short_by = data[: max(0, len(data) - f.short_by)], 0
+        addr, n = recv.job
+        if len(data) > n:
+            self._error(recv, 0x10)  # DMAIntErr: the packet is longer than LENGTH
+            return
+        if not self.board.memory.device_write(addr, data):
+            self._error(recv, 0x40)
+            return
+        self._done(recv, len(data))
+
+
+class EdgeCore:
+    """``fcnn_edge_dma`` (the packaged edge IP) with the Verilated ``fcnn_edge_core`` inside.
+
+    Registers are the real core's (AXI4-Lite into the Verilated RTL through
+    :class:`~fpgacnn.sim.edge_harness.EdgeHarness`). A packet from the DMA is framed as
+    the wrapper frames it: HEIGHT lines of ceil(WIDTH/PPC) beats (WIDTH, HEIGHT and
+    THRESHOLD as the registers hold them); the frame runs through the core and its
+    output, HEIGHT lines of ceil(WIDTH/PPC) beats (padding lanes zero), becomes one
+    packet. The core takes the next frame only when its output has gone (one frame in
+    its line buffers). ``latency`` ticks pass from a frame's input to its output.
+    """
+
+    def __init__(self, board: EmulatedBoard, cell: Cell, harness: Any, latency: int = 20) -> None:
+        self.board, self.cell, self.h = board, cell, harness
+        self.ppc = cell.int("PPC")
+        self.out_bytes = self.ppc
+        self.latency = latency
+        self.outputs: deque[tuple[int, bytes]] = deque()
+
+    def read(self, offset: int) -> int:
+        return self.h.read_register(offset)
+
+    def write(self, offset: int, value: int) -> None:
+        self.board.register_writes.append((self.cell.name, offset, value))
+        self.h.write_register(offset, value)
+        from fpgacnn.spec.cores import CTRL_SOFT_RESET, EDGE_REGISTERS
+        if offset == EDGE_REGISTERS["CTRL"] and value & CTRL_SOFT_RESET:
+            self.outputs.clear()  # the soft reset drops the frame in flight
+
+    def can_accept(self) -> bool:
+        return not self.outputs
+
+    def consume(self, packet: bytes) -> None:
+        from fpgacnn.spec.cores import EDGE_REGISTERS
+        w, h = self.h.read_register(EDGE_REGISTERS["WIDTH"]), \
+            self.h.read_register(EDGE_REGISTERS["HEIGHT"])
+        thr = self.h.read_register(EDGE_REGISTERS["THRESHOLD"])
+        line = -(-w // self.ppc) * self.ppc
+        pixels = np.zeros(h * line, np.uint8)
+        n = min(len(packet), pixels.size)
+        pixels[:n] = np.frombuffer(packet[:n], np.uint8)
+        if len(packet) != pixels.size:
+            log.warning("%s: a %d-byte packet for a %dx%d frame (%d bytes)", self.cell.name,
+                        len(packet), w, h, pixels.size)
+        frame = np.ascontiguousarray(pixels.reshape(h, line)[:, :w])
+        edges = self.h.run([frame], threshold=thr).frames[0]
+        out = np.zeros((h, line), np.uint8)
+        out[:, :w] = edges
+        self.outputs.append((self.board.now + self.latency, out.tobytes()))
+
+    def output_ready(self, now: int) -> bool:
+        return bool(self.outputs) and self.outputs[0][0] <= now
+
+    def pop_output(self) -> bytes:
+        return self.outputs.popleft()[1]
+
+    def reset_stream(self) -> None:
+        """The DMA reset: nothing of the core's state changes (its soft reset is separate)."""
+
+
+class ClassifierCore:
+    """The classifier core (stream only): a packet of pixels in, one result beat out.
+
+    A packet of exactly H*W pixels (one per beat, channel 0 in the low byte) is one
+    image: it runs through ``classify(codes) -> (scores, label)`` (the Verilated RTL
+    core, or the C simulation of the HLS flow) and leaves as one beat laid out by
+    :class:`~fpgacnn.spec.cores.ClassifierOutputLayout`. A packet of another length ends
+    early or late; the core resynchronises on ``tlast`` and the damaged image yields no
+    result (DESIGN.md "Classifier core").
+    """
+
+    def __init__(self, board: EmulatedBoard, cell: Cell, *, shape: tuple[int, int, int],
+                 layout: ClassifierOutputLayout, classify: Any, in_bytes: int,
+                 latency: int = 20) -> None:
+        self.board, self.cell, self.shape, self.layout = board, cell, shape, layout
+        self.classify, self.in_bytes, self.latency = classify, in_bytes, latency
+        self.out_bytes = layout.tdata_bits // 8
+        self.outputs: deque[tuple[int, bytes]] = deque()
+        self.dropped = 0
+
+    def can_accept(self) -> bool:
+        return not self.outputs
+
+    def consume(self, packet: bytes) -> None:
+        h, w, c = self.shape
+        if len(packet) != h * w * self.in_bytes:
+            self.dropped += 1
+            log.warning("%s: a packet of %d pixels, an image has %d: no result", self.cell.name,
+                        len(packet) // self.in_bytes, h * w)
+            return
+        px = np.frombuffer(packet, np.uint8).reshape(h * w, self.in_bytes)[:, :c]
+        scores, label = self.classify(px.reshape(h, w, c).astype(np.int64))
+        word = self.layout.encode(scores, label, 0)
+        self.outputs.append((self.board.now + self.latency,
+                             word.to_bytes(self.out_bytes, "little")))
+
+    def output_ready(self, now: int) -> bool:
+        return bool(self.outputs) and self.outputs[0][0] <= now
+
+    def pop_output(self) -> bytes:
+        return self.outputs.popleft()[1]
+
+    def reset_stream(self) -> None:
+        self.outputs.clear()
+
+
+class BuildIdBlock:
+    """``fcnn_build_id`` with the parameters the Tcl gives it: the contracts layer's map
+    (tied to hw/rtl/fcnn_build_id.sv by tests); unmapped words read 0; writes change
+    nothing (the RTL answers SLVERR). ``hardware_id`` overrides the id words (a bitstream
+    of another build), ``core_id`` the CORE_ID (another IP at that address)."""
+
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+        self.params = {k: cell.int(k) for k in ("BUILD_ID_LO", "BUILD_ID_HI")}
+        self.core_id: int | None = None
+        self.writes: list[tuple[int, int]] = []
+
+    def set_hardware_id(self, hw_id: str) -> None:
+        """Report ``hw_id`` instead (the fault "wrong build id")."""
+        from fpgacnn.spec.build_id import id_params
+        self.params = id_params(hw_id)
+
+    def read(self, offset: int) -> int:
+        reg = BUILD_ID_MAP.at(offset)
+        if reg is None:
+            return 0
+        if reg.name == "CORE_ID" and self.core_id is not None:
+            return self.core_id
+        return BUILD_ID_MAP.reset_values(self.params)[reg.name]
+
+    def write(self, offset: int, value: int) -> None:
+        self.writes.append((offset, value))
+
+
+class Unmodelled:
+    """An address-mapped IP the emulation has no model of (e.g. the ``axi_intc``, which a
+    polling driver never touches): any access is a :class:`SimulationError`."""
+
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+
+    def read(self, offset: int) -> int:
+        raise SimulationError(f"{self.cell.name} ({self.cell.vlnv}) is not modelled by the "
+                              f"emulated board (read of 0x{offset:X})")
+
+    def write(self, offset: int, value: int) -> None:
+        raise SimulationError(f"{self.cell.name} ({self.cell.vlnv}) is not modelled by the "
+                              f"emulated board (write of 0x{offset:X})")
