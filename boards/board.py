@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,13 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "dma_address_width": int,
     "pynq_image": str,
     "vivado_versions": list,
+    "python": str,
+    "numpy": str,
 }
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "board_connections": list,
+    "board_store": bool,
+    "fan": dict,
     "video_io": list,
     "resources": dict,
     "notes": str,
@@ -166,6 +171,26 @@ class PlClock:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Fan:
+    """A fan whose enable pin the PL must drive (KV260: ``fan_en_b``, active low).
+
+    The PS's TTC0 waveform goes out through EMIO, and bit ``ttc_wave_bit`` of it drives
+    ``port`` on package pin ``pin``, as AMD's Kria starter-kit platforms do, so the
+    fan is under the OS's control (its PWM) instead of floating.
+    """
+
+    port: str
+    pin: str
+    iostandard: str
+    ttc_wave_bit: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON data of the fan."""
+        return {"port": self.port, "pin": self.pin, "iostandard": self.iostandard,
+                "ttc_wave_bit": self.ttc_wave_bit}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Board:
     """One board: what the generated Vivado build needs to know about it."""
 
@@ -178,9 +203,17 @@ class Board:
     hp_port: str
     pl_clock: PlClock
     dma_address_width: int
+    #: the PYNQ image the board runs (its Python, numpy bound and the Vivado the build
+    #: scripts accept go with it: one place, read by the scripts, the README and the
+    #: package manifest's ``image``)
     pynq_image: str
     vivado_versions: tuple[str, ...]
+    python: str
+    numpy: str
     board_connections: tuple[str, ...] = ()
+    #: the board files come from the Xilinx Board Store, not from Vivado's own install
+    board_store: bool = False
+    fan: Fan | None = None
     video_io: tuple[str, ...] = ()
     notes: str = ""
     #: the part's LUT/FF/LUTRAM/BRAM36/DSP (the folding solver's budget); None if not given
@@ -207,6 +240,21 @@ class Board:
         """Index of :attr:`pl_clock` among the PS clock outputs."""
         return self.profile.clock_pins.index(self.pl_clock.pin)
 
+    @property
+    def image(self) -> dict[str, str]:
+        """The board's software image as the package manifest records it (``image``)."""
+        return {"pynq": self.pynq_image, "python": self.python, "numpy": self.numpy,
+                "vivado": self.vivado_versions[0]}
+
+    @property
+    def carrier_boards(self) -> tuple[str, ...]:
+        """The board VLNVs (``vendor:board:version``) of the :attr:`board_connections`."""
+        out = []
+        for conn in self.board_connections:
+            vendor, board, _, version = conn.split()[1].split(":")
+            out.append(f"{vendor}:{board}:{version}")
+        return tuple(out)
+
     def to_dict(self) -> dict[str, Any]:
         """The board as the JSON data it was read from (plus nothing derived)."""
         d: dict[str, Any] = {
@@ -216,16 +264,22 @@ class Board:
             "pl_clock": {"pin": self.pl_clock.pin, "mhz": self.pl_clock.mhz},
             "dma_address_width": self.dma_address_width, "pynq_image": self.pynq_image,
             "vivado_versions": list(self.vivado_versions),
+            "python": self.python, "numpy": self.numpy,
             "board_connections": list(self.board_connections),
             "video_io": list(self.video_io), "notes": self.notes,
         }
+        if self.board_store:
+            d["board_store"] = True
+        if self.fan is not None:
+            d["fan"] = self.fan.to_dict()
         if self.resources is not None:
             d["resources"] = self.resources.to_json()
         return d
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    return {str: "a string", int: "an integer", dict: "an object", list: "a list"}.get(
+    return {str: "a string", int: "an integer", dict: "an object", list: "a list",
+            bool: "true or false"}.get(
         t if isinstance(t, type) else t[0], str(t))
 
 
@@ -240,7 +294,8 @@ def board_from_dict(data: Any, *, source: str = "<data>") -> Board:
         if key not in data:
             raise BoardError(f"{source}: missing field '{key}'")
     for key, typ in {**_REQUIRED, **_OPTIONAL}.items():
-        if key in data and (not isinstance(data[key], typ) or isinstance(data[key], bool)):
+        if key in data and (not isinstance(data[key], typ)
+                            or (typ is not bool and isinstance(data[key], bool))):
             raise BoardError(f"{source}: field '{key}' must be {_type_name(typ)}")
     unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
@@ -278,6 +333,32 @@ def board_from_dict(data: Any, *, source: str = "<data>") -> Board:
             raise BoardError(f"{source}: field '{key}' must be a list of strings")
     if not data["vivado_versions"]:
         raise BoardError(f"{source}: field 'vivado_versions' must name at least one version")
+    for v in data["vivado_versions"]:
+        if not re.fullmatch(r"20\d\d\.\d", v):
+            raise BoardError(f"{source}: vivado_versions must be like '2024.1', got {v!r}")
+    if not re.fullmatch(r"3\.\d+", data["python"]):
+        raise BoardError(f"{source}: python must be the image's Python like '3.10', "
+                         f"got {data['python']!r}")
+    if not re.fullmatch(r"(<|<=|>=|==|~=)\d+(\.\d+)*(,(<|<=|>=)\d+(\.\d+)*)*",
+                        data["numpy"]):
+        raise BoardError(f"{source}: numpy must be a version bound like '<2', "
+                         f"got {data['numpy']!r}")
+    for conn in data.get("board_connections", []):
+        if not re.fullmatch(r"\S+ [^:\s]+:[^:\s]+:[^:\s]+:[^:\s]+", conn):
+            raise BoardError(f"{source}: a board connection is 'CONNECTOR vendor:board:"
+                             f"component:version', got {conn!r}")
+    fan = None
+    if "fan" in data:
+        f = data["fan"]
+        keys = {"port", "pin", "iostandard", "ttc_wave_bit"}
+        if set(f) != keys or not all(isinstance(f[k], str) for k in keys - {"ttc_wave_bit"}) \
+                or f["ttc_wave_bit"] not in (0, 1, 2) or isinstance(f["ttc_wave_bit"], bool):
+            raise BoardError(f"{source}: fan must have the string fields 'port', 'pin', "
+                             f"'iostandard' and 'ttc_wave_bit' 0..2, got {f!r}")
+        if ps is not PsType.ZYNQMP:
+            raise BoardError(f"{source}: fan: a TTC waveform on EMIO needs zynq_ultra_ps_e")
+        fan = Fan(port=f["port"], pin=f["pin"], iostandard=f["iostandard"],
+                  ttc_wave_bit=f["ttc_wave_bit"])
     resources = None
     if "resources" in data:
         try:
@@ -290,7 +371,9 @@ def board_from_dict(data: Any, *, source: str = "<data>") -> Board:
         hp_port=data["hp_port"], pl_clock=PlClock(pin=clk["pin"], mhz=float(mhz)),
         dma_address_width=width, pynq_image=data["pynq_image"],
         vivado_versions=tuple(data["vivado_versions"]),
+        python=data["python"], numpy=data["numpy"],
         board_connections=tuple(data.get("board_connections", ())),
+        board_store=data.get("board_store", False), fan=fan,
         video_io=tuple(data.get("video_io", ())), notes=data.get("notes", ""),
         resources=resources,
     )
@@ -324,6 +407,23 @@ def load_board(name: str, defs_dir: Path = DEFS_DIR) -> Board:
         raise BoardError(f"unknown board '{name}' (available: "
                          f"{', '.join(available_boards(defs_dir))})")
     return load_board_file(path)
+
+
+#: Marker lines around the generated table of images in boards/README.md.
+IMAGES_BEGIN = "<!-- board-images: generated from boards/defs; do not edit by hand -->"
+IMAGES_END = "<!-- /board-images -->"
+
+
+def images_table(boards: list[Board]) -> str:
+    """The Markdown table of each board's PYNQ image, Python, numpy bound and Vivado, as
+    boards/README.md shows it between :data:`IMAGES_BEGIN` and :data:`IMAGES_END`."""
+    rows = ["| board | PYNQ image | Python | numpy | Vivado / Vitis HLS | board files |",
+            "|---|---|---|---|---|---|"]
+    for b in boards:
+        files = "Xilinx Board Store" if b.board_store else "Vivado or vendor (below)"
+        rows.append(f"| {b.title} (`{b.name}`) | {b.pynq_image} | {b.python} | {b.numpy} | "
+                    f"{', '.join(b.vivado_versions)} | {files} |")
+    return "\n".join(rows) + "\n"
 
 
 def load_all_boards(defs_dir: Path = DEFS_DIR) -> list[Board]:

@@ -96,7 +96,8 @@ def package_contents(design: Design, cls: ClassifierSources, pkg: Path) -> dict[
     return {"cores": [edge, classifier], "model": model,
             "clock_hz": int(round(design.board.pl_clock.mhz * 1e6)), "board": design.board.name,
             "bitstream": design.bitstream_name, "hwh": design.hwh_name,
-            "hardware": hardware_record(design.hw_id, seg["build_id"])}
+            "hardware": hardware_record(design.hw_id, seg["build_id"]),
+            "image": design.board.image}
 
 
 def finalize_package(out_dir: Path, *, design: Design | None = None,

@@ -225,6 +225,18 @@ def _hardware(value: Any) -> dict[str, Any]:
     return {k: d[k] for k in HARDWARE_KEYS}
 
 
+#: ``manifest.image`` of a board package: the board image the package is built for, from the
+#: board file (boards/defs): PYNQ image version, its Python, its numpy bound and the Vivado
+#: the bitstream was built with.
+IMAGE_KEYS = ("pynq", "python", "numpy", "vivado")
+
+
+def _image(value: Any) -> dict[str, str]:
+    d = _mapping("image", value)
+    _require("image", d, IMAGE_KEYS)
+    return {k: _str(f"image.{k}", d[k]) for k in IMAGE_KEYS}
+
+
 def _require(where: str, d: Mapping[str, Any], keys: Sequence[str]) -> None:
     missing = [k for k in keys if k not in d]
     if missing:
@@ -315,6 +327,8 @@ class Manifest:
     files: Mapping[str, str]
     #: board packages: where the bitstream reports its hardware id (see :data:`HARDWARE_KEYS`)
     hardware: Mapping[str, Any] | None = None
+    #: board packages: the board image they are built for (see :data:`IMAGE_KEYS`)
+    image: Mapping[str, str] | None = None
 
     def core(self, kind: CoreKind) -> CoreSpec | None:
         """The first core of ``kind``, or None."""
@@ -329,6 +343,7 @@ class Manifest:
             "model": None if self.model is None else self.model.to_dict(),
             "bitstream": self.bitstream, "hwh": self.hwh, "files": dict(self.files),
             **({} if self.hardware is None else {"hardware": dict(self.hardware)}),
+            **({} if self.image is None else {"image": dict(self.image)}),
         }
 
     @classmethod
@@ -365,6 +380,7 @@ class Manifest:
             hwh=None if d["hwh"] is None else _rel_path("hwh", d["hwh"]),
             files=dict(files),
             hardware=None if d.get("hardware") is None else _hardware(d["hardware"]),
+            image=None if d.get("image") is None else _image(d["image"]),
         )
         for role, path in (("bitstream", man.bitstream), ("hwh", man.hwh)):
             if path is not None and path not in man.files:
@@ -426,6 +442,7 @@ def write_package(
     hwh: str | None = None,
     created: str | None = None,
     hardware: Mapping[str, Any] | None = None,
+    image: Mapping[str, str] | None = None,
 ) -> Package:
     """Hash every file already in ``out_dir``, write ``manifest.json``, return the package.
 
@@ -446,6 +463,8 @@ def write_package(
     }
     if hardware is not None:
         data["hardware"] = dict(hardware)
+    if image is not None:
+        data["image"] = dict(image)
     data["build_id"] = derive_build_id(data)
     Manifest.from_dict(data)  # validate before writing anything
     (out_dir / MANIFEST_FILE).write_text(json.dumps(data, indent=2) + "\n")

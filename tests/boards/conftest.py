@@ -9,6 +9,7 @@ Running the real conversion needs TensorFlow and takes too long for these tests.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -64,10 +65,17 @@ def write_rtl_filelist(model_dir: Path, top: str = "fcnn_classifier") -> Path:
     return rtl / "filelist.f"
 
 
-def run_stub(scripts: list[Path], log: Path) -> str:
+def stub_process(scripts: list[Path], log: Path, vivado: str = "2024.1",
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Source ``scripts`` in tclsh with the Vivado stand-in reporting version ``vivado``."""
+    return subprocess.run(["tclsh", str(STUB), str(log), *map(str, scripts)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {}), "FCNN_STUB_VIVADO": vivado})
+
+
+def run_stub(scripts: list[Path], log: Path, vivado: str = "2024.1") -> str:
     """Source ``scripts`` in tclsh with the Vivado stand-in; return the command log."""
-    proc = subprocess.run(["tclsh", str(STUB), str(log), *map(str, scripts)],
-                          capture_output=True, text=True, timeout=60)
+    proc = stub_process(scripts, log, vivado)
     assert proc.returncode == 0, proc.stderr
     return log.read_text()
 

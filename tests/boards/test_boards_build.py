@@ -292,7 +292,7 @@ def test_tclsh_runs_every_script(trees, tmp_path: Path, board: str, flow: CoreFl
     scripts = [tree / "scripts" / "build.tcl", tree / "constraints" / "fcnn.xdc"]
     if flow is CoreFlow.HLS:
         scripts.append(tree / "scripts" / "hls_ip.tcl")
-    log = run_stub(scripts, tmp_path / "stub.log")
+    log = run_stub(scripts, tmp_path / "stub.log", b.vivado_versions[0])
     sourced = re.findall(r"^# source (\S+)$", log, flags=re.M)
     assert [Path(s).name for s in sourced] == [s.name for s in scripts]
     # every step of build.tcl ran, in order, and reached its last command

@@ -36,6 +36,15 @@ proc get_property {name args} {
     }
 }
 
+# `version -short`: the Vivado version in FCNN_STUB_VIVADO (the caller sets the board's).
+proc version {args} {
+    fcnn_stub_record [concat version $args]
+    if {[info exists ::env(FCNN_STUB_VIVADO)]} {
+        return $::env(FCNN_STUB_VIVADO)
+    }
+    return ""
+}
+
 # The IP catalog holds version 1.0 of every IP a filter asks for.
 proc get_ipdefs {args} {
     fcnn_stub_record [concat get_ipdefs $args]
