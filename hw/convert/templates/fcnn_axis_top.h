@@ -2,11 +2,17 @@
 //
 // s_axis: the model input streamed pixel by pixel, all channels of one pixel
 //   per beat (channel c in bits [c*E, (c+1)*E) with E the input element width,
-//   as raw fixed-point codes), TLAST on the last pixel. The image size is
-//   fixed, so beats are counted; TLAST is not needed to frame an image.
-// m_axis: one beat per image: class score k (raw fixed-point code of the
-//   network's output type) in bits [k*S, (k+1)*S), the arg-max label (first
-//   maximum) in the 8 bits above the scores, TLAST set.
+//   as raw fixed-point codes), TLAST on the last pixel.
+// m_axis: one beat per image (fpgacnn.spec.cores.ClassifierOutputLayout): class
+//   score k (raw fixed-point code of the network's output type) in bits
+//   [k*S, (k+1)*S), the arg-max label (first maximum) in the 8 bits above the
+//   scores, the framing status byte in the 8 bits above the label, TLAST set.
+// Framing (fpgacnn.spec.cnn_framing, the same policy as the generated RTL's
+//   fcnn_cnn_framer): pixels are counted and TLAST is read. An early TLAST ends
+//   the image: its remaining pixels are zeros, status bit 0 (TLAST_EARLY). A
+//   missing TLAST on the last pixel ends the image at the count, status bit 1
+//   (TLAST_LATE), and the input is dropped up to and including the next TLAST.
+//   Bit 2 (FAULT_SEEN) is sticky from the first faulty image on; bits 7:3 are 0.
 // Image-independent: sizes come from fcnn_axis_params.h (written per model),
 // types from the hls4ml project's defines.h.
 #ifndef FCNN_AXIS_TOP_H_
@@ -21,9 +27,16 @@
 static const int FCNN_IN_ELEM_BITS = input_t::value_type::width;
 static const int FCNN_SCORE_BITS = result_t::value_type::width;
 static const int FCNN_LABEL_BITS = 8;
+static const int FCNN_STATUS_BITS = 8;
+// Status bits (fpgacnn.spec.cores.ClassifierStatus).
+static const int FCNN_STATUS_TLAST_EARLY = 0;
+static const int FCNN_STATUS_TLAST_LATE = 1;
+static const int FCNN_STATUS_FAULT_SEEN = 2;
 // AXI4-Stream TDATA widths are whole bytes.
 static const int FCNN_IN_BITS = ((FCNN_IN_CHANNELS * FCNN_IN_ELEM_BITS + 7) / 8) * 8;
-static const int FCNN_OUT_BITS = ((FCNN_N_CLASSES * FCNN_SCORE_BITS + FCNN_LABEL_BITS + 7) / 8) * 8;
+static const int FCNN_OUT_BITS =
+    ((FCNN_N_CLASSES * FCNN_SCORE_BITS + FCNN_LABEL_BITS + FCNN_STATUS_BITS + 7) / 8) * 8;
+typedef ap_uint<FCNN_STATUS_BITS> fcnn_status_t;
 
 #if defined(__has_include) && __has_include(<ap_axi_sdata.h>)
 #include <ap_axi_sdata.h>
