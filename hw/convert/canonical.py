@@ -60,6 +60,10 @@ NOOP_LAYERS: tuple[str, ...] = (
 MAC_LAYERS: tuple[str, ...] = ("QConv2D", "QDense", "QConv2DBatchnorm")
 #: Widest weight (bits) a quantizer may need once its values are explicit fixed-point numbers.
 MAX_WEIGHT_BITS = 24
+#: Extra bits of a kernel that a float BatchNormalization is folded into.
+FOLD_EXTRA_BITS = 8
+#: BatchNormalization kinds folded into the QConv2D/QDense before them.
+BATCHNORM_LAYERS: tuple[str, ...] = ("BatchNormalization", "QBatchNormalization")
 #: Name of the input quantizer inserted for ``input_type``.
 INPUT_QUANTIZER = "input_quantizer"
 
@@ -90,6 +94,8 @@ class CanonicalModel:
     notices: tuple[Notice, ...]
     #: Whether ``model`` is a new model (changed, or rebuilt with an explicit InputLayer).
     changed: bool = False
+    #: Layers whose rewrite is not exact (a float BatchNormalization folded by rounding).
+    approximate: tuple[str, ...] = ()
 
 
 def parse_input_type(text: str) -> FixedType:
@@ -267,7 +273,71 @@ def _mac(layer: Any, notices: list[Notice]) -> tuple[_Op, Any]:
     cfg["activation"] = "linear"
     if cls == "QConv2DBatchnorm" and "kernel_quantizer" not in cfg:
         cfg["kernel_quantizer"] = kq
-    return _Op(out_cls, cfg, weights, layer), act
+    op = _Op(out_cls, cfg, weights, layer)
+    op.q_kernel, op.q_bias = q_kernel, q_bias
+    op.kernel_bits = int(getattr(kq, "bits", 8) or 8)
+    return op, act
+
+
+def _affine(bn: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel ``(a, b)`` with ``bn(x) = a * x + b`` at inference (BatchNormalization kinds)."""
+    import tensorflow as tf
+
+    shape = (1, *[int(d) for d in bn.input_shape[1:]])
+    zero = np.asarray(bn(tf.zeros(shape), training=False), dtype=np.float64)
+    one = np.asarray(bn(tf.ones(shape), training=False), dtype=np.float64)
+    b = zero.reshape(-1, shape[-1])[0]
+    return one.reshape(-1, shape[-1])[0] - b, b
+
+
+def _round_grid(values: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
+    """``values`` rounded onto the signed ``bits``-bit grid whose range holds them; its integer."""
+    top = float(np.abs(values).max(initial=0.0))
+    integer = max(0, int(np.floor(np.log2(top))) + 1) if top > 0 else 0
+    frac = bits - 1 - integer
+    lsb = 2.0**-frac
+    q = np.clip(np.round(values / lsb) * lsb, -(2.0**integer), 2.0**integer - lsb)
+    return q, integer
+
+
+def _fold_batchnorm(bn: Any, prev: _Op, notices: list[Notice]) -> bool:
+    """Fold ``bn`` into ``prev`` (a QConv2D/QDense op); return whether the fold is approximate.
+
+    Exact when the folded weights and biases are fixed-point numbers of at most
+    :data:`MAX_WEIGHT_BITS` bits (e.g. power-of-two scales); otherwise they are rounded
+    onto grids :data:`FOLD_EXTRA_BITS` bits finer than the kernel's, and the caller
+    measures what that changes.
+    """
+    from qkeras import quantized_bits
+
+    a, b = _affine(bn)
+    kernel = np.asarray(prev.q_kernel if prev.q_kernel is not None else prev.weights[0],
+                        dtype=np.float64)
+    bias = prev.q_bias if prev.q_bias is not None else (
+        prev.weights[1] if len(prev.weights) > 1 else np.zeros(kernel.shape[-1]))
+    w = kernel * a
+    c = np.asarray(bias, dtype=np.float64) * a + b
+    bits = min(MAX_WEIGHT_BITS, prev.kernel_bits + FOLD_EXTRA_BITS)
+    gw, gc = exact_grid(w, max_bits=bits), exact_grid(c, max_bits=MAX_WEIGHT_BITS)
+    approximate = gw is None or gc is None
+    if gw is None:
+        w, iw = _round_grid(w, bits)
+        gw = (bits, iw)
+    if gc is None:
+        c, ic = _round_grid(c, MAX_WEIGHT_BITS)
+        gc = (MAX_WEIGHT_BITS, ic)
+    kq = quantized_bits(gw[0], gw[1], keep_negative=True, alpha=1)
+    bq = quantized_bits(gc[0], gc[1], keep_negative=True, alpha=1)
+    prev.config = {**prev.config, "use_bias": True, "kernel_quantizer": kq, "bias_quantizer": bq}
+    prev.weights = [w.astype(np.float32), c.astype(np.float32)]
+    prev.q_kernel, prev.q_bias = prev.weights
+    how = ("rounded onto finer grids (float arithmetic: not exact; the change is measured)"
+           if approximate else "exactly")
+    notices.append(Notice(layer=bn.name, kind="batchnorm_folded" + ("_approx" if approximate
+                                                                      else ""),
+                          text=f"{type(bn).__name__} folded into '{prev.name}' {how}: "
+                               f"kernel {kq}, bias {bq}"))
+    return approximate
 
 
 def _chain(model: Any) -> list[Any] | None:
@@ -359,6 +429,7 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None) -> Canonica
     if layers is None:
         return CanonicalModel(model=model, notices=())
     notices: list[Notice] = []
+    approximate: list[str] = []
     ops: list[_Op | tuple[str, Any]] = []
     body = layers[1:]
     last_weighted = max((i for i, la in enumerate(body) if type(la).__name__ not in NOOP_LAYERS),
@@ -384,6 +455,16 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None) -> Canonica
                 raise _refuse(layer, "ReLU with max_value, negative_slope or threshold; use "
                                      "QActivation(quantized_relu(bits, integer))")
             ops.append(("relu", layer))
+            continue
+        if cls in BATCHNORM_LAYERS:
+            prev = ops[-1] if ops else None
+            if not (isinstance(prev, _Op) and prev.class_name in ("QConv2D", "QDense")
+                    and hasattr(prev, "q_kernel")):
+                raise _refuse(layer, "only a BatchNormalization right after a QConv2D or "
+                                     "QDense (with no activation between) is converted (folded "
+                                     "into it); move it there or use QConv2DBatchnorm")
+            if _fold_batchnorm(layer, prev, notices):
+                approximate.append(layer.name)
             continue
         if cls in MAC_LAYERS:
             op, act = _mac(layer, notices)
@@ -442,4 +523,28 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None) -> Canonica
             layer.set_weights(op.weights)
     for n in notices:
         log.info("%s", n)
-    return CanonicalModel(model=out, notices=tuple(notices), changed=True)
+    return CanonicalModel(model=out, notices=tuple(notices), changed=True,
+                          approximate=tuple(approximate))
+
+
+#: Largest accepted change of accuracy (or of labels, without true labels) by approximate rewrites.
+MAX_ACCURACY_DELTA = 0.01
+
+
+def accuracy_delta(original: Any, canonical: Any, x: np.ndarray, y: np.ndarray | None = None
+                   ) -> dict[str, Any]:
+    """What the approximate rewrites change, measured on ``x`` (and labels ``y`` when given).
+
+    Returns ``{"n", "label_changes", "delta"}`` and, with ``y``, the two accuracies:
+    ``delta`` is the accuracy lost (``y`` given) or the fraction of changed labels.
+    """
+    a = np.asarray(original.predict(x, batch_size=256, verbose=0)).reshape(len(x), -1)
+    b = np.asarray(canonical.predict(x, batch_size=256, verbose=0)).reshape(len(x), -1)
+    la, lb = a.argmax(1), b.argmax(1)
+    out: dict[str, Any] = {"n": int(len(x)), "label_changes": int(np.count_nonzero(la != lb))}
+    if y is not None:
+        acc_a, acc_b = float(np.mean(la == y)), float(np.mean(lb == y))
+        out.update(accuracy_original=acc_a, accuracy_converted=acc_b, delta=acc_a - acc_b)
+    else:
+        out["delta"] = out["label_changes"] / max(1, len(x))
+    return out

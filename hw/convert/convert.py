@@ -25,7 +25,13 @@ from fpgacnn.spec.hashing import sha256_file
 from fpgacnn.spec.outputs import check_replaceable
 
 from .calibration import check_ranges, observe_ranges
-from .canonical import CanonicalModel, Notice, canonicalize
+from .canonical import (
+    MAX_ACCURACY_DELTA,
+    CanonicalModel,
+    Notice,
+    accuracy_delta,
+    canonicalize,
+)
 from .config import ConvertConfig
 from .fixed import FixedType
 from .hls import PROJECT_NAME, audit_types, build_project, compile_csim, csim_predict, hls_config
@@ -232,15 +238,31 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     out_dir = Path(out_dir).resolve()
     # never overwrite a folder fpgacnn did not write (checked before any work)
     check_replaceable(out_dir, lambda d: (d / CONVERSION_FILE).is_file(), "a conversion")
+    original = source.model
     source, canon = canonical_source(source, input_type=input_type)
     for notice in canon.notices:
         say(f"note: {notice}")
+    approx = None
+    if canon.approximate:
+        data = source.test_x if source.test_x is not None else source.calibration
+        if data is None:
+            raise UsageError(f"layers {', '.join(canon.approximate)} are folded approximately; "
+                             "give data (--data) to measure the accuracy change")
+        approx = {"layers": list(canon.approximate),
+                  **accuracy_delta(original, canon.model, data, source.test_y)}
+        say(f"approximate folding of {', '.join(canon.approximate)}: {approx['label_changes']} "
+            f"of {approx['n']} labels change (accuracy delta {approx['delta']:.2%})")
+        if approx["delta"] > MAX_ACCURACY_DELTA:
+            raise VerificationError(
+                f"folding {', '.join(canon.approximate)} changes the accuracy by "
+                f"{approx['delta']:.2%} on {approx['n']} samples (limit "
+                f"{MAX_ACCURACY_DELTA:.0%}); use QConv2DBatchnorm or quantize the scale")
     model = hls_view(source.model)
     n_verify = DEFAULT_VERIFY_SAMPLES if verify_samples is None else int(verify_samples)
     if n_verify < 0:
         raise UsageError(f"--verify-samples: expected a count >= 0, got {n_verify}")
     timings: dict[str, float] = {}
-    plans = _apply_overrides(plan_model(model), cfg)
+    plans = _apply_overrides(plan_model(model, allow_strides=True), cfg)
     from .synth import axis_params  # the AXI4-Stream top's limits, checked before any work
 
     axis_params({"input": {"shape": list(model.input_shape[1:])},
@@ -299,6 +321,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         "output": {"shape": out_shape, "type": plans[-1].result.to_dict()},
         "classes": list(source.classes),
         "notices": [n.to_dict() for n in canon.notices],
+        "approximate": approx,
     }
     _dump(out_dir / CONVERSION_FILE, manifest)
     _dump(out_dir / REPORT_FILE, {

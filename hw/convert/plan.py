@@ -50,6 +50,25 @@ class LayerPlan:
         return out
 
 
+#: What to change for layer classes the flow does not implement (the refusal says it).
+LAYER_HINTS: dict[str, str] = {
+    "Dense": "use QDense with kernel_quantizer and bias_quantizer "
+             "(e.g. quantized_bits(8, 0, alpha=1))",
+    "Conv2D": "use QConv2D with kernel_quantizer and bias_quantizer "
+              "(e.g. quantized_bits(8, 0, alpha=1))",
+    "Activation": "use QActivation with a quantizer (e.g. quantized_relu(8, 0))",
+    "ReLU": "use QActivation(quantized_relu(bits, integer))",
+    "BatchNormalization": "put it right after a QConv2D or QDense (it is folded there)",
+    "QBatchNormalization": "put it right after a QConv2D or QDense (it is folded there)",
+    "AveragePooling2D": "use MaxPooling2D",
+    "GlobalAveragePooling2D": "use MaxPooling2D and Flatten",
+    "DepthwiseConv2D": "use QConv2D",
+    "QDepthwiseConv2D": "use QConv2D",
+    "SeparableConv2D": "use QConv2D",
+    "QSeparableConv2D": "use QConv2D",
+}
+
+
 def _unsupported(layer: Any, why: str) -> UnsupportedLayerError:
     return UnsupportedLayerError(
         f"layer '{layer.name}' ({type(layer).__name__}): {why}"
@@ -102,17 +121,18 @@ def _check_linear_activation(layer: Any) -> None:
                                   "QActivation after the layer")
 
 
-def _mac_plan(layer: Any, in_type: FixedType) -> LayerPlan:
+def _mac_plan(layer: Any, in_type: FixedType, *, allow_strides: bool = False) -> LayerPlan:
     """Weights, bias and an exact accumulator for a QConv2D/QDense."""
     _check_linear_activation(layer)
     cls = type(layer).__name__
     if cls == "QConv2D":
         if tuple(layer.dilation_rate) != (1, 1):
             raise _unsupported(layer, f"dilation_rate {tuple(layer.dilation_rate)} is not "
-                                      "supported")
-        if tuple(layer.strides) != (1, 1):
-            raise _unsupported(layer, f"strides {tuple(layer.strides)} are not supported "
-                                      "(stride 1 only)")
+                                      "supported; use dilation_rate=1")
+        if tuple(layer.strides) != (1, 1) and not allow_strides:
+            raise _unsupported(layer, f"strides {tuple(layer.strides)}: the RTL backend "
+                                      "implements stride 1 only (the hls4ml flow converts "
+                                      "it); use strides=1 and a MaxPooling2D")
         if getattr(layer, "groups", 1) != 1:
             raise _unsupported(layer, "grouped convolution is not supported")
     w_type = quantizer_type(layer, layer.kernel_quantizer_internal, "kernel_quantizer",
@@ -141,13 +161,17 @@ def _input_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if type(layer).__name__ == "InputLayer"]
 
 
-def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[LayerPlan]:
+def plan_model(model: Any, *, input_type: FixedType | None = None,
+               allow_strides: bool = False) -> list[LayerPlan]:
     """Return one :class:`LayerPlan` per layer of ``model`` in order, or raise.
 
     ``model`` must be a single chain from one input to one output. The input
     type is that of the input quantizer (a ``QActivation`` right after the
-    input) unless ``input_type`` is given. Raises
-    :class:`UnsupportedLayerError` naming the first offending layer.
+    input) unless ``input_type`` is given. Strided convolutions are refused
+    unless ``allow_strides`` (the hls4ml flow implements them, the RTL backend
+    does not). Raises :class:`UnsupportedLayerError` naming the first offending
+    layer. Models as their authors write them go through
+    :func:`fpgacnn.hw.convert.canonical.canonicalize` first.
     """
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise UnsupportedLayerError(
@@ -155,8 +179,11 @@ def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[Layer
             "outputs; exactly one of each is supported"
         )
     for layer in model.layers:
-        if type(layer).__name__ not in SUPPORTED_LAYERS:
-            raise _unsupported(layer, "layer class not supported (supported: "
+        cls = type(layer).__name__
+        if cls not in SUPPORTED_LAYERS:
+            hint = LAYER_HINTS.get(cls, "a layer fpgacnn does not implement (custom layers "
+                                        "are not converted)")
+            raise _unsupported(layer, f"layer class not supported: {hint} (supported: "
                                       + ", ".join(SUPPORTED_LAYERS) + ")")
     layers = list(model.layers)
     if not layers or type(layers[0]).__name__ != "InputLayer":
@@ -171,7 +198,7 @@ def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[Layer
         if first is None or type(first).__name__ != "QActivation":
             raise UnsupportedLayerError(
                 f"model '{model.name}' has no input quantizer (a QActivation right after the "
-                "input); pass input_type"
+                "input): give the input's type with --input-type (API: input_type=)"
             )
         q = quantizer_type(first, first.quantizer, "quantizer", activation=True)
         input_type = q.with_modes(Rounding.TRN, Overflow.WRAP)
@@ -184,7 +211,7 @@ def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[Layer
                              result=quantizer_type(layer, layer.quantizer, "quantizer",
                                                    activation=True))
         elif cls in ("QConv2D", "QDense"):
-            plan = _mac_plan(layer, current)
+            plan = _mac_plan(layer, current, allow_strides=allow_strides)
         elif cls == "MaxPooling2D":
             if layer.padding != "valid" or tuple(layer.strides) != tuple(layer.pool_size):
                 raise _unsupported(layer, "only padding 'valid' with strides equal to "

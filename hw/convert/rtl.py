@@ -52,12 +52,15 @@ def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
     bug of the generator and propagates (it is never recorded as a refusal).
     """
     from fpgacnn.hw.rtlgen import RtlGenError, generate_rtl
+    from fpgacnn.spec.errors import UnsupportedLayerError
 
     conv_dir = Path(conv_dir)
     remove_rtl(conv_dir)
     try:
         gen = generate_rtl(model, conv_dir / RTL_DIR, name=name)
-    except RtlGenError as exc:
+    except (RtlGenError, UnsupportedLayerError) as exc:
+        # UnsupportedLayerError: what the hls4ml flow converts and the RTL plan refuses
+        # (a strided convolution)
         shutil.rmtree(conv_dir / RTL_DIR, ignore_errors=True)
         log.warning("RTL not generated for %s: %s", name, exc)
         record = {"error": str(exc)}

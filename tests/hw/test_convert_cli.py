@@ -115,8 +115,9 @@ def test_convert_refuses_unsupported_layer(tmp_path, capsys) -> None:
     rc = main(["convert", str(tmp_path / "bad.h5"), "--out", str(tmp_path / "conv")])
     assert rc == 2
     assert capsys.readouterr().err == (
-        "fpgacnn convert: error: layer 'plain' (Dense): layer class not supported (supported: "
-        "InputLayer, QActivation, QConv2D, QDense, MaxPooling2D, Flatten)\n")
+        "fpgacnn convert: error: layer 'plain' (Dense): layer class not supported: use QDense "
+        "with kernel_quantizer and bias_quantizer (e.g. quantized_bits(8, 0, alpha=1)) "
+        "(supported: InputLayer, QActivation, QConv2D, QDense, MaxPooling2D, Flatten)\n")
     assert not (tmp_path / "conv").exists()
 
 

@@ -67,8 +67,9 @@ def _model_with(layer: keras.layers.Layer) -> keras.Model:
 def test_unsupported_layer_refused() -> None:
     model = _model_with(keras.layers.Dense(3, name="plain"))
     with pytest.raises(UnsupportedLayerError, match=(
-        r"^layer 'plain' \(Dense\): layer class not supported \(supported: InputLayer, "
-        r"QActivation, QConv2D, QDense, MaxPooling2D, Flatten\)$"
+        r"^layer 'plain' \(Dense\): layer class not supported: use QDense with "
+        r"kernel_quantizer and bias_quantizer \(e.g. quantized_bits\(8, 0, alpha=1\)\) "
+        r"\(supported: InputLayer, QActivation, QConv2D, QDense, MaxPooling2D, Flatten\)$"
     )):
         plan_model(model)
 
