@@ -36,7 +36,12 @@ class ConvertConfig:
     """What :func:`fpgacnn.hw.convert.convert` builds.
 
     ``part`` and ``clock_period_ns`` go into the HLS project (default: the
-    Zynq-7020 of PYNQ-Z1/Z2 at 100 MHz). ``result_overrides`` replaces the
+    Zynq-7020 of PYNQ-Z1/Z2 at 100 MHz; ``fpgacnn convert --board`` sets the
+    board's, see :func:`fpgacnn.hw.fold.hls.hls_settings`). ``strategy`` and
+    ``reuse_factor`` are the model-wide defaults; ``layer_strategy`` and
+    ``layer_reuse`` set them per Keras layer name (the folding solver's choice:
+    Latency for small layers, Resource with a reuse factor for folded ones).
+    ``result_overrides`` replaces the
     derived output type of named layers (expert use; every type is still
     checked against calibration data, so an override that overflows fails).
     """
@@ -47,6 +52,8 @@ class ConvertConfig:
     reuse_factor: int = 1
     part: str = "xc7z020clg400-1"
     clock_period_ns: float = 10.0
+    layer_strategy: Mapping[str, Strategy] = field(default_factory=dict)
+    layer_reuse: Mapping[str, int] = field(default_factory=dict)
     result_overrides: Mapping[str, FixedType] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -61,6 +68,16 @@ class ConvertConfig:
         if not self.clock_period_ns > 0:
             raise ConfigError(
                 f"ConvertConfig.clock_period_ns must be > 0, got {self.clock_period_ns!r}")
+        if not isinstance(self.part, str) or not self.part:
+            raise ConfigError(f"ConvertConfig.part must be a non-empty string, got {self.part!r}")
+        for key, value in self.layer_strategy.items():
+            if not isinstance(value, Strategy):
+                raise ConfigError(f"ConvertConfig.layer_strategy[{key!r}] must be a Strategy, "
+                                  f"got {value!r}")
+        for key, value in self.layer_reuse.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"ConvertConfig.layer_reuse[{key!r}] must be a positive int, "
+                                  f"got {value!r}")
         for key, value in self.result_overrides.items():
             if not isinstance(value, FixedType):
                 raise ConfigError(f"ConvertConfig.result_overrides[{key!r}] must be a "
@@ -72,6 +89,8 @@ class ConvertConfig:
             "backend": self.backend.value, "io_type": self.io_type.value,
             "strategy": self.strategy.value, "reuse_factor": self.reuse_factor,
             "part": self.part, "clock_period_ns": self.clock_period_ns,
+            "layer_strategy": {k: v.value for k, v in self.layer_strategy.items()},
+            "layer_reuse": dict(self.layer_reuse),
             "result_overrides": {k: v.to_dict() for k, v in self.result_overrides.items()},
         }
 
@@ -82,6 +101,8 @@ class ConvertConfig:
             backend=Backend(data["backend"]), io_type=IOType(data["io_type"]),
             strategy=Strategy(data["strategy"]), reuse_factor=int(data["reuse_factor"]),
             part=str(data["part"]), clock_period_ns=float(data["clock_period_ns"]),
+            layer_strategy={k: Strategy(v) for k, v in data.get("layer_strategy", {}).items()},
+            layer_reuse={k: int(v) for k, v in data.get("layer_reuse", {}).items()},
             result_overrides={k: FixedType.from_dict(v)
                               for k, v in data.get("result_overrides", {}).items()},
         )

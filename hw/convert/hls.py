@@ -35,6 +35,14 @@ def hls_config(model: Any, plans: list[LayerPlan], cfg: ConvertConfig) -> dict[s
     for entry in layers.values():
         if "ReuseFactor" in entry:
             entry["ReuseFactor"] = cfg.reuse_factor
+    for name in (*cfg.layer_strategy, *cfg.layer_reuse):
+        if name not in layers:
+            raise UnsupportedLayerError(f"hls4ml has no layer '{name}' to set a strategy or "
+                                        f"reuse factor on (it has: {', '.join(layers)})")
+    for name, strategy in cfg.layer_strategy.items():
+        layers[name]["Strategy"] = strategy.value
+    for name, reuse in cfg.layer_reuse.items():
+        layers[name]["ReuseFactor"] = reuse
     names = {p.name for p in plans}
     for plan in plans:
         prec = layers.setdefault(plan.name, {}).setdefault("Precision", {})

@@ -1,0 +1,223 @@
+"""The folding solver's resource model: LUT, FF, LUTRAM, BRAM36 and DSP of each block.
+
+Every figure is an estimate of what yosys ``synth_xilinx -family xc7`` reports
+for the generated core (the benchmark measures the real numbers). The
+coefficients come from one place, the calibration file
+(:data:`CALIBRATION_FILE`, written by ``python -m fpgacnn.apps.fold_calibrate``
+from yosys runs of ``fcnn_cnn_mvu`` -- section ``mvu`` -- and of
+``fcnn_cnn_dense`` -- the first, provisional fit --, with its calibration points;
+the unrolled kernel's and the fixed blocks' coefficients are recorded there with
+the run they come from), read once per process.
+
+Blocks and their models:
+
+- folded MAC array (``fcnn_cnn_mvu``): ``LUT = lut_per_mac(XW, WW) * PE * SIMD +
+  lut_base``; ``lut_per_mac`` is the surface ``a*XW*WW + b*(XW+WW) + c`` through
+  the fitted per-width slopes (LUT multipliers with their share of the adder
+  chain); flip-flops: the PE accumulators, the N-wide result/output registers,
+  the stage registers of the SIMD inputs and PE*SIMD weights;
+- weight ROM (``(N/PE)*(IN_LEN/SIMD)`` words of ``PE*SIMD*WW`` bits): in block RAM
+  with the best BRAM36/BRAM18 aspect ratio (32Kx1 .. 512x72; 16Kx1 .. 512x36), or
+  as distributed ROM (LUT6 = 64x1, with MUXF7/F8 up to 256 words and a LUT mux
+  above); the solver picks per layer (``rom_style``);
+- input vector buffer of a folded layer (two banks): registers when a bank is one
+  word, else a small memory (counted like a ROM);
+- unrolled convolution (alkaid kernel): ``LUT = lut_per_csd_bit * (non-zero CSD
+  digits of the weights) * XW`` (each digit is a shifted add of the input);
+- sliding window line buffers ``(K-1) * (W+2P) * Cin * XW`` bits: a memory;
+- pooling, requantization, argmax, the stream FIFOs: per-element costs.
+
+DSPs: the folded unit uses LUT multipliers (``USE_DSP = 0``), so the model
+reports 0 DSP.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fpgacnn.spec.folding import Estimate, Impl, LayerFolding
+
+#: The calibration file: yosys points of the MAC array and the unrolled kernel, and the fit.
+CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration_fold.json"
+
+#: (depth, width) shapes of one RAMB36E1 and one RAMB18E1 (7-series, simple dual port).
+BRAM36_SHAPES = ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36),
+                 (512, 72))
+BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+#: Bits of one LUT6 used as a 64x1 ROM/RAM.
+LUT_BITS = 64
+#: A memory of at most this many bits always goes to LUTs (yosys does the same).
+SMALL_MEMORY_BITS = 1024
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Resources of one block (``lutram`` is part of ``lut``; ``bram36`` counts halves)."""
+
+    lut: float = 0.0
+    ff: float = 0.0
+    lutram: float = 0.0
+    bram36: float = 0.0
+    dsp: float = 0.0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.lut + other.lut, self.ff + other.ff, self.lutram + other.lutram,
+                    self.bram36 + other.bram36, self.dsp + other.dsp)
+
+    def estimate(self, cycles: int) -> Estimate:
+        """The rounded :class:`~fpgacnn.spec.folding.Estimate` (``bram36`` in halves)."""
+        return Estimate(cycles_per_image=int(cycles), lut=int(math.ceil(self.lut)),
+                        ff=int(math.ceil(self.ff)), lutram=int(math.ceil(self.lutram)),
+                        bram36=math.ceil(2 * self.bram36) / 2, dsp=int(math.ceil(self.dsp)))
+
+
+@functools.cache
+def calibration() -> dict[str, Any]:
+    """The calibration file's content (read once)."""
+    return json.loads(CALIBRATION_FILE.read_text())
+
+
+@functools.cache
+def _mac_surface() -> tuple[float, float, float, float]:
+    """(a, b, c, lut_base): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` through the fit."""
+    cal = calibration()
+    fit = cal["mvu"]["fit"] if "mvu" in cal else cal["fit"]
+    rows = [(f["xw"] * f["ww"], f["xw"] + f["ww"], 1.0) for f in fit.values()]
+    slopes = [f["lut_per_mac"] for f in fit.values()]
+    coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float), np.array(slopes), rcond=None)
+    base = float(np.mean([f["lut_base"] for f in fit.values()]))
+    return float(coef[0]), float(coef[1]), float(coef[2]), base
+
+
+def lut_per_mac(xw: int, ww: int) -> float:
+    """LUTs of one multiply-add lane of the folded array (at least 1)."""
+    a, b, c, _ = _mac_surface()
+    return max(1.0, a * xw * ww + b * (xw + ww) + c)
+
+
+def block_ram(depth: int, width: int) -> float:
+    """BRAM36 (halves allowed) of a ``depth`` x ``width`` memory at the best aspect ratio."""
+    if depth <= 0 or width <= 0:
+        return 0.0
+    b36 = min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BRAM36_SHAPES)
+    b18 = min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BRAM18_SHAPES)
+    return min(float(b36), b18 / 2)
+
+
+def lut_rom(depth: int, width: int) -> float:
+    """LUTs of a ``depth`` x ``width`` distributed ROM/RAM (64x1 per LUT, muxes above 256)."""
+    if depth <= 0 or width <= 0:
+        return 0.0
+    n = math.ceil(depth / LUT_BITS)
+    mux = 0 if n <= 4 else math.ceil(n / 4)
+    return float(width * (n + mux))
+
+
+def memory(depth: int, width: int, style: str) -> Cost:
+    """A memory read through a register, as ``style`` ("block" | "distributed")."""
+    if style == "block" and depth * width > SMALL_MEMORY_BITS:
+        return Cost(ff=width, bram36=block_ram(depth, width))
+    luts = lut_rom(depth, width)
+    return Cost(lut=luts, lutram=luts, ff=width)
+
+
+def cheaper_memory(depth: int, width: int) -> Cost:
+    """The memory as BRAM or LUTs, whichever the calibration's exchange rate prefers."""
+    block, dist = memory(depth, width, "block"), memory(depth, width, "distributed")
+    rate = calibration()["lut_per_bram36"]
+    return block if block.lut + rate * block.bram36 <= dist.lut else dist
+
+
+def csd_digits(weights: np.ndarray) -> int:
+    """Non-zero digits of the weights in canonical signed-digit form."""
+    total = 0
+    for v in np.abs(np.asarray(weights, dtype=np.int64)).flat:
+        v = int(v)
+        while v:
+            if v & 1:
+                total += 1
+                v = v + 1 if (v & 3) == 3 else v - 1
+            v >>= 1
+    return total
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerShape:
+    """What the resource model needs of a conv or dense layer."""
+
+    layer: str
+    conv: bool
+    in_len: int          # elements per vector
+    c_in: int            # elements per input beat
+    n: int               # outputs
+    vectors: int         # vectors per image
+    in_steps: int        # input steps per image
+    xw: int              # input element width
+    ww: int              # weight width
+    acc_w: int           # accumulator width
+    csd: int             # non-zero CSD digits of the weights (unrolled kernel cost)
+    window_bits: int     # line buffer bits of a convolution's window (0 for dense)
+    window_width: int    # padded row width (words of the line buffer)
+
+    def cycles(self, lf: LayerFolding) -> int:
+        """Cycles per image (the contract's formula)."""
+        if lf.impl is Impl.UNROLLED:
+            return self.in_steps
+        return max(self.in_steps,
+                   self.vectors * (self.in_len // lf.simd) * (self.n // lf.pe))
+
+
+def window_cost(s: LayerShape) -> Cost:
+    """The sliding window of a convolution: line buffers and the K*K*Cin window registers."""
+    if not s.conv:
+        return Cost()
+    c = Cost(ff=s.in_len * s.xw, lut=s.in_len * s.xw / 4)
+    if s.window_bits:
+        c = c + cheaper_memory(s.window_width, s.window_bits // s.window_width)
+    return c
+
+
+def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
+    """Estimated resources of one conv/dense layer folded as ``lf`` (window included)."""
+    cal = calibration()
+    if lf.impl is Impl.UNROLLED:
+        u = cal["unrolled"]
+        lut = u["lut_per_csd_bit"] * s.csd * s.xw
+        ff = u["ff_per_csd_bit"] * s.csd * s.xw
+        return window_cost(s) + Cost(lut=lut, ff=ff)
+    macs = lf.pe * lf.simd
+    _, _, _, base = _mac_surface()
+    array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + base,
+                 ff=lf.pe * s.acc_w + 2 * s.n * s.acc_w + lf.simd * s.xw)
+    depth = (s.n // lf.pe) * (s.in_len // lf.simd)
+    rom = memory(depth, macs * s.ww, lf.rom_style)
+    words = s.in_len // max(s.c_in, lf.simd)
+    if words <= 1:
+        xbuf = Cost(ff=2 * s.in_len * s.xw)
+    else:
+        xbuf = cheaper_memory(2 * words, max(s.c_in, lf.simd) * s.xw)
+    return window_cost(s) + array + rom + xbuf
+
+
+def fixed_cost(shapes: list[LayerShape], pools: list[tuple[int, int, int, int]],
+               classes: int, score_bits: int) -> Cost:
+    """Blocks whose cost does not depend on the folding: pools (``(W, C, XW, P)``),
+    the requantizers, the argmax and the stream FIFOs."""
+    cal = calibration()["fixed"]
+    c = Cost()
+    for w, ch, xw, p in pools:
+        c = c + Cost(lut=ch * xw * cal["pool_lut_per_bit"], ff=ch * xw * 2)
+        c = c + cheaper_memory(max(1, w // p), ch * xw)
+    for s in shapes:
+        c = c + Cost(lut=s.n * s.acc_w * cal["requant_lut_per_bit"], ff=s.n * s.xw)
+        c = c + Cost(lut=cal["fifo_lut"], ff=cal["fifo_ff"])
+    c = c + Cost(lut=classes * score_bits * cal["argmax_lut_per_bit"],
+                 ff=classes * score_bits + 8)
+    return c
