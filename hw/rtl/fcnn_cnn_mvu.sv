@@ -247,11 +247,27 @@ module fcnn_cnn_mvu #(
 
     if (D == 1) begin : g_xreg
         // Each bank is one word: registers; the slice is selected before the stage register.
+        // Writes and reads are decoded per column / slice (no variable part-select: yosys
+        // would build a barrel shifter over both banks).
         logic [2*MW*XW-1:0] xbanks;      // bank b, column k at [(b*NSEG + k)*C_IN*XW]
-        logic [SW-1:0]      x_q;
+        logic [SW-1:0]      x_sel, x_q;
+        always_comb begin
+            x_sel = '0;
+            for (int b = 0; b < 2; b++) begin
+                for (int r = 0; r < RPW; r++) begin
+                    if (rb == 1'(b) && rslice == RSB'(r)) x_sel = xbanks[(b*RPW + r)*SW +: SW];
+                end
+            end
+        end
         always_ff @(posedge clk) begin
-            if (s_fire) xbanks[({31'd0, wb} * NSEG + 32'(wseg)) * CIN1 * XW +: CIN1 * XW] <= s_axis_tdata;
-            if (ce) x_q <= xbanks[({31'd0, rb} * RPW + 32'(rslice)) * SW +: SW];
+            for (int b = 0; b < 2; b++) begin
+                for (int k = 0; k < NSEG; k++) begin
+                    if (s_fire && wb == 1'(b) && wseg == SGB'(k)) begin
+                        xbanks[(b*NSEG + k)*CIN1*XW +: CIN1*XW] <= s_axis_tdata;
+                    end
+                end
+            end
+            if (ce) x_q <= x_sel;
         end
         assign p_x = x_q;
         wire _unused_x = &{1'b0, wword, rword};
@@ -274,7 +290,14 @@ module fcnn_cnn_mvu #(
             always_ff @(posedge clk) begin
                 if (ce) p_slice <= rslice;
             end
-            assign p_x = xword[32'(p_slice) * SW +: SW];
+            logic [SW-1:0] x_sel;
+            always_comb begin
+                x_sel = xword[SW-1:0];
+                for (int k = 1; k < RPW; k++) begin
+                    if (p_slice == RSB'(k)) x_sel = xword[k*SW +: SW];
+                end
+            end
+            assign p_x = x_sel;
         end else begin : g_noslice
             assign p_x = xword;
         end
