@@ -103,9 +103,12 @@ def predict(conv_dir: Path, x: np.ndarray, backend: BackendKind | str) -> np.nda
         from .rtl import rtl_record
 
         rtl_record(conv_dir)  # refuses a missing or altered core
+    xin = np.asarray(x, dtype=np.float64)
+    if kind is BackendKind.RTL and len(manifest["input"]["shape"]) == 1:
+        xin = xin.reshape(len(xin), 1, 1, -1)  # the core streams a vector as one 1x1xN pixel
     engine = get_backend(kind).open_classifier(classifier_files(conv_dir, manifest))
     try:
-        y = engine.predict(np.asarray(x, dtype=np.float64))
+        y = engine.predict(xin)
     finally:
         engine.close()
     return np.asarray(y, np.float64).reshape((len(x), *manifest["output"]["shape"]))

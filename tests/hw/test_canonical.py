@@ -1,0 +1,182 @@
+"""The canonical form of a model (hw/convert/canonical.py): every exact rewrite is exact.
+
+Each model comes from tests/hw/compat_models.py (re-created from hls4ml's and QKeras's
+examples); the canonical model must give the original's outputs bit for bit (before
+the final softmax) on random inputs on the input grid. No C simulation runs here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fpgacnn.hw.convert.canonical import (
+    canonicalize,
+    exact_grid,
+    input_type_from_data,
+    parse_input_type,
+)
+from fpgacnn.hw.convert.fixed import FixedType
+from fpgacnn.hw.convert.plan import plan_model
+from fpgacnn.hw.convert.sources import random_on_grid
+from fpgacnn.models._keras import keras, qkeras
+from fpgacnn.spec.errors import UnsupportedLayerError, UsageError
+
+
+def _compat():
+    spec = importlib.util.spec_from_file_location(
+        "compat_models", Path(__file__).with_name("compat_models.py"))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("compat_models", mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+COMPAT = _compat().COMPAT_MODELS
+
+
+def logits(model: keras.Model) -> keras.Model:
+    """``model`` without its final softmax (an Activation layer or a dense activation)."""
+    last = model.layers[-1]
+    if type(last).__name__ == "Activation" and last.activation.__name__ == "softmax":
+        return keras.Model(model.inputs, model.layers[-2].output)
+    if getattr(getattr(last, "activation", None), "__name__", None) == "softmax":
+        lin = type(last).from_config({**last.get_config(), "activation": "linear"})
+        out = lin(model.layers[-2].output if len(model.layers) > 1 else model.inputs[0])
+        lin.set_weights(last.get_weights())
+        return keras.Model(model.inputs, out)
+    return model
+
+
+#: Models whose canonical form is exact; the default suite runs the first four.
+EXACT = ["hls4ml_single_dense_auto_po2", "hls4ml_btnn_binary_relu",
+         "qkeras_example_qdense_dropout", "conv_relu_inside",
+         "hls4ml_single_dense_exact", "hls4ml_qactivation_kwarg", "hls4ml_qconv2dbn",
+         "tutorial_part4_jet_mlp", "qkeras_example_mnist", "qkeras_example_mnist_b2t",
+         "conv_signed_activation"]
+
+
+@pytest.mark.parametrize("name", EXACT[:4] + [pytest.param(n, marks=pytest.mark.slow)
+                                                for n in EXACT[4:]])
+def test_canonical_model_is_exact(name: str) -> None:
+    entry = COMPAT[name]
+    model = entry.build(0)
+    canon = canonicalize(model, input_type=entry.input_type)
+    t_in = plan_model(canon.model, allow_strides=True)[0].result
+    x = random_on_grid(t_in, tuple(int(d) for d in model.input_shape[1:]), 200, seed=3)
+    want = np.asarray(logits(model).predict(x, verbose=0))
+    got = np.asarray(canon.model.predict(x, verbose=0))
+    assert canon.approximate == ()
+    np.testing.assert_array_equal(got, want)
+
+
+def test_notices_say_what_changed() -> None:
+    entry = COMPAT["qkeras_example_qdense_dropout"]
+    canon = canonicalize(entry.build(0), input_type=entry.input_type)
+    kinds = {(n.layer, n.kind) for n in canon.notices}
+    assert {("drop0", "dropped"), ("dense1", "softmax"),
+            ("input_quantizer", "input_quantizer")} <= kinds
+    assert [type(la).__name__ for la in canon.model.layers] == [
+        "InputLayer", "QActivation", "Flatten", "QDense", "QActivation", "QDense"]
+    soft = next(n for n in canon.notices if n.kind == "softmax")
+    assert str(soft) == ("layer 'dense1': final softmax taken off the hardware: the scores are "
+                         "the logits; the label (arg-max) is unchanged")
+
+
+def test_unchanged_model_is_returned_as_is() -> None:
+    model = COMPAT["conv_signed_activation"].build(0)
+    canon = canonicalize(model)
+    assert canon.model is model and not canon.changed and canon.notices == ()
+
+
+def test_batchnorm_fold_is_measured_not_exact() -> None:
+    entry = COMPAT["tutorial_part6_svhn_cnn"]
+    canon = canonicalize(entry.build(0), input_type=entry.input_type)
+    assert canon.approximate == ("bn_dense_0", "bn_dense_1")
+    assert "BatchNormalization" not in [type(la).__name__ for la in canon.model.layers]
+    plan_model(canon.model)  # every weight is on a fixed-point grid now
+
+
+def test_relu_then_signed_bits_is_quantized_relu() -> None:
+    """relu, then quantized_bits(b, i), equals quantized_relu(b - 1, i) on a dense sweep."""
+    x = np.arange(-9.0, 9.0, 1 / 64, dtype=np.float32)
+    for bits, integer in ((6, 2), (4, 0), (8, 3)):
+        a = np.asarray(qkeras.quantized_bits(bits, integer, alpha=1)(np.maximum(x, 0)))
+        b = np.asarray(qkeras.quantized_relu(bits - 1, integer)(x))
+        np.testing.assert_array_equal(a, b)
+
+
+def test_no_input_quantizer_names_the_option() -> None:
+    model = COMPAT["tutorial_part4_jet_mlp"].build(0)
+    with pytest.raises(UnsupportedLayerError, match=(
+            r"^model '.*' has no input quantizer \(a QActivation right after the input\): give "
+            r"the input's fixed-point type with --input-type \(API: input_type=\), e\.g\. "
+            r"--input-type 'fixed<16,6>', or --data to derive it$")):
+        canonicalize(model)
+
+
+def test_float_relu_without_quantizer_refused() -> None:
+    inp = keras.Input((4,), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q_in")(inp)
+    x = qkeras.QDense(3, activation="relu", kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(4, 0, alpha=1), name="fc")(x)
+    with pytest.raises(UnsupportedLayerError, match=(
+            r"^layer 'fc' \(QDense\): a float relu with no quantizer after it has no fixed-point "
+            r"type; add QActivation\(quantized_relu\(bits, integer\)\) after it")):
+        canonicalize(keras.Model(inp, x))
+
+
+def test_non_fixed_point_weights_refused() -> None:
+    with pytest.raises(UnsupportedLayerError, match=(
+            r"^layer 'dense' \(QDense\): kernel_quantizer quantized_ulaw\(4,0,1\) gives values "
+            r"that are not fixed-point numbers")):
+        canonicalize(COMPAT["qkeras_example_mnist_bn"].build(0), input_type=FixedType(
+            width=8, integer=0, signed=False))
+
+
+def test_batchnorm_not_after_a_weighted_layer_refused() -> None:
+    inp = keras.Input((4,), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q_in")(inp)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    with pytest.raises(UnsupportedLayerError, match=(
+            r"^layer 'bn' \(BatchNormalization\): only a BatchNormalization right after a "
+            r"QConv2D or QDense")):
+        canonicalize(keras.Model(inp, x))
+
+
+def test_exact_grid() -> None:
+    assert exact_grid(np.array([-1.0, 0.0, 1.0])) == (2, 1)
+    assert exact_grid(np.array([-0.5, 0.25, 0.125])) == (4, 0)
+    assert exact_grid(np.array([0.1])) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("fixed<16,6>", FixedType(width=16, integer=6, signed=True)),
+    ("ap_ufixed<8,0>", FixedType(width=8, integer=0, signed=False)),
+    (" ufixed< 8 , 2 > ", FixedType(width=8, integer=2, signed=False)),
+])
+def test_parse_input_type(text: str, want: FixedType) -> None:
+    assert parse_input_type(text) == want
+
+
+@pytest.mark.parametrize("text", ["int8", "fixed<0,1>", "fixed<8>", ""])
+def test_parse_input_type_refuses(text: str) -> None:
+    with pytest.raises(UsageError, match=(
+            r"^--input-type: expected fixed<W,I> or ufixed<W,I> \(ap_fixed syntax, e\.g\. "
+            r"fixed<16,6> or ufixed<8,0>\), got ")):
+        parse_input_type(text)
+
+
+def test_input_type_from_data() -> None:
+    assert input_type_from_data(np.arange(256) / 256) == FixedType(width=8, integer=0,
+                                                                    signed=False)
+    assert input_type_from_data(np.array([-2.5, 1.25])) == FixedType(width=5, integer=3,
+                                                                     signed=True)
+    t = input_type_from_data(np.array([0.1, 3.7]))  # off any grid: the widest fraction
+    assert (t.width, t.integer, t.signed) == (16, 2, False)
+    with pytest.raises(UsageError, match=r"^--data: expected finite calibration inputs"):
+        input_type_from_data(np.array([np.nan]))
