@@ -7,10 +7,22 @@ tools, that the backend registry names the four backends and says which extra a
 missing one needs, that the CLI answers, that nothing is written inside the
 installed package, and that every file of the package's folders is in the wheel
 (the cocotb testbenches, which are tests, excepted).
+
+The board images run Python 3.10 with numpy < 2 (``python``/``numpy`` of the board files,
+boards/defs). A second venv holds that numpy (and that Python when this machine has it,
+e.g. under pyenv; else this interpreter), cached under ``build/venv-runtime/<key>`` keyed
+by pyproject.toml, the board bounds and the interpreter; the wheel is installed into it
+with no extras and no dependencies beyond numpy, and the runtime's tests that need no
+simulator (:func:`runtime_tests`: test modules importing only the standard library,
+numpy, pytest, ``fpgacnn.spec`` and ``fpgacnn.sw``) run there against it.
 """
 
 from __future__ import annotations
 
+import ast
+import fcntl
+import glob
+import hashlib
 import json
 import os
 import shutil
@@ -153,3 +165,165 @@ def test_the_wheel_holds_every_file_of_the_package_folders(installed) -> None:  
     # the testbenches stay in the checkout (cocotb imports them from their folder)
     assert [n for n in names if "/test_" in n or "/tb_" in n] == []
     assert any(n.endswith(".dist-info/entry_points.txt") for n in names)
+
+
+# --- the runtime on the board's Python and numpy ----------------------------------------
+
+#: The runtime: what ``fpgacnn.sw`` may import (DESIGN.md), and what its tests may import.
+RUNTIME_PACKAGES = ("fpgacnn.spec", "fpgacnn.sw")
+RUNTIME_THIRD_PARTY = ("numpy", "pytest")
+RUNTIME_VENVS = ROOT / "build" / "venv-runtime"
+
+
+def _import_ok(name: str, where: Path, seen: tuple[Path, ...]) -> bool:
+    top = name.split(".")[0]
+    if name == "fpgacnn" or name in RUNTIME_PACKAGES or \
+            name.startswith(tuple(p + "." for p in RUNTIME_PACKAGES)):
+        return True
+    if top == "fpgacnn":
+        return False
+    if top in RUNTIME_THIRD_PARTY or top in sys.stdlib_module_names:
+        return True
+    helper = where.parent / f"{top}.py"  # a helper module beside the tests
+    return helper.is_file() and helper not in seen and \
+        _imports_only_the_runtime(ast.parse(helper.read_text()), helper, (*seen, where))
+
+
+def _imports_only_the_runtime(tree: ast.AST, where: Path, seen: tuple[Path, ...] = ()) -> bool:
+    """Whether ``tree`` (a module of ``where``, or one function of it) imports only the
+    standard library, numpy, pytest, the runtime packages and helpers that do the same."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                return False
+            names = [node.module or ""]
+        else:
+            continue
+        if not all(_import_ok(n, where, seen) for n in names):
+            return False
+    return True
+
+
+def _functions(tree: ast.AST) -> dict[str, ast.FunctionDef]:
+    return {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def _fixture_ok(name: str, fixtures: dict[str, tuple[ast.FunctionDef, Path]],
+                seen: frozenset[str] = frozenset()) -> bool:
+    """A fixture of a conftest is the runtime's when its body and the fixtures it asks
+    for import only the runtime (pytest's own fixtures, unknown here, are)."""
+    if name not in fixtures or name in seen:
+        return True
+    func, where = fixtures[name]
+    return _imports_only_the_runtime(func, where) and all(
+        _fixture_ok(a.arg, fixtures, seen | {name}) for a in func.args.args)
+
+
+def runtime_tests() -> list[Path]:
+    """The runtime's test modules that need no simulator: the module, its helpers and the
+    conftest fixtures its tests ask for import only the runtime, and it carries no
+    ``sim`` marker (this module aside)."""
+    out = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        text = path.read_text()
+        if path.name == Path(__file__).name or "pytest.mark.sim" in text:
+            continue
+        tree = ast.parse(text)
+        if not _imports_only_the_runtime(tree, path):
+            continue
+        fixtures: dict[str, tuple[ast.FunctionDef, Path]] = {}
+        for folder in [path.parent, *path.parent.parents]:
+            conftest = folder / "conftest.py"
+            if conftest.is_file():
+                for fname, func in _functions(ast.parse(conftest.read_text())).items():
+                    fixtures.setdefault(fname, (func, conftest))
+            if folder == ROOT:
+                break
+        asked = {a.arg for f in _functions(tree).values() for a in f.args.args}
+        if all(_fixture_ok(a, fixtures) for a in asked):
+            out.append(path)
+    return out
+
+
+def _board_bounds() -> tuple[str, str]:
+    """(Python, numpy bound) of the board images: the oldest Python the board files name,
+    and their numpy bounds (they agree: the PYNQ v3 images)."""
+    boards = [json.loads(p.read_text()) for p in sorted((ROOT / "boards" / "defs").glob("*.json"))]
+    pythons = sorted({b["python"] for b in boards}, key=lambda v: tuple(map(int, v.split("."))))
+    numpys = sorted({b["numpy"] for b in boards})
+    assert len(numpys) == 1, f"the board files name several numpy bounds: {numpys}"
+    return pythons[0], numpys[0]
+
+
+def _board_interpreter(version: str) -> str:
+    """An interpreter of Python ``version`` if this machine has one (PATH, pyenv), else this
+    one (the runtime is then checked on numpy 1.x with this Python)."""
+    candidates = [shutil.which(f"python{version}") or ""]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(glob.glob(str(pyenv / "versions" / f"{version}.*" / "bin" /
+                                       f"python{version}")), reverse=True)
+    for exe in candidates:
+        if exe and subprocess.run([exe, "-c", "import venv"], capture_output=True,
+                                  timeout=60).returncode == 0:
+            return exe
+    return sys.executable
+
+
+@pytest.fixture(scope="session")
+def runtime_venv(installed) -> tuple[Path, str]:  # noqa: ANN001
+    """(venv, numpy bound): the board's numpy (and Python when available) with the wheel
+    installed alone; the venv is cached, the wheel reinstalled every session."""
+    wheel, _, work = installed
+    python, numpy_bound = _board_bounds()
+    exe = _board_interpreter(python)
+    exe_version = _run([exe, "-c", "import sys; print(sys.version.split()[0])"],
+                       cwd=work).stdout.strip()
+    key = hashlib.sha256(b"\0".join([(ROOT / "pyproject.toml").read_bytes(),
+                                      numpy_bound.encode(), exe_version.encode()])
+                         ).hexdigest()[:12]
+    RUNTIME_VENVS.mkdir(parents=True, exist_ok=True)
+    venv = RUNTIME_VENVS / key
+    with open(RUNTIME_VENVS / ".lock", "w") as lock:  # another session may build it too
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".ready").is_file():
+            for old in RUNTIME_VENVS.iterdir():  # earlier keys: ours, under build/
+                if old.is_dir():
+                    shutil.rmtree(old)
+            assert _run([exe, "-m", "venv", str(venv)], cwd=work).returncode == 0
+            res = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-qq",
+                        "--disable-pip-version-check", f"numpy{numpy_bound}", "pytest"],
+                       cwd=work)
+            assert res.returncode == 0, res.stderr
+            (venv / ".ready").write_text(f"python {exe_version}, numpy{numpy_bound}\n")
+        res = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-qq",
+                    "--disable-pip-version-check", "--no-deps", "--force-reinstall", str(wheel)],
+                   cwd=work)
+        assert res.returncode == 0, res.stderr
+    return venv, numpy_bound
+
+
+def test_runtime_tests_are_found() -> None:
+    names = [p.relative_to(ROOT).as_posix() for p in runtime_tests()]
+    assert "tests/sw/test_sw_package.py" in names and "tests/sw/test_sw_imports.py" in names
+    # a test of the simulator or of a tool is not the runtime's
+    assert not any(n.startswith(("tests/boards/", "tests/hw/")) for n in names), names
+    assert "tests/sw/test_sw_sources.py" not in names  # OpenCV: the [io] extra
+
+
+def test_the_runtime_tests_pass_on_the_boards_numpy_from_the_wheel(runtime_venv) -> None:  # noqa: ANN001
+    venv, numpy_bound = runtime_venv
+    py = str(venv / "bin" / "python")
+    work = venv.parent  # outside the checkout's package folders
+    probe = _run([py, "-c", "import numpy, fpgacnn, fpgacnn.sw.pipeline, fpgacnn.sw.backends.pynq;"
+                  "print(numpy.__version__, fpgacnn.__file__)"], cwd=work)
+    assert probe.returncode == 0, probe.stderr
+    version, where = probe.stdout.split()
+    assert numpy_bound == "<2" and version.startswith("1."), version
+    assert "site-packages" in where and not where.startswith(str(ROOT / "fpgacnn")), where
+    tests = [str(p) for p in runtime_tests()]
+    res = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                "--import-mode=importlib", *tests], cwd=work)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert " passed" in res.stdout and " failed" not in res.stdout, res.stdout[-2000:]
