@@ -46,6 +46,7 @@ from fpgacnn.spec.engines import (
 from fpgacnn.spec.errors import BackendError, UsageError
 from fpgacnn.spec.frames import CropRule, check_frame, classifier_codes, gray_of
 from fpgacnn.spec.package import CoreKind, Package, load_package
+from fpgacnn.spec.package_check import check_package
 from fpgacnn.spec.preprocess import InputSpec
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,10 @@ class Pipeline:
     ) -> Pipeline:
         """Load and verify the package, open the backend's engines.
 
+        The package is checked whole first (:func:`~fpgacnn.spec.package_check.check_package`:
+        every field the runtime reads, and its agreement with the model files), so an
+        inconsistent package is refused here with one line naming the field
+        (:class:`~fpgacnn.spec.package.PackageSchemaError`), never later.
         ``classify=False`` runs the edge core only. ``classifier_backend`` overrides
         where the classifier runs (e.g. ``csim`` beside the ``rtl`` edge core).
         ``backend_options`` go to the pynq backend (e.g. ``timeout_s``). Raises
@@ -185,6 +190,7 @@ class Pipeline:
                                f"got {threshold!r}")
         package = package_dir if isinstance(package_dir, Package) else load_package(
             package_dir, expected_build_id=expected_build_id)
+        check_package(package)
         edge, classifier = _open_engines(package, kind, classify=classify,
                                          classifier_backend=cls_kind, options=backend_options)
         log.info("opened %s on %s (edges: %s, classifier: %s)", package.path, kind.value,
