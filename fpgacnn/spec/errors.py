@@ -111,6 +111,10 @@ class SourceTimeoutError(SourceError):
     """A read did not deliver a frame before its deadline."""
 
 
+class SourceDamagedError(SourceError):
+    """A video ended before the frame count its container declares (damaged or truncated)."""
+
+
 class HardwareError(FpgacnnError, RuntimeError):
     """The hardware misbehaved: the board's cores and DMAs, or a simulated core."""
 
