@@ -12,7 +12,13 @@ OpenCV delivers them) and a context manager. Its contract:
   ``reconnects`` times with exponential backoff (``backoff_s``, doubling), then raise
   :class:`~fpgacnn.spec.errors.SourceError`;
 - a read after :meth:`close` or past the end raises
-  :class:`~fpgacnn.spec.errors.SourceClosedError`; iteration stops at the end.
+  :class:`~fpgacnn.spec.errors.SourceClosedError`; iteration stops at the end;
+- a video file that ends before the frame count its container declares (a damaged
+  or truncated file) raises :class:`~fpgacnn.spec.errors.SourceDamagedError` naming
+  the frames delivered and expected, on the read after its last frame (so a run
+  over it fails with that one line, after the frames it did deliver, instead of
+  ending as if the video were whole). A container without a frame count is read
+  to its end unchecked.
 
 OpenCV (``[io]`` extra) and pynq are imported when a source is opened.
 :func:`open_source` parses ``camera:N``, ``video:PATH`` and ``images:DIR``; it refuses
@@ -36,6 +42,7 @@ from fpgacnn.spec.errors import (
     ConfigError,
     FrameError,
     SourceClosedError,
+    SourceDamagedError,
     SourceError,
     SourceTimeoutError,
     UsageError,
@@ -229,13 +236,36 @@ class CameraSource(_CaptureSource):
 
 
 class VideoFileSource(_CaptureSource):
-    """A video file OpenCV decodes; ends at its last frame."""
+    """A video file OpenCV decodes; ends at its last frame.
+
+    :attr:`expected_frames` is the frame count the container declares (None when it
+    declares none); ending before it raises
+    :class:`~fpgacnn.spec.errors.SourceDamagedError` (see the module docstring).
+    """
 
     def __init__(self, path: Path | str, **kw: Any) -> None:
         p = Path(path)
         if not p.is_file():
             raise SourceError(f"cannot open video {str(p)!r}: no such file")
         super().__init__(str(p), name=f"video {str(p)!r}", **kw)
+        declared = self._cap.get(_cv2().CAP_PROP_FRAME_COUNT)
+        self.expected_frames: int | None = int(declared) if declared and declared > 0 else None
+        self._damage_reported = False
+
+    def read(self) -> np.ndarray:
+        """The next frame; :class:`SourceDamagedError` once if the file ends early."""
+        try:
+            return super().read()
+        except SourceClosedError:
+            short = (self._ended and not self._closed and self.expected_frames is not None
+                     and self.frames_read < self.expected_frames)
+            if short and not self._damage_reported:
+                self._damage_reported = True
+                raise SourceDamagedError(
+                    f"{self.name} ended after {self.frames_read} of the "
+                    f"{self.expected_frames} frames its container declares: the file is "
+                    "damaged or truncated") from None
+            raise
 
 
 class ImageFolderSource(FrameSource):
