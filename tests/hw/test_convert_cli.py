@@ -14,6 +14,7 @@ from fpgacnn.cli import main
 from fpgacnn.hw.convert.plan import plan_model
 from fpgacnn.hw.convert.synth import ToolNotFoundError, run_synthesis
 from fpgacnn.models._keras import keras, qkeras
+from fpgacnn.spec.folding import FOLDING_FILE, Folding, read_folding
 
 pytestmark = pytest.mark.sim
 
@@ -167,3 +168,113 @@ def test_convert_refuses_a_file_that_is_not_a_model(tmp_path, capsys, content) -
     assert err.startswith(f"fpgacnn convert: error: cannot read model file '{bad}': expected a "
                           "saved Keras model (.h5 or .keras), got ")
     assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+# --- --board / --rate / --folding ------------------------------------------------------
+
+
+def test_convert_without_board_keeps_the_default_target(converted) -> None:
+    conv, _ = converted
+    cfg = json.loads((conv / "convert_config.json").read_text())
+    assert cfg["part"] == "xc7z020clg400-1" and cfg["clock_period_ns"] == 10.0
+    assert cfg["layer_reuse"] == {} and cfg["strategy"] == "Latency"
+    assert not (conv / FOLDING_FILE).exists()
+
+
+@pytest.fixture(scope="module")
+def board_conversion(tiny_models, tmp_path_factory) -> Path:
+    """The dense-only model converted for the ZCU104 by the CLI (its own folding)."""
+    root = tmp_path_factory.mktemp("cli_board")
+    tiny_models["dense_only"]().save(root / "dense_only.h5")
+    assert main(["convert", str(root / "dense_only.h5"), "--board", "zcu104",
+                 "--out", str(root / "conv")]) == 0
+    return root / "conv"
+
+
+def test_convert_for_a_board_writes_its_folding_and_hls_settings(board_conversion) -> None:
+    conv = board_conversion
+    folding = read_folding(conv / FOLDING_FILE)
+    assert folding.board == "zcu104" and folding.clock_mhz == 100.0
+    assert folding.target_rate is None
+    assert [lf.layer for lf in folding.layers] == ["fc_a", "fc_b"]
+    assert folding.estimate is not None and folding.estimate.cycles_per_image >= 16
+    cfg = json.loads((conv / "convert_config.json").read_text())
+    assert cfg["part"] == "xczu7ev-ffvc1156-2-e" and cfg["clock_period_ns"] == 10.0
+    assert set(cfg["layer_reuse"]) == {"fc_a", "fc_b"}
+    layers = json.loads((conv / "conversion.json").read_text())["hls4ml_config"]["LayerName"]
+    assert layers["fc_a"]["ReuseFactor"] == cfg["layer_reuse"]["fc_a"]
+    report = json.loads((conv / "report.json").read_text())
+    assert report["bit_exact"]["mismatches"] == 0
+
+
+def test_an_edited_folding_is_used_as_it_is(board_conversion, tmp_path, capsys) -> None:
+    src = board_conversion
+    d = json.loads((src / FOLDING_FILE).read_text())
+    d["layers"][0].update(pe=3, simd=2, rom_style="distributed")   # fc_a: 32 x 6
+    d.pop("estimate")
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(d))
+    assert main(["convert", str(src / "model.h5"), "--folding", str(edited), "--no-rtl",
+                 "--out", str(tmp_path / "conv")]) == 0
+    out = capsys.readouterr().out
+    assert "folding for zcu104 (xczu7ev-ffvc1156-2-e, 100 MHz) read and checked" in out
+    again = read_folding(tmp_path / "conv" / FOLDING_FILE)
+    assert again == Folding.from_json(d)                # the structure is never changed
+    assert again.layer("fc_a").estimate.cycles_per_image == (32 // 2) * (6 // 3)
+
+
+def _folding_json(**layer0) -> dict:
+    layers = [{"layer": "conv1", "impl": "unrolled", "pe": 1, "simd": 1, "rom_style": ""},
+              {"layer": "fc1", "impl": "folded", "pe": 2, "simd": 16, "rom_style": "block"}]
+    layers[1].update(layer0)
+    return {"schema": 1, "model": "digits", "board": "pynq-z2", "clock_mhz": 100.0,
+            "target_rate": None, "layers": layers}
+
+
+@pytest.mark.parametrize(("args", "folding", "message"), [
+    (["--board", "pynq-z2", "--rate", "0"], None,
+     "--rate: expected a positive finite number of images per second, got '0'"),
+    (["--board", "pynq-z2", "--rate", "-5"], None,
+     "--rate: expected a positive finite number of images per second, got '-5'"),
+    (["--board", "pynq-z2", "--rate", "inf"], None,
+     "--rate: expected a positive finite number of images per second, got 'inf'"),
+    (["--rate", "100"], None, "--rate needs --board NAME (the rate is reached at the board's "
+                              "clock within its part's resources)"),
+    (["--board", "no-such-board"], None, "unknown board 'no-such-board' (available: kv260, "
+                                         "pynq-z1, pynq-z2, ultra96v2, zcu102, zcu104)"),
+    (["--board", "pynq-z2", "--rate", "1e7"], None,
+     "rate 1e+07 images/s needs at most 10 cycles per image at 100 MHz; layer 'conv1' takes "
+     "its input one pixel per clock (64 cycles per image), so the core reaches at most "
+     "1,562,500 images/s"),
+    (["--rate", "100"], _folding_json(), "--rate and --folding exclude each other (the "
+                                         "folding fixes the rate)"),
+    ([], "{", "{f}: invalid JSON: Expecting property name enclosed in double quotes at line 1"),
+    ([], _folding_json(pe=0), "{f}: layers[1].pe: expected a positive integer, got 0"),
+    ([], _folding_json(layer="fc9"), "{f}: folding: layer 'fc1' has no entry (expected one per "
+                                     "QConv2D/QDense layer: conv1, fc1)"),
+    ([], _folding_json(pe=3), "{f}: folding of layer 'fc1' (QDense): pe must divide its 10 "
+                              "outputs, got 3"),
+    (["--board", "zcu104"], _folding_json(), "{f}: board: expected 'zcu104' (--board), got "
+                                             "'pynq-z2'"),
+])
+def test_convert_refuses_bad_fold_options(tmp_path, capsys, args, folding, message) -> None:
+    if folding is not None:
+        path = tmp_path / "folding.json"
+        path.write_text(folding if isinstance(folding, str) else json.dumps(folding))
+        args = [*args, "--folding", str(path)]
+        message = message.replace("{f}", str(path))
+    rc = main(["convert", "digits", *args, "--out", str(tmp_path / "conv")])
+    assert rc == 2
+    assert capsys.readouterr().err == f"fpgacnn convert: error: {message}\n"
+    assert not (tmp_path / "conv").exists()
+
+
+@pytest.mark.slow
+def test_digits_for_a_board_is_bit_exact_with_reuse(tmp_path) -> None:
+    """hls4ml Resource strategy with the folding's reuse factor: C-sim still == QKeras."""
+    assert main(["convert", "digits", "--board", "zcu104", "--rate", "3000", "--no-rtl",
+                 "--out", str(tmp_path / "conv")]) == 0
+    cfg = json.loads((tmp_path / "conv" / "convert_config.json").read_text())
+    assert cfg["layer_strategy"]["fc1"] == "Resource" and cfg["layer_reuse"]["fc1"] > 1
+    report = json.loads((tmp_path / "conv" / "report.json").read_text())
+    assert report["bit_exact"]["n"] > 0 and report["bit_exact"]["mismatches"] == 0
