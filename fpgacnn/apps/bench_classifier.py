@@ -1,26 +1,32 @@
-"""Benchmarks of the generated classifier core: generation time, yosys resources, cycles.
+"""Benchmark of the folded classifier core per model and board (``make bench-classifier``).
 
-``python -m fpgacnn.apps.bench_classifier --out build/bench`` measures, for the
-shipped ``digits`` model and an MNIST-size model (``fpgacnn.models.arch.mnist``,
-28x28x1, two 5x5 convolutions and three dense layers, default config, **random
-quantized weights, untrained**):
+``python -m fpgacnn.apps.bench_classifier --out build/bench`` measures, for each
+model (``--models``) on each board (``--boards``):
 
-* RTL generation time (:func:`fpgacnn.hw.rtlgen.generate_rtl`);
-* yosys ``synth_xilinx -family xc7 -top fcnn_classifier`` LUT / LUTRAM / FF /
-  CARRY4 / BRAM / DSP and logic depth (:mod:`fpgacnn.apps.yosys_synth`), with the
-  share of an xc7z020;
-* latency (first pixel accepted -> result beat) and initiation interval in cycles,
-  measured with :class:`~fpgacnn.sim.classifier_harness.ClassifierHarness` on
-  back-to-back images without stalls;
-* score mismatches against QKeras (digits: its whole test split; MNIST-size:
-  random inputs on the input grid).
+* the folding the solver picks (:func:`fpgacnn.hw.fold.solve`, the fastest that
+  fits the board's budget, or ``--rate``) and the solver's time;
+* RTL generation time (:func:`fpgacnn.hw.rtlgen.generate_rtl` with that folding);
+* cycles per image (initiation interval) and latency (first pixel in -> result),
+  measured in the Verilated core (:class:`~fpgacnn.sim.classifier_harness.ClassifierHarness`,
+  images back to back, no stalls), and score mismatches against QKeras;
+* LUT (logic + LUTRAM) / FF / BRAM36 / DSP from yosys ``synth_xilinx -family xc7``
+  (out of context) and their share of the board's part;
+* images/s and latency at the board's PL clock;
+* the area-time product LUT x cycles-per-image beside that of a fully unrolled
+  design of the same model (every output pixel's kernel instantiated, one image
+  per clock: alkaid's array API, as hls4ml's distributed-arithmetic strategy
+  builds it), whose LUTs are the resource model's estimate (calibrated on alkaid
+  kernels; see :mod:`fpgacnn.hw.fold.resources`), said so in the table.
 
-``mnist_fc32`` is the same network with 32 and 16 hidden dense units: Verilator
-refuses the zoo default's first dense layer (its 192,000-bit weight parameter is
-over Verilator's 65,536-bit literal limit), so cycles and mismatches of an
-MNIST-size core come from it (:data:`VARIANTS`). If the ``mnist`` yosys run
-exceeds ``--synth-timeout`` the report says so and ``mnist_small`` is synthesized. Results go to
-``classifier_report.json`` and ``classifier_report.md`` in ``--out``.
+Models: ``digits`` (shipped, its test split), the zoo architectures ``mnist``,
+``cifar10``, ``gtsrb`` (random quantized weights: untrained; random on-grid
+inputs) and ``cnv`` (FINN's CNV layout: conv 3x3 64-64 / pool / 128-128 / pool /
+256-256, dense 512-512-10, 2-bit weights and activations, random weights).
+FINN's own CNV figures (Vivado, PYNQ-Z1) are printed beside ours.
+
+A step that fails (a model the generator refuses, a folding that does not fit,
+a yosys run over ``--synth-timeout``) is recorded in the row; the rest goes on.
+Results: ``classifier_report.json`` and ``classifier_report.md`` in ``--out``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import argparse
 import json
 import logging
 import platform
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,24 +44,21 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.errors import FpgacnnError
 from fpgacnn.spec.paths import output_root
 
 log = logging.getLogger(__name__)
 
-#: Capacity of the xc7z020 (PYNQ-Z1/Z2): Slice LUTs, FFs, RAMB36 tiles, DSP48E1.
-XC7Z020 = {"lut": 53_200, "ff": 106_400, "bram36": 140, "dsp": 220}
-#: hls4ml's SVHN CNN at 6 bits through Vitis HLS (the resource anchor).
-ANCHOR = {"name": "hls4ml SVHN CNN, 6-bit, Vitis HLS", "lut": 118_931, "dsp": 353}
-#: Goals of issue 5.
-GOALS = {"digits_lut": 5_320, "digits_dsp": 0, "mnist_pct": 60.0}
-#: (filters, units) of the MNIST-size variants: ``mnist`` is the zoo default; ``mnist_fc32``
-#: keeps both convolutions but has a first dense layer small enough for Verilator (the
-#: generator packs a dense layer's weights into one parameter literal, and Verilator
-#: refuses literals over 65,536 bits: 400 x 120 x 4 bits = 192,000); ``mnist_small`` is the
-#: fallback when the ``mnist`` yosys run exceeds the timeout.
-MNIST = ((6, 16), (120, 84))
-VARIANTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
-    "mnist": MNIST, "mnist_fc32": ((6, 16), (32, 16)), "mnist_small": ((4, 8), (32, 16))}
+#: FINN's CNV on PYNQ-Z1 (xc7z020) at 100 MHz, Vivado post-implementation figures as
+#: quoted in issue 11 (FINN paper / finn-examples): 1-bit and 2-bit weights/activations.
+FINN_CNV = (
+    {"name": "FINN CNV w1a1 (Vivado)", "lut": 26_072, "bram36": 124, "dsp": 24,
+     "images_per_s": 3_000, "accuracy": "79.2 % CIFAR-10"},
+    {"name": "FINN CNV w2a2 (Vivado)", "lut": 37_302, "bram36": 140, "dsp": 32,
+     "images_per_s": 3_000, "accuracy": "84.3 % CIFAR-10"},
+)
+#: The models the benchmark knows.
+MODELS = ("digits", "mnist", "cifar10", "gtsrb", "cnv")
 
 
 @dataclass
@@ -62,11 +66,14 @@ class BenchConfig:
     """What to measure; serialised into the report."""
 
     out_dir: Path
-    models: tuple[str, ...] = ("digits", "mnist", "mnist_fc32")
+    models: tuple[str, ...] = ("digits", "mnist", "cifar10")
+    boards: tuple[str, ...] = ("pynq-z2", "zcu104")
+    rate: float | None = None
     synth: bool = True
-    synth_timeout_s: float = 900.0
-    timing_images: int = 8
-    mnist_check_images: int = 100
+    sim: bool = True
+    synth_timeout_s: float = 1800.0
+    check_images: int = 50
+    timing_images: int = 4
     seed: int = 0
 
     def to_json(self) -> dict[str, object]:
@@ -77,52 +84,119 @@ class BenchConfig:
 
 
 @dataclass
-class ModelRow:
-    """Measurements of one core."""
+class Row:
+    """The measurements of one model on one board."""
 
-    name: str
+    model: str
+    board: str
+    part: str
+    clock_mhz: float
     description: str
-    input_shape: tuple[int, ...]
-    generation_s: float
-    ii_model: int
-    latency_cycles: int | None = None
+    folding: list[dict[str, Any]] = field(default_factory=list)
+    estimate: dict[str, Any] | None = None
+    solver_s: float | None = None
+    generation_s: float | None = None
+    ii_model: int | None = None
     ii_cycles: float | None = None
+    latency_cycles: int | None = None
     checked_images: int = 0
     mismatches: int | None = None
     synth: dict[str, Any] | None = None
-    synth_error: str | None = None
-    sim_error: str | None = None
     percent: dict[str, float] = field(default_factory=dict)
+    unrolled_lut: int | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ii(self) -> float | None:
+        """Cycles per image: measured, else the generator's."""
+        return self.ii_cycles if self.ii_cycles is not None else self.ii_model
 
 
-def mnist_size_model(filters: tuple[int, int] = MNIST[0], units: tuple[int, int] = MNIST[1],
-                     seed: int = 0) -> Any:
-    """The zoo's MNIST CNN (default quantization) with random weights over the quantizers."""
-    from fpgacnn.models.arch.mnist import MnistConfig, build_model
-
-    model = build_model(MnistConfig(filters=filters, units=units))
+def _randomize(model: Any, seed: int) -> Any:
     rng = np.random.default_rng(seed)
-    model.set_weights([rng.uniform(-1.5, 1.5, w.shape) for w in model.get_weights()])
+    model.set_weights([rng.uniform(-1.0, 1.0, w.shape) for w in model.get_weights()])
     return model
 
 
-def percent_of_device(synth: dict[str, Any]) -> dict[str, float]:
-    """Share (in %) of the xc7z020's LUTs, FFs, BRAM36 and DSPs a synthesis result uses."""
+def cnv_model(seed: int = 0) -> Any:
+    """FINN's CNV layout at 2-bit weights and activations (random weights; 8-bit input)."""
+    from fpgacnn.models.arch._layers import Stack
+    from fpgacnn.models.configs import Padding
+    from fpgacnn.models.quant import QuantConfig
+
+    q = QuantConfig(weight_bits=2, weight_integer=0, bias_bits=8, bias_integer=3, act_bits=2,
+                    act_integer=1)
+    s = Stack(name="cnv", input_shape=(32, 32, 3), quant=q)
+    for filters in (64, 64):
+        s.conv(filters, 3, padding=Padding.VALID).relu()
+    s.pool(2)
+    for filters in (128, 128):
+        s.conv(filters, 3, padding=Padding.VALID).relu()
+    s.pool(2)
+    for filters in (256, 256):
+        s.conv(filters, 3, padding=Padding.VALID).relu()
+    s.flatten().dense(512).relu().dense(512).relu().dense(10)
+    return _randomize(s.build(), seed)
+
+
+def load_model(name: str, cfg: BenchConfig) -> tuple[Any, np.ndarray, str]:
+    """(model, on-grid inputs to check, description) of a benchmark model."""
+    from fpgacnn.hw.convert.plan import plan_model
+    from fpgacnn.hw.convert.sources import load_source, random_on_grid
+
+    if name == "digits":
+        src = load_source("digits")
+        return src.model, np.asarray(src.test_x), "shipped digits model, its test split"
+    if name == "cnv":
+        model = cnv_model(cfg.seed)
+        desc = "FINN CNV layout, w2a2, random weights"
+    else:
+        import importlib
+
+        arch = importlib.import_module(f"fpgacnn.models.arch.{name}")
+        model = _randomize(arch.build_model(), cfg.seed)
+        desc = f"zoo {name} architecture (default config), random quantized weights"
+    t_in = plan_model(model)[0].result
+    x = random_on_grid(t_in, tuple(model.input_shape[1:]), cfg.check_images, cfg.seed)
+    return model, x, desc + ", random on-grid inputs"
+
+
+def percent_of_part(synth: dict[str, Any], resources: Any) -> dict[str, float]:
+    """Share (in %) of the part's LUTs, FFs, BRAM36 and DSPs a synthesis result uses."""
     return {
-        "lut": round(100.0 * synth["lut_total"] / XC7Z020["lut"], 2),
-        "ff": round(100.0 * synth["ff"] / XC7Z020["ff"], 2),
-        "bram36": round(100.0 * synth["bram18"] / 2 / XC7Z020["bram36"], 2),
-        "dsp": round(100.0 * synth["dsp"] / XC7Z020["dsp"], 2),
+        "lut": round(100.0 * synth["lut_total"] / resources.lut, 2),
+        "ff": round(100.0 * synth["ff"] / resources.ff, 2),
+        "bram36": round(100.0 * synth["bram18"] / 2 / resources.bram36, 2),
+        "dsp": round(100.0 * synth["dsp"] / resources.dsp, 2),
     }
 
 
 def synth_core(rtl_dir: Path, out_dir: Path, *, timeout_s: float = 3600.0) -> Any:
-    """yosys ``synth_xilinx -family xc7`` on a generated core; the parsed ``SynthResult``."""
-    from fpgacnn.apps.yosys_synth import synthesize
-    from fpgacnn.sim.classifier_harness import TOPLEVEL, rtl_sources
+    """yosys ``synth_xilinx -family xc7`` on a generated core; the parsed ``SynthResult``.
 
+    The core's weight memory files are copied into the run folder: the top's
+    ``MEM_DIR`` is "" there, so ``$readmemh`` finds them in yosys's working folder.
+    """
+    from fpgacnn.apps.yosys_synth import synthesize
+    from fpgacnn.sim.classifier_harness import TOPLEVEL, rtl_mem_files, rtl_sources
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for mem in rtl_mem_files(rtl_dir):
+        shutil.copy2(mem, out_dir / mem.name)
     return synthesize(sources=rtl_sources(rtl_dir), top=TOPLEVEL, parameters={},
                       out_dir=out_dir, timeout_s=timeout_s)
+
+
+def unrolled_lut(stages: list[Any]) -> int:
+    """Estimated LUTs of the fully unrolled design: each convolution's per-pixel kernel
+    once per output pixel, each dense layer as one constant-weight kernel."""
+    from fpgacnn.hw.fold.resources import calibration
+    from fpgacnn.hw.fold.solver import layer_shapes
+
+    u = calibration()["unrolled"]["lut_per_csd_bit"]
+    shapes, _ = layer_shapes(stages)
+    return int(sum(u * s.csd * s.xw * s.vectors for s in shapes))
 
 
 def _expected(model: Any, x: np.ndarray, info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -134,37 +208,67 @@ def _expected(model: Any, x: np.ndarray, info: dict[str, Any]) -> tuple[np.ndarr
     return np.round(x / t_in.lsb).astype(np.int64), scores.astype(np.int64)
 
 
-def _source(name: str, cfg: BenchConfig) -> tuple[Any, np.ndarray, str]:
-    """(model, on-grid inputs to check, description)."""
+def _first_line(exc: BaseException) -> str:
+    text = next((ln for ln in str(exc).splitlines() if "%Error" in ln), str(exc))
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def measure(name: str, board: str, cfg: BenchConfig, model_cache: dict[str, Any],
+            synth_cache: dict[str, Any]) -> Row:
+    """Solve, generate, simulate and synthesize one model on one board (errors recorded)."""
+    from fpgacnn.boards.target import board_target
     from fpgacnn.hw.convert.plan import plan_model
-    from fpgacnn.hw.convert.sources import load_source, random_on_grid
-
-    if name == "digits":
-        src = load_source("digits")
-        return src.model, np.asarray(src.test_x), "shipped digits model, whole test split"
-    filters, units = VARIANTS[name]
-    model = mnist_size_model(filters, units, cfg.seed)
-    t_in = plan_model(model)[0].result
-    x = random_on_grid(t_in, tuple(model.input_shape[1:]), cfg.mnist_check_images, cfg.seed)
-    desc = (f"MNIST-size (models.arch.mnist, filters {filters}, units {units}), random "
-            "quantized weights (untrained), random on-grid inputs")
-    return model, x, desc
-
-
-def measure_model(name: str, cfg: BenchConfig) -> ModelRow:
-    """Generate, simulate and (if ``cfg.synth``) synthesize one core (errors are recorded)."""
-    from fpgacnn.apps.yosys_synth import SynthError
+    from fpgacnn.hw.fold import solve_stages
     from fpgacnn.hw.rtlgen import generate_rtl
-    from fpgacnn.sim.classifier_harness import ClassifierHarness, HarnessBuildError
+    from fpgacnn.hw.rtlgen.stages import build_stages
 
-    tag = name
-    model, x, desc = _source(name, cfg)
-    t0 = time.perf_counter()
-    gen = generate_rtl(model, cfg.out_dir / "classifier" / tag / "rtl", name=tag)
-    row = ModelRow(name=tag, description=desc, input_shape=tuple(gen.input_shape),
-                   generation_s=round(time.perf_counter() - t0, 2),
-                   ii_model=gen.initiation_interval)
-    log.info("%s: RTL generated in %.1f s", tag, row.generation_s)
+    target = board_target(board)
+    if name not in model_cache:
+        model_cache[name] = load_model(name, cfg)
+    model, x, desc = model_cache[name]
+    row = Row(model=name, board=board, part=target.part, clock_mhz=target.clock_mhz,
+              description=desc)
+    try:
+        stages = build_stages(model, plan_model(model))
+        row.unrolled_lut = unrolled_lut(stages)
+        t0 = time.perf_counter()
+        folding = solve_stages(stages, model=name, target=target, rate=cfg.rate)
+        row.solver_s = round(time.perf_counter() - t0, 3)
+        row.folding = [lf.to_json() for lf in folding.layers]
+        row.estimate = folding.estimate.to_json() if folding.estimate else None
+        t0 = time.perf_counter()
+        rtl_dir = cfg.out_dir / "classifier" / f"{name}_{board}" / "rtl"
+        gen = generate_rtl(model, rtl_dir, name=name, folding=folding)
+        row.generation_s = round(time.perf_counter() - t0, 2)
+        row.ii_model = gen.initiation_interval
+    except FpgacnnError as exc:
+        row.error = _first_line(exc)
+        log.error("%s on %s: %s", name, board, row.error)
+        return row
+    if cfg.sim:
+        _simulate(row, model, x, gen, cfg)
+    if cfg.synth:
+        key = json.dumps(row.folding, sort_keys=True) + name
+        if key in synth_cache:                 # same core on another board: same netlist
+            row.synth = synth_cache[key]
+            row.notes.append("yosys figures shared with the identical core of another board")
+        else:
+            try:
+                s = synth_core(gen.out_dir, gen.out_dir.parent / "yosys",
+                               timeout_s=cfg.synth_timeout_s)
+                row.synth = synth_cache[key] = s.to_json()
+            except FpgacnnError as exc:
+                row.notes.append(f"yosys: {_first_line(exc)}")
+                log.error("%s on %s: %s", name, board, exc)
+        if row.synth is not None:
+            row.percent = percent_of_part(row.synth, target.resources)
+    return row
+
+
+def _simulate(row: Row, model: Any, x: np.ndarray, gen: Any, cfg: BenchConfig) -> None:
+    from fpgacnn.sim.classifier_harness import ClassifierHarness
+
     codes, scores = _expected(model, x, gen.info)
     try:
         with ClassifierHarness(gen.out_dir) as h:
@@ -174,97 +278,86 @@ def measure_model(name: str, cfg: BenchConfig) -> ModelRow:
             timing = h.classify(codes[: cfg.timing_images]).stats
             row.latency_cycles = int(timing.latency[0])
             row.ii_cycles = timing.initiation_interval
-        log.info("%s: latency %s cycles, II %s cycles, %d/%d mismatches", tag,
-                 row.latency_cycles, row.ii_cycles, row.mismatches, row.checked_images)
-    except HarnessBuildError as exc:
-        first = next((ln for ln in str(exc).splitlines() if "%Error" in ln), str(exc))
-        row.sim_error = first if len(first) <= 160 else first[:160] + "..."
-        log.error("%s: harness build failed: %s", tag, row.sim_error)
-    if cfg.synth:
-        try:
-            s = synth_core(gen.out_dir, cfg.out_dir / "classifier" / tag / "yosys",
-                           timeout_s=cfg.synth_timeout_s)
-            row.synth = s.to_json()
-            row.percent = percent_of_device(row.synth)
-        except SynthError as exc:
-            row.synth_error = str(exc)
-            log.error("%s: %s", tag, exc)
-    return row
+    except FpgacnnError as exc:
+        row.notes.append(f"not simulated: {_first_line(exc)}")
+        log.error("%s on %s: %s", row.model, row.board, exc)
+
+
+def _fmt(v: Any, spec: str = ",") -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def folding_text(folding: list[dict[str, Any]]) -> str:
+    """'conv1 U, conv2 8x30 d, ...' (U: unrolled; PExSIMD and b(lock)/d(istributed) ROM)."""
+    return ", ".join(f"{f['layer']} U" if f["impl"] == "unrolled" else
+                     f"{f['layer']} {f['pe']}x{f['simd']} {f['rom_style'][0]}" for f in folding)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    """Return classifier_report.md's text."""
-    out = ["# fcnn_classifier (open RTL backend) benchmarks", "",
-           "Cycles measured in the Verilated RTL (C++ harness), back-to-back images, no stalls. "
-           "Resources: yosys `synth_xilinx -family xc7 -top fcnn_classifier` (out of context); "
-           f"percentages of an xc7z020 ({XC7Z020['lut']:,} LUT, {XC7Z020['ff']:,} FF, "
-           f"{XC7Z020['bram36']} BRAM36, {XC7Z020['dsp']} DSP).", ""]
-    out.append("| core | gen s | LUT (logic+RAM) | FF | CARRY4 | BRAM36 | DSP | depth "
-               "| LUT % | FF % | BRAM % | DSP % | latency | II (meas./model) | mismatches |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in report["models"]:
+    """classifier_report.md's text."""
+    out = ["# fcnn_classifier (folded open RTL core) per model and board", "",
+           "Folding: the solver's fastest fit within the board budget (U = unrolled kernel, "
+           "PExSIMD with the weight ROM in b(lock) RAM or d(istributed) LUTs). Cycles: "
+           "Verilated RTL, images back to back, no stalls. Resources: yosys `synth_xilinx "
+           "-family xc7` (out of context), % of the board's part. Unrolled: the fully "
+           "unrolled design's LUTs, *estimated* by the resource model (calibrated on alkaid "
+           "kernels), at 1 cycle per image.", ""]
+    out.append("| model | board | folding | solve s | gen s | LUT | FF | BRAM36 | DSP "
+               "| LUT % | BRAM % | cycles/image | images/s | latency µs | mismatches "
+               "| LUT x cycles | unrolled LUT (est.) | ratio |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+               "|---:|---:|---:|")
+    for r in report["rows"]:
+        if r["error"]:
+            out.append(f"| {r['model']} | {r['board']} | refused: {r['error']} |" + " |" * 15)
+            continue
         s, p = r["synth"], r["percent"]
-        mism = "n/a" if r["mismatches"] is None else f"{r['mismatches']}/{r['checked_images']}"
-        if s is None:
-            res = "| " + " | ".join(["n/a"] * 10)
-        else:
-            res = (f"| {s['lut_total']:,} ({s['lut']:,}+{s['lutram']:,}) | {s['ff']:,} "
-                   f"| {s['carry4']:,} | {s['bram18'] / 2:g} | {s['dsp']} | {s['logic_depth']} "
-                   f"| {p['lut']} | {p['ff']} | {p['bram36']} | {p['dsp']}")
-        lat = "n/a" if r["latency_cycles"] is None else r["latency_cycles"]
-        ii = "n/a" if r["ii_cycles"] is None else f"{r['ii_cycles']:g}"
-        out.append(f"| {r['name']} | {r['generation_s']} {res} | {lat} "
-                   f"| {ii} / {r['ii_model']} | {mism} |")
-    a = ANCHOR
-    lut_pct, dsp_pct = 100 * a["lut"] / XC7Z020["lut"], 100 * a["dsp"] / XC7Z020["dsp"]
-    out.append(f"| {a['name']} (anchor) | | {a['lut']:,} | | | | {a['dsp']} | "
-               f"| {lut_pct:.0f} | | | {dsp_pct:.0f} | | | |")
-    out.append("")
-    for r in report["models"]:
-        took = f"{r['synth']['seconds']} s" if r["synth"] else "n/a"
-        out.append(f"- **{r['name']}**: {r['description']}; synthesis {took}"
-                   + (f"; yosys: {r['synth_error']}" if r["synth_error"] else ""))
-    out += ["", "## Goals", ""]
-    for g, ok in report["goals"].items():
-        out.append(f"- {g}: {'met' if ok else '**not met**' if ok is not None else 'not measured'}")
-    for note in report["notes"]:
-        out.append(f"- {note}")
+        ii = r["ii_cycles"] if r["ii_cycles"] is not None else r["ii_model"]
+        ips = r["clock_mhz"] * 1e6 / ii if ii else None
+        lat = (None if r["latency_cycles"] is None
+               else round(r["latency_cycles"] / r["clock_mhz"], 2))
+        lut = s["lut_total"] if s else None
+        at = lut * ii if lut and ii else None
+        ratio = f"{at / r['unrolled_lut']:.1f}x" if at and r["unrolled_lut"] else "n/a"
+        mism = ("n/a" if r["mismatches"] is None
+                else f"{r['mismatches']}/{r['checked_images']}")
+        out.append(
+            f"| {r['model']} | {r['board']} | {folding_text(r['folding'])} | {r['solver_s']} "
+            f"| {r['generation_s']} | {_fmt(lut)} | {_fmt(s['ff'] if s else None)} "
+            f"| {_fmt(s['bram18'] / 2 if s else None, 'g')} | {_fmt(s['dsp'] if s else None)} "
+            f"| {_fmt(p.get('lut'), 'g')} | {_fmt(p.get('bram36'), 'g')} | {_fmt(ii, ',g')} "
+            f"| {_fmt(ips, ',.0f')} | {_fmt(lat, 'g')} | {mism} | {_fmt(at)} "
+            f"| {_fmt(r['unrolled_lut'])} | {ratio} |")
+    for f in report["finn_cnv"]:
+        out.append(f"| {f['name']} | PYNQ-Z1 | FINN folding | | | {f['lut']:,} | | "
+                   f"{f['bram36']} | {f['dsp']} | {100 * f['lut'] / 53_200:.0f} | "
+                   f"{100 * f['bram36'] / 140:.0f} | | ~{f['images_per_s']:,} | | "
+                   f"{f['accuracy']} | | | |")
+    out += ["", "Ours: yosys; FINN's: Vivado (post-implementation) -- not the same tool.", ""]
+    for r in report["rows"]:
+        for note in r["notes"]:
+            out.append(f"- {r['model']} on {r['board']}: {note}")
+        if r["estimate"] and r["synth"]:
+            e, s = r["estimate"], r["synth"]
+            out.append(f"- {r['model']} on {r['board']}: solver estimate {e['lut']:,} LUT / "
+                       f"{e['ff']:,} FF / {e['bram36']:g} BRAM36 vs yosys {s['lut_total']:,} / "
+                       f"{s['ff']:,} / {s['bram18'] / 2:g}")
     out.append("")
     return "\n".join(out)
 
 
 def run_bench(cfg: BenchConfig) -> dict[str, Any]:
-    """Measure every model of ``cfg``; write the report files; return the report."""
+    """Measure every model on every board of ``cfg``; write the reports; return the report."""
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    rows: list[ModelRow] = []
-    notes: list[str] = []
+    rows: list[Row] = []
+    models: dict[str, Any] = {}
+    synths: dict[str, Any] = {}
     for name in cfg.models:
-        row = measure_model(name, cfg)
-        rows.append(row)
-        if name == "mnist" and row.synth is None and cfg.synth:
-            small = VARIANTS["mnist_small"]
-            notes.append(f"MNIST-size synthesis failed or exceeded {cfg.synth_timeout_s:.0f} s "
-                         f"({row.synth_error}); synthesized the smaller variant filters "
-                         f"{small[0]}, units {small[1]} instead")
-            rows.append(measure_model("mnist_small", cfg))
-        if row.sim_error:
-            notes.append(f"{name}: not simulated: {row.sim_error}")
-    by = {r.name: r for r in rows}
-    goals: dict[str, bool | None] = {}
-    d = by.get("digits")
-    if d is not None:
-        goals[f"digits <= {GOALS['digits_lut']:,} LUT and 0 DSP"] = (
-            None if d.synth is None else
-            d.synth["lut_total"] <= GOALS["digits_lut"] and d.synth["dsp"] == GOALS["digits_dsp"])
-        goals["digits bit-exact with QKeras"] = d.mismatches == 0
-    for m in rows:
-        if m.name.startswith("mnist") and m.synth is not None:
-            goals[f"MNIST-size ({m.name}) <= {GOALS['mnist_pct']:g} % of xc7z020"] = (
-                max(m.percent.values()) <= GOALS["mnist_pct"])
+        for board in cfg.boards:
+            rows.append(measure(name, board, cfg, models, synths))
     report = {"config": cfg.to_json(),
               "host": {"machine": platform.machine(), "python": platform.python_version()},
-              "device": XC7Z020, "anchor": ANCHOR, "models": [asdict(r) for r in rows],
-              "goals": goals, "notes": notes}
+              "rows": [asdict(r) for r in rows], "finn_cnv": list(FINN_CNV)}
     (cfg.out_dir / "classifier_report.json").write_text(
         json.dumps(report, indent=2, default=str) + "\n")
     (cfg.out_dir / "classifier_report.md").write_text(render_markdown(report))
@@ -273,25 +366,30 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; 1 if a core is not bit-exact."""
-    p = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_classifier", description=__doc__,
+    """Command-line entry point; 1 if a simulated core is not bit-exact."""
+    p = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_classifier",
+                                description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=output_root() / "bench",
                    help=f"output folder (default: {output_root() / 'bench'})")
-    p.add_argument("--models", nargs="+", choices=("digits", *VARIANTS),
-                   default=list(BenchConfig.models))
+    p.add_argument("--models", nargs="+", choices=MODELS, default=list(BenchConfig.models))
+    p.add_argument("--boards", nargs="+", default=list(BenchConfig.boards))
+    p.add_argument("--rate", type=float, default=None,
+                   help="images/s to fold for (default: the fastest that fits)")
     p.add_argument("--no-synth", action="store_true", help="skip the yosys runs")
-    p.add_argument("--synth-timeout", type=float, default=900.0, metavar="S",
-                   help="give up on one yosys run after S seconds (default 900)")
+    p.add_argument("--no-sim", action="store_true", help="skip the Verilator runs")
+    p.add_argument("--synth-timeout", type=float, default=1800.0, metavar="S",
+                   help="give up on one yosys run after S seconds (default 1800)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
-    cfg = BenchConfig(out_dir=args.out, models=tuple(args.models), synth=not args.no_synth,
+    cfg = BenchConfig(out_dir=args.out, models=tuple(args.models), boards=tuple(args.boards),
+                      rate=args.rate, synth=not args.no_synth, sim=not args.no_sim,
                       synth_timeout_s=args.synth_timeout)
     report = run_bench(cfg)
     print((cfg.out_dir / "classifier_report.md").read_text())
-    return 0 if all(r["mismatches"] in (0, None) for r in report["models"]) else 1
+    return 0 if all(r["mismatches"] in (0, None) for r in report["rows"]) else 1
 
 
 if __name__ == "__main__":
