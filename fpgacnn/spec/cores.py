@@ -392,6 +392,66 @@ def edge_error_names(value: int) -> list[str]:
     return [EDGE_ERROR_BITS.get(b, f"BIT{b}") for b in range(32) if value >> b & 1]
 
 
+#: CORE_ID register value of the crop-and-downscale block: ASCII "CROP" (0x43524F50).
+CROP_CORE_ID = int.from_bytes(b"CROP", "big")
+#: VERSION register value of the crop-and-downscale block: 1.0.0.
+CROP_VERSION = 0x0001_0000
+
+
+def _geometry(name: str, offset: int, reset: Reset, doc: str) -> Register:
+    return Register(name, offset, Access.RW, reset, doc + " (bits 15:0)", (Field(name, 0, 16),))
+
+
+#: ``fcnn_crop_scale``'s register block (hw/rtl/fcnn_crop_scale.sv; 8-bit byte addresses,
+#: 32-bit data): the frame's size and the crop box, latched at each start of frame. The
+#: error bits and the malformed-stream policy are the edge core's (:data:`EDGE_MAP`).
+CROP_MAP = RegisterMap(
+    core="fcnn_crop_scale", addr_bits=8,
+    registers=(
+        Register("CTRL", 0x00, Access.RW, 0x1,
+                 "bit 0 `ENABLE`: accept new frames. bit 1 `SOFT_RESET`: write 1 to reset "
+                 "the stream datapath (self-clearing, reads 0). bit 2 `INVERT`: output "
+                 "255 - code (dark ink on light paper)",
+                 _bits("ENABLE", "SOFT_RESET", "INVERT")),
+        Register("STATUS", 0x04, Access.RO, None,
+                 "bit 0 `BUSY`, bit 1 `WAIT_SOF`, bit 2 `DROPPING` (as the edge core's)",
+                 _bits("BUSY", "WAIT_SOF", "DROPPING")),
+        Register("ERROR", 0x08, Access.W1C, 0,
+                 "sticky fault bits, write 1 to clear: " + _bit_list(_EDGE_ERRORS) +
+                 "; `BAD_SIZE`: the geometry below is refused",
+                 _EDGE_ERRORS),
+        _geometry("FRAME_WIDTH", 0x0C, "MAX_WIDTH", "frame width in pixels, 1..`MAX_WIDTH`"),
+        _geometry("FRAME_HEIGHT", 0x10, "MAX_HEIGHT", "frame height in lines, 1..`MAX_HEIGHT`"),
+        _geometry("CROP_X", 0x14, 0, "first column of the crop box"),
+        _geometry("CROP_Y", 0x18, 0, "first line of the crop box"),
+        _geometry("CROP_WIDTH", 0x1C, "MAX_WIDTH",
+                  "crop box width, `OUT_WIDTH`..FRAME_WIDTH - CROP_X"),
+        _geometry("CROP_HEIGHT", 0x20, "MAX_HEIGHT",
+                  "crop box height, `OUT_HEIGHT`..FRAME_HEIGHT - CROP_Y"),
+        Register("FRAME_COUNT", 0x24, Access.RO_WC, 0, "output images completed"),
+        Register("DROP_COUNT", 0x28, Access.RO_WC, 0,
+                 "input beats discarded by the fault policy"),
+        Register("CORE_ID", 0x2C, Access.RO, CROP_CORE_ID, 'ASCII "CROP"'),
+        Register("VERSION", 0x30, Access.RO, CROP_VERSION,
+                 "bits 31:16 `MAJOR`, 15:8 `MINOR`, 7:0 `PATCH` (0x00010000 is 1.0.0)",
+                 (Field("PATCH", 0, 8), Field("MINOR", 8, 8), Field("MAJOR", 16, 16))),
+        Register("CFG_OUT_WIDTH", 0x34, Access.RO, "OUT_WIDTH", "the `OUT_WIDTH` parameter"),
+        Register("CFG_OUT_HEIGHT", 0x38, Access.RO, "OUT_HEIGHT",
+                 "the `OUT_HEIGHT` parameter"),
+        Register("CFG_IN_CHANNELS", 0x3C, Access.RO, "IN_CHANNELS",
+                 "the `IN_CHANNELS` parameter"),
+        Register("CFG_OUT_CHANNELS", 0x40, Access.RO, "OUT_CHANNELS",
+                 "the `OUT_CHANNELS` parameter"),
+        Register("CFG_MAX_WIDTH", 0x44, Access.RO, "MAX_WIDTH", "the `MAX_WIDTH` parameter"),
+        Register("CFG_MAX_HEIGHT", 0x48, Access.RO, "MAX_HEIGHT",
+                 "the `MAX_HEIGHT` parameter"),
+    ),
+)
+
+#: Register name -> byte offset of ``fcnn_crop_scale``.
+CROP_REGISTERS: Mapping[str, int] = MappingProxyType(CROP_MAP.offsets())
+
+
 def edge_core_spec(
     *,
     ppc: int,

@@ -67,7 +67,7 @@ class TB(AxisTB):
         ppc, words = self.ppc, pixels.reshape(-1, 3 * self.ppc)
         data: list[int] = []
         tuser: list[int] = []
-        for beat, (word, user, last) in enumerate(zip(words, users, lasts, strict=True)):
+        for word, user, last in zip(words, users, lasts, strict=True):
             data += word.tolist()
             tuser += [user] * (3 * ppc)
             if last:

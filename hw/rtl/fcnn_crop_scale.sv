@@ -1,0 +1,776 @@
+// fcnn_crop_scale: cut a crop box out of a video stream and downscale it to the
+// classifier's OUT_HEIGHT x OUT_WIDTH input (integer area resize), AXI4-Stream.
+//
+// Contract (bit-exact with fpgacnn.spec.frames.classifier_codes for the AREA
+// resize and full_scale 256): for output pixel (o, p) and value channel c
+//
+//   code = round_half_even( sum_i sum_j wr[o,i] wc[p,j] v_c(i, j) / den )
+//
+// over the crop rows i and columns j, with the area weights of
+// fpgacnn.spec.preprocess.resize_weights (wr: CROP_HEIGHT -> OUT_HEIGHT, wc:
+// CROP_WIDTH -> OUT_WIDTH) and den = S * CROP_WIDTH * CROP_HEIGHT. The value
+// channels v_c of an input pixel: its gray byte (IN_CHANNELS 1, S = 1); its
+// R, G, B bytes (IN_CHANNELS 3, OUT_CHANNELS 3, S = 1); or 299 R + 587 G + 114 B
+// (IN_CHANNELS 3, OUT_CHANNELS 1, S = 1000: the package's BT.601 gray, rounded
+// once, after the resize). CTRL.INVERT outputs 255 - code. A gray input with
+// OUT_CHANNELS 3 repeats the code in all three bytes.
+//
+// Streams. Input: AXI4-Stream video, one pixel per beat (8 or 24 bits, BGR
+// order selects the byte of B), tuser = start of frame, tlast = end of line.
+// Output: the classifier core's input, one pixel per beat (channel 0 = R or
+// gray in the low byte), tlast on the image's last pixel; one image per frame.
+//
+// Registers (AXI4-Lite, fpgacnn.spec.cores.CROP_MAP): frame and crop geometry,
+// latched at each accepted start of frame; a geometry the block cannot take
+// (frame beyond the maxima, crop outside the frame or smaller than the output)
+// refuses that frame with ERROR.BAD_SIZE. Malformed input has the edge core's
+// policy: sticky ERROR bits, the damaged image is completed with zero pixels
+// (so the classifier stays in step), input is discarded up to the next SOF,
+// never a deadlock.
+//
+// Pipeline (one clock enable, the output skid buffer's registered ready):
+// S0 framing and area weights, S1 value channels, S2 horizontal products, S3
+// horizontal accumulation, S4 vertical products + accumulator read, S5 vertical
+// accumulation and output count, D1..D8 one quotient bit each, then rounding.
+`default_nettype none
+
+module fcnn_crop_scale #(
+    // Channels of an input pixel: 1 (8-bit gray) or 3 (24-bit colour).
+    parameter int IN_CHANNELS = 1,
+    // Byte order of a colour input pixel: 1 = BGR (B in the low byte, OpenCV), 0 = RGB.
+    parameter bit BGR = 1'b1,
+    // Channels of an output pixel: 1 (gray) or 3 (R, G, B).
+    parameter int OUT_CHANNELS = 1,
+    // Width of the output image (the classifier's input width), >= 2.
+    parameter int OUT_WIDTH = 8,
+    // Height of the output image (the classifier's input height), >= 1.
+    parameter int OUT_HEIGHT = 8,
+    // Largest frame width in pixels.
+    parameter int MAX_WIDTH = 1920,
+    // Largest frame height in lines.
+    parameter int MAX_HEIGHT = 1080
+) (
+    input  wire                      clk,
+    input  wire                      rst,
+
+    // AXI4-Lite register interface
+    input  wire [7:0]                s_axil_awaddr,
+    input  wire [2:0]                s_axil_awprot,
+    input  wire                      s_axil_awvalid,
+    output wire                      s_axil_awready,
+    input  wire [31:0]               s_axil_wdata,
+    input  wire [3:0]                s_axil_wstrb,
+    input  wire                      s_axil_wvalid,
+    output wire                      s_axil_wready,
+    output wire [1:0]                s_axil_bresp,
+    output wire                      s_axil_bvalid,
+    input  wire                      s_axil_bready,
+    input  wire [7:0]                s_axil_araddr,
+    input  wire [2:0]                s_axil_arprot,
+    input  wire                      s_axil_arvalid,
+    output wire                      s_axil_arready,
+    output wire [31:0]               s_axil_rdata,
+    output wire [1:0]                s_axil_rresp,
+    output wire                      s_axil_rvalid,
+    input  wire                      s_axil_rready,
+
+    // Video in
+    input  wire [8*IN_CHANNELS-1:0]  s_axis_tdata,
+    input  wire                      s_axis_tvalid,
+    output wire                      s_axis_tready,
+    input  wire                      s_axis_tuser,
+    input  wire                      s_axis_tlast,
+
+    // Classifier input: one pixel per beat, tlast on the image's last pixel
+    output wire [8*OUT_CHANNELS-1:0] m_axis_tdata,
+    output wire                      m_axis_tvalid,
+    input  wire                      m_axis_tready,
+    output wire                      m_axis_tlast
+);
+
+    localparam logic [31:0] CORE_ID = 32'h43524F50;   // "CROP"
+    localparam logic [31:0] VERSION = 32'h00010000;   // 1.0.0
+
+    // Register offsets (bytes).
+    localparam logic [7:0] A_CTRL             = 8'h00;
+    localparam logic [7:0] A_STATUS           = 8'h04;
+    localparam logic [7:0] A_ERROR            = 8'h08;
+    localparam logic [7:0] A_FRAME_WIDTH      = 8'h0C;
+    localparam logic [7:0] A_FRAME_HEIGHT     = 8'h10;
+    localparam logic [7:0] A_CROP_X           = 8'h14;
+    localparam logic [7:0] A_CROP_Y           = 8'h18;
+    localparam logic [7:0] A_CROP_WIDTH       = 8'h1C;
+    localparam logic [7:0] A_CROP_HEIGHT      = 8'h20;
+    localparam logic [7:0] A_FRAME_COUNT      = 8'h24;
+    localparam logic [7:0] A_DROP_COUNT       = 8'h28;
+    localparam logic [7:0] A_CORE_ID          = 8'h2C;
+    localparam logic [7:0] A_VERSION          = 8'h30;
+    localparam logic [7:0] A_CFG_OUT_WIDTH    = 8'h34;
+    localparam logic [7:0] A_CFG_OUT_HEIGHT   = 8'h38;
+    localparam logic [7:0] A_CFG_IN_CHANNELS  = 8'h3C;
+    localparam logic [7:0] A_CFG_OUT_CHANNELS = 8'h40;
+    localparam logic [7:0] A_CFG_MAX_WIDTH    = 8'h44;
+    localparam logic [7:0] A_CFG_MAX_HEIGHT   = 8'h48;
+
+    // ------------------------------------------------------------------
+    // Sizes
+    // ------------------------------------------------------------------
+    localparam bit FUSED = (IN_CHANNELS == 3) && (OUT_CHANNELS == 1);   // BT.601 gray
+    localparam int NV    = (IN_CHANNELS == 3 && OUT_CHANNELS == 3) ? 3 : 1;  // value channels
+    localparam int VB    = FUSED ? 18 : 8;                  // value bits (255000 < 2^18)
+    localparam int SB    = FUSED ? 10 : 1;                  // bits of S (1000 or 1)
+    localparam int WB    = $clog2(MAX_WIDTH + 1);           // frame / crop width
+    localparam int HB    = $clog2(MAX_HEIGHT + 1);          // frame / crop height
+    localparam int OWB   = $clog2(OUT_WIDTH + 1);           // horizontal weights
+    localparam int OHB   = $clog2(OUT_HEIGHT + 1);          // vertical weights
+    localparam int PB    = $clog2(OUT_WIDTH);               // output column index
+    localparam int HSB   = VB + WB;                         // horizontal sums
+    localparam int FB    = VB + WB + HB;                    // area sums
+    localparam int DB    = SB + WB + HB;                    // denominator
+    localparam int NPIX  = OUT_WIDTH * OUT_HEIGHT;
+    localparam int CB    = $clog2(NPIX + 1);                // output pixel count
+
+    if (IN_CHANNELS != 1 && IN_CHANNELS != 3) begin : g_bad_in
+        $fatal(1, "fcnn_crop_scale: IN_CHANNELS must be 1 or 3, got %0d", IN_CHANNELS);
+    end
+    if (OUT_CHANNELS != 1 && OUT_CHANNELS != 3) begin : g_bad_out
+        $fatal(1, "fcnn_crop_scale: OUT_CHANNELS must be 1 or 3, got %0d", OUT_CHANNELS);
+    end
+    if (OUT_WIDTH < 2 || OUT_HEIGHT < 1 || OUT_WIDTH > MAX_WIDTH || OUT_HEIGHT > MAX_HEIGHT)
+    begin : g_bad_size
+        $fatal(1, "fcnn_crop_scale: need 2 <= OUT_WIDTH <= MAX_WIDTH and 1 <= OUT_HEIGHT <= MAX_HEIGHT, got OUT_WIDTH=%0d OUT_HEIGHT=%0d MAX_WIDTH=%0d MAX_HEIGHT=%0d",
+               OUT_WIDTH, OUT_HEIGHT, MAX_WIDTH, MAX_HEIGHT);
+    end
+    if (MAX_WIDTH > 65535 || MAX_HEIGHT > 65535) begin : g_bad_max
+        $fatal(1, "fcnn_crop_scale: MAX_WIDTH and MAX_HEIGHT must be <= 65535, got %0d x %0d",
+               MAX_WIDTH, MAX_HEIGHT);
+    end
+
+    // ------------------------------------------------------------------
+    // Registers
+    // ------------------------------------------------------------------
+    logic        reg_enable, reg_invert, soft_rst;
+    logic [5:0]  reg_error;
+    logic [15:0] reg_frame_width, reg_frame_height;
+    logic [15:0] reg_crop_x, reg_crop_y, reg_crop_width, reg_crop_height;
+    logic [31:0] reg_frames, reg_drops;
+
+    wire sts_busy, sts_wait_sof, sts_dropping;
+    logic evt_eol_early, evt_eol_late, evt_sof_early, evt_sof_missing;
+    logic evt_frame_long, evt_bad_size, evt_drop;
+    wire  evt_frame_done;
+
+    logic bvalid_reg;
+    wire  wr_fire = s_axil_awvalid && s_axil_wvalid && !bvalid_reg;
+    assign s_axil_awready = wr_fire;
+    assign s_axil_wready  = wr_fire;
+    assign s_axil_bvalid  = bvalid_reg;
+    assign s_axil_bresp   = 2'b00;
+
+    wire [7:0]  wr_addr = {s_axil_awaddr[7:2], 2'b00};
+    wire [31:0] wr_mask = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}},
+                           {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};
+    wire [31:0] wr_data = s_axil_wdata & wr_mask;
+
+    logic        rvalid_reg;
+    logic [31:0] rdata_reg;
+    wire         rd_fire = s_axil_arvalid && !rvalid_reg;
+    assign s_axil_arready = rd_fire;
+    assign s_axil_rvalid  = rvalid_reg;
+    assign s_axil_rdata   = rdata_reg;
+    assign s_axil_rresp   = 2'b00;
+
+    logic [31:0] rd_value;
+    always_comb begin
+        case ({s_axil_araddr[7:2], 2'b00})
+            A_CTRL:             rd_value = {29'd0, reg_invert, 1'b0, reg_enable};
+            A_STATUS:           rd_value = {29'd0, sts_dropping, sts_wait_sof, sts_busy};
+            A_ERROR:            rd_value = {26'd0, reg_error};
+            A_FRAME_WIDTH:      rd_value = {16'd0, reg_frame_width};
+            A_FRAME_HEIGHT:     rd_value = {16'd0, reg_frame_height};
+            A_CROP_X:           rd_value = {16'd0, reg_crop_x};
+            A_CROP_Y:           rd_value = {16'd0, reg_crop_y};
+            A_CROP_WIDTH:       rd_value = {16'd0, reg_crop_width};
+            A_CROP_HEIGHT:      rd_value = {16'd0, reg_crop_height};
+            A_FRAME_COUNT:      rd_value = reg_frames;
+            A_DROP_COUNT:       rd_value = reg_drops;
+            A_CORE_ID:          rd_value = CORE_ID;
+            A_VERSION:          rd_value = VERSION;
+            A_CFG_OUT_WIDTH:    rd_value = 32'(OUT_WIDTH);
+            A_CFG_OUT_HEIGHT:   rd_value = 32'(OUT_HEIGHT);
+            A_CFG_IN_CHANNELS:  rd_value = 32'(IN_CHANNELS);
+            A_CFG_OUT_CHANNELS: rd_value = 32'(OUT_CHANNELS);
+            A_CFG_MAX_WIDTH:    rd_value = 32'(MAX_WIDTH);
+            A_CFG_MAX_HEIGHT:   rd_value = 32'(MAX_HEIGHT);
+            default:            rd_value = 32'd0;
+        endcase
+    end
+
+    wire [5:0] err_events = {evt_bad_size, evt_frame_long, evt_sof_missing,
+                             evt_sof_early, evt_eol_late, evt_eol_early};
+
+    always_ff @(posedge clk) begin
+        soft_rst <= 1'b0;
+
+        if (bvalid_reg && s_axil_bready) bvalid_reg <= 1'b0;
+        if (rvalid_reg && s_axil_rready) rvalid_reg <= 1'b0;
+
+        if (rd_fire) begin
+            rvalid_reg <= 1'b1;
+            rdata_reg  <= rd_value;
+        end
+
+        // Events first, so a clear written in the same cycle loses to a new event.
+        reg_error <= reg_error | err_events;
+        if (evt_frame_done) reg_frames <= reg_frames + 32'd1;
+        if (evt_drop)       reg_drops  <= reg_drops + 32'd1;
+
+        if (wr_fire) begin
+            bvalid_reg <= 1'b1;
+            case (wr_addr)
+                A_CTRL: begin
+                    if (s_axil_wstrb[0]) begin
+                        reg_enable <= s_axil_wdata[0];
+                        soft_rst   <= s_axil_wdata[1];
+                        reg_invert <= s_axil_wdata[2];
+                    end
+                end
+                A_ERROR:        reg_error <= (reg_error & ~wr_data[5:0]) | err_events;
+                A_FRAME_WIDTH:  reg_frame_width  <= (reg_frame_width & ~wr_mask[15:0]) | wr_data[15:0];
+                A_FRAME_HEIGHT: reg_frame_height <= (reg_frame_height & ~wr_mask[15:0]) | wr_data[15:0];
+                A_CROP_X:       reg_crop_x       <= (reg_crop_x & ~wr_mask[15:0]) | wr_data[15:0];
+                A_CROP_Y:       reg_crop_y       <= (reg_crop_y & ~wr_mask[15:0]) | wr_data[15:0];
+                A_CROP_WIDTH:   reg_crop_width   <= (reg_crop_width & ~wr_mask[15:0]) | wr_data[15:0];
+                A_CROP_HEIGHT:  reg_crop_height  <= (reg_crop_height & ~wr_mask[15:0]) | wr_data[15:0];
+                A_FRAME_COUNT:  reg_frames <= 32'd0;
+                A_DROP_COUNT:   reg_drops  <= 32'd0;
+                default: ;
+            endcase
+        end
+
+        if (rst) begin
+            bvalid_reg       <= 1'b0;
+            rvalid_reg       <= 1'b0;
+            rdata_reg        <= 32'd0;
+            reg_enable       <= 1'b1;
+            reg_invert       <= 1'b0;
+            soft_rst         <= 1'b0;
+            reg_error        <= '0;
+            reg_frame_width  <= 16'(MAX_WIDTH);
+            reg_frame_height <= 16'(MAX_HEIGHT);
+            reg_crop_x       <= 16'd0;
+            reg_crop_y       <= 16'd0;
+            reg_crop_width   <= 16'(MAX_WIDTH);
+            reg_crop_height  <= 16'(MAX_HEIGHT);
+            reg_frames       <= '0;
+            reg_drops        <= '0;
+        end
+    end
+
+    wire srst = rst || soft_rst;   // the datapath's reset
+
+    // ------------------------------------------------------------------
+    // Geometry derived from the registers (two register stages, all values
+    // at the same depth, so a start of frame latches one consistent set).
+    // ------------------------------------------------------------------
+    logic            g1_ok;
+    logic [16:0]     g1_x_end, g1_y_end;
+    logic [31:0]     g1_area;
+    logic [15:0]     g1_fw, g1_fh;
+    logic [WB-1:0]   g1_cx, g1_cw;
+    logic [HB-1:0]   g1_cy, g1_ch;
+    logic            g1_inv;
+
+    logic            cfg_ok;
+    logic [WB-1:0]   cfg_fw_m1, cfg_cx, cfg_cx_last, cfg_cw;
+    logic [HB-1:0]   cfg_fh_m1, cfg_cy, cfg_cy_last, cfg_ch;
+    logic [DB-1:0]   cfg_den;
+    logic            cfg_inv;
+
+    always_ff @(posedge clk) begin
+        g1_ok    <= (reg_frame_width != 16'd0) && (32'(reg_frame_width) <= MAX_WIDTH) &&
+                    (reg_frame_height != 16'd0) && (32'(reg_frame_height) <= MAX_HEIGHT) &&
+                    (32'(reg_crop_width) >= OUT_WIDTH) && (32'(reg_crop_height) >= OUT_HEIGHT);
+        g1_x_end <= 17'(reg_crop_x) + 17'(reg_crop_width);
+        g1_y_end <= 17'(reg_crop_y) + 17'(reg_crop_height);
+        g1_area  <= 32'(reg_crop_width) * 32'(reg_crop_height);
+        g1_fw    <= reg_frame_width;
+        g1_fh    <= reg_frame_height;
+        g1_cx    <= WB'(reg_crop_x);       // the geometry checks use the full registers
+        g1_cy    <= HB'(reg_crop_y);
+        g1_cw    <= WB'(reg_crop_width);
+        g1_ch    <= HB'(reg_crop_height);
+        g1_inv   <= reg_invert;
+
+        cfg_ok      <= g1_ok && (g1_x_end <= 17'(g1_fw)) && (g1_y_end <= 17'(g1_fh));
+        cfg_fw_m1   <= WB'(g1_fw - 16'd1);
+        cfg_fh_m1   <= HB'(g1_fh - 16'd1);
+        cfg_cx      <= g1_cx;
+        cfg_cy      <= g1_cy;
+        cfg_cx_last <= WB'(g1_x_end - 17'd1);
+        cfg_cy_last <= HB'(g1_y_end - 17'd1);
+        cfg_cw      <= g1_cw;
+        cfg_ch      <= g1_ch;
+        cfg_den     <= FUSED ? DB'(64'(g1_area) * 64'd1000) : DB'(g1_area);
+        cfg_inv     <= g1_inv;
+    end
+
+    // ------------------------------------------------------------------
+    // S0: frame state machine, crop position, area weights
+    // ------------------------------------------------------------------
+    wire ce;          // the output skid buffer has room: every stage advances
+    wire pipe_busy;   // an entry is in S1..D8, or S5 is padding an image
+
+    typedef enum logic [1:0] {
+        S_IDLE,   // waiting for a start of frame
+        S_RUN,    // accepting the frame's beats
+        S_PAD     // fault: the image is being completed; input discarded until SOF
+    } state_t;
+
+    state_t          state;
+    logic            dropping, seen_frame;
+    logic [WB-1:0]   in_x, fw_m1, cx, cx_last, cw;
+    logic [HB-1:0]   in_y, fh_m1, cy, cy_last, ch;
+    logic [DB-1:0]   den;
+    logic            inv;
+    logic [WB-1:0]   rem_h;          // units (1/OUT_WIDTH pixel) to the next column boundary
+    logic [HB-1:0]   rem_v;          // units (1/OUT_HEIGHT line) to the next row boundary
+    logic [PB-1:0]   col;            // output column of the next horizontal sum
+    logic            first_row;      // the next crop pixel is in the crop's first row
+    logic            crop_started, crop_done;
+
+    // Input handshake (the edge core's policy).
+    // A new geometry waits until the pipeline has drained (its entries use den and inv).
+    wire sof_may_start = !pipe_busy || (cfg_den == den && cfg_inv == inv);
+    logic s_ready_c;
+    always_comb begin
+        case (state)
+            S_IDLE:  s_ready_c = reg_enable &&
+                                 (s_axis_tuser ? ((ce && sof_may_start) || !cfg_ok) : 1'b1);
+            S_RUN:   s_ready_c = ce && !s_axis_tuser;
+            default: s_ready_c = !s_axis_tuser;
+        endcase
+    end
+    assign s_axis_tready = s_ready_c;
+    wire s_fire     = s_axis_tvalid && s_ready_c;
+    wire sof_fire   = s_fire && (state == S_IDLE) && s_axis_tuser && cfg_ok;
+    wire frame_beat = sof_fire || (s_fire && state == S_RUN);
+    wire sof_early  = (state == S_RUN) && s_axis_tvalid && s_axis_tuser && ce;
+
+    // The beat's position and the frame's geometry (the registers' on the SOF beat).
+    wire [WB-1:0] st_x       = sof_fire ? WB'(0) : in_x;
+    wire [HB-1:0] st_y       = sof_fire ? HB'(0) : in_y;
+    wire [WB-1:0] st_fw_m1   = sof_fire ? cfg_fw_m1 : fw_m1;
+    wire [HB-1:0] st_fh_m1   = sof_fire ? cfg_fh_m1 : fh_m1;
+    wire [WB-1:0] st_cx      = sof_fire ? cfg_cx : cx;
+    wire [HB-1:0] st_cy      = sof_fire ? cfg_cy : cy;
+    wire [WB-1:0] st_cx_last = sof_fire ? cfg_cx_last : cx_last;
+    wire [HB-1:0] st_cy_last = sof_fire ? cfg_cy_last : cy_last;
+    wire [WB-1:0] st_cw      = sof_fire ? cfg_cw : cw;
+    wire [HB-1:0] st_ch      = sof_fire ? cfg_ch : ch;
+    wire [WB-1:0] st_rem_h   = sof_fire ? cfg_cw : rem_h;
+    wire [HB-1:0] st_rem_v   = sof_fire ? cfg_ch : rem_v;
+    wire [PB-1:0] st_col     = sof_fire ? PB'(0) : col;
+    wire          st_first   = sof_fire || first_row;
+    wire          st_started = !sof_fire && crop_started;
+    wire          st_done    = !sof_fire && crop_done;
+
+    wire st_last_x = (st_x == st_fw_m1);
+    wire st_last_y = (st_y == st_fh_m1);
+    wire st_fault  = frame_beat && (s_axis_tlast != st_last_x);
+    wire in_crop   = (st_x >= st_cx) && (st_x <= st_cx_last) &&
+                     (st_y >= st_cy) && (st_y <= st_cy_last);
+    wire crop_end_x = (st_x == st_cx_last);
+    wire crop_end   = crop_end_x && (st_y == st_cy_last);
+
+    // Area weights of this pixel: w1 to the current output column (row), w2 to the next.
+    wire          h_emit = (32'(st_rem_h) <= OUT_WIDTH);
+    wire [OWB-1:0] w1    = h_emit ? OWB'(st_rem_h) : OWB'(OUT_WIDTH);
+    wire [OWB-1:0] w2    = OWB'(OUT_WIDTH) - w1;
+    wire          v_emit = (32'(st_rem_v) <= OUT_HEIGHT);
+    wire [OHB-1:0] wv1   = v_emit ? OHB'(st_rem_v) : OHB'(OUT_HEIGHT);
+    wire [OHB-1:0] wv2   = OHB'(OUT_HEIGHT) - wv1;
+
+    wire pix_tok   = frame_beat && !st_fault && in_crop;
+    // A fault before the image is complete: an abort token makes S5 pad the image.
+    wire abort_tok = ((frame_beat && st_fault) || sof_early) && !st_done;
+    wire tok       = pix_tok || abort_tok;
+
+    // S1 registers: the token.
+    logic                     s1_valid, s1_abort, s1_fs;
+    logic [8*IN_CHANNELS-1:0] s1_pix;
+    logic [OWB-1:0]           s1_w1, s1_w2;
+    logic                     s1_hemit;
+    logic [PB-1:0]            s1_col;
+    logic [OHB-1:0]           s1_wv1, s1_wv2;
+    logic                     s1_vemit, s1_first;
+
+    always_ff @(posedge clk) begin
+        evt_eol_early   <= 1'b0;
+        evt_eol_late    <= 1'b0;
+        evt_sof_early   <= 1'b0;
+        evt_sof_missing <= 1'b0;
+        evt_frame_long  <= 1'b0;
+        evt_bad_size    <= 1'b0;
+        evt_drop        <= 1'b0;
+
+        // Discarded beats (accepted, not part of a frame).
+        if (s_fire && !frame_beat) begin
+            evt_drop <= 1'b1;
+            if (state == S_IDLE && s_axis_tuser) begin
+                evt_bad_size <= 1'b1;     // SOF while the geometry is invalid
+                dropping     <= 1'b1;
+            end else if (!dropping) begin
+                if (seen_frame) evt_frame_long  <= 1'b1;
+                else            evt_sof_missing <= 1'b1;
+                dropping <= 1'b1;
+            end
+        end
+
+        if (sof_early) begin
+            evt_sof_early <= 1'b1;
+            dropping      <= 1'b1;
+            state         <= S_PAD;
+        end
+
+        if (state == S_PAD && !pipe_busy && !s1_valid) state <= S_IDLE;
+
+        if (frame_beat) begin
+            if (sof_fire) begin
+                fw_m1      <= cfg_fw_m1;
+                fh_m1      <= cfg_fh_m1;
+                cx         <= cfg_cx;
+                cy         <= cfg_cy;
+                cx_last    <= cfg_cx_last;
+                cy_last    <= cfg_cy_last;
+                cw         <= cfg_cw;
+                ch         <= cfg_ch;
+                den        <= cfg_den;
+                inv        <= cfg_inv;
+                dropping   <= 1'b0;
+                seen_frame <= 1'b0;
+                state      <= S_RUN;
+            end
+            rem_h        <= st_rem_h;
+            rem_v        <= st_rem_v;
+            col          <= st_col;
+            first_row    <= st_first;
+            crop_started <= st_started;
+            crop_done    <= st_done;
+            if (st_fault) begin
+                if (s_axis_tlast) evt_eol_early <= 1'b1;
+                else              evt_eol_late  <= 1'b1;
+                dropping <= 1'b1;
+                state    <= S_PAD;
+            end else begin
+                if (st_last_x) begin
+                    in_x <= WB'(0);
+                    in_y <= st_y + HB'(1);
+                    if (st_last_y) begin
+                        state      <= S_IDLE;
+                        seen_frame <= 1'b1;
+                    end
+                end else begin
+                    in_x <= st_x + WB'(1);
+                    in_y <= st_y;
+                end
+                if (in_crop) begin
+                    crop_started <= 1'b1;
+                    if (crop_end) crop_done <= 1'b1;
+                    rem_h <= h_emit ? (st_cw - WB'(w2)) : (st_rem_h - WB'(OUT_WIDTH));
+                    if (h_emit) col <= (st_col == PB'(OUT_WIDTH - 1)) ? PB'(0) : st_col + PB'(1);
+                    if (crop_end_x) begin
+                        first_row <= 1'b0;
+                        rem_v <= v_emit ? (st_ch - HB'(wv2)) : (st_rem_v - HB'(OUT_HEIGHT));
+                    end
+                end
+            end
+        end
+
+        if (srst) begin
+            state        <= S_IDLE;
+            dropping     <= 1'b0;
+            seen_frame   <= 1'b0;
+            in_x         <= '0;
+            in_y         <= '0;
+            fw_m1        <= '0;
+            fh_m1        <= '0;
+            cx           <= '0;
+            cy           <= '0;
+            cx_last      <= '0;
+            cy_last      <= '0;
+            cw           <= WB'(1);
+            ch           <= HB'(1);
+            den          <= DB'(1);
+            inv          <= 1'b0;
+            rem_h        <= WB'(1);
+            rem_v        <= HB'(1);
+            col          <= '0;
+            first_row    <= 1'b1;
+            crop_started <= 1'b0;
+            crop_done    <= 1'b0;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            s1_valid <= tok;
+            s1_abort <= abort_tok;
+            s1_fs    <= !st_started;   // first token of the frame's image
+            s1_pix   <= s_axis_tdata;
+            s1_w1    <= w1;
+            s1_w2    <= w2;
+            s1_hemit <= h_emit;
+            s1_col   <= st_col;
+            s1_wv1   <= wv1;
+            s1_wv2   <= wv2;
+            s1_vemit <= v_emit;
+            s1_first <= st_first;
+        end
+        if (srst) s1_valid <= 1'b0;
+    end
+
+    // ------------------------------------------------------------------
+    // S1 -> S2: value channels
+    // ------------------------------------------------------------------
+    logic [NV*VB-1:0] s1_v;
+    if (FUSED) begin : g_fused
+        wire [7:0] b = s1_pix[(BGR ? 0 : 16) +: 8];
+        wire [7:0] g = s1_pix[8 +: 8];
+        wire [7:0] r = s1_pix[(BGR ? 16 : 0) +: 8];
+        assign s1_v = VB'(18'(r) * 18'd299 + 18'(g) * 18'd587 + 18'(b) * 18'd114);
+    end else if (NV == 3) begin : g_rgb
+        assign s1_v = BGR ? {s1_pix[0 +: 8], s1_pix[8 +: 8], s1_pix[16 +: 8]}  // c0 = R
+                          : s1_pix;
+    end else begin : g_gray
+        assign s1_v = s1_pix[7:0];
+    end
+
+    logic                s2_valid, s2_abort, s2_fs, s2_hemit, s2_vemit, s2_first;
+    logic [NV*VB-1:0]    s2_v;
+    logic [OWB-1:0]      s2_w1, s2_w2;
+    logic [PB-1:0]       s2_col;
+    logic [OHB-1:0]      s2_wv1, s2_wv2;
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            s2_valid <= s1_valid;
+            s2_abort <= s1_abort;
+            s2_fs    <= s1_fs;
+            s2_v     <= s1_v;
+            s2_w1    <= s1_w1;
+            s2_w2    <= s1_w2;
+            s2_hemit <= s1_hemit;
+            s2_col   <= s1_col;
+            s2_wv1   <= s1_wv1;
+            s2_wv2   <= s1_wv2;
+            s2_vemit <= s1_vemit;
+            s2_first <= s1_first;
+        end
+        if (srst) s2_valid <= 1'b0;
+    end
+
+    // ------------------------------------------------------------------
+    // S2 -> S3: horizontal products
+    // ------------------------------------------------------------------
+    logic                s3_valid, s3_abort, s3_fs, s3_hemit, s3_vemit, s3_first;
+    logic [NV*HSB-1:0]   s3_m1, s3_m2;
+    logic [PB-1:0]       s3_col;
+    logic [OHB-1:0]      s3_wv1, s3_wv2;
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            s3_valid <= s2_valid;
+            s3_abort <= s2_abort;
+            s3_fs    <= s2_fs;
+            s3_hemit <= s2_hemit;
+            s3_col   <= s2_col;
+            s3_wv1   <= s2_wv1;
+            s3_wv2   <= s2_wv2;
+            s3_vemit <= s2_vemit;
+            s3_first <= s2_first;
+            for (int c = 0; c < NV; c++) begin
+                s3_m1[c*HSB +: HSB] <= HSB'(s2_v[c*VB +: VB]) * HSB'(s2_w1);
+                s3_m2[c*HSB +: HSB] <= HSB'(s2_v[c*VB +: VB]) * HSB'(s2_w2);
+            end
+        end
+        if (srst) s3_valid <= 1'b0;
+    end
+
+    // ------------------------------------------------------------------
+    // S3 -> S4: horizontal accumulation (one sum per output column)
+    // ------------------------------------------------------------------
+    logic [NV*HSB-1:0]   hacc;
+    logic [NV*HSB-1:0]   s3_sum;
+    for (genvar c = 0; c < NV; c++) begin : g_hsum
+        assign s3_sum[c*HSB +: HSB] = (s3_fs ? HSB'(0) : hacc[c*HSB +: HSB]) + s3_m1[c*HSB +: HSB];
+    end
+
+    logic                s4_valid, s4_abort, s4_vemit, s4_first;
+    logic [NV*HSB-1:0]   s4_hsum;
+    logic [PB-1:0]       s4_col;
+    logic [OHB-1:0]      s4_wv1, s4_wv2;
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            if (s3_valid && !s3_abort) hacc <= s3_hemit ? s3_m2 : s3_sum;
+            s4_valid <= s3_valid && (s3_abort || s3_hemit);
+            s4_abort <= s3_abort;
+            s4_hsum  <= s3_sum;
+            s4_col   <= s3_col;
+            s4_wv1   <= s3_wv1;
+            s4_wv2   <= s3_wv2;
+            s4_vemit <= s3_vemit;
+            s4_first <= s3_first;
+        end
+        if (srst) s4_valid <= 1'b0;
+    end
+
+    // ------------------------------------------------------------------
+    // S4 -> S5: vertical products, column accumulator read
+    // ------------------------------------------------------------------
+    // One accumulator per output column (OUT_WIDTH >= 2: consecutive sums go to
+    // different columns, so a read never meets the write of the same column).
+    logic [NV*FB-1:0]    vacc [OUT_WIDTH];
+
+    logic                s5_valid, s5_abort, s5_vemit, s5_first;
+    logic [NV*FB-1:0]    s5_m1, s5_m2, s5_acc;
+    logic [PB-1:0]       s5_col;
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            s5_valid <= s4_valid;
+            s5_abort <= s4_abort;
+            s5_col   <= s4_col;
+            s5_vemit <= s4_vemit;
+            s5_first <= s4_first;
+            s5_acc   <= vacc[s4_col];
+            for (int c = 0; c < NV; c++) begin
+                s5_m1[c*FB +: FB] <= FB'(s4_hsum[c*HSB +: HSB]) * FB'(s4_wv1);
+                s5_m2[c*FB +: FB] <= FB'(s4_hsum[c*HSB +: HSB]) * FB'(s4_wv2);
+            end
+        end
+        if (srst) s5_valid <= 1'b0;
+    end
+
+    // ------------------------------------------------------------------
+    // S5 -> D0: vertical accumulation, output count, padding
+    // ------------------------------------------------------------------
+    logic [NV*FB-1:0]    s5_total;
+    for (genvar c = 0; c < NV; c++) begin : g_vsum
+        assign s5_total[c*FB +: FB] = (s5_first ? FB'(0) : s5_acc[c*FB +: FB]) + s5_m1[c*FB +: FB];
+    end
+
+    logic                padding;    // completing a damaged image with zero pixels
+    logic [CB-1:0]       ocount;     // output pixels of the current image so far
+    wire                 s5_out  = padding || (s5_valid && (s5_abort || s5_vemit));
+    wire                 s5_pad  = padding || (s5_valid && s5_abort);
+    wire                 s5_last = (ocount == CB'(NPIX - 1));
+
+    logic                d_valid [9];
+    logic                d_pad [9], d_last [9], d_inv [9];
+    logic [NV*(FB+1)-1:0] d_rem [9];
+    logic [NV*8-1:0]     d_q [9];
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            if (s5_valid && !s5_abort) vacc[s5_col] <= s5_vemit ? s5_m2 : s5_total;
+            if (s5_out) begin
+                ocount  <= s5_last ? CB'(0) : ocount + CB'(1);
+                padding <= s5_pad && !s5_last;
+            end
+            d_valid[0] <= s5_out;
+            d_pad[0]   <= s5_pad;
+            d_last[0]  <= s5_last;
+            d_inv[0]   <= inv;
+            for (int c = 0; c < NV; c++) d_rem[0][c*(FB+1) +: FB+1] <= (FB+1)'(s5_total[c*FB +: FB]);
+            d_q[0] <= '0;
+        end
+        if (srst) begin
+            padding    <= 1'b0;
+            ocount     <= '0;
+            d_valid[0] <= 1'b0;
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // D1..D8: restoring division by den, quotient bit 7 - (k - 1) in stage k
+    // (every area sum is at most 255 * den, so the quotient has 8 bits).
+    // ------------------------------------------------------------------
+    for (genvar k = 1; k <= 8; k++) begin : g_div
+        localparam int SH = 8 - k;
+        always_ff @(posedge clk) begin
+            if (ce) begin
+                d_valid[k] <= d_valid[k-1];
+                d_pad[k]   <= d_pad[k-1];
+                d_last[k]  <= d_last[k-1];
+                d_inv[k]   <= d_inv[k-1];
+                for (int c = 0; c < NV; c++) begin
+                    if (d_rem[k-1][c*(FB+1) +: FB+1] >= ((FB+1)'(den) << SH)) begin
+                        d_rem[k][c*(FB+1) +: FB+1] <= d_rem[k-1][c*(FB+1) +: FB+1]
+                                                      - ((FB+1)'(den) << SH);
+                        d_q[k][c*8 +: 8] <= d_q[k-1][c*8 +: 8] | 8'(1 << SH);
+                    end else begin
+                        d_rem[k][c*(FB+1) +: FB+1] <= d_rem[k-1][c*(FB+1) +: FB+1];
+                        d_q[k][c*8 +: 8] <= d_q[k-1][c*8 +: 8];
+                    end
+                end
+            end
+            if (srst) d_valid[k] <= 1'b0;
+        end
+    end
+
+    // Round half to even, invert, pad.
+    logic [NV*8-1:0] codes;
+    for (genvar c = 0; c < NV; c++) begin : g_round
+        wire [FB+1:0] twice = {d_rem[8][c*(FB+1) +: FB+1], 1'b0};
+        wire [7:0]    q     = d_q[8][c*8 +: 8];
+        wire          up    = (twice > (FB+2)'(den)) || ((twice == (FB+2)'(den)) && q[0]);
+        wire [7:0]    code  = q + 8'(up);
+        assign codes[c*8 +: 8] = d_pad[8] ? 8'd0 : (d_inv[8] ? ~code : code);
+    end
+
+    wire [8*OUT_CHANNELS-1:0] out_pixel;
+    if (NV == 1 && OUT_CHANNELS == 3) begin : g_repeat
+        assign out_pixel = {3{codes}};
+    end else begin : g_direct
+        assign out_pixel = codes;
+    end
+
+    wire [8*OUT_CHANNELS:0] out_payload;
+
+    fcnn_axis_skid #(
+        .WIDTH(8 * OUT_CHANNELS + 1)
+    ) u_skid (
+        .clk     (clk),
+        .rst     (srst),
+        .s_data  ({d_last[8], out_pixel}),
+        .s_valid (d_valid[8]),
+        .s_ready (ce),
+        .m_data  (out_payload),
+        .m_valid (m_axis_tvalid),
+        .m_ready (m_axis_tready)
+    );
+
+    assign m_axis_tlast   = out_payload[8*OUT_CHANNELS];
+    assign m_axis_tdata   = out_payload[8*OUT_CHANNELS-1:0];
+    assign evt_frame_done = m_axis_tvalid && m_axis_tready && m_axis_tlast;
+
+    logic div_busy;
+    always_comb begin
+        div_busy = 1'b0;
+        for (int k = 0; k <= 8; k++) div_busy = div_busy | d_valid[k];
+    end
+    assign pipe_busy = s2_valid || s3_valid || s4_valid || s5_valid || padding || div_busy;
+
+    assign sts_wait_sof = (state == S_IDLE);
+    assign sts_dropping = dropping;
+    assign sts_busy     = (state != S_IDLE) || s1_valid || pipe_busy || m_axis_tvalid;
+
+    // The protection bits carry no meaning for this core.
+    wire _unused = &{1'b0, s_axil_awprot, s_axil_arprot, s_axil_awaddr[1:0],
+                     s_axil_araddr[1:0], wr_data[31:16], 1'b0};
+
+endmodule
+
+`resetall
