@@ -13,9 +13,13 @@ Build: ``<harness root>/classifier/<model>_<hash>/``
 (:func:`fpgacnn.sim.verilator_build.harness_root`: an explicit build root,
 ``$FPGACNN_SIM_BUILD/harness`` or the user cache), by the shared
 :class:`~fpgacnn.sim.verilator_build.HarnessLibrary`; the hash covers the RTL
-files' contents, the harness sources, the tool flags and the Verilator
-installation; builds are serialised with a file lock and reused by every later
-harness of the same core.
+files' contents, the harness sources, the tool flags, the weight memories and the
+Verilator installation; builds are serialised with a file lock and reused by every
+later harness of the same core. The folded layers' weight memories (the
+``// mem:`` lines of ``filelist.f``) are read by ``$readmemh`` when the model
+starts: they are copied to ``<harness root>/classifier/mem/<hash of their
+contents>/`` and the core is built with ``MEM_DIR`` pointing there, so a build
+never depends on the folder the core was generated in.
 
 Errors: a folder without a generated core raises
 :class:`~fpgacnn.spec.errors.ArtifactError`, bad input
@@ -28,9 +32,11 @@ either of the last two the model is reset, so it is usable again.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import logging
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,7 +48,7 @@ from fpgacnn.spec.errors import ArtifactError, SimulationError, StreamProtocolEr
 from fpgacnn.spec.filelist import read_filelist
 
 from .harness_base import DEFAULT_TIMEOUT_CYCLES, VerilatedHarness
-from .verilator_build import HarnessBuildError, HarnessLibrary, harness_root
+from .verilator_build import HarnessBuildError, HarnessLibrary, harness_root, locked
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +58,8 @@ HARNESS_SOURCE: Path = Path(__file__).resolve().parent / "harness" / "classifier
 TOPLEVEL = "fcnn_classifier"
 
 __all__ = ["TOPLEVEL", "BeatsResult", "ClassifierHarness", "ClassifierInputError", "ClassifyResult",
-           "CycleStats", "HarnessBuildError", "build_classifier_harness", "rtl_sources"]
+           "CycleStats", "HarnessBuildError", "build_classifier_harness", "mem_dir_parameter",
+           "rtl_mem_files", "rtl_sources"]
 
 
 class ClassifierInputError(UsageError):
@@ -119,6 +126,42 @@ def rtl_sources(rtl_dir: Path) -> list[Path]:
     return read_filelist(flist)
 
 
+def rtl_mem_files(rtl_dir: Path) -> list[Path]:
+    """The weight memories a generated core reads (``// mem: <path>`` lines of its
+    ``filelist.f``, relative to it), resolved; ArtifactError when one is missing."""
+    flist = Path(rtl_dir) / "filelist.f"
+    out = []
+    for n, raw in enumerate(flist.read_text().splitlines(), 1):
+        m = re.fullmatch(r"//\s*mem:\s*(\S+)", raw.strip())
+        if m:
+            p = (flist.parent / m.group(1)).resolve()
+            if not p.is_file():
+                raise ArtifactError(f"{flist}:{n}: weight memory {m.group(1)} does not exist")
+            out.append(p)
+    return out
+
+
+def mem_dir_parameter(folder: Path) -> str:
+    """The ``-GMEM_DIR`` value (a Verilog string with the trailing "/") for ``folder``."""
+    return '"' + str(Path(folder).resolve()) + '/"'
+
+
+def _stage_mems(mems: list[Path], root: Path) -> Path:
+    """Copy ``mems`` to a folder named by their names and contents under ``root``."""
+    h = hashlib.sha256()
+    for m in mems:
+        h.update(m.name.encode() + b"\0" + m.read_bytes() + b"\0")
+    folder = root / h.hexdigest()[:16]
+    with locked(folder):
+        for m in mems:
+            dst = folder / m.name
+            if not dst.is_file() or dst.read_bytes() != m.read_bytes():
+                tmp = dst.with_suffix(".tmp")
+                shutil.copyfile(m, tmp)
+                tmp.replace(dst)
+    return folder
+
+
 def _read_info(rtl_dir: Path) -> dict[str, Any]:
     """``rtl.json`` of a generated core; :class:`ArtifactError` when there is none."""
     path = Path(rtl_dir) / "rtl.json"
@@ -135,8 +178,14 @@ def build_classifier_harness(rtl_dir: Path, *, build_root: Path | None = None,
     """
     rtl_dir = Path(rtl_dir)
     model = str(_read_info(rtl_dir).get("model", "core"))
-    lib = HarnessLibrary(top=TOPLEVEL, sources=tuple(s.resolve() for s in rtl_sources(rtl_dir)),
-                         harness=HARNESS_SOURCE)
+    sources = tuple(s.resolve() for s in rtl_sources(rtl_dir))
+    mems = rtl_mem_files(rtl_dir)
+    params: dict[str, Any] = {}
+    if mems:
+        mem_dir = _stage_mems(mems, harness_root(build_root) / "classifier" / "mem")
+        params["MEM_DIR"] = mem_dir_parameter(mem_dir)
+    lib = HarnessLibrary(top=TOPLEVEL, sources=sources, harness=HARNESS_SOURCE,
+                         parameters=params)
     tag = re.sub(r"[^A-Za-z0-9_]", "_", model)[:40]
     return lib.build(harness_root(build_root) / "classifier" / f"{tag}_{lib.key}", jobs=jobs,
                      record={"rtl_dir": str(rtl_dir.resolve())})

@@ -12,6 +12,13 @@ status byte above the label, TLAST set -- :class:`fpgacnn.spec.cores.ClassifierO
 the layout of the hls4ml top ``fcnn_axis_top``. The input is framed by
 ``fcnn_cnn_framer`` (the policy of :mod:`fpgacnn.spec.cnn_framing`: it reads
 ``s_axis_tlast``); each image's status waits in a small FIFO and joins its result.
+
+Per the folding (:mod:`fpgacnn.hw.rtlgen.folding`) a convolution is either
+unrolled (window -> alkaid kernel in ``fcnn_cnn_kshell``) or folded (window ->
+``fcnn_cnn_mvu`` with C_IN = IN_LEN = K*K*Cin -> ``fcnn_cnn_requant`` when an
+activation follows); a dense layer is an ``fcnn_cnn_mvu`` fed one pixel per beat.
+Folded weights are not in the netlist: each MVU reads ``{MEM_DIR, "<stage>_w.mem"}``
+(the top's string parameter ``MEM_DIR``, default "" = the tool's working folder).
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fpgacnn.spec.cores import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout
+from fpgacnn.spec.folding import Folding, Impl, LayerFolding
 
+from .folding import default_folding, geometry, initiation_interval
 from .kernel import KernelInfo, pack_offsets
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage
+from .weights import mem_name
 
 #: The template the netlist is rendered through.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,6 +67,15 @@ class Port:
 
 
 @dataclass(frozen=True)
+class Param:
+    """A parameter of the top: name, default value (Verilog text), the comment above it."""
+
+    name: str
+    default: str
+    comment: str
+
+
+@dataclass(frozen=True)
 class Item:
     """One element of the netlist body, rendered in order by the template.
 
@@ -85,6 +104,7 @@ class Netlist:
     name: str
     ports: list[Port] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
 
     def comment(self, text: str) -> None:
         self.items.append(Item("comment", text=text))
@@ -150,9 +170,21 @@ def _elem_expr(src: str, off: int, bits: int, signed: bool, shift: int, width: i
     return "{" + ", ".join(parts) + "}"
 
 
-def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]
-                  ) -> Netlist:
-    """The structural top ``module`` as data (:class:`Netlist`)."""
+def _str(text: str) -> str:
+    return '"' + text + '"'
+
+
+def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInfo],
+                  folding: Folding | None = None) -> Netlist:
+    """The structural top ``module`` as data (:class:`Netlist`).
+
+    ``kernels`` holds the alkaid kernel of every unrolled convolution; ``folding``
+    (default: :func:`~fpgacnn.hw.rtlgen.folding.default_folding`) says which are.
+    """
+    if folding is None:
+        folding = default_folding(stages, module)
+    fold: dict[str, LayerFolding] = {lf.layer: lf for lf in folding.layers}
+    ii = initiation_interval(stages, folding)
     first, last = stages[0], stages[-1]
     h, w, c = first.in_shape
     e_in = first.in_type.width
@@ -168,7 +200,8 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
         Port("output", "s_axis_tready"), Port("input", "s_axis_tlast"),
         Port("output", "m_axis_tdata", out_bits), Port("output", "m_axis_tvalid"),
         Port("input", "m_axis_tready"), Port("output", "m_axis_tlast"),
-    ])
+    ], params=[Param("MEM_DIR", '""', "Folder of the weight memories <stage>_w.mem, with "
+                     'its trailing "/" ("" = the working folder of the simulator or tool).')])
     t.comment(f"Input: {h}x{w}x{c} pixels of {first.in_type.hls()}; "
               f"output: {n_cls} scores of {last.out_type.hls()} + label.")
     t.comment("framing: pixels counted, tlast read (fpgacnn.spec.cnn_framing); one status "
@@ -205,7 +238,9 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     for st in stages:
         sh, sw, sc = st.in_shape
         oc = st.out_shape[2]
-        if isinstance(st, ConvStage):
+        if isinstance(st, ConvStage) and fold[st.layer].impl is Impl.FOLDED:
+            _folded_conv(t, st, fold[st.layer], prev, ii)
+        elif isinstance(st, ConvStage):
             k = st.kernel
             ew = st.in_type.width
             ow = st.out_type.width
@@ -273,19 +308,13 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
                         "W": sw, "H": sh, "P": st.pool},
                        _stream_ports(prev, st.name))
         elif isinstance(st, DenseStage):
-            in_len = sh * sw * sc
-            n = oc
-            acc = st.out_type.width
-            t.comment(f"{st.name}: layer '{st.layer}', dense {in_len} -> {n}, "
-                      f"{st.group} elements/clock, accumulator {st.out_type.hls()}")
-            t.stream(st.name, n * acc)
-            t.instance("fcnn_cnn_dense", f"u_{st.name}", {
-                "IN_LEN": in_len, "C": sc, "N": n, "XW": st.in_type.width,
-                "X_SIGNED": int(st.in_type.signed), "WW": st.w_width,
-                "WEIGHTS": _flat_literal(st.weights.reshape(-1).tolist(), st.w_width),
-                "ACC_W": acc, "BIAS": _flat_literal(st.bias_acc.tolist(), acc),
-                "PROD_SHIFT": st.prod_shift, "G": st.group,
-            }, _stream_ports(prev, st.name))
+            lf = fold[st.layer]
+            t.comment(f"{st.name}: layer '{st.layer}', dense {sh * sw * sc} -> {oc}, "
+                      f"PE={lf.pe} x SIMD={lf.simd}, accumulator {st.out_type.hls()}")
+            t.stream(st.name, oc * st.out_type.width)
+            _mvu(t, st, lf, prev, st.name, in_len=sh * sw * sc, c_in=sc, n=oc,
+                 w_width=st.w_width, accum=st.out_type.width,
+                 bias=st.bias_acc, prod_shift=st.prod_shift, vectors=1)
         elif isinstance(st, RequantStage):
             t.comment(f"{st.name}: layer '{st.layer}', requantize to {st.out_type.hls()}")
             t.stream(st.name, oc * st.out_type.width)
@@ -312,6 +341,125 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     return t
 
 
-def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo]) -> str:
+def _mvu(t: Netlist, st: Stage, lf: LayerFolding, src: str, dst: str, *, in_len: int,
+         c_in: int, n: int, w_width: int, accum: int, bias: object, prod_shift: int,
+         vectors: int) -> None:
+    """One ``fcnn_cnn_mvu`` from stream ``src`` to stream ``dst`` (declared by the caller);
+    its weights are in the memory file ``<stage>_w.mem``, not in the netlist."""
+    t.instance("fcnn_cnn_mvu", f"u_{st.name}_mvu", {
+        "IN_LEN": in_len, "C_IN": c_in, "N": n, "PE": lf.pe, "SIMD": lf.simd,
+        "XW": st.in_type.width, "X_SIGNED": int(st.in_type.signed), "WW": w_width,
+        "ACC_W": accum, "PROD_SHIFT": prod_shift,
+        "BIAS": _flat_literal([int(b) for b in bias], accum),  # type: ignore[attr-defined]
+        "WEIGHT_FILE": "{MEM_DIR, " + _str(mem_name(st.name)) + "}",
+        "ROM_STYLE": _str(lf.rom_style), "VECTORS": vectors,
+    }, _stream_ports(src, dst))
+
+
+def input_fifo_depth(st: ConvStage) -> int:
+    """Pixels the FIFO before a folded convolution's window holds: its window's fill
+    ((K-1) rows and K-1 pixels) plus two more rows, as a power of two."""
+    w = st.in_shape[1]
+    need = (st.kernel + 1) * w + st.kernel
+    depth = 2
+    while depth < need:
+        depth *= 2
+    return depth
+
+
+#: Cycles beyond the window's fill walk that the queued windows must also cover
+#: (the window's and the FIFO's own register stages).
+WINDOW_FILL_MARGIN = 8
+
+
+def window_fifo_depth(st: ConvStage, lf: LayerFolding, ii: int) -> int:
+    """Windows queued between a folded convolution's window and its MVU (0: none).
+
+    At the start of an image the window walks ``(K-1)`` padded rows and ``K-1``
+    positions, one per clock, before its first window; the MVU meanwhile computes what
+    it holds (two vectors: the one in progress and its input buffer) and a queue of D
+    windows, ``T = (K*K*Cin/SIMD)*(Cout/PE)`` clocks each. The queue is there only
+    when the layer could otherwise not keep the core's rate ``ii``.
+    """
+    g = geometry(st)
+    t_vec = (g.in_len // lf.simd) * (g.n // lf.pe)
+    wp = st.in_shape[1] + 2 * st.pad
+    fill = (st.kernel - 1) * wp + st.kernel - 1 + WINDOW_FILL_MARGIN
+    if g.vectors * t_vec + max(0, fill - 2 * t_vec) <= ii:
+        return 0
+    need = max(2, -(-fill // t_vec))
+    depth = 2
+    while depth < need:
+        depth *= 2
+    return depth
+
+
+def _folded_conv(t: Netlist, st: ConvStage, lf: LayerFolding, prev: str, ii: int) -> None:
+    """Window -> MVU (one window per beat) -> requantization (when an activation follows)."""
+    sh, sw, sc = st.in_shape
+    oc = st.out_shape[2]
+    k = st.kernel
+    g = geometry(st)
+    win_w = g.in_len * st.in_type.width
+    acc_w = st.accum.width
+    t.comment(f"{st.name}: layer '{st.layer}', {k}x{k} conv pad {st.pad}, {sc} -> {oc} "
+              f"channels, folded PE={lf.pe} x SIMD={lf.simd}, accumulator {st.accum.hls()}, "
+              f"relu={int(st.relu)}, out {st.out_type.hls()}")
+    # The input FIFO lets the layer above run on while this one still computes the
+    # last windows of an image or a burst of them (pooled rows arrive in bursts):
+    # the core keeps the slowest layer's rate (the initiation interval) exactly.
+    px_w = sc * st.in_type.width
+    depth = input_fifo_depth(st)
+    t.stream(f"{st.name}_in", px_w)
+    t.wire(f"{st.name}_in_count", depth.bit_length())
+    t.instance("fcnn_cnn_fifo", f"u_{st.name}_in_fifo", {"WIDTH": px_w + 1, "DEPTH": depth}, {
+        "clk": "clk", "rst": "rst",
+        "s_axis_tdata": f"{{{prev}_last, {prev}_data}}", "s_axis_tvalid": f"{prev}_valid",
+        "s_axis_tready": f"{prev}_ready",
+        "m_axis_tdata": f"{{{st.name}_in_last, {st.name}_in_data}}",
+        "m_axis_tvalid": f"{st.name}_in_valid", "m_axis_tready": f"{st.name}_in_ready",
+        "count": f"{st.name}_in_count"})
+    t.wire(f"_unused_{st.name}_in_count", None, f"&{{1'b0, {st.name}_in_count, 1'b0}}")
+    t.stream(f"{st.name}_win", win_w)
+    t.instance("fcnn_cnn_window", f"u_{st.name}_window",
+               {"C": sc, "BW": st.in_type.width, "W": sw, "H": sh, "K": k, "PAD": st.pad},
+               _stream_ports(f"{st.name}_in", f"{st.name}_win"))
+    mvu_in = f"{st.name}_win"
+    wdepth = window_fifo_depth(st, lf, ii)
+    if wdepth:
+        # Windows queued ahead of the MVU cover the window's fill at the start of each
+        # image (it walks (K-1) rows before its first window), so a layer that is the
+        # bottleneck computes without a bubble.
+        mvu_in = f"{st.name}_wq"
+        t.stream(mvu_in, win_w)
+        t.wire(f"{st.name}_wq_count", wdepth.bit_length())
+        t.instance("fcnn_cnn_fifo", f"u_{st.name}_win_fifo",
+                   {"WIDTH": win_w + 1, "DEPTH": wdepth}, {
+                       "clk": "clk", "rst": "rst",
+                       "s_axis_tdata": f"{{{st.name}_win_last, {st.name}_win_data}}",
+                       "s_axis_tvalid": f"{st.name}_win_valid",
+                       "s_axis_tready": f"{st.name}_win_ready",
+                       "m_axis_tdata": f"{{{mvu_in}_last, {mvu_in}_data}}",
+                       "m_axis_tvalid": f"{mvu_in}_valid", "m_axis_tready": f"{mvu_in}_ready",
+                       "count": f"{st.name}_wq_count"})
+        t.wire(f"_unused_{st.name}_wq_count", None, f"&{{1'b0, {st.name}_wq_count, 1'b0}}")
+    acc_stream = f"{st.name}_acc" if st.quantize else st.name
+    t.stream(acc_stream, oc * acc_w)
+    _mvu(t, st, lf, mvu_in, acc_stream, in_len=g.in_len, c_in=g.in_len, n=oc,
+         w_width=st.w_width, accum=acc_w, bias=st.bias_acc,
+         prod_shift=st.prod_shift, vectors=g.vectors)
+    if st.quantize:
+        # RND_CONV + SAT into the activation's type; an unsigned type clamps negatives
+        # to 0 (the ReLU), a signed one (quantized_bits) saturates both ways.
+        t.stream(st.name, oc * st.out_type.width)
+        t.instance("fcnn_cnn_requant", f"u_{st.name}_requant", {
+            "C": oc, "IW": acc_w, "OW": st.out_type.width,
+            "O_SIGNED": int(st.out_type.signed),
+            "SHIFT": st.accum.fraction - st.out_type.fraction,
+        }, _stream_ports(acc_stream, st.name))
+
+
+def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo],
+              folding: Folding | None = None) -> str:
     """Return the SystemVerilog text of the structural top ``module``."""
-    return render(build_netlist(module, stages, kernels))
+    return render(build_netlist(module, stages, kernels, folding))

@@ -46,7 +46,7 @@ def _fmt_bits(f: tuple[int, int, int]) -> int:
 
 def generate_kernel(stage: ConvStage, module: str, out_dir: Path, *, n_stages: int = 2
                     ) -> KernelInfo:
-    """Trace ``window @ W + b -> [relu] -> quantize`` for ``stage`` and write its Verilog."""
+    """Trace ``window @ W + b [-> [relu] -> quantize]`` for ``stage``; write its Verilog."""
     from alkaid.codegen import RTLModel
     from alkaid.trace import FVArrayInput, trace
 
@@ -55,9 +55,9 @@ def generate_kernel(stage: ConvStage, module: str, out_dir: Path, *, n_stages: i
     x = FVArrayInput(w.shape[0])
     y = x.quantize(*kif(stage.in_type)) @ w + b
     out: FixedType = stage.out_type
-    if stage.relu:
+    if stage.quantize:  # the activation: [ReLU,] round half to even, saturate
         k, i, f = kif(out)
-        y = y.relu().quantize(k, i, f, "SAT", "RND_CONV")
+        y = (y.relu() if stage.relu else y).quantize(k, i, f, "SAT", "RND_CONV")
     comb = trace(x, y)
     kdir = out_dir / module
     rtl = RTLModel(comb, str(kdir), prj_name=module, flavor="verilog", n_stages=n_stages)

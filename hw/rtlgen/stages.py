@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,16 +31,34 @@ class Stage:
 
 @dataclass(kw_only=True)
 class ConvStage(Stage):
-    """Window generator + alkaid kernel (x weights + bias, activation, requantization)."""
+    """A stride-1 convolution behind the window generator.
+
+    Unrolled: an alkaid kernel (x weights + bias, activation, requantization) per pixel;
+    folded: ``fcnn_cnn_mvu`` (exact accumulator ``accum``) then ``fcnn_cnn_requant``.
+    ``quantize``: a QActivation follows (round half to even + saturate into
+    ``out_type``); ``relu``: that activation is a ReLU (``quantized_relu``). A signed
+    ``quantized_bits`` activation quantizes without a ReLU; without an activation the
+    output is the exact accumulator (``out_type == accum``).
+    """
 
     kernel: int
     pad: int
     weights: np.ndarray            # (K*K*Cin, Cout) integer mantissas
     w_frac: int
+    w_width: int
     bias: np.ndarray               # (Cout,) integer mantissas
     b_frac: int
+    accum: FixedType               # the exact accumulator (the folded datapath)
+    bias_acc: np.ndarray           # (Cout,) bias aligned to the accumulator scale
+    prod_shift: int
+    quantize: bool
     relu: bool
     kernel_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        """(OH, OW): output pixels per image."""
+        return self.out_shape[0], self.out_shape[1]
 
 
 @dataclass(kw_only=True)
@@ -53,13 +70,12 @@ class PoolStage(Stage):
 
 @dataclass(kw_only=True)
 class DenseStage(Stage):
-    """Time-multiplexed fully connected layer with an exact accumulator."""
+    """Fully connected layer (``fcnn_cnn_mvu``, folded) with an exact accumulator."""
 
     weights: np.ndarray            # (IN_LEN, N) integer mantissas
     w_width: int
     bias_acc: np.ndarray           # (N,) bias aligned to the accumulator scale
     prod_shift: int
-    group: int                     # elements per clock
 
 
 @dataclass(kw_only=True)
@@ -77,16 +93,10 @@ def _int_mantissas(values: np.ndarray, frac: int, what: str, layer: str) -> np.n
     return ints.astype(np.int64)
 
 
-#: Widest Verilog literal Verilator accepts (the dense weights travel as one parameter).
-MAX_PARAM_BITS = 65536
-
-
-def _dense_group(in_len: int, c: int, budget_cycles: int) -> int:
-    """Smallest divisor G of C so that IN_LEN/G cycles fit in the image's cycle budget."""
-    for g in range(1, c + 1):
-        if c % g == 0 and math.ceil(in_len / g) <= budget_cycles:
-            return g
-    return c
+def _is_relu(act: Any) -> bool:
+    """Whether a QActivation is a ReLU (``quantized_relu``; ``quantized_bits`` is not)."""
+    q = getattr(act, "quantizer", None)
+    return type(q).__name__ == "quantized_relu" or getattr(q, "__name__", None) == "relu"
 
 
 def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
@@ -102,7 +112,6 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
     if len(shape) != 3:
         raise RtlGenError(f"model '{model.name}': input shape {shape} is not (H, W, C)")
     h, w, c = shape
-    pixels = h * w
     cur_type = plans[0].result
     stages: list[Stage] = []
     i = 1
@@ -140,11 +149,15 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
                 bq, b_frac = np.zeros(cout, dtype=np.int64), 0
             oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
             out_t = act_plan.result if act_plan is not None else plan.result
+            acc = plan.accum
             stages.append(ConvStage(
                 name=f"conv{n_conv}", layer=layer.name, in_shape=(h, w, c),
                 out_shape=(oh, ow, cout), in_type=cur_type, out_type=out_t, kernel=k, pad=pad,
-                weights=wq, w_frac=plan.weight.fraction, bias=bq, b_frac=b_frac,
-                relu=act is not None))
+                weights=wq, w_frac=plan.weight.fraction, w_width=plan.weight.width,
+                bias=bq, b_frac=b_frac, accum=acc,
+                bias_acc=bq << (acc.fraction - b_frac),
+                prod_shift=acc.fraction - (cur_type.fraction + plan.weight.fraction),
+                quantize=act is not None, relu=act is not None and _is_relu(act)))
             n_conv += 1
             h, w, c, cur_type = oh, ow, cout, out_t
             i += 2 if act is not None else 1
@@ -167,12 +180,9 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
             kern = np.asarray(layer.kernel_quantizer_internal(layer.kernel))
             n = kern.shape[1]
             wq = _int_mantissas(kern, plan.weight.fraction, "weights", layer.name)
-            if wq.size * plan.weight.width > MAX_PARAM_BITS:
-                raise RtlGenError(
-                    f"layer '{layer.name}' (QDense): {in_len}x{n} weights of "
-                    f"{plan.weight.width} bits make a {wq.size * plan.weight.width}-bit "
-                    f"parameter; the RTL backend supports up to {MAX_PARAM_BITS} bits per "
-                    "dense layer (Verilator's literal limit)")
+            if wq.shape[0] != in_len:
+                raise RtlGenError(f"layer '{layer.name}' (QDense): {wq.shape[0]} inputs, "
+                                  f"expected {in_len} (the flattened {h}x{w}x{c} input)")
             acc = plan.accum
             frac_x, frac_w = cur_type.fraction, plan.weight.fraction
             prod_shift = acc.fraction - (frac_x + frac_w)
@@ -185,8 +195,7 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
             stages.append(DenseStage(
                 name=f"dense{n_dense}", layer=layer.name, in_shape=(h, w, c),
                 out_shape=(1, 1, n), in_type=cur_type, out_type=acc, weights=wq,
-                w_width=plan.weight.width, bias_acc=bias_acc, prod_shift=prod_shift,
-                group=_dense_group(in_len, c, pixels)))
+                w_width=plan.weight.width, bias_acc=bias_acc, prod_shift=prod_shift))
             h, w, c, cur_type = 1, 1, n, acc
             i += 1
             if act is not None:

@@ -89,6 +89,13 @@ def _prepare(name: str, work: Path) -> tuple[Path, dict]:
     return rtl_dir, layout
 
 
+def _mem_parameters(rtl_dir: Path) -> dict[str, str]:
+    """``MEM_DIR`` of the core's weight memories (their folder in the synced build tree)."""
+    from fpgacnn.sim.classifier_harness import mem_dir_parameter, rtl_mem_files
+
+    return {"MEM_DIR": mem_dir_parameter(rtl_dir / "mem")} if rtl_mem_files(rtl_dir) else {}
+
+
 def _files(rtl_dir: Path) -> list[Path]:
     lines = (rtl_dir / "filelist.f").read_text().splitlines()
     return [rtl_dir / ln for ln in lines if ln and not ln.startswith("//")]
@@ -102,6 +109,7 @@ def test_fcnn_classifier(name: str, tmp_path: Path) -> None:
     runner.run(
         toplevel="fcnn_classifier",
         sources=_files(rtl_dir),
+        parameters=_mem_parameters(rtl_dir),
         test_module="tb_fcnn_classifier",
         test_dir=HERE,
         extra_env={"FCNN_TB_PARAMS": json.dumps(layout)},
