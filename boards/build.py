@@ -352,12 +352,25 @@ RUN_STEPS: tuple[tuple[str, Step], ...] = (
 )
 
 
+def step_summary(step: Step) -> str:
+    """The first line of a step's docstring (without reST markup): what it does."""
+    if not step.__doc__:
+        return ""
+    return step.__doc__.strip().splitlines()[0].rstrip(".").replace("``", "")
+
+
 def run_steps(cfg: BuildConfig, steps: Sequence[tuple[str, Step]],
-              state: BuildState | None = None) -> BuildState:
-    """Run ``steps`` in order from ``state`` (a fresh one by default); return the final state."""
+              state: BuildState | None = None,
+              progress: Callable[[str], None] | None = None) -> BuildState:
+    """Run ``steps`` in order from ``state`` (a fresh one by default); return the final state.
+
+    ``progress`` receives one line per step before it runs (its name and what it does).
+    """
     state = state if state is not None else BuildState()
     for name, step in steps:
         log.info("step %s", name)
+        if progress is not None:
+            progress(f"{name}: {step_summary(step)}")
         state = step(state, cfg)
     return state
 
@@ -372,12 +385,12 @@ def is_build_tree(path: Path) -> bool:
     return (Path(path) / CONFIG_FILE).is_file()
 
 
-def generate(cfg: BuildConfig) -> BuildState:
+def generate(cfg: BuildConfig, progress: Callable[[str], None] | None = None) -> BuildState:
     """Write the build tree of ``cfg`` (no vendor tool runs).
 
     ``cfg.out_dir`` must be missing, empty or a tree fpgacnn wrote (checked first, so a
-    folder of the user's is never touched).
+    folder of the user's is never touched). ``progress`` receives one line per step.
     """
     check_replaceable(Path(cfg.out_dir), is_build_tree, "a board build tree")
     check_creatable(Path(cfg.out_dir), "the build tree folder")
-    return run_steps(cfg, GENERATE_STEPS)
+    return run_steps(cfg, GENERATE_STEPS, progress=progress)

@@ -35,6 +35,8 @@ EDGE_TOP = "fcnn_edge_dma"
 #: Relative path of the RTL classifier's file list inside a model folder.
 RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"
+#: The record of a conversion (``fpgacnn convert``): its presence makes a folder one.
+CONVERSION_FILE = "conversion.json"
 #: Files of a conversion folder the HLS flow copies into the build tree.
 HLS_FILES = ("conversion.json", "fcnn_axis_top.h", "fcnn_axis_top.cpp", "fcnn_axis_params.h")
 #: The model card a saved model carries (fpgacnn.models.artifacts.CARD_FILE).
@@ -163,7 +165,7 @@ def find_card(model: str, model_dir: Path, manifest: dict[str, Any]) -> Path:
 def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> ClassifierSources:
     """Check and read the classifier inputs of ``model`` in ``model_dir`` for ``flow``."""
     model_dir = Path(model_dir)
-    manifest_path = model_dir / "conversion.json"
+    manifest_path = model_dir / CONVERSION_FILE
     if not manifest_path.is_file():
         raise BuildInputError(f"no conversion of model '{model}': {manifest_path} is missing "
                           f"(run: fpgacnn convert {model} --out {model_dir})")

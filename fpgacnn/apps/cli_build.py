@@ -1,15 +1,22 @@
-"""``fpgacnn build --board NAME --model MODEL --out DIR [--core-flow rtl|hls] [--run]``."""
+"""``fpgacnn build --board NAME --model MODEL --out DIR [--core-flow rtl|hls] [--run]``.
+
+``MODEL`` is a conversion folder or a model name; a name whose conversion does not exist
+yet (``build/convert/<model>/conversion.json``) is converted first, exactly as
+``fpgacnn convert MODEL --out build/convert/<model>`` does (``--no-rtl`` for the hls
+flow, which does not need the RTL core): a fresh clone builds in one command. Every
+step prints one line.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from fpgacnn.boards.board import BoardError, available_boards
+from fpgacnn.boards.board import BoardError, available_boards, load_board
 from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
 from fpgacnn.boards.config import BuildConfig, CoreFlow
 from fpgacnn.boards.finalize import PackageBuildError
-from fpgacnn.boards.sources import BuildInputError, model_dir_for
+from fpgacnn.boards.sources import CONVERSION_FILE, BuildInputError, model_dir_for
 from fpgacnn.spec.edge import (
     DEFAULT_MAX_HEIGHT,
     DEFAULT_MAX_WIDTH,
@@ -49,21 +56,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "finish the deployment package")
 
 
+def _say(line: str) -> None:
+    print(f"  {line}", flush=True)
+
+
+def convert_first(model: str, model_dir: Path, flow: CoreFlow) -> None:
+    """Run ``fpgacnn convert MODEL --out MODEL_DIR`` (``--no-rtl`` for the hls flow), its
+    progress lines included; its errors propagate (one line each, from the CLI)."""
+    from fpgacnn.apps import cli_convert
+
+    argv = [model, "--out", str(model_dir)] + (["--no-rtl"] if flow is CoreFlow.HLS else [])
+    print(f"no conversion of {model} yet: converting it first (fpgacnn convert "
+          f"{' '.join(argv)})", flush=True)
+    parser = argparse.ArgumentParser(prog="fpgacnn convert")
+    cli_convert.add_arguments(parser)
+    cli_convert.run(parser.parse_args(argv))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Generate the build tree; with ``--run`` also run the vendor tools."""
+    """Generate the build tree (converting the model first when it has no conversion);
+    with ``--run`` also run the vendor tools."""
     model_dir = model_dir_for(args.model)
     model = model_dir.name if Path(args.model).is_dir() else args.model
+    if not Path(args.model).is_dir() and not (model_dir / CONVERSION_FILE).is_file():
+        try:
+            load_board(args.board)  # a wrong board is refused before the conversion
+        except BoardError as exc:
+            raise CliError(str(exc)) from None
+        convert_first(args.model, model_dir, CoreFlow(args.core_flow))
     try:
         cfg = BuildConfig(
             board=args.board, model=model, model_dir=model_dir, out_dir=args.out.resolve(),
             core_flow=CoreFlow(args.core_flow), edge_ppc=args.edge_ppc,
             edge_max_width=args.edge_max_width, edge_max_height=args.edge_max_height,
             jobs=args.jobs, template_dir=args.templates)
-        state = generate(cfg)
+        print(f"generating the {cfg.board} build tree in {cfg.out_dir}", flush=True)
+        state = generate(cfg, progress=_say)
         print(f"wrote the {cfg.board} build tree ({len(state.written)} files, hardware id "
               f"{state.design.hw_id}) to {cfg.out_dir}")
         if args.run:
-            state = run_steps(cfg, RUN_STEPS, state)
+            state = run_steps(cfg, RUN_STEPS, state, progress=_say)
             print(f"built {cfg.out_dir / 'package'}")
         else:
             print(f"  build it on a machine with Vivado: {cfg.out_dir / 'build.sh'}")

@@ -24,7 +24,17 @@ def test_build_writes_the_tree(capsys, tmp_path: Path, conversion: Path) -> None
     code, stdout, _ = _build(capsys, "--board", "pynq-z1", "--model", str(conversion),
                              "--out", str(out), "--edge-ppc", "2")
     assert code == 0
-    assert stdout.startswith("wrote the pynq-z1 build tree (")
+    lines = stdout.splitlines()
+    # one line per step
+    assert lines[:5] == [
+        f"generating the pynq-z1 build tree in {out}",
+        "  load_inputs: Load the board and check the edge core, build-id block and "
+        "classifier sources",
+        "  plan: Decide the design: DMAs, stream widths, address map, hardware id",
+        "  write_tree: Copy the sources and render the Tcl, constraints and build.sh into "
+        "cfg.out_dir",
+        "  write_package_payload: Lay out package/ (the model) and the notebook beside it"]
+    assert lines[5].startswith("wrote the pynq-z1 build tree (")
     assert f"build it on a machine with Vivado: {out / 'build.sh'}" in stdout
     cfg = json.loads((out / "build_config.json").read_text())
     assert (cfg["board"], cfg["model"], cfg["core_flow"], cfg["edge_ppc"]) == (
@@ -84,17 +94,53 @@ def test_unknown_board(capsys, tmp_path: Path, conversion: Path) -> None:
                    "pynq-z2, ultra96v2, zcu102, zcu104)\n")
 
 
-def test_model_name_resolves_under_the_default_conversion_folder(
+def test_a_model_name_without_conversion_is_converted_first_and_refused_if_unknown(
         capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FPGACNN_BUILD", str(tmp_path / "outputs"))
     name = f"no-such-model-{os.getpid()}"
-    code, _, err = _build(capsys, "--board", "pynq-z2", "--model", name,
-                          "--out", str(tmp_path / "out"))
+    code, stdout, err = _build(capsys, "--board", "pynq-z2", "--model", name,
+                               "--out", str(tmp_path / "out"))
     hw_build = tmp_path / "outputs" / "convert" / name
     assert code == 2
-    assert err == (f"fpgacnn build: error: no conversion of model '{name}': "
-                   f"{hw_build / 'conversion.json'} is missing (run: fpgacnn convert {name} "
-                   f"--out {hw_build})\n")
+    assert stdout == (f"no conversion of {name} yet: converting it first (fpgacnn convert "
+                      f"{name} --out {hw_build} --no-rtl)\n")
+    assert err == (f"fpgacnn build: error: '{name}' is neither a model of the zoo (cifar10, "
+                   f"digits, faces, gtsrb, mnist) nor a folder with model.json\n")
+    assert not (tmp_path / "out").exists()
+    # a wrong board is refused before any conversion
+    code, stdout, err = _build(capsys, "--board", "nope", "--model", name,
+                               "--out", str(tmp_path / "out"))
+    assert code == 2 and stdout == "" and err.startswith("fpgacnn build: error: unknown board")
+
+
+def test_build_converts_digits_itself_on_a_fresh_clone(capsys, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's command on a fresh clone: no conversion of digits exists; build converts
+    it (the real conversion, RTL core included for the rtl flow), then writes the tree,
+    one line per step (issue 12: it used to fail)."""
+    monkeypatch.setenv("FPGACNN_BUILD", str(tmp_path / "outputs"))
+    conv, out = tmp_path / "outputs" / "convert" / "digits", tmp_path / "out"
+    code, stdout, err = _build(capsys, "--board", "pynq-z2", "--model", "digits",
+                               "--out", str(out), "--core-flow", "rtl")
+    assert code == 0, err
+    lines = stdout.splitlines()
+    assert lines[0] == ("no conversion of digits yet: converting it first (fpgacnn convert "
+                        f"digits --out {conv})")
+    i = lines.index(f"converted digits -> {conv}")
+    assert any(ln.startswith("  generating the RTL core") for ln in lines[1:i])
+    assert all(ln.startswith("  ") for ln in lines[1:i])  # convert's own step lines
+    j = lines.index(f"generating the pynq-z2 build tree in {out}")
+    assert [ln.split(":")[0] for ln in lines[j + 1:j + 5]] == [
+        "  load_inputs", "  plan", "  write_tree", "  write_package_payload"]
+    assert lines[j + 5].startswith("wrote the pynq-z2 build tree (")
+    assert (conv / "conversion.json").is_file() and (conv / "rtl" / "filelist.f").is_file()
+    cfg = json.loads((out / "build_config.json").read_text())
+    assert (cfg["model"], cfg["model_dir"], cfg["core_flow"]) == ("digits", str(conv), "rtl")
+    assert (out / "src" / "classifier" / "fcnn_classifier.sv").is_file()
+    # a second build finds the conversion and does not convert again
+    code, stdout, _ = _build(capsys, "--board", "pynq-z2", "--model", "digits",
+                             "--out", str(out), "--core-flow", "rtl")
+    assert code == 0 and "converting" not in stdout
 
 
 FAKE_TOOL = """#!{python}
