@@ -247,18 +247,14 @@ module fcnn_cnn_mvu #(
 
     if (D == 1) begin : g_xreg
         // Each bank is one word: registers; the slice is selected before the stage register.
-        // Writes and reads are decoded per column / slice (no variable part-select: yosys
-        // would build a barrel shifter over both banks).
+        // Writes are decoded per column (a variable part-select on the left would make
+        // yosys build a barrel shifter over both banks); the read is one index over both
+        // banks times the constant SW (yosys: a mux tree, ~0.45 LUT per bank bit).
+        localparam int XB = $clog2(2 * RPW);
         logic [2*MW*XW-1:0] xbanks;      // bank b, column k at [(b*NSEG + k)*C_IN*XW]
-        logic [SW-1:0]      x_sel, x_q;
-        always_comb begin
-            x_sel = '0;
-            for (int b = 0; b < 2; b++) begin
-                for (int r = 0; r < RPW; r++) begin
-                    if (rb == 1'(b) && rslice == RSB'(r)) x_sel = xbanks[(b*RPW + r)*SW +: SW];
-                end
-            end
-        end
+        logic [SW-1:0]      x_q;
+        wire  [XB-1:0]      xidx = rb ? XB'(RPW) + XB'(rslice) : XB'(rslice);
+        wire  [SW-1:0]      x_sel = xbanks[xidx * SW +: SW];
         always_ff @(posedge clk) begin
             for (int b = 0; b < 2; b++) begin
                 for (int k = 0; k < NSEG; k++) begin
@@ -290,14 +286,7 @@ module fcnn_cnn_mvu #(
             always_ff @(posedge clk) begin
                 if (ce) p_slice <= rslice;
             end
-            logic [SW-1:0] x_sel;
-            always_comb begin
-                x_sel = xword[SW-1:0];
-                for (int k = 1; k < RPW; k++) begin
-                    if (p_slice == RSB'(k)) x_sel = xword[k*SW +: SW];
-                end
-            end
-            assign p_x = x_sel;
+            assign p_x = xword[p_slice * SW +: SW];
         end else begin : g_noslice
             assign p_x = xword;
         end

@@ -110,6 +110,19 @@ async def vectors_matrix(dut, idle: bool, backpressure: bool) -> None:
 
 
 @cocotb.test()
+async def heavy_backpressure(dut) -> None:
+    """The output mostly blocked (90 % of clocks) and the input often idle: a folded unit's
+    output stage and stalled pipeline are exercised on most vectors; bit-exact."""
+    tb = AxisTB(dut, seed=SEED + 5, byte_lanes=1)
+    tb.set_idle_generator(tb.pause_generator(0.5))
+    tb.set_backpressure_generator(tb.pause_generator(0.9))
+    await tb.reset()
+    xs = vectors(tb, images(12))
+    send_images(tb, xs)
+    check(await tb.recv_beats(len(xs)), xs)
+
+
+@cocotb.test()
 async def steady_state_rate(dut) -> None:
     """No idle, no backpressure: one vector per max((IN_LEN/SIMD)*(N/PE), IN_LEN/C_IN) clocks,
     from the first output on (no extra cycles), and the input never waits longer than that."""
