@@ -6,8 +6,8 @@ Each core's register map is written here once, as data (:class:`RegisterMap` of
 - the register table of ``hw/rtl/fcnn_edge_core.md`` is rendered from it
   (:meth:`RegisterMap.markdown`, spliced between marker lines by
   :meth:`RegisterMap.splice_markdown`);
-- the board driver (``sw/backends/pynq.py``) and its fake (``tests/sw/fake_pynq.py``)
-  look registers up by name, and the fake takes its reset values from here;
+- the board driver (``sw/backends/pynq.py``) looks registers up by name (on the board
+  and on the emulated board, ``fpgacnn.sim.board_emu``, whose edge core is the RTL);
 - the testbenches and the C++ harness take their offsets from it;
 - ``tests/test_register_maps.py`` checks it against the RTL, both ways: the
   ``A_*`` offset ``localparam``s, ``CORE_ID``, ``VERSION``, the read mux (field
