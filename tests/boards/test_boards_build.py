@@ -416,6 +416,8 @@ def test_same_named_kernel_files_stay_apart(tmp_path: Path, conversion: Path) ->
     for ref in refs:
         assert (out / ref).read_bytes() == (rtl / ref.removeprefix("src/classifier/")
                                             ).read_bytes()
+    # the IP references them in place: no import that would copy them into one folder
+    assert "-import_files" not in _tcl(out, "package_classifier.tcl")
 
 
 def test_rtl_filelist_names_missing_file(tmp_path: Path, conversion: Path) -> None:
