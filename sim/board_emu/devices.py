@@ -292,6 +292,10 @@ class EdgeCore:
     output, HEIGHT lines of ceil(WIDTH/PPC) beats (padding lanes zero), becomes one
     packet. The core takes the next frame only when its output has gone (one frame in
     its line buffers). ``latency`` ticks pass from a frame's input to its output.
+
+    Fault switches: ``identity`` (offset -> value read instead: a core of another
+    version or build), ``inject_error`` (ERROR bits the next frame raises, as a frame
+    the core found malformed would: the frame-level emulation cannot misframe one).
     """
 
     def __init__(self, board: EmulatedBoard, cell: Cell, harness: Any, latency: int = 20) -> None:
@@ -300,9 +304,18 @@ class EdgeCore:
         self.out_bytes = self.ppc
         self.latency = latency
         self.outputs: deque[tuple[int, bytes]] = deque()
+        self.identity: dict[int, int] = {}
+        self.inject_error = 0
+        self._pending_error = 0
 
     def read(self, offset: int) -> int:
-        return self.h.read_register(offset)
+        from fpgacnn.spec.cores import EDGE_REGISTERS
+        if offset in self.identity:
+            return self.identity[offset]
+        value = self.h.read_register(offset)
+        if offset == EDGE_REGISTERS["ERROR"]:
+            value |= self._pending_error
+        return value
 
     def write(self, offset: int, value: int) -> None:
         self.board.register_writes.append((self.cell.name, offset, value))
@@ -310,6 +323,9 @@ class EdgeCore:
         from fpgacnn.spec.cores import CTRL_SOFT_RESET, EDGE_REGISTERS
         if offset == EDGE_REGISTERS["CTRL"] and value & CTRL_SOFT_RESET:
             self.outputs.clear()  # the soft reset drops the frame in flight
+            self._pending_error = 0
+        if offset == EDGE_REGISTERS["ERROR"]:
+            self._pending_error &= ~value  # write-1-to-clear, as the RTL's
 
     def can_accept(self) -> bool:
         return not self.outputs
@@ -328,6 +344,8 @@ class EdgeCore:
                         len(packet), w, h, pixels.size)
         frame = np.ascontiguousarray(pixels.reshape(h, line)[:, :w])
         edges = self.h.run([frame], threshold=thr).frames[0]
+        self._pending_error |= self.inject_error
+        self.inject_error = 0
         out = np.zeros((h, line), np.uint8)
         out[:, :w] = edges
         self.outputs.append((self.board.now + self.latency, out.tobytes()))
@@ -385,7 +403,8 @@ class ClassifierCore:
         return self.outputs.popleft()[1]
 
     def reset_stream(self) -> None:
-        self.outputs.clear()
+        """The DMA reset does not reach the core: a result beat it has made stays in its
+        output (the core has no reset the host can reach), and the next receive gets it."""
 
 
 class BuildIdBlock:

@@ -32,7 +32,8 @@ from fpgacnn.spec.errors import ArtifactError
 CATALOG = {
     "axi_dma": "7.1", "processing_system7": "5.5", "zynq_ultra_ps_e": "3.5",
     "axis_subset_converter": "1.1", "smartconnect": "1.0", "proc_sys_reset": "5.0",
-    "xlconcat": "2.1", "axi_intc": "4.1",
+    "xlconcat": "2.1", "axi_intc": "4.1", "xlslice": "1.0", "xlconstant": "1.1",
+    "util_vector_logic": "2.0",
 }
 #: The generated block design and the build's inputs, relative to the tree.
 BLOCK_DESIGN = Path("scripts") / "block_design.tcl"
@@ -135,10 +136,8 @@ def _vlnv(catalog_name: str | None, literal: str | None) -> str:
     if literal:
         return literal
     assert catalog_name is not None
-    if catalog_name not in CATALOG:
-        raise BuildTreeError(f"{BLOCK_DESIGN} instantiates xilinx.com:ip:{catalog_name}, which "
-                             "the emulation does not know")
-    return f"xilinx.com:ip:{catalog_name}:{CATALOG[catalog_name]}"
+    # an IP of unknown version is refused only if PYNQ would list it (ip_dict)
+    return f"xilinx.com:ip:{catalog_name}:{CATALOG.get(catalog_name, '?')}"
 
 
 def read_block_design(tree: Path) -> BlockDesign:
@@ -219,6 +218,9 @@ def ip_dict(design: BlockDesign) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for seg in design.segments:
         cell = design.cell(seg.cell)
+        if cell.vlnv.endswith(":?"):
+            raise BuildTreeError(f"{BLOCK_DESIGN} maps {cell.vlnv.rsplit(':', 1)[0]}, whose "
+                                 "catalog version the emulation does not know (tree.CATALOG)")
         params = dict(cell.config)
         if cell.vlnv.split(":")[2] == "axi_dma":
             # the .hwh lists every parameter with its value; the channel defaults matter

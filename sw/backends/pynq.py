@@ -32,6 +32,8 @@ Robustness contract:
   cleared); every frame in flight is dropped and a typed error is raised
   (:class:`~fpgacnn.spec.errors.DmaTimeoutError`,
   :class:`~fpgacnn.spec.errors.DmaTransferError`); the next frame works again;
+- the classifier has no reset the host reaches: after its DMA recovered, the next
+  image first receives and drops a result the core may still hold for the lost one;
 - sticky core ``ERROR`` bits after a frame raise :class:`~fpgacnn.spec.errors.CoreError`;
 - DMA buffers are allocated once at open (two input and two output frame buffers,
   for double buffering) and freed by ``close`` (the pipeline's context manager,
@@ -90,6 +92,9 @@ log = logging.getLogger(__name__)
 
 #: Default deadline of every wait on the board (seconds).
 DEFAULT_TIMEOUT_S = 1.0
+#: How long a stale classifier result is waited for after a recovery (it is there at once
+#: if the core made one; seconds, at most the deadline).
+DRAIN_S = 0.05
 
 
 def _import_pynq() -> Any:
@@ -107,11 +112,12 @@ class _Dma:
     def __init__(self, ip: Any, name: str, timeout_s: float) -> None:
         self.ip, self.name, self.timeout_s = ip, name, timeout_s
 
-    def wait(self, channel_name: str, expected: int) -> None:
-        """Wait for ``channel_name`` ("send"/"recv") to finish moving ``expected`` bytes."""
+    def poll(self, channel_name: str, seconds: float) -> bool:
+        """Whether ``channel_name`` ("send"/"recv") goes idle within ``seconds``; an error
+        bit raises :class:`DmaTransferError` naming it."""
         channel = getattr(self.ip, f"{channel_name}channel")
         status_reg = MM2S_DMASR if channel_name == "send" else S2MM_DMASR
-        deadline = time.monotonic() + self.timeout_s
+        deadline = time.monotonic() + seconds
         polls = 0
         while True:
             if channel.error:
@@ -120,14 +126,20 @@ class _Dma:
                     f"{self.name} {channel_name} channel stopped with error bits "
                     f"0x{status & DMASR_ERROR_MASK:02X} ({status_names(status)})")
             if channel.idle:
-                break
+                return True
             if time.monotonic() > deadline:
-                raise DmaTimeoutError(
-                    f"{self.name} {channel_name} transfer of {expected} bytes did not complete "
-                    f"within {self.timeout_s:g} s")
+                return False
             polls += 1
             if polls > 64:
                 time.sleep(50e-6)
+
+    def wait(self, channel_name: str, expected: int) -> None:
+        """Wait for ``channel_name`` ("send"/"recv") to finish moving ``expected`` bytes."""
+        channel = getattr(self.ip, f"{channel_name}channel")
+        if not self.poll(channel_name, self.timeout_s):
+            raise DmaTimeoutError(
+                f"{self.name} {channel_name} transfer of {expected} bytes did not complete "
+                f"within {self.timeout_s:g} s")
         channel.wait()  # idle: returns at once, sets `transferred`, invalidates a recv buffer
         if int(channel.transferred) != expected:
             raise DmaTransferError(
@@ -450,6 +462,27 @@ class PynqClassifierEngine(eng.ClassifierEngine):
             board.release()
             raise
         self._closed = False
+        self._stale = False
+
+    def _drain(self) -> None:
+        """After a recovery, drop a result beat the core made for the lost image.
+
+        The classifier has no reset the host reaches, and a DMA reset does not empty
+        the core's output: a result it finished for the image whose transfer failed is
+        still waiting, and would come back as the next image's. Receive it (it is there
+        at once if it exists) and drop it; if none comes, reset the DMA again to cancel
+        the receive.
+        """
+        self._stale = False
+        try:
+            self._dma.transfer("recv", self._out, self._out_bytes)
+            if self._dma.poll("recv", min(self._dma.timeout_s, DRAIN_S)):
+                self._dma.ip.recvchannel.wait()
+                log.warning("%s: dropped a stale classifier result", self._dma.name)
+                return
+        except DmaTransferError as exc:
+            log.warning("%s: %s while draining", self._dma.name, exc)
+        self._dma.reset()
 
     def scores(self, codes: np.ndarray) -> tuple[np.ndarray, float | None]:
         """Send the code image, receive the score beat, decode it."""
@@ -460,11 +493,14 @@ class PynqClassifierEngine(eng.ClassifierEngine):
         beats[:, : self._channels] = codes.reshape(-1, self._channels)
         t0 = time.perf_counter()
         try:
+            if self._stale:
+                self._drain()
             self._dma.transfer("recv", self._out, self._out_bytes)
             self._dma.transfer("send", self._in, self._in_bytes)
             self._dma.wait("send", self._in_bytes)
             self._dma.wait("recv", self._out_bytes)
         except (DmaTimeoutError, DmaTransferError) as exc:
+            self._stale = True
             try:
                 self._dma.reset()
             except Exception as reset_exc:  # noqa: BLE001
