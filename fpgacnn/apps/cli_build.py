@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", required=True, metavar="NAME",
                         help=f"target board: {', '.join(available_boards())}")
     parser.add_argument("--model", required=True, metavar="MODEL",
-                        help="model name (its firmware in hw/build/<model>/, written by "
-                             "fpgacnn convert) or a model firmware folder")
+                        help="model name (its conversion in build/convert/<model>/; converted "
+                             "first when there is none) or a conversion folder")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="output folder of the build tree (e.g. boards/build/<board>)")
     parser.add_argument("--core-flow", choices=[f.value for f in CoreFlow],
