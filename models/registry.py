@@ -94,6 +94,14 @@ ZOO: dict[str, ZooEntry] = {
             description="traffic signs (image folder, e.g. GTSRB), 32x32x3, 43 classes",
         ),
         ZooEntry(
+            name="cnv",
+            module=_ARCH + "cnv",
+            dataset="cifar10",
+            augment=AugmentConfig(shift=3, rotation=10.0, noise=4.0, mirror=True),
+            description="FINN's CNV (6 conv + 3 dense, 2-bit weights and activations), "
+                        "CIFAR-10 32x32x3, 10 classes",
+        ),
+        ZooEntry(
             name="faces",
             module=_ARCH + "faces",
             dataset="faces",

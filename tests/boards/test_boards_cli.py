@@ -104,7 +104,7 @@ def test_a_model_name_without_conversion_is_converted_first_and_refused_if_unkno
     assert code == 2
     assert stdout == (f"no conversion of {name} yet: converting it first (fpgacnn convert "
                       f"{name} --out {hw_build} --no-rtl)\n")
-    assert err == (f"fpgacnn build: error: '{name}' is neither a model of the zoo (cifar10, "
+    assert err == (f"fpgacnn build: error: '{name}' is neither a model of the zoo (cifar10, cnv, "
                    f"digits, faces, gtsrb, mnist) nor a folder with model.json\n")
     assert not (tmp_path / "out").exists()
     # a wrong board is refused before any conversion

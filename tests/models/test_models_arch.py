@@ -39,8 +39,8 @@ def test_every_model_is_quantized_from_input_to_logits(name: str) -> None:
                                                                       qkeras.QDense))]
     assert weighted and isinstance(model.layers[-1], qkeras.QDense)
     for layer in weighted:
-        assert layer.kernel_quantizer_internal.bits == 4
-        assert layer.bias_quantizer_internal.bits == 8
+        assert layer.kernel_quantizer_internal.bits == cfg.quant.weight_bits
+        assert layer.bias_quantizer_internal.bits == cfg.quant.bias_bits == 8
     relus = [layer for layer in model.layers[2:] if isinstance(layer, qkeras.QActivation)]
     assert relus and all(type(r.quantizer).__name__ == "quantized_relu" for r in relus)
     allowed = (qkeras.QActivation, qkeras.QConv2D, qkeras.QDense, keras.layers.MaxPooling2D,
@@ -124,7 +124,7 @@ def test_config_errors_name_the_field() -> None:
 
 def test_unknown_model_name() -> None:
     with pytest.raises(UnknownModelError, match=r"^unknown model 'resnet': expected one of "
-                       r"cifar10, digits, faces, gtsrb, mnist$"):
+                       r"cifar10, cnv, digits, faces, gtsrb, mnist$"):
         get_entry("resnet")
 
 

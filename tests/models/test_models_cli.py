@@ -43,7 +43,7 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ("argv", "message"),
     [
         (["train", "resnet"],
-         "unknown model 'resnet': expected one of cifar10, digits, faces, gtsrb, mnist"),
+         "unknown model 'resnet': expected one of cifar10, cnv, digits, faces, gtsrb, mnist"),
         (["train", "digits", "--data", "imagenet"],
          "unknown data set 'imagenet': expected one of cifar10, digits, faces, mnist or the "
          "path of an image folder"),
@@ -62,7 +62,7 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
          "no trained 'mnist' model is shipped (shipped: digits); train one with: fpgacnn "
          "train mnist --out DIR"),
         (["evaluate", "/no/such/run"],
-         "'/no/such/run' is neither a model of the zoo (cifar10, digits, faces, gtsrb, mnist) "
+         "'/no/such/run' is neither a model of the zoo (cifar10, cnv, digits, faces, gtsrb, mnist) "
          "nor a folder with model.json"),
     ],
 )
