@@ -38,6 +38,7 @@ from fpgacnn.spec.errors import UsageError
 from fpgacnn.spec.folding import (
     FOLDING_FILE, Folding, FoldingError, Target, read_folding, write_folding,
 )
+from fpgacnn.spec.outputs import check_creatable
 from fpgacnn.spec.paths import default_output
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
     if data is not None:
         source = _with_data(source, data, args.data)
     out = args.out if args.out is not None else default_output("convert", source.name)
+    check_creatable(out, "the --out folder")
 
     def progress(line: str) -> None:
         print(f"  {line}", flush=True)

@@ -29,6 +29,7 @@ import numpy as np
 
 from fpgacnn.spec.edge import MAX_THRESHOLD, sobel_edges
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.outputs import check_creatable
 from fpgacnn.spec.paths import output_root
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
     from fpgacnn.apps.cli_edge import check_edge_options
 
     check_edge_options(args)
+    check_creatable(args.out, "the --out folder")
     size = parse_size(args.size)
     for name in args.images:
         load_photo(name)  # fail before any simulation

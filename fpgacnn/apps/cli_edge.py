@@ -26,6 +26,7 @@ import numpy as np
 
 from fpgacnn.spec.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.outputs import ensure_dir
 from fpgacnn.sw.image_io import ImageIOError, check_writable, read_gray, write_image
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     check_edge_options(args)
     try:
         check_writable(args.out)
+        ensure_dir(args.out.parent, "the folder of --out")
         gray = read_gray(args.image)
     except ImageIOError as exc:
         raise CliError(str(exc)) from exc
@@ -98,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
         edges, detail, exit_code = reference, "reference model", 0
     else:
         edges, detail, exit_code = _run_rtl(gray, args.ppc, args.threshold, reference)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     try:
         write_image(args.out, edges)
     except ImageIOError as exc:

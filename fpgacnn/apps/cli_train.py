@@ -16,6 +16,7 @@ from fpgacnn.models.errors import ModelZooError
 from fpgacnn.models.quant import QuantConfig
 from fpgacnn.models.registry import DEFAULT_MODEL, model_names
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.outputs import check_creatable
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, save to ``--out``, print the metrics JSON; return 0."""
+    check_creatable(args.out, "the --out folder")  # before any training
     try:
         from fpgacnn.models.artifacts import save_run
         from fpgacnn.models.configs import config_with
