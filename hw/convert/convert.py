@@ -133,15 +133,33 @@ def to_input_grid(x: np.ndarray, t: FixedType) -> tuple[np.ndarray, int]:
     return q, int(np.count_nonzero(q != x))
 
 
+#: Samples per C-sim call of :func:`verify` (one progress line each).
+VERIFY_CHUNK = 100
+
+
 def verify(model: Any, hls_model: Any, x: np.ndarray, y: np.ndarray | None,
-           input_type: FixedType) -> BitExactReport:
-    """Compare QKeras and the C simulation on ``x`` (moved onto the input grid first)."""
+           input_type: FixedType, *, progress: Callable[[str], None] | None = None
+           ) -> BitExactReport:
+    """Compare QKeras and the C simulation on ``x`` (moved onto the input grid first).
+
+    The C simulation runs :data:`VERIFY_CHUNK` samples at a time; ``progress`` gets
+    a line after each (samples done, seconds, an estimate of what is left).
+    """
     xq, moved = to_input_grid(x, input_type)
     if moved:
         log.warning("%d input values were not on the input grid %s and were rounded", moved,
                     input_type.hls())
     keras_out = np.asarray(model.predict(xq, batch_size=256, verbose=0), dtype=np.float64)
-    csim_out = csim_predict(hls_model, xq, keras_out.shape[1:])
+    parts = []
+    t0 = time.perf_counter()
+    for i in range(0, len(xq), VERIFY_CHUNK):
+        parts.append(csim_predict(hls_model, xq[i:i + VERIFY_CHUNK], keras_out.shape[1:]))
+        done = min(len(xq), i + VERIFY_CHUNK)
+        if progress is not None and len(xq) > VERIFY_CHUNK:
+            spent = time.perf_counter() - t0
+            progress(f"C-sim check: {done} / {len(xq)} samples in {spent:.0f} s (about "
+                     f"{spent / done * (len(xq) - done):.0f} s left)")
+    csim_out = np.concatenate(parts) if parts else np.zeros((0, *keras_out.shape[1:]))
     diff = np.abs(keras_out - csim_out).reshape(len(xq), -1)
     mism = int(np.count_nonzero(diff.max(axis=1) > 0))
     acc_k = acc_c = None
@@ -304,7 +322,8 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
             f"QKeras on {min(n_verify, len(source.test_x))} samples")
         t0 = time.perf_counter()
         test_y = None if source.test_y is None else source.test_y[:n_verify]
-        report = verify(model, hls_model, source.test_x[:n_verify], test_y, plans[0].result)
+        report = verify(model, hls_model, source.test_x[:n_verify], test_y, plans[0].result,
+                        progress=say)
         timings["verify_s"] = time.perf_counter() - t0
     in_shape = [int(d) for d in model.input_shape[1:]]
     out_shape = [int(d) for d in model.output_shape[1:]]

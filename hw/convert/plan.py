@@ -86,7 +86,7 @@ def quantizer_type(layer: Any, quantizer: Any, role: str, *, activation: bool) -
     if quantizer is None:
         raise _unsupported(layer, f"{role} is not quantized (the firmware needs a QKeras "
                                   "quantizer, not float)")
-    qname = type(quantizer).__name__
+    qname = getattr(quantizer, "__name__", None) or type(quantizer).__name__
     rnd, ovf = (Rounding.RND_CONV, Overflow.SAT) if activation else (Rounding.TRN, Overflow.WRAP)
     if getattr(quantizer, "use_stochastic_rounding", False):
         raise _unsupported(layer, f"{role} {qname} uses stochastic rounding")
@@ -222,3 +222,23 @@ def plan_model(model: Any, *, input_type: FixedType | None = None,
         plans.append(plan)
         current = plan.result
     return plans
+
+
+def model_size(model: Any, plans: list[LayerPlan]) -> dict[str, int]:
+    """What a model asks of the hardware: weights, weight bits and multiply-accumulates per image.
+
+    ``model`` is the planned (canonical) model; the counts are what the conversion
+    prints before generating anything long.
+    """
+    by_name = {p.name: p for p in plans}
+    weights = bits = macs = 0
+    for layer in model.layers:
+        plan = by_name.get(layer.name)
+        if plan is None or plan.weight is None:
+            continue
+        n = int(np.prod(layer.kernel.shape))
+        weights += n
+        bits += n * plan.weight.width
+        out_pixels = int(np.prod(layer.output_shape[1:-1])) if len(layer.output_shape) > 2 else 1
+        macs += n * out_pixels
+    return {"weights": weights, "weight_bits": bits, "macs_per_image": macs}

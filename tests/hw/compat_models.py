@@ -369,6 +369,19 @@ def conv_signed_activation(seed: int = 0) -> Any:
     return _randomize(keras.Model(x_in, x, name="conv_signed_act"), seed)
 
 
+def logits(model: Any) -> Any:
+    """``model`` without its final softmax (an Activation layer or a dense activation)."""
+    last = model.layers[-1]
+    if type(last).__name__ == "Activation" and last.activation.__name__ == "softmax":
+        return keras.Model(model.inputs, model.layers[-2].output)
+    if getattr(getattr(last, "activation", None), "__name__", None) == "softmax":
+        lin = type(last).from_config({**last.get_config(), "activation": "linear"})
+        out = lin(model.layers[-2].output if len(model.layers) > 1 else model.inputs[0])
+        lin.set_weights(last.get_weights())
+        return keras.Model(model.inputs, out)
+    return model
+
+
 def _entry(build: Callable[[int], Any], input_type: FixedType | None) -> CompatModel:
     doc = (build.__doc__ or "").strip().splitlines()[0]
     return CompatModel(name=build.__name__, build=build, input_type=input_type, source=doc)

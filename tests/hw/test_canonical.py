@@ -36,20 +36,9 @@ def _compat():
     return mod
 
 
-COMPAT = _compat().COMPAT_MODELS
-
-
-def logits(model: keras.Model) -> keras.Model:
-    """``model`` without its final softmax (an Activation layer or a dense activation)."""
-    last = model.layers[-1]
-    if type(last).__name__ == "Activation" and last.activation.__name__ == "softmax":
-        return keras.Model(model.inputs, model.layers[-2].output)
-    if getattr(getattr(last, "activation", None), "__name__", None) == "softmax":
-        lin = type(last).from_config({**last.get_config(), "activation": "linear"})
-        out = lin(model.layers[-2].output if len(model.layers) > 1 else model.inputs[0])
-        lin.set_weights(last.get_weights())
-        return keras.Model(model.inputs, out)
-    return model
+_MOD = _compat()
+COMPAT = _MOD.COMPAT_MODELS
+logits = _MOD.logits
 
 
 #: Models whose canonical form is exact; the default suite runs the first four.
