@@ -97,7 +97,7 @@ TABLE: dict[str, Row] = {
         str(ZOO_MODEL), "--out", str(f["under_file"])], r"a_file"),
     "predict --output under a file": ("predict", lambda f, t: [
         str(f["pkg_edge"]), "--input", str(f["good_npy"]), "--output",
-        str(f["under_file"] / "y.npy")], r""),
+        str(f["under_file"] / "y.npy")], r"cannot create .*Not a directory"),
     "build --out under a file": ("build", lambda f, t: [
         "--board", "pynq-z2", "--model", "digits", "--out", str(f["under_file"])], r"a_file"),
     "stream --save-dir under a file": ("stream", lambda f, t: [
@@ -117,12 +117,14 @@ TABLE: dict[str, Row] = {
     "evaluate non-HDF5 .h5": ("evaluate", lambda f, t: [str(f["text_h5"])], r"text\.h5"),
     # batches
     "predict .npz": ("predict", lambda f, t: [
-        str(f["pkg_edge"]), "--input", str(f["npz"]), "--output", str(t / "y.npy")], r""),
+        str(f["pkg_edge"]), "--input", str(f["npz"]), "--output", str(t / "y.npy")],
+        r"expected one array in a \.npy file, got an \.npz"),
     "predict empty .npy": ("predict", lambda f, t: [
-        str(f["pkg_edge"]), "--input", str(f["empty_npy"]), "--output", str(t / "y.npy")], r""),
+        str(f["pkg_edge"]), "--input", str(f["empty_npy"]), "--output", str(t / "y.npy")],
+        r"at least one input, got shape \(0, 8, 8, 1\)"),
     "predict given a package": ("predict", lambda f, t: [
         str(f["pkg_edge"]), "--input", str(f["good_npy"]), "--output", str(t / "y.npy")],
-        r"pkg_edge"),
+        r"pkg_edge' is not a conversion folder"),
     # packages
     "stream non-JSON manifest": ("stream", lambda f, t: [
         "--source", f"images:{f['bad_folder']}", "--package", str(f["pkg_nonjson"])],
@@ -135,7 +137,8 @@ TABLE: dict[str, Row] = {
         str(f["huge_png"]), "--backend", "reference", "--out", str(t / "o.png")],
         r"huge\.png"),
     "edge 70000x3 image on rtl": ("edge", lambda f, t: [
-        str(f["wide_png"]), "--backend", "rtl", "--out", str(t / "o.png")], r"70000"),
+        str(f["wide_png"]), "--backend", "rtl", "--out", str(t / "o.png")],
+        r"70000x3 pixels exceeds"),
     "edge float TIFF": ("edge", lambda f, t: [
         str(f["float_tif"]), "--backend", "reference", "--out", str(t / "o.png")],
         r"float\.tif"),
@@ -154,13 +157,13 @@ TABLE: dict[str, Row] = {
         str(t / "nonexistent")], r"nonexistent"),
     "stream --timeout inf": ("stream", lambda f, t: [
         "--source", f"images:{f['bad_folder']}", "--package", str(f["pkg_edge"]),
-        "--timeout", "inf"], r"inf"),
+        "--timeout", "inf"], r"got inf"),
     "stream --fps 0": ("stream", lambda f, t: [
         "--source", f"images:{f['bad_folder']}", "--package", str(f["pkg_edge"]),
         "--fps", "0"], r"--fps"),
     "stream --max-frames -1": ("stream", lambda f, t: [
         "--source", f"images:{f['bad_folder']}", "--package", str(f["pkg_edge"]),
-        "--max-frames", "-1"], r"max"),
+        "--max-frames", "-1"], r"--max-frames must be >= 1, got -1"),
 }
 
 
