@@ -85,21 +85,31 @@ def calibration() -> dict[str, Any]:
 
 
 @functools.cache
-def _mac_surface() -> tuple[float, float, float, float]:
-    """(a, b, c, lut_base): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` through the fit."""
+def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float, ...]]:
+    """(a, b, c, xs, bases): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` (least squares
+    through the per-width fits) and the unit's fixed LUTs ``bases`` at ``xs`` = XW*WW
+    (interpolated linearly in between, held beyond the ends)."""
     cal = calibration()
-    fit = cal["mvu"]["fit"] if "mvu" in cal else cal["fit"]
-    rows = [(f["xw"] * f["ww"], f["xw"] + f["ww"], 1.0) for f in fit.values()]
-    slopes = [f["lut_per_mac"] for f in fit.values()]
-    coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float), np.array(slopes), rcond=None)
-    base = float(np.mean([f["lut_base"] for f in fit.values()]))
-    return float(coef[0]), float(coef[1]), float(coef[2]), base
+    fit = sorted((cal["mvu"]["fit"] if "mvu" in cal else cal["fit"]).values(),
+                 key=lambda f: f["xw"] * f["ww"])
+    rows = [(f["xw"] * f["ww"], f["xw"] + f["ww"], 1.0) for f in fit]
+    coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float),
+                               np.array([f["lut_per_mac"] for f in fit]), rcond=None)
+    return (float(coef[0]), float(coef[1]), float(coef[2]),
+            tuple(float(f["xw"] * f["ww"]) for f in fit),
+            tuple(max(0.0, float(f["lut_base"])) for f in fit))
 
 
 def lut_per_mac(xw: int, ww: int) -> float:
     """LUTs of one multiply-add lane of the folded array (at least 1)."""
-    a, b, c, _ = _mac_surface()
+    a, b, c, _, _ = _mac_surface()
     return max(1.0, a * xw * ww + b * (xw + ww) + c)
+
+
+def lut_base(xw: int, ww: int) -> float:
+    """LUTs of the folded unit's control and output path."""
+    _, _, _, xs, bases = _mac_surface()
+    return float(np.interp(xw * ww, xs, bases))
 
 
 def block_ram(depth: int, width: int) -> float:
@@ -193,8 +203,7 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
         ff = u["ff_per_csd_bit"] * s.csd * s.xw
         return window_cost(s) + Cost(lut=lut, ff=ff)
     macs = lf.pe * lf.simd
-    _, _, _, base = _mac_surface()
-    array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + base,
+    array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + lut_base(s.xw, s.ww),
                  ff=lf.pe * s.acc_w + 2 * s.n * s.acc_w + lf.simd * s.xw)
     depth = (s.n // lf.pe) * (s.in_len // lf.simd)
     rom = memory(depth, macs * s.ww, lf.rom_style)
