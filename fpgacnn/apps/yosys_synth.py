@@ -96,6 +96,9 @@ def synth_script(
         "read_verilog -sv " + " ".join(str(Path(s).resolve()) for s in sources),
         f"chparam {chparam} {top}" if chparam else "",
         f"synth_xilinx -family xc7 -top {top} -flatten -noiopad -noclkbuf",
+        # chparam may leave the top as "$paramod...\\top" (e.g. when the module sizes
+        # casts by its parameters); the results are read under the top's own name.
+        f"rename -top {top}",
         "tee -q -o stat.json stat -json",
         "tee -q -o stat.txt stat",
         "write_json netlist.json" if depth else "",

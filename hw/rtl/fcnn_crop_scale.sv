@@ -321,13 +321,12 @@ module fcnn_crop_scale #(
     wire ce;          // the output skid buffer has room: every stage advances
     wire pipe_busy;   // an entry is in S1..D8, or S5 is padding an image
 
-    typedef enum logic [1:0] {
-        S_IDLE,   // waiting for a start of frame
-        S_RUN,    // accepting the frame's beats
-        S_PAD     // fault: the image is being completed; input discarded until SOF
-    } state_t;
+    // Frame states (localparams, not an enum: yosys then keeps the module's name).
+    localparam logic [1:0] S_IDLE = 2'd0;   // waiting for a start of frame
+    localparam logic [1:0] S_RUN  = 2'd1;   // accepting the frame's beats
+    localparam logic [1:0] S_PAD  = 2'd2;   // fault: completing the image; input dropped to SOF
 
-    state_t          state;
+    logic [1:0]      state;
     logic            dropping, seen_frame;
     logic [WB-1:0]   in_x, fw_m1, cx, cx_last, cw;
     logic [HB-1:0]   in_y, fh_m1, cy, cy_last, ch;
