@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--package", type=Path, default=None,
                         help="deployment package folder (default: the simulation package of "
                              "the shipped digits model, built on first use)")
+    parser.add_argument("--emulate", type=Path, default=None, metavar="BUILD_DIR",
+                        help="with --backend pynq: run the board driver on the emulated board "
+                             "of a tree fpgacnn build wrote (its design with simulated cores; "
+                             "no board or bitstream needed)")
     parser.add_argument("--classifier-backend", choices=["rtl", "csim", "reference"],
                         default=None,
                         help="run the classifier on another engine than --backend (e.g. "
@@ -82,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_dir(args.save_dir, "the --save-dir folder")
     if args.out is not None:
         check_writable(args.out)
+    options = _emulation(args)
     try:
         source = open_source(args.source, timeout_s=args.timeout)
     except (ValueError, SourceError) as exc:
@@ -90,10 +95,12 @@ def run(args: argparse.Namespace) -> int:
     n, t0 = 0, time.perf_counter()
     end = "error"  # what the last line of results.jsonl says: complete, interrupted, error
     try:
-        package = args.package if args.package is not None else default_package().path
+        package = options.pop("package", None) or (
+            args.package if args.package is not None else default_package().path)
         with source, Pipeline.open(package, args.backend, threshold=args.threshold,
                                    classify=not args.no_classify,
-                                   classifier_backend=args.classifier_backend) as pipe:
+                                   classifier_backend=args.classifier_backend,
+                                   **options) as pipe:
             model = pipe.package.manifest.model
             crop = CropRule.from_dict(model.preprocessing) if pipe.classifies and model else None
             if args.save_dir is not None:
@@ -123,6 +130,26 @@ def run(args: argparse.Namespace) -> int:
     dt = time.perf_counter() - t0
     print(f"{n} frames in {dt:.2f} s ({n / dt if dt else 0:.1f} frames/s) on {args.backend}")
     return 0
+
+
+def _emulation(args: argparse.Namespace) -> dict:
+    """``--emulate``: the build tree's package and the emulated board's ``pynq`` module."""
+    if args.emulate is None:
+        return {}
+    if args.backend != "pynq":
+        raise CliError(f"--emulate runs the pynq backend on an emulated board; got --backend "
+                       f"{args.backend} (use --backend pynq)")
+    if args.package is not None:
+        raise CliError("--emulate uses the package of its build tree; drop --package")
+    from fpgacnn.apps.emulate import emulated_board, emulated_package
+    from fpgacnn.spec.errors import FpgacnnError
+
+    try:
+        package = emulated_package(args.emulate).path
+        board = emulated_board(args.emulate)
+    except (FpgacnnError, ValueError) as exc:
+        raise CliError(f"--emulate {args.emulate}: {exc}") from None
+    return {"package": package, "pynq": board.module()}
 
 
 def _fitted(source, size):  # noqa: ANN001, ANN202 - iterator of frames
