@@ -109,8 +109,11 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
     layers = list(model.layers)
     by_name = {p.name: p for p in plans}
     shape = tuple(int(d) for d in model.input_shape[1:])
+    if len(shape) == 1:
+        shape = (1, 1, shape[0])  # a vector (dense-only model) streams as one 1x1xN pixel
     if len(shape) != 3:
-        raise RtlGenError(f"model '{model.name}': input shape {shape} is not (H, W, C)")
+        raise RtlGenError(f"model '{model.name}': input shape {shape} "
+                          "is not (H, W, C) or (N,)")
     h, w, c = shape
     cur_type = plans[0].result
     stages: list[Stage] = []
