@@ -189,7 +189,7 @@ class EmulatedBoard:
         engine = CsimClassifierEngine(conv_dir=model_dir)
 
         def classify(codes: np.ndarray) -> tuple[list[int], int]:
-            raw, _ = engine.scores(codes)
+            raw, _ = engine.scores(codes.astype(np.uint8))
             return [int(v) for v in raw], int(np.argmax(raw))
         return classify
 

@@ -96,7 +96,8 @@ def conversions(sim_package: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def board_tree(conversions: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
                ) -> Callable[..., Path]:
-    """``board_tree(board, model="digits", **build_options) -> tree`` (generated once each)."""
+    """``board_tree(board, model="digits", **build_options) -> tree`` (generated once each;
+    RTL flow unless ``core_flow`` says otherwise)."""
     from fpgacnn.boards.build import generate
     from fpgacnn.boards.config import BuildConfig, CoreFlow
 
@@ -105,10 +106,10 @@ def board_tree(conversions: dict[str, Path], tmp_path_factory: pytest.TempPathFa
     def make(board: str, model: str = "digits", **options: object) -> Path:
         key = (board, model, tuple(sorted(options.items())))
         if key not in made:
-            opts = {**EDGE_OPTIONS, **options}
+            opts = {**EDGE_OPTIONS, "core_flow": CoreFlow.RTL, **options}
             out = tmp_path_factory.mktemp("tree") / f"{board}_{model}"
             generate(BuildConfig(board=board, model=model, model_dir=conversions[model],
-                                 out_dir=out, core_flow=CoreFlow.RTL, **opts))  # type: ignore[arg-type]
+                                 out_dir=out, **opts))  # type: ignore[arg-type]
             made[key] = out
         return made[key]
     return make

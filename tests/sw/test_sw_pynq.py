@@ -89,6 +89,19 @@ def test_every_frame_equals_the_reference(board_tree: Callable[..., Path], frame
     assert emu.live_buffers == 0
 
 
+def test_the_hls_flow_runs_the_c_simulation(board_tree: Callable[..., Path], frames) -> None:  # noqa: ANN001
+    """A tree of the HLS flow: its classifier is the conversion's hls4ml C simulation
+    (what Vitis HLS synthesises), behind the same DMA and pads."""
+    from fpgacnn.boards.config import CoreFlow
+
+    tree = board_tree("zcu104", core_flow=CoreFlow.HLS)
+    expected = _reference(tree, frames[:2])
+    with open_emulated(tree, board=EmulatedBoard(tree)) as pipe:
+        got = list(pipe.stream(frames[:2]))
+    assert [g.label for g in got] == [e.label for e in expected]
+    assert all(np.array_equal(g.scores, e.scores) for g, e in zip(got, expected, strict=True))
+
+
 # -- issue 12's host-side defects -----------------------------------------------------------
 
 def test_classifier_found_through_its_dma(z2: EmulatedBoard, board_tree, frames) -> None:  # noqa: ANN001
