@@ -49,13 +49,20 @@ def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
     "files"}`` on success, ``{"error": message}`` when the generator refuses the model
     (:class:`~fpgacnn.hw.rtlgen.RtlGenError`; then ``conv_dir/rtl`` does not exist and
     the refusal is recorded in ``conv_dir/rtl_refusal.json``). Any other exception is a
-    bug of the generator and propagates (it is never recorded as a refusal).
+    bug of the generator and propagates (it is never recorded as a refusal). While the
+    generator runs, ``rtl_refusal.json`` says it did not finish, so an interrupted run
+    leaves a folder that says so.
     """
     from fpgacnn.hw.rtlgen import RtlGenError, generate_rtl
     from fpgacnn.spec.errors import UnsupportedLayerError
 
     conv_dir = Path(conv_dir)
     remove_rtl(conv_dir)
+    # until the core is complete the folder says so: a run killed while generating
+    # leaves this refusal, not a folder that looks converted without RTL
+    (conv_dir / REFUSAL_FILE).write_text(json.dumps(
+        {"error": "the RTL generation did not finish (interrupted); run fpgacnn convert "
+                  "again"}, indent=2) + "\n")
     try:
         gen = generate_rtl(model, conv_dir / RTL_DIR, name=name)
     except (RtlGenError, UnsupportedLayerError) as exc:
@@ -66,6 +73,7 @@ def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
         record = {"error": str(exc)}
         (conv_dir / REFUSAL_FILE).write_text(json.dumps(record, indent=2) + "\n")
         return record
+    (conv_dir / REFUSAL_FILE).unlink()
     return _summary(gen.info)
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from fpgacnn.cli import main
+from fpgacnn.hw.convert.axis_csim import build_axis_csim, run_axis_csim
 from fpgacnn.hw.convert.fixed import FixedType
 from fpgacnn.hw.convert.predict import predict
 from fpgacnn.hw.convert.sources import random_on_grid
@@ -132,3 +133,9 @@ def test_model_converts_as_written(name: str, tmp_path: Path, capsys) -> None:
         return
     assert not (out / "rtl_refusal.json").exists(), (out / "rtl_refusal.json").read_text()
     np.testing.assert_array_equal(predict(out, x, "rtl"), ref)
+    if len(record["input"]["shape"]) == 1:
+        # a vector input: one 1x1xN beat through the HLS AXI4-Stream top as well
+        axis = run_axis_csim(out, build_axis_csim(out), x)
+        np.testing.assert_array_equal(axis.scores, ref)
+        np.testing.assert_array_equal(axis.labels, ref.argmax(1))
+        assert axis.last.all()

@@ -150,3 +150,27 @@ def test_unknown_override_refused(tiny_models, tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"^ConvertConfig.result_overrides names unknown "
                                               r"layer 'nope'$"):
         convert(from_model(tiny_models["dense_only"]()), tmp_path / "out", cfg)
+
+
+def test_interrupted_rtl_generation_says_so(tmp_path) -> None:
+    """A generator that stops half-way leaves a folder whose RTL says it did not finish."""
+    from fpgacnn.hw.convert.errors import ConversionDirError
+    from fpgacnn.hw.convert.rtl import add_rtl, rtl_record
+
+    with pytest.raises(AttributeError):   # not a model: the generator fails (a bug, not a refusal)
+        add_rtl(tmp_path, object(), name="broken")
+    assert not (tmp_path / "rtl").exists()
+    with pytest.raises(ConversionDirError, match=(
+            r"has no RTL core: the RTL generation did not finish \(interrupted\); run fpgacnn "
+            r"convert again$")):
+        rtl_record(tmp_path)
+
+
+def test_model_size_counts_weights_and_macs(tiny_models) -> None:
+    """conv 3x3x1->4 (2-bit, 6x6 outputs) and dense 36->5 (8-bit), counted by hand."""
+    from fpgacnn.hw.convert.plan import model_size
+
+    model = tiny_models["conv_valid_dense"]()
+    assert model_size(model, plan_model(model)) == {
+        "weights": 36 + 180, "weight_bits": 36 * 2 + 180 * 8,
+        "macs_per_image": 36 * 36 + 180}
