@@ -30,6 +30,10 @@
 // (output backpressure). s_axis_tready is a function of registers only (a bank is
 // free); it never depends on m_axis_tready. Latency from the last input beat of a
 // vector (into a free pipeline) to its output beat: (IN_LEN/SIMD)*(N/PE) + 2 clocks.
+// With the output blocked the unit takes 4 whole vectors (5 when a vector takes one
+// clock) and then holds s_axis_tready low: one in the output stage (a two-entry skid
+// when (IN_LEN/SIMD)*(N/PE) = 1, else one register), one stalled at its last step,
+// two in the input banks.
 //
 // Input buffer: two banks of IN_LEN elements. When a bank is one word
 // (max(C_IN, SIMD) == IN_LEN: a convolution's window, or a fully parallel layer)
@@ -298,7 +302,14 @@ module fcnn_cnn_mvu #(
     wire [RWW-1:0] p_w;                  // weights (p, s) at [(p*SIMD + s)*WW +: WW]
 
     if (STYLE == 128'("distributed")) begin : g_rom_lut
+        // A distributed ROM is LUT logic (LUT6 = 64x1 ROM), as Vivado builds it from
+        // rom_style "distributed"; yosys (0.23) maps no ROM to its LUTRAM cells and calls
+        // the same thing rom_style "logic".
+`ifdef YOSYS
+        (* rom_style = "logic" *) logic [RWW-1:0] rom [ROM_D];
+`else
         (* rom_style = "distributed" *) logic [RWW-1:0] rom [ROM_D];
+`endif
         logic [RWW-1:0] q;
         if (WEIGHT_FILE != "") begin : g_init
             initial $readmemh(WEIGHT_FILE, rom);
@@ -326,6 +337,10 @@ module fcnn_cnn_mvu #(
     // ------------------------------------------------------------------
     // PE x SIMD multipliers and PE accumulators
     // ------------------------------------------------------------------
+    localparam int LV = (SIMD1 > 1) ? $clog2(SIMD1) : 0;      // adder-tree levels
+
+    localparam int TREE_W = PW + LV;                           // exact SIMD-product sum
+
     logic [GW-1:0] acc;                  // accumulator p at [p*ACC_W +: ACC_W]
     wire  [GW-1:0] acc_next;
 
@@ -361,12 +376,19 @@ module fcnn_cnn_mvu #(
             end
         end
 
-        logic signed [ACC_W-1:0] sum;
+        // Pairwise adder tree over the SIMD products (TREE_W bits: exact), then one
+        // ACC_W-bit add into the accumulator (cheaper than ACC_W-bit adds per product).
+        logic signed [TREE_W-1:0] v [SIMD1];
+        logic signed [ACC_W-1:0]  base, sum;
         always_comb begin
-            sum = p_first ? bias : acc[p*ACC_W +: ACC_W];
-            for (int s = 0; s < SIMD1; s++) begin
-                sum = sum + (ACC_W'($signed(prods[s*PW +: PW])) <<< PROD_SHIFT);
+            for (int s = 0; s < SIMD1; s++) v[s] = TREE_W'($signed(prods[s*PW +: PW]));
+            for (int l = 0; l < LV; l++) begin
+                for (int k = 0; k < SIMD1; k = k + (2 << l)) begin
+                    if (k + (1 << l) < SIMD1) v[k] = v[k] + v[k + (1 << l)];
+                end
             end
+            base = p_first ? bias : acc[p*ACC_W +: ACC_W];
+            sum  = base + (ACC_W'(v[0]) <<< PROD_SHIFT);
         end
         assign acc_next[p*ACC_W +: ACC_W] = sum;
     end
