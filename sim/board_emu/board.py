@@ -5,7 +5,8 @@ address-mapped IP and every core behind a DMA (:mod:`.devices`) and offers a mod
 object that stands in for ``pynq`` (:meth:`EmulatedBoard.module`: ``Overlay``,
 ``allocate``, ``DefaultIP``, ``MMIO``). The cores behind the DMAs are the Verilated
 RTL: the edge core through :class:`~fpgacnn.sim.edge_harness.EdgeHarness` (its
-PPC and frame maxima from the Tcl's CONFIG of the edge cell), the classifier of the
+PPC and frame maxima from the Tcl's CONFIG of the edge cell, its sources the tree's
+``src/edge/`` copies), the classifier of the
 RTL flow through :class:`~fpgacnn.sim.classifier_harness.ClassifierHarness` (the
 conversion folder ``build_config.json`` names, whose ``rtl/`` files the tree copied;
 the copies must be identical), the classifier of the HLS flow through the
@@ -22,7 +23,9 @@ overlay lacks, e.g. ``{"classifier_dma"}``), ``wait_limit`` (polls after which
 
 from __future__ import annotations
 
+import copy
 import filecmp
+import json
 import logging
 import types
 from pathlib import Path
@@ -137,9 +140,15 @@ class EmulatedBoard:
         kind = cell.vlnv.split(":")[2]
         if kind == "fcnn_edge_dma":
             from fpgacnn.sim.edge_harness import EdgeHarness
+            from fpgacnn.sim.edge_harness_build import default_sources
 
+            # the tree's copies of the core's files (fcnn_edge_core.f), not the checkout's
+            sources = [self.tree / "src" / "edge" / f.name for f in default_sources()]
+            missing = [str(f) for f in sources if not f.is_file()]
+            if missing:
+                raise BuildTreeError(f"the tree lacks edge core sources {missing}")
             harness = EdgeHarness(ppc=cell.int("PPC"), max_width=cell.int("MAX_WIDTH"),
-                                  max_height=cell.int("MAX_HEIGHT"),
+                                  max_height=cell.int("MAX_HEIGHT"), sources=sources,
                                   build_root=self._build_root)
             return EdgeCore(self, cell, harness)
         in_bytes = Pad(pads_in[-1]).out_bytes if pads_in else \
@@ -147,8 +156,6 @@ class EmulatedBoard:
         return self._classifier(cell, in_bytes)
 
     def _classifier(self, cell: Any, in_bytes: int) -> ClassifierCore:
-        import json
-
         model_dir = Path(self.config["model_dir"])
         conv = json.loads((model_dir / "conversion.json").read_text())
         shape = tuple(int(v) for v in conv["input"]["shape"])
@@ -222,8 +229,6 @@ class EmulatedBoard:
     # -- what the tests and the user see --------------------------------------------------
     def ip_dict(self) -> dict[str, dict[str, Any]]:
         """``Overlay.ip_dict`` (without the IPs switched off by ``missing``)."""
-        import copy
-
         return {k: copy.deepcopy(v) for k, v in self._ip.items() if k not in self.missing}
 
     def dma(self, name: str) -> AxiDma:

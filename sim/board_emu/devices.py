@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from fpgacnn.spec.build_id import BUILD_ID_MAP
-from fpgacnn.spec.cores import ClassifierOutputLayout
+from fpgacnn.spec.build_id import BUILD_ID_MAP, id_params
+from fpgacnn.spec.cores import CTRL_SOFT_RESET, EDGE_REGISTERS, ClassifierOutputLayout
 from fpgacnn.spec.dma import (
     DMACR_RESET,
     DMACR_RS,
@@ -54,6 +54,7 @@ from fpgacnn.spec.dma import (
     MM2S_SA_MSB,
     S2MM_DA,
     S2MM_DA_MSB,
+    S2MM_DMACR,
     S2MM_LENGTH,
 )
 from fpgacnn.spec.errors import SimulationError
@@ -170,13 +171,13 @@ class AxiDma:
                       False: c.int("c_m_axi_s2mm_data_width") // 8}
         self.dre = {True: bool(c.int("c_include_mm2s_dre", 0)),
                     False: bool(c.int("c_include_s2mm_dre", 0))}
-        self.ch = {MM2S_DMACR: _Channel(tx=True), MM2S_DMACR + 0x30: _Channel(tx=False)}
+        self.ch = {MM2S_DMACR: _Channel(tx=True), S2MM_DMACR: _Channel(tx=False)}
 
     # -- AXI4-Lite ------------------------------------------------------------------------
     def read(self, offset: int) -> int:
         """A register read (advances time by one tick)."""
         self.board.tick()
-        base, reg = offset - offset % 0x30, offset % 0x30
+        base, reg = offset - offset % S2MM_DMACR, offset % S2MM_DMACR
         ch = self.ch.get(base)
         if ch is None:
             return 0
@@ -185,7 +186,7 @@ class AxiDma:
 
     def write(self, offset: int, value: int) -> None:
         """A register write."""
-        base, reg = offset - offset % 0x30, offset % 0x30
+        base, reg = offset - offset % S2MM_DMACR, offset % S2MM_DMACR
         ch = self.ch.get(base)
         if ch is None:
             return
@@ -201,11 +202,11 @@ class AxiDma:
                 ch.sr = (ch.sr | DMASR_HALTED) & ~DMASR_IDLE
         elif reg == 0x04:
             ch.sr &= ~(value & 0x7000)  # IRQ bits are write-1-to-clear
-        elif reg in (MM2S_SA, S2MM_DA - 0x30):
+        elif reg in (MM2S_SA, S2MM_DA - S2MM_DMACR):
             ch.addr = (ch.addr & ~0xFFFF_FFFF) | value
-        elif reg in (MM2S_SA_MSB, S2MM_DA_MSB - 0x30):
+        elif reg in (MM2S_SA_MSB, S2MM_DA_MSB - S2MM_DMACR):
             ch.addr = (ch.addr & 0xFFFF_FFFF) | (value << 32)
-        elif reg in (MM2S_LENGTH, S2MM_LENGTH - 0x30):
+        elif reg in (MM2S_LENGTH, S2MM_LENGTH - S2MM_DMACR):
             if ch.sr & DMASR_HALTED:
                 return  # PG021: writing LENGTH while halted has no effect
             n = value & ((1 << self.length_bits) - 1)
@@ -238,7 +239,7 @@ class AxiDma:
     def step(self) -> None:
         """One tick: move the MM2S packet into the core, a finished packet into memory."""
         f = self.faults
-        send, recv = self.ch[MM2S_DMACR], self.ch[MM2S_DMACR + 0x30]
+        send, recv = self.ch[MM2S_DMACR], self.ch[S2MM_DMACR]
         if send.job is not None and f.error_bits and f.error_channel == "send":
             self._error(send, f.error_bits)
             f.error_bits = 0
@@ -309,7 +310,6 @@ class EdgeCore:
         self._pending_error = 0
 
     def read(self, offset: int) -> int:
-        from fpgacnn.spec.cores import EDGE_REGISTERS
         if offset in self.identity:
             return self.identity[offset]
         value = self.h.read_register(offset)
@@ -320,7 +320,6 @@ class EdgeCore:
     def write(self, offset: int, value: int) -> None:
         self.board.register_writes.append((self.cell.name, offset, value))
         self.h.write_register(offset, value)
-        from fpgacnn.spec.cores import CTRL_SOFT_RESET, EDGE_REGISTERS
         if offset == EDGE_REGISTERS["CTRL"] and value & CTRL_SOFT_RESET:
             self.outputs.clear()  # the soft reset drops the frame in flight
             self._pending_error = 0
@@ -331,7 +330,6 @@ class EdgeCore:
         return not self.outputs
 
     def consume(self, packet: bytes) -> None:
-        from fpgacnn.spec.cores import EDGE_REGISTERS
         w, h = self.h.read_register(EDGE_REGISTERS["WIDTH"]), \
             self.h.read_register(EDGE_REGISTERS["HEIGHT"])
         thr = self.h.read_register(EDGE_REGISTERS["THRESHOLD"])
@@ -421,7 +419,6 @@ class BuildIdBlock:
 
     def set_hardware_id(self, hw_id: str) -> None:
         """Report ``hw_id`` instead (the fault "wrong build id")."""
-        from fpgacnn.spec.build_id import id_params
         self.params = id_params(hw_id)
 
     def read(self, offset: int) -> int:
