@@ -169,3 +169,63 @@ def test_input_type_from_data() -> None:
     assert (t.width, t.integer, t.signed) == (16, 2, False)
     with pytest.raises(UsageError, match=r"^--data: expected finite calibration inputs"):
         input_type_from_data(np.array([np.nan]))
+
+
+def _saved(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.h5"
+    COMPAT[name].build(0).save(path)
+    return path
+
+
+def test_cli_input_type_syntax_refused_before_work(tmp_path, capsys) -> None:
+    from fpgacnn.cli import main
+
+    h5 = _saved(tmp_path, "hls4ml_single_dense_exact")
+    assert main(["convert", str(h5), "--out", str(tmp_path / "c"), "--input-type", "int8"]) == 2
+    assert capsys.readouterr().err == (
+        "fpgacnn convert: error: --input-type: expected fixed<W,I> or ufixed<W,I> (ap_fixed "
+        "syntax, e.g. fixed<16,6> or ufixed<8,0>), got 'int8'\n")
+    assert not (tmp_path / "c").exists()
+
+
+def test_cli_without_input_type_names_the_option(tmp_path, capsys) -> None:
+    from fpgacnn.cli import main
+
+    h5 = _saved(tmp_path, "hls4ml_single_dense_exact")
+    assert main(["convert", str(h5), "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fpgacnn convert: error: model '") and "--input-type" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "c").exists()
+
+
+def test_cli_data_of_the_wrong_shape_refused(tmp_path, capsys) -> None:
+    from fpgacnn.cli import main
+
+    h5 = _saved(tmp_path, "hls4ml_single_dense_exact")
+    np.save(tmp_path / "x.npy", np.zeros((5, 8)))
+    assert main(["convert", str(h5), "--out", str(tmp_path / "c"), "--data",
+                 str(tmp_path / "x.npy")]) == 2
+    assert capsys.readouterr().err == (
+        f"fpgacnn convert: error: --data: expected inputs of shape (N, 16), got (5, 8) in "
+        f"'{tmp_path / 'x.npy'}'\n")
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.slow
+def test_cli_data_gives_the_input_type(tmp_path, capsys) -> None:
+    """--data alone: the input type is derived from the data, which become the check's data."""
+    import json
+
+    from fpgacnn.cli import main
+
+    h5 = _saved(tmp_path, "hls4ml_single_dense_exact")
+    x = np.random.default_rng(4).integers(-512, 512, size=(60, 16)) / 64  # on fixed<10,4>
+    np.save(tmp_path / "x.npy", x)
+    assert main(["convert", str(h5), "--out", str(tmp_path / "c"), "--data",
+                 str(tmp_path / "x.npy"), "--no-rtl", "--verify-samples", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "input type fixed<10,4,TRN,WRAP> derived from" in out
+    assert "C-sim vs QKeras: 0 / 50 mismatches" in out
+    record = json.loads((tmp_path / "c" / "conversion.json").read_text())
+    assert record["input"]["type"]["hls"] == "fixed<10,4,TRN,WRAP>"
+    assert any(n["kind"] == "input_quantizer" for n in record["notices"])
