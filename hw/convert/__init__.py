@@ -1,11 +1,13 @@
 """QKeras -> hls4ml firmware (Vitis HLS, io_stream) with a bit-exact C simulation.
 
-:func:`convert` plans every fixed-point type from the model's quantizers,
+:func:`convert` first puts the model in its inference form (:func:`canonicalize`),
+then plans every fixed-point type from the model's quantizers,
 checks them against calibration data, writes the hls4ml project, compiles
 its C simulation and verifies it against QKeras. TensorFlow and hls4ml are
 imported only when a function needs them.
 """
 
+from .canonical import CanonicalModel, Notice, canonicalize, parse_input_type
 from .config import Backend, ConvertConfig, IOType, Strategy
 from .convert import BitExactReport, ConversionResult, ModelSource, convert, from_model
 from .errors import (
@@ -21,6 +23,10 @@ from .sources import load_source
 __all__ = [
     "Backend",
     "BitExactReport",
+    "CanonicalModel",
+    "Notice",
+    "canonicalize",
+    "parse_input_type",
     "ConversionResult",
     "ModelSource",
     "convert",
