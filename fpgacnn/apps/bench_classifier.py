@@ -184,8 +184,31 @@ def synth_core(rtl_dir: Path, out_dir: Path, *, timeout_s: float = 3600.0) -> An
     out_dir.mkdir(parents=True, exist_ok=True)
     for mem in rtl_mem_files(rtl_dir):
         shutil.copy2(mem, out_dir / mem.name)
-    return synthesize(sources=rtl_sources(rtl_dir), top=TOPLEVEL, parameters={},
-                      out_dir=out_dir, timeout_s=timeout_s)
+    return synthesize(sources=yosys_sources(rtl_sources(rtl_dir), out_dir / "src"),
+                      top=TOPLEVEL, parameters={}, out_dir=out_dir, timeout_s=timeout_s)
+
+
+#: yosys 0.23 has no LUTRAM mapping for a ROM (no write port): a memory marked
+#: ``rom_style = "distributed"`` fails with "no valid mapping found". Vivado builds a
+#: distributed ROM from LUTs as logic, so yosys is given ``rom_style = "logic"`` (LUTs)
+#: for the measurement; the generated files are not changed.
+YOSYS_ROM_STYLE = ('rom_style = "distributed"', 'rom_style = "logic"')
+
+
+def yosys_sources(sources: list[Path], work: Path) -> list[Path]:
+    """``sources``, with every file holding a distributed ROM copied into ``work`` with
+    :data:`YOSYS_ROM_STYLE` applied (the originals are never changed)."""
+    out = []
+    for src in sources:
+        text = src.read_text()
+        if YOSYS_ROM_STYLE[0] in text:
+            work.mkdir(parents=True, exist_ok=True)
+            dst = work / src.name
+            dst.write_text(text.replace(*YOSYS_ROM_STYLE))
+            out.append(dst)
+        else:
+            out.append(src)
+    return out
 
 
 def unrolled_lut(stages: list[Any]) -> int:
@@ -299,7 +322,9 @@ def render_markdown(report: dict[str, Any]) -> str:
            "Folding: the solver's fastest fit within the board budget (U = unrolled kernel, "
            "PExSIMD with the weight ROM in b(lock) RAM or d(istributed) LUTs). Cycles: "
            "Verilated RTL, images back to back, no stalls. Resources: yosys `synth_xilinx "
-           "-family xc7` (out of context), % of the board's part. Unrolled: the fully "
+           "-family xc7` (out of context; distributed weight ROMs as LUT logic, as Vivado "
+           "builds them: yosys 0.23 cannot map a ROM into LUTRAM), % of the board's part. "
+           "Unrolled: the fully "
            "unrolled design's LUTs, *estimated* by the resource model (calibrated on alkaid "
            "kernels), at 1 cycle per image.", ""]
     out.append("| model | board | folding | solve s | gen s | LUT | FF | BRAM36 | DSP "

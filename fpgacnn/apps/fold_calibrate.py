@@ -140,8 +140,21 @@ def measure_mvu(out_dir: Path, xw: int, ww: int, pe: int, simd: int,
 
 
 def fit_mvu(points: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Per "XWxWW": least squares ``lut = a + b*PE*SIMD`` and ``ff = c + d*PE*SIMD``."""
-    return fit([{**p, "simd": p["pe"] * p["simd"], "pe": 1} for p in points])
+    """Per "XWxWW": least squares ``lut = base + per_mac*PE*SIMD + per_pe*PE`` (the PE
+    accumulators cost apart from the multiply lanes) and ``ff = c + d*PE*SIMD``."""
+    out: dict[str, dict[str, float]] = {}
+    for xw, ww in sorted({(p["xw"], p["ww"]) for p in points}):
+        pts = [p for p in points if (p["xw"], p["ww"]) == (xw, ww)]
+        a = np.array([(1.0, p["pe"] * p["simd"], p["pe"]) for p in pts])
+        lut, *_ = np.linalg.lstsq(a, np.array([p["lut"] for p in pts], dtype=float),
+                                  rcond=None)
+        macs = np.array([p["pe"] * p["simd"] for p in pts], dtype=float)
+        a_f, b_f = np.polynomial.polynomial.polyfit(macs, [p["ff"] for p in pts], 1)
+        out[f"{xw}x{ww}"] = {"xw": xw, "ww": ww, "lut_base": round(float(lut[0]), 1),
+                             "lut_per_mac": round(float(lut[1]), 2),
+                             "lut_per_pe": round(float(lut[2]), 2),
+                             "ff_base": round(float(a_f), 1), "ff_per_mac": round(float(b_f), 2)}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

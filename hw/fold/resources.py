@@ -12,16 +12,17 @@ the run they come from), read once per process.
 Blocks and their models:
 
 - folded MAC array (``fcnn_cnn_mvu``): ``LUT = lut_per_mac(XW, WW) * PE * SIMD +
-  lut_base``; ``lut_per_mac`` is the surface ``a*XW*WW + b*(XW+WW) + c`` through
-  the fitted per-width slopes (LUT multipliers with their share of the adder
-  chain); flip-flops: the PE accumulators, the N-wide result/output registers,
+  lut_per_pe(XW, WW) * PE + lut_base``; ``lut_per_mac`` is the surface
+  ``a*XW*WW + b*(XW+WW) + c`` through the fitted per-width slopes (LUT
+  multipliers with their adder tree), ``lut_per_pe`` the accumulator of a PE; flip-flops: the PE accumulators, the N-wide result/output registers,
   the stage registers of the SIMD inputs and PE*SIMD weights;
 - weight ROM (``(N/PE)*(IN_LEN/SIMD)`` words of ``PE*SIMD*WW`` bits): in block RAM
   with the best BRAM36/BRAM18 aspect ratio (32Kx1 .. 512x72; 16Kx1 .. 512x36), or
   as distributed ROM (LUT6 = 64x1, with MUXF7/F8 up to 256 words and a LUT mux
   above); the solver picks per layer (``rom_style``);
 - input vector buffer of a folded layer (two banks): registers when a bank is one
-  word, else a small memory (counted like a ROM);
+  word (with the multiplexer that picks the SIMD slice, fitted on the unit's own
+  yosys points in ``calibration.json``), else a small memory (counted like a ROM);
 - unrolled convolution (alkaid kernel): ``LUT = lut_per_csd_bit * (non-zero CSD
   digits of the weights) * XW`` (each digit is a shifted add of the input);
 - sliding window line buffers ``(K-1) * (W+2P) * Cin * XW`` bits: a memory;
@@ -46,6 +47,12 @@ from fpgacnn.spec.folding import Estimate, Impl, LayerFolding
 
 #: The calibration file: yosys points of the MAC array and the unrolled kernel, and the fit.
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration_fold.json"
+
+#: yosys points of ``fcnn_cnn_mvu`` measured by the unit's own calibration
+#: (``python -m fpgacnn.apps.calibrate_mvu``): convolution-like layers whose input
+#: banks are registers; they set the SIMD slice multiplexer's cost
+#: (:func:`xmux_lut_per_bit`).
+MVU_CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
 
 #: (depth, width) shapes of one RAMB36E1 and one RAMB18E1 (7-series, simple dual port).
 BRAM36_SHAPES = ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36),
@@ -85,10 +92,12 @@ def calibration() -> dict[str, Any]:
 
 
 @functools.cache
-def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float, ...]]:
-    """(a, b, c, xs, bases): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` (least squares
-    through the per-width fits) and the unit's fixed LUTs ``bases`` at ``xs`` = XW*WW
-    (interpolated linearly in between, held beyond the ends)."""
+def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float, ...],
+                            tuple[float, ...]]:
+    """(a, b, c, xs, bases, per_pe): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` (least
+    squares through the per-width fits); the unit's fixed LUTs ``bases`` and LUTs per
+    PE (its accumulator) ``per_pe`` at ``xs`` = XW*WW (interpolated linearly in
+    between, held beyond the ends)."""
     cal = calibration()
     fit = sorted((cal["mvu"]["fit"] if "mvu" in cal else cal["fit"]).values(),
                  key=lambda f: f["xw"] * f["ww"])
@@ -97,19 +106,44 @@ def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float,
                                np.array([f["lut_per_mac"] for f in fit]), rcond=None)
     return (float(coef[0]), float(coef[1]), float(coef[2]),
             tuple(float(f["xw"] * f["ww"]) for f in fit),
-            tuple(max(0.0, float(f["lut_base"])) for f in fit))
+            tuple(max(0.0, float(f["lut_base"])) for f in fit),
+            tuple(max(0.0, float(f.get("lut_per_pe", 0.0))) for f in fit))
 
 
 def lut_per_mac(xw: int, ww: int) -> float:
     """LUTs of one multiply-add lane of the folded array (at least 1)."""
-    a, b, c, _, _ = _mac_surface()
+    a, b, c, *_ = _mac_surface()
     return max(1.0, a * xw * ww + b * (xw + ww) + c)
 
 
 def lut_base(xw: int, ww: int) -> float:
     """LUTs of the folded unit's control and output path."""
-    _, _, _, xs, bases = _mac_surface()
+    _, _, _, xs, bases, _ = _mac_surface()
     return float(np.interp(xw * ww, xs, bases))
+
+
+def lut_per_pe(xw: int, ww: int) -> float:
+    """LUTs of one PE's accumulator path (apart from its multiply lanes)."""
+    _, _, _, xs, _, per_pe = _mac_surface()
+    return float(np.interp(xw * ww, xs, per_pe))
+
+
+@functools.cache
+def xmux_lut_per_bit() -> float:
+    """LUTs per bit of the two register banks for the multiplexer that picks SIMD elements
+    out of a whole-vector bank: the mean residual of the unit's own calibration points
+    over the MAC surface (0 when that file is absent)."""
+    if not MVU_CALIBRATION_FILE.is_file():
+        return 0.0
+    residuals = []
+    for p in json.loads(MVU_CALIBRATION_FILE.read_text()):
+        bits = 2 * p["in_len"] * p["xw"]
+        if p["simd"] >= p["in_len"] or max(p["c_in"], p["simd"]) != p["in_len"]:
+            continue
+        rest = p["lut"] - lut_base(p["xw"], p["ww"]) - lut_per_mac(p["xw"], p["ww"]) * (
+            p["pe"] * p["simd"]) - lut_per_pe(p["xw"], p["ww"]) * p["pe"]
+        residuals.append(max(0.0, rest) / bits)
+    return float(np.mean(residuals)) if residuals else 0.0
 
 
 def block_ram(depth: int, width: int) -> float:
@@ -203,13 +237,15 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
         ff = u["ff_per_csd_bit"] * s.csd * s.xw
         return window_cost(s) + Cost(lut=lut, ff=ff)
     macs = lf.pe * lf.simd
-    array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + lut_base(s.xw, s.ww),
+    array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
+                 + lut_base(s.xw, s.ww),
                  ff=lf.pe * s.acc_w + 2 * s.n * s.acc_w + lf.simd * s.xw)
     depth = (s.n // lf.pe) * (s.in_len // lf.simd)
     rom = memory(depth, macs * s.ww, lf.rom_style)
     words = s.in_len // max(s.c_in, lf.simd)
     if words <= 1:
-        xbuf = Cost(ff=2 * s.in_len * s.xw)
+        mux = xmux_lut_per_bit() * 2 * s.in_len * s.xw if lf.simd < s.in_len else 0.0
+        xbuf = Cost(ff=2 * s.in_len * s.xw, lut=mux)
     else:
         xbuf = cheaper_memory(2 * words, max(s.c_in, lf.simd) * s.xw)
     return window_cost(s) + array + rom + xbuf
