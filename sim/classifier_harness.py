@@ -228,11 +228,17 @@ def _field(words: np.ndarray, offset: int, bits: int, signed: bool) -> np.ndarra
     return v
 
 
+#: The default stall watchdog covers this many initiation intervals (module docstring).
+TIMEOUT_IMAGES = 16
+
+
 class ClassifierHarness(VerilatedHarness):
     """One simulated generated classifier core (the folder ``rtl_dir`` of ``generate_rtl``).
 
     The library is built on first use and reused afterwards. ``timeout_cycles`` is the
-    default stall watchdog of :meth:`classify`. State the RTL does not reset starts at
+    default stall watchdog of :meth:`classify` (None: the larger of
+    ``DEFAULT_TIMEOUT_CYCLES`` and :data:`TIMEOUT_IMAGES` initiation intervals, since a
+    folded core may move no beat for several images' time while its layers compute). State the RTL does not reset starts at
     zero, or at random values drawn from ``random_init_seed`` when it is given. Use as a
     context manager or call :meth:`close`.
     """
@@ -241,10 +247,13 @@ class ClassifierHarness(VerilatedHarness):
     error = ClassifierInputError
 
     def __init__(self, rtl_dir: Path, *, build_root: Path | None = None,
-                 timeout_cycles: int = DEFAULT_TIMEOUT_CYCLES,
+                 timeout_cycles: int | None = None,
                  random_init_seed: int | None = None) -> None:
         self.rtl_dir = Path(rtl_dir)
         self.info: dict[str, Any] = _read_info(self.rtl_dir)
+        if timeout_cycles is None:
+            timeout_cycles = max(DEFAULT_TIMEOUT_CYCLES,
+                                 TIMEOUT_IMAGES * int(self.info["initiation_interval"]))
         self.timeout_cycles = self._int("timeout_cycles", timeout_cycles, 1, 2**62)
         inp, out = self.info["input"], self.info["output"]
         self.input_shape: tuple[int, int, int] = tuple(int(d) for d in inp["shape"])  # type: ignore[assignment]
