@@ -230,7 +230,7 @@ def test_hang_times_out_resets_and_recovers(z2: EmulatedBoard, frames, dma: str,
         setattr(z2.dma(dma).faults, f"hang_{channel}", False)
         r = pipe.process(frames[2])
     assert np.array_equal(r.edges, expected[2].edges)
-    assert r.label == expected[2].label
+    assert r.label == expected[2].label and np.array_equal(r.scores, expected[2].scores)
     assert z2.live_buffers == 0
 
 
@@ -270,10 +270,28 @@ def test_send_error_is_named(z2: EmulatedBoard, frames) -> None:  # noqa: ANN001
     with open_emulated(z2.tree, board=z2, classify=False) as pipe:
         z2.dma("edge_dma").faults.error_bits, z2.dma("edge_dma").faults.error_channel = \
             0x20, "send"
-        with pytest.raises(DmaTransferError, match=r"^edge_dma (send|recv) "):
+        with pytest.raises(DmaTransferError, match=r"^edge_dma send channel stopped with "
+                                                   r"error bits 0x20 \(DMASlvErr\)$"):
             list(pipe.stream(frames[:2]))
+        assert z2.dma("edge_dma").resets == 1
         assert np.array_equal(pipe.process(frames[1]).edges, sobel_edges(gray_of(frames[1])))
     assert z2.live_buffers == 0
+
+
+def test_a_tree_whose_classifier_changed_after_the_build_is_refused(
+        board_tree: Callable[..., Path], tmp_path: Path) -> None:
+    """The emulation runs the tree's design: a classifier source that is no longer the
+    one the tree copied is refused, not simulated in its place."""
+    from fpgacnn.sim.board_emu import BuildTreeError
+
+    tree = tmp_path / "tree"
+    shutil.copytree(board_tree("pynq-z2"), tree)
+    copy = tree / "src" / "classifier" / "fcnn_classifier.sv"
+    copy.write_text(copy.read_text() + "// edited\n")
+    with pytest.raises(BuildTreeError, match=r"fcnn_classifier\.sv is not the generated "
+                                             r"core's fcnn_classifier\.sv in .*/rtl \(the "
+                                             r"conversion changed after fpgacnn build\)$"):
+        EmulatedBoard(tree)
 
 
 def test_a_bitstream_of_another_build_is_refused(z2: EmulatedBoard) -> None:
@@ -339,3 +357,29 @@ def test_a_core_at_another_address_is_refused(z2: EmulatedBoard, tmp_path: Path)
                                            rf"the package expects 0x{want:X}$"):
         Pipeline.open(load_package(root), "pynq", pynq=z2.module(), classify=False)
     assert z2.live_buffers == 0
+
+
+def test_classifier_framing_fault_costs_only_the_damaged_image(z2: EmulatedBoard,
+                                                               frames) -> None:  # noqa: ANN001
+    """A packet of 30 pixels reaches the classifier core (an image cut short): the core
+    completes it with zeros and flags it (TLAST_EARLY, FAULT_SEEN; spec.cnn_framing); the
+    next image is framed afresh and right, and the driver accepts its result although the
+    sticky FAULT_SEEN bit is set (it only logs it); a result flagged damaged is refused."""
+    from fpgacnn.spec.cores import ClassifierOutputLayout, ClassifierStatus
+    from fpgacnn.spec.errors import CoreError
+
+    expected = _reference(z2.tree, frames[:2])
+    core = z2.classifier
+    early = int(ClassifierStatus.TLAST_EARLY | ClassifierStatus.FAULT_SEEN)
+    with open_emulated(z2.tree, board=z2) as pipe:
+        core.consume(bytes(30 * core.in_bytes))
+        word = int.from_bytes(core.pop_output(), "little")
+        lay = core.layout
+        assert isinstance(lay, ClassifierOutputLayout) and lay.decode(word)[2] == early
+        r = pipe.process(frames[1])
+        assert r.label == expected[1].label and np.array_equal(r.scores, expected[1].scores)
+        core.consume(bytes(30 * core.in_bytes))  # a damaged result the driver then receives
+        with pytest.raises(CoreError, match=r"^classifier reported framing status 0x05 "
+                                            r"\(TLAST_EARLY\|FAULT_SEEN\) for an image$"):
+            pipe.process(frames[0])
+    assert core.dropped == 0 and z2.live_buffers == 0
