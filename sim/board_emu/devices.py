@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from fpgacnn.spec.build_id import BUILD_ID_MAP, id_params
+from fpgacnn.spec.cnn_framing import FramingModel
 from fpgacnn.spec.cores import CTRL_SOFT_RESET, EDGE_REGISTERS, ClassifierOutputLayout
 from fpgacnn.spec.dma import (
     DMACR_RESET,
@@ -361,12 +362,15 @@ class EdgeCore:
 class ClassifierCore:
     """The classifier core (stream only): a packet of pixels in, one result beat out.
 
-    A packet of exactly H*W pixels (one per beat, channel 0 in the low byte) is one
-    image: it runs through ``classify(codes) -> (scores, label)`` (the Verilated RTL
-    core, or the C simulation of the HLS flow) and leaves as one beat laid out by
-    :class:`~fpgacnn.spec.cores.ClassifierOutputLayout`. A packet of another length ends
-    early or late; the core resynchronises on ``tlast`` and the damaged image yields no
-    result (DESIGN.md "Classifier core").
+    A packet of exactly H*W pixels (one per beat, channel 0 in the low byte, ``tlast``
+    on its last beat) is one image: it runs through ``classify(codes) -> (scores,
+    label)`` (the Verilated RTL core, or the C simulation of the HLS flow) and leaves
+    as one beat laid out by :class:`~fpgacnn.spec.cores.ClassifierOutputLayout`. Beats
+    are framed by the core's policy (:class:`~fpgacnn.spec.cnn_framing.FramingModel`,
+    kept across packets as the core keeps it): a packet of another length gives a
+    result for the damaged image with its status bits, and the next image is framed
+    afresh (DESIGN.md "Classifier core"). :attr:`dropped` counts the beats the policy
+    dropped.
     """
 
     def __init__(self, board: EmulatedBoard, cell: Cell, *, shape: tuple[int, int, int],
@@ -376,7 +380,12 @@ class ClassifierCore:
         self.classify, self.in_bytes, self.latency = classify, in_bytes, latency
         self.out_bytes = layout.tdata_bits // 8
         self.outputs: deque[tuple[int, bytes]] = deque()
-        self.dropped = 0
+        self.framing = FramingModel(pixels=shape[0] * shape[1])
+
+    @property
+    def dropped(self) -> int:
+        """Input beats the framing policy dropped (after a late or missing ``tlast``)."""
+        return self.framing.dropped
 
     def can_accept(self) -> bool:
         return not self.outputs
@@ -384,15 +393,18 @@ class ClassifierCore:
     def consume(self, packet: bytes) -> None:
         h, w, c = self.shape
         if len(packet) != h * w * self.in_bytes:
-            self.dropped += 1
-            log.warning("%s: a packet of %d pixels, an image has %d: no result", self.cell.name,
+            log.warning("%s: a packet of %d pixels, an image has %d", self.cell.name,
                         len(packet) // self.in_bytes, h * w)
-            return
-        px = np.frombuffer(packet, np.uint8).reshape(h * w, self.in_bytes)[:, :c]
-        scores, label = self.classify(px.reshape(h, w, c).astype(np.int64))
-        word = self.layout.encode(scores, label, 0)
-        self.outputs.append((self.board.now + self.latency,
-                             word.to_bytes(self.out_bytes, "little")))
+        rows = np.frombuffer(packet[: len(packet) // self.in_bytes * self.in_bytes],
+                             np.uint8).reshape(-1, self.in_bytes)
+        words = [int.from_bytes(r[:c].tobytes(), "little") for r in rows]
+        lasts = [i == len(words) - 1 for i in range(len(words))]
+        for image in self.framing.feed(zip(words, lasts, strict=True)):
+            px = (image.pixels[:, None] >> (8 * np.arange(c))) & 0xFF
+            scores, label = self.classify(px.reshape(h, w, c).astype(np.int64))
+            word = self.layout.encode(scores, label, image.status)
+            self.outputs.append((self.board.now + self.latency,
+                                 word.to_bytes(self.out_bytes, "little")))
 
     def output_ready(self, now: int) -> bool:
         return bool(self.outputs) and self.outputs[0][0] <= now

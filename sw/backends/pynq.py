@@ -66,7 +66,9 @@ from fpgacnn.spec.cores import (
     EDGE_ERROR_MASK,
     EDGE_MAP,
     EDGE_VERSION,
+    STATUS_DAMAGED,
     ClassifierOutputLayout,
+    ClassifierStatus,
     edge_error_names,
 )
 from fpgacnn.spec.dma import (
@@ -449,6 +451,7 @@ class PynqClassifierEngine(eng.ClassifierEngine):
             self._ip, self._dma, _ = board.bind(core)
             self._n, self._bits = n_classes, score_bits
             self._layout = ClassifierOutputLayout(n_classes=n_classes, score_bits=score_bits)
+            self._fault_seen = False
             h, w, c = input_shape
             # one pixel per beat, each beat the DMA's width (the block design pads e.g.
             # 24-bit pixels to 32); one result beat, received whole at the DMA's width
@@ -510,8 +513,13 @@ class PynqClassifierEngine(eng.ClassifierEngine):
         beat = int.from_bytes(np.asarray(self._out).tobytes(), "little")
         scores, label, status = self._layout.decode(beat, signed=True)
         raw = np.array(scores, np.int64)
-        if status:
-            raise CoreError(f"classifier reported framing status 0x{status:02X} for an image")
+        if status & STATUS_DAMAGED:  # this image was framed short or long: not its result
+            raise CoreError(f"classifier reported framing status 0x{status:02X} "
+                            f"({ClassifierStatus(status & 0x07).name}) for an image")
+        if status and not self._fault_seen:  # sticky: an earlier image was damaged
+            self._fault_seen = True
+            log.warning("classifier: framing status 0x%02X: an earlier image was damaged "
+                        "(FAULT_SEEN stays set until the core is reset)", status)
         if label != int(np.argmax(raw)):
             raise CoreError(f"classifier label {label} is not the arg-max "
                             f"{int(np.argmax(raw))} of its scores")
