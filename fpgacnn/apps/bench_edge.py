@@ -13,7 +13,9 @@ measures, for every PPC in ``--ppc``:
 
 and, for every PPC in ``--synth-ppc``, runs yosys ``synth_xilinx -family xc7`` on
 the RTL (MAX_WIDTH=1920, MAX_HEIGHT=1080) for LUT/FF/CARRY4/BRAM/DSP counts and the
-logic depth (:mod:`fpgacnn.apps.yosys_synth`). Results go to ``report.json`` and a
+logic depth (:mod:`fpgacnn.apps.yosys_synth`); the same for the other blocks of the
+frame path in the fabric (:data:`BLOCKS`: colour to gray, the classifier's crop and
+downscale), each at its own parameters. Results go to ``report.json`` and a
 markdown ``report.md`` in ``--out``, with the Vitis Vision anchor for comparison.
 Every cycle count is measured in simulation; nothing here asserts on wall-clock time.
 """
@@ -46,6 +48,18 @@ ANCHOR = {
 SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1920, 1080))
 #: Photos streamed back to back (scikit-image, fitted to each size).
 PHOTOS: tuple[str, ...] = ("camera", "astronaut", "coins")
+#: The frame path's other blocks synthesized beside the edge core: (top, HDL parameters).
+#: Frame maxima are the config's ``synth_max_width`` x ``synth_max_height``.
+BLOCKS: tuple[tuple[str, dict[str, int]], ...] = (
+    ("fcnn_rgb2gray", {"PPC": 1}),
+    ("fcnn_rgb2gray", {"PPC": 4}),
+    # colour frames -> the 8x8 gray input of `digits`
+    ("fcnn_crop_scale", {"IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+                         "OUT_HEIGHT": 8}),
+    # colour frames -> a 32x32 RGB model input
+    ("fcnn_crop_scale", {"IN_CHANNELS": 3, "OUT_CHANNELS": 3, "OUT_WIDTH": 32,
+                         "OUT_HEIGHT": 32}),
+)
 
 
 @dataclass
@@ -104,6 +118,7 @@ class BenchReport:
     cycles: list[CycleRow] = field(default_factory=list)
     speed: list[SpeedRow] = field(default_factory=list)
     synth: list[dict[str, object]] = field(default_factory=list)
+    blocks: list[dict[str, object]] = field(default_factory=list)
     synth_errors: list[str] = field(default_factory=list)
     anchor: dict[str, object] = field(default_factory=lambda: dict(ANCHOR))
 
@@ -202,6 +217,36 @@ def measure_resources(cfg: BenchConfig, report: BenchReport) -> BenchReport:
     return report
 
 
+def measure_blocks(cfg: BenchConfig, report: BenchReport) -> BenchReport:
+    """Step: yosys synth_xilinx for the frame path's other blocks (:data:`BLOCKS`)."""
+    from fpgacnn.apps.yosys_synth import SynthError, synthesize
+    from fpgacnn.hw import rtl_sources
+
+    for top, params in BLOCKS:
+        if top == "fcnn_crop_scale":
+            params = {**params, "MAX_WIDTH": cfg.synth_max_width,
+                      "MAX_HEIGHT": cfg.synth_max_height}
+        key = "_".join(f"{k}{v}" for k, v in params.items())
+        try:
+            res = synthesize(sources=rtl_sources(top), top=top, parameters=params,
+                             out_dir=cfg.out_dir / "yosys" / top / key)
+        except SynthError as exc:
+            log.error("yosys %s %s: %s", top, params, exc)
+            report.synth_errors.append(f"{top} {params}: {exc}")
+            continue
+        report.blocks.append(res.to_json())
+    return report
+
+
+def _block_name(s: dict[str, object]) -> str:
+    p = s["parameters"]
+    if s["top"] == "fcnn_crop_scale":
+        mode = {(1, 1): "gray", (3, 1): "BGR->gray", (3, 3): "RGB", (1, 3): "gray->RGB"}[
+            (p["IN_CHANNELS"], p["OUT_CHANNELS"])]
+        return f"fcnn_crop_scale {mode} -> {p['OUT_WIDTH']}x{p['OUT_HEIGHT']}"
+    return f"{s['top']} " + ", ".join(f"{k}={v}" for k, v in p.items())
+
+
 def render_markdown(report: BenchReport) -> str:
     """Return report.md's text."""
     out = ["# fcnn_edge_core benchmarks", ""]
@@ -244,6 +289,12 @@ def render_markdown(report: BenchReport) -> str:
             f"| {s['carry4']} | {s['muxf7']}/{s['muxf8']} | {s['bram18']} ({s['ramb18']} + "
             f"2*{s['ramb36']}) | {s['dsp']} | {s['logic_depth']} |"
         )
+    for s in report.blocks:
+        out.append(
+            f"| {_block_name(s)} | {s['lut']} | {s['lutram']} | {s['ff']} | {s['carry4']} "
+            f"| {s['muxf7']}/{s['muxf8']} | {s['bram18']} ({s['ramb18']} + 2*{s['ramb36']}) "
+            f"| {s['dsp']} | {s['logic_depth']} |"
+        )
     a = report.anchor
     out.append(
         f"| {a['name']} (anchor) | {a['lut']} | | {a['ff']} | | | {a['bram18']} | {a['dsp']} | |"
@@ -268,7 +319,7 @@ def run_bench(cfg: BenchConfig, *, synth: bool = True, sim: bool = True) -> Benc
     )
     steps = [measure_cycles, measure_speed] if sim else []
     if synth:
-        steps.append(measure_resources)
+        steps += [measure_resources, measure_blocks]
     for step in steps:
         log.info("bench step %s", step.__name__)
         report = step(cfg, report)

@@ -15,8 +15,8 @@
 // and one final step for the last beat. A fault pads the rest of the frame
 // with virtual zero steps so every output frame is complete.
 //
-// Pipeline: S0 step issue + line-buffer read, S1 window + Sobel magnitude,
-// S2 threshold, then a skid buffer. Every stage advances on one clock enable,
+// Pipeline: S0 step issue + line-buffer read, S1 window + gradient halves, S1B
+// magnitude |Gx| + |Gy|, S2 threshold, then a skid buffer. Every stage advances on one clock enable,
 // the skid buffer's registered ready, so there is no combinational path from
 // m_axis_tready to s_axis_tready.
 `default_nettype none
@@ -108,16 +108,35 @@ module fcnn_edge_sobel #(
     state_t          state;
     logic [XW-1:0]   in_x;          // beat within the current row
     logic [YW-1:0]   in_y;          // current row (== height in S_FLUSH)
-    logic [XW-1:0]   bpl;           // beats per line of the current frame
+    logic [XW-1:0]   bpl_m1;        // beats per line of the current frame, minus 1
+    logic            bpl_one;       // the current frame has one beat per line
     logic [LW-1:0]   last_lane;     // lane of the last pixel in a line's last beat
-    logic [YW-1:0]   height;        // lines of the current frame
+    logic [YW-1:0]   height_m1;     // lines of the current frame, minus 1
+    logic            height_one;    // the current frame has one line
     logic [11:0]     threshold;     // threshold of the current frame
     logic            dropping;      // discarding input until the next SOF
     logic            seen_frame;    // a frame completed since reset / last SOF
 
+    // The configuration inputs, checked and decoded one register stage ahead of the
+    // frame state machine (a start of frame takes effect two cycles after a write).
     wire [XW-1:0] cfg_bpl = XW'((32'(cfg_width) + PPC - 1) >> LOG_PPC);
-    wire cfg_size_ok = (cfg_width != 16'd0) && (32'(cfg_width) <= MAX_WIDTH) &&
-                       (cfg_height != 16'd0) && (32'(cfg_height) <= MAX_HEIGHT);
+    logic            cfg_size_ok;   // WIDTH and HEIGHT are in range
+    logic [XW-1:0]   cfg_bpl_m1;
+    logic            cfg_bpl_one;
+    logic [LW-1:0]   cfg_lane;      // lane of a line's last pixel
+    logic [YW-1:0]   cfg_height_m1;
+    logic            cfg_height_one;
+    logic [11:0]     cfg_thr;
+    always_ff @(posedge clk) begin
+        cfg_size_ok    <= (cfg_width != 16'd0) && (32'(cfg_width) <= MAX_WIDTH) &&
+                          (cfg_height != 16'd0) && (32'(cfg_height) <= MAX_HEIGHT);
+        cfg_bpl_m1     <= cfg_bpl - XW'(1);
+        cfg_bpl_one    <= (cfg_bpl == XW'(1));
+        cfg_lane       <= LW'((cfg_width - 16'd1) & 16'(PPC - 1));
+        cfg_height_m1  <= YW'(cfg_height - 16'd1);
+        cfg_height_one <= (cfg_height == 16'd1);
+        cfg_thr        <= cfg_threshold;
+    end
 
     // Input handshake.
     logic s_ready_c;
@@ -141,13 +160,14 @@ module fcnn_edge_sobel #(
     // Step position (valid when `step`).
     wire [XW-1:0] st_x = sof_fire ? XW'(0) : in_x;
     wire [YW-1:0] st_r = sof_fire ? YW'(0) : in_y;
-    wire [XW-1:0] st_bpl    = sof_fire ? cfg_bpl : bpl;
-    wire [YW-1:0] st_height = sof_fire ? YW'(cfg_height) : height;
-    wire [LW-1:0] cfg_lane  = LW'((cfg_width - 16'd1) & 16'(PPC - 1));
+    wire          st_bpl_one    = sof_fire ? cfg_bpl_one : bpl_one;
+    wire          st_height_one = sof_fire ? cfg_height_one : height_one;
     wire [LW-1:0] st_lane   = sof_fire ? cfg_lane : last_lane;
-    wire [11:0]   st_thr    = sof_fire ? cfg_threshold : threshold;
+    wire [11:0]   st_thr    = sof_fire ? cfg_thr : threshold;
     wire          st_extra  = (state == S_EXTRA);
-    wire          st_last_x = (st_x == st_bpl - XW'(1));
+    wire          st_last_x = sof_fire ? cfg_bpl_one : (in_x == bpl_m1);
+    // The step is in the frame's last row (r + 1 == height); never true in S_FLUSH.
+    wire          st_last_r = sof_fire ? cfg_height_one : (in_y == height_m1);
     wire          st_pixels = frame_beat;          // data comes from s_axis (else zero)
 
     // What the step emits.
@@ -155,9 +175,9 @@ module fcnn_edge_sobel #(
     //  pending: x == 0, r >= 2, or extra -> output row r-2 (height-1), last beat
     wire em_normal  = !st_extra && (st_x != XW'(0)) && (st_r != YW'(0));
     wire em_pending = st_extra || ((st_x == XW'(0)) && (st_r >= YW'(2)));
-    wire em_first   = em_normal ? (st_x == XW'(1)) : (st_bpl == XW'(1));
+    wire em_first   = em_normal ? (st_x == XW'(1)) : st_bpl_one;
     wire em_sof     = em_normal ? ((st_r == YW'(1)) && (st_x == XW'(1)))
-                    : (st_bpl == XW'(1)) && (st_extra ? (st_height == YW'(1)) : (st_r == YW'(2)));
+                    : st_bpl_one && (st_extra ? st_height_one : (st_r == YW'(2)));
 
     // Frame state machine.
     always_ff @(posedge clk) begin
@@ -192,10 +212,12 @@ module fcnn_edge_sobel #(
 
         if (step) begin
             if (sof_fire) begin
-                bpl        <= cfg_bpl;
-                height     <= YW'(cfg_height);
+                bpl_m1     <= cfg_bpl_m1;
+                bpl_one    <= cfg_bpl_one;
+                height_m1  <= cfg_height_m1;
+                height_one <= cfg_height_one;
                 last_lane  <= cfg_lane;
-                threshold  <= cfg_threshold;
+                threshold  <= cfg_thr;
                 dropping   <= 1'b0;
                 seen_frame <= 1'b0;
             end
@@ -207,7 +229,7 @@ module fcnn_edge_sobel #(
                 in_x <= XW'(0);
                 in_y <= st_r + YW'(1);
                 if (state == S_FLUSH) state <= S_EXTRA;
-                else if (st_r + YW'(1) == st_height) state <= S_FLUSH;
+                else if (st_last_r) state <= S_FLUSH;
                 else if (frame_beat) state <= s_axis_tlast ? S_RUN : S_PAD;
             end else begin
                 in_x <= st_x + XW'(1);
@@ -228,8 +250,10 @@ module fcnn_edge_sobel #(
             state      <= S_IDLE;
             in_x       <= '0;
             in_y       <= '0;
-            bpl        <= XW'(1);
-            height     <= YW'(1);
+            bpl_m1     <= '0;
+            bpl_one    <= 1'b1;
+            height_m1  <= '0;
+            height_one <= 1'b1;
             last_lane  <= '0;
             threshold  <= '0;
             dropping   <= 1'b0;
@@ -321,7 +345,11 @@ module fcnn_edge_sobel #(
 
     wire s1_emit = s1_normal || s1_pending;   // s1_pending: the line's last beat
 
-    logic [PPC*MW-1:0] s1_mag;   // lane i at [i*MW +: MW]
+    // The two halves of each gradient, lane i at [i*HW +: HW]: Gx = px_pos - px_neg,
+    // Gy = py_pos - py_neg (each half a sum of three pixels, weights 1, 2, 1).
+    localparam int HW = 10;      // 4 * 255 < 2^10
+    logic [PPC*HW-1:0] s1_px_pos, s1_px_neg, s1_py_pos, s1_py_neg;
+    logic [PPC-1:0]    s1_off;   // lanes past the line's last pixel
 
     for (genvar i = 0; i < PPC; i++) begin : g_lane
         // Window of lane i, pixel (row t, col c) at px[(3*t + c)*8 +: 8]; c 0 left, 1 centre, 2 right.
@@ -345,18 +373,52 @@ module fcnn_edge_sobel #(
         wire [7:0] ml = px[3*8 +: 8],                    mr = px[5*8 +: 8];
         wire [7:0] bl = px[6*8 +: 8], bm = px[7*8 +: 8], br = px[8*8 +: 8];
         wire _unused_centre = &{1'b0, px[4*8 +: 8]};   // Sobel ignores the centre pixel
-        wire [12:0] gx = 13'(tr) + 13'({mr, 1'b0}) + 13'(br) - 13'(tl) - 13'({ml, 1'b0}) - 13'(bl);
-        wire [12:0] gy = 13'(bl) + 13'({bm, 1'b0}) + 13'(br) - 13'(tl) - 13'({tm, 1'b0}) - 13'(tr);
-        wire [11:0] ax = gx[12] ? 12'(-gx) : gx[11:0];
-        wire [11:0] ay = gy[12] ? 12'(-gy) : gy[11:0];
+        assign s1_px_pos[i*HW +: HW] = HW'(tr) + HW'({mr, 1'b0}) + HW'(br);
+        assign s1_px_neg[i*HW +: HW] = HW'(tl) + HW'({ml, 1'b0}) + HW'(bl);
+        assign s1_py_pos[i*HW +: HW] = HW'(bl) + HW'({bm, 1'b0}) + HW'(br);
+        assign s1_py_neg[i*HW +: HW] = HW'(tl) + HW'({tm, 1'b0}) + HW'(tr);
         // Lanes past the line's last pixel are zero.
-        wire lane_off;
         if (i == 0) begin : g_lane0_on
-            assign lane_off = 1'b0;
+            assign s1_off[i] = 1'b0;
         end else begin : g_lane_off
-            assign lane_off = s1_pending && (LW'(i) > s1_lane);
+            assign s1_off[i] = s1_pending && (LW'(i) > s1_lane);
         end
-        assign s1_mag[i*MW +: MW] = lane_off ? MW'(0) : MW'(ax + ay);
+    end
+
+    // ------------------------------------------------------------------
+    // S1B: gradient magnitudes |Gx| + |Gy|
+    // ------------------------------------------------------------------
+    logic                   s1b_valid, s1b_sof, s1b_eol, s1b_eof;
+    logic [PPC*HW-1:0]      s1b_px_pos, s1b_px_neg, s1b_py_pos, s1b_py_neg;
+    logic [PPC-1:0]         s1b_off;
+    logic [11:0]            s1b_thr;
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            s1b_valid  <= s1_emit;
+            s1b_sof    <= s1_sof;
+            s1b_eol    <= s1_pending;
+            s1b_eof    <= s1_eof;
+            s1b_px_pos <= s1_px_pos;
+            s1b_px_neg <= s1_px_neg;
+            s1b_py_pos <= s1_py_pos;
+            s1b_py_neg <= s1_py_neg;
+            s1b_off    <= s1_off;
+            s1b_thr    <= s1_thr;
+        end
+        if (rst) s1b_valid <= 1'b0;
+    end
+
+    logic [PPC*MW-1:0] s1b_mag;   // lane i at [i*MW +: MW]
+    for (genvar i = 0; i < PPC; i++) begin : g_mag
+        wire [HW-1:0] xp = s1b_px_pos[i*HW +: HW], xn = s1b_px_neg[i*HW +: HW];
+        wire [HW-1:0] yp = s1b_py_pos[i*HW +: HW], yn = s1b_py_neg[i*HW +: HW];
+        // |a - b| as the non-negative one of the two differences (no negation after).
+        wire [HW:0] dx = {1'b0, xp} - {1'b0, xn};
+        wire [HW:0] dy = {1'b0, yp} - {1'b0, yn};
+        wire [HW-1:0] ax = dx[HW] ? (xn - xp) : dx[HW-1:0];
+        wire [HW-1:0] ay = dy[HW] ? (yn - yp) : dy[HW-1:0];
+        assign s1b_mag[i*MW +: MW] = MW'(ax) + MW'(ay);
     end
 
     // ------------------------------------------------------------------
@@ -364,23 +426,25 @@ module fcnn_edge_sobel #(
     // ------------------------------------------------------------------
     logic                   s2_valid, s2_sof, s2_eol, s2_eof;
     logic [PPC*MW-1:0]      s2_mag;
+    logic [PPC-1:0]         s2_off;
     logic [11:0]            s2_thr;
 
     always_ff @(posedge clk) begin
         if (ce) begin
-            s2_valid <= s1_emit;
-            s2_sof   <= s1_sof;
-            s2_eol   <= s1_pending;
-            s2_eof   <= s1_eof;
-            s2_mag   <= s1_mag;
-            s2_thr   <= s1_thr;
+            s2_valid <= s1b_valid;
+            s2_sof   <= s1b_sof;
+            s2_eol   <= s1b_eol;
+            s2_eof   <= s1b_eof;
+            s2_mag   <= s1b_mag;
+            s2_off   <= s1b_off;
+            s2_thr   <= s1b_thr;
         end
         if (rst) s2_valid <= 1'b0;
     end
 
     wire [DW-1:0] s2_pixels;
     for (genvar i = 0; i < PPC; i++) begin : g_out
-        assign s2_pixels[i*8 +: 8] =
+        assign s2_pixels[i*8 +: 8] = s2_off[i] ? 8'h00 :
             (s2_thr != 12'd0) ? ((12'(s2_mag[i*MW +: MW]) >= s2_thr) ? 8'hFF : 8'h00)
                               : ((s2_mag[i*MW +: MW] > MW'(255)) ? 8'hFF : s2_mag[i*MW +: 8]);
     end
@@ -413,7 +477,8 @@ module fcnn_edge_sobel #(
 
     assign sts_wait_sof = (state == S_IDLE);
     assign sts_dropping = dropping;
-    assign sts_busy     = (state != S_IDLE) || s1_valid || s2_valid || m_axis_tvalid;
+    assign sts_busy     = (state != S_IDLE) || s1_valid || s1b_valid || s2_valid ||
+                          m_axis_tvalid;
 
 endmodule
 
