@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.spec.errors import ConfigError, UsageError, VerificationError
+from fpgacnn.spec.errors import (
+    ConfigError,
+    UnsupportedLayerError,
+    UsageError,
+    VerificationError,
+)
 from fpgacnn.spec.hashing import sha256_file
 from fpgacnn.spec.outputs import check_replaceable
 
@@ -110,6 +116,11 @@ def load_keras_file(path: Path) -> Any:
         return keras.models.load_model(str(path), custom_objects=custom_objects(), compile=False)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        custom = re.match(r"Unknown layer: '([^']+)'", first)
+        if custom:
+            raise UnsupportedLayerError(
+                f"model file {str(path)!r} has a custom layer '{custom.group(1)}' (not a Keras "
+                "or QKeras layer): fpgacnn converts Keras/QKeras layers only; replace it") from None
         raise UsageError(f"cannot read model file {str(path)!r}: expected a saved Keras model "
                          f"(.h5 or .keras), got {first}") from None
 

@@ -229,3 +229,24 @@ def test_cli_data_gives_the_input_type(tmp_path, capsys) -> None:
     record = json.loads((tmp_path / "c" / "conversion.json").read_text())
     assert record["input"]["type"]["hls"] == "fixed<10,4,TRN,WRAP>"
     assert any(n["kind"] == "input_quantizer" for n in record["notices"])
+
+
+class _Doubling(keras.layers.Layer):
+    """A user's own layer (not Keras, not QKeras)."""
+
+    def call(self, x):  # noqa: ANN001, ANN201
+        return x * 2
+
+
+def test_cli_custom_layer_is_one_line(tmp_path, capsys) -> None:
+    from fpgacnn.cli import main
+
+    inp = keras.Input((4,), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q")(inp)
+    keras.Model(inp, _Doubling(name="mine")(x)).save(tmp_path / "custom.h5")
+    assert main(["convert", str(tmp_path / "custom.h5"), "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err == (
+        f"fpgacnn convert: error: model file '{tmp_path / 'custom.h5'}' has a custom layer "
+        "'_Doubling' (not a Keras or QKeras layer): fpgacnn converts Keras/QKeras layers only; "
+        "replace it\n")
+    assert not (tmp_path / "c").exists()
