@@ -42,7 +42,12 @@ import numpy as np
 
 from fpgacnn.spec.build_id import BUILD_ID_MAP, id_params
 from fpgacnn.spec.cnn_framing import FramingModel
-from fpgacnn.spec.cores import CTRL_SOFT_RESET, EDGE_REGISTERS, ClassifierOutputLayout
+from fpgacnn.spec.cores import (
+    CTRL_SOFT_RESET,
+    EDGE_MAP,
+    EDGE_REGISTERS,
+    ClassifierOutputLayout,
+)
 from fpgacnn.spec.dma import (
     DMACR_RESET,
     DMACR_RS,
@@ -293,7 +298,10 @@ class EdgeCore:
     THRESHOLD as the registers hold them); the frame runs through the core and its
     output, HEIGHT lines of ceil(WIDTH/PPC) beats (padding lanes zero), becomes one
     packet. The core takes the next frame only when its output has gone (one frame in
-    its line buffers). ``latency`` ticks pass from a frame's input to its output.
+    its line buffers). ``latency`` ticks pass from a frame's input to its output. A
+    packet that ends early (the wrapper's policy, hw/rtl/fcnn_edge_dma.sv) yields a
+    padded frame (zero pixels here) and ``SOF_EARLY`` on the next frame; a packet longer
+    than the frame is not modelled (its tail is dropped, with a warning).
 
     Fault switches: ``identity`` (offset -> value read instead: a core of another
     version or build), ``inject_error`` (ERROR bits the next frame raises, as a frame
@@ -309,6 +317,7 @@ class EdgeCore:
         self.identity: dict[int, int] = {}
         self.inject_error = 0
         self._pending_error = 0
+        self._short = False
 
     def read(self, offset: int) -> int:
         if offset in self.identity:
@@ -323,7 +332,7 @@ class EdgeCore:
         self.h.write_register(offset, value)
         if offset == EDGE_REGISTERS["CTRL"] and value & CTRL_SOFT_RESET:
             self.outputs.clear()  # the soft reset drops the frame in flight
-            self._pending_error = 0
+            self._pending_error, self._short = 0, False
         if offset == EDGE_REGISTERS["ERROR"]:
             self._pending_error &= ~value  # write-1-to-clear, as the RTL's
 
@@ -341,6 +350,9 @@ class EdgeCore:
         if len(packet) != pixels.size:
             log.warning("%s: a %d-byte packet for a %dx%d frame (%d bytes)", self.cell.name,
                         len(packet), w, h, pixels.size)
+        if self._short:  # the previous frame ended early: this SOF comes too soon
+            self._pending_error |= EDGE_MAP["ERROR"].field("SOF_EARLY").mask
+        self._short = len(packet) < pixels.size
         frame = np.ascontiguousarray(pixels.reshape(h, line)[:, :w])
         edges = self.h.run([frame], threshold=thr).frames[0]
         self._pending_error |= self.inject_error

@@ -203,3 +203,26 @@ def test_registers_of_unknown_offsets_and_misaligned_access(board: EmulatedBoard
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ov.ip_dict is not board.ip_dict()  # a copy per overlay, as PYNQ deep-copies
+
+
+def test_a_short_edge_frame_flags_sof_early_on_the_next(board: EmulatedBoard) -> None:
+    """fcnn_edge_dma's policy: a transfer that ends before the frame's last beat ends
+    the frame early; the core pads it and flags SOF_EARLY when the next frame starts."""
+    from fpgacnn.spec.cores import CTRL_ENABLE, EDGE_MAP, EDGE_REGISTERS
+
+    ov = _overlay(board)
+    edge, dma = ov.edge, ov.edge_dma
+    edge.write(EDGE_REGISTERS["CTRL"], CTRL_ENABLE)
+    edge.write(EDGE_REGISTERS["WIDTH"], 16)
+    edge.write(EDGE_REGISTERS["HEIGHT"], 8)
+    frame = board.allocate(shape=(128,), dtype=np.uint8)
+    out = board.allocate(shape=(128,), dtype=np.uint8)
+    errors = []
+    for n in (64, 128):
+        dma.recvchannel.transfer(out)
+        dma.sendchannel.transfer(frame, nbytes=n)
+        dma.sendchannel.wait()
+        dma.recvchannel.wait()
+        assert dma.recvchannel.transferred == 128  # the short frame comes back padded
+        errors.append(edge.read(EDGE_REGISTERS["ERROR"]))
+    assert errors == [0, EDGE_MAP["ERROR"].field("SOF_EARLY").mask]

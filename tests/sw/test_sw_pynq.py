@@ -143,8 +143,13 @@ def test_rgb_pixels_are_padded_to_the_dma_width(board_tree: Callable[..., Path],
 
 
 def test_names_addresses_and_buffers_are_pynqs(z2: EmulatedBoard, board_tree) -> None:  # noqa: ANN001
-    """Defect 10: the IP names and addresses the driver checks are the generated ones,
-    buffers are freed by freebuffer (PYNQ 3's close() frees nothing)."""
+    """Defect 10: the IP names and addresses the driver checks are the generated ones
+    (the old fake invented ``fcnn_edge_core_0`` at 0x43C00000 and ``axi_dma_edge``), and
+    every buffer is freed by ``freebuffer`` (PYNQ 3's ``close()`` frees nothing; the old
+    fake's ``close()`` freed and a second ``freebuffer`` raised). The fake's other
+    differences are checked on the emulation itself (tests/sw/test_board_emu.py): the
+    alignment is the DMA's memory-map width, not 8 bytes; an error halts the channel
+    (RS cleared), where the fake left it running."""
     pkg = emulated_package(board_tree("pynq-z2"))
     ips = z2.ip_dict()
     edge = pkg.manifest.cores[0]
