@@ -38,15 +38,21 @@ REFUSAL_FILE = "rtl_refusal.json"
 def _summary(record: dict[str, Any]) -> dict[str, Any]:
     return {"dir": RTL_DIR, "top": record["top"],
             "initiation_interval": record["initiation_interval"],
+            "folding": record.get("folding"),
             "input": record["input"], "output": record["output"],
             "seconds": record["seconds"], "files": record["sha256"]}
 
 
-def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
+def add_rtl(conv_dir: Path, model: Any, *, name: str, folding: Any = None) -> dict[str, Any]:
     """Generate the RTL core of ``model`` into ``conv_dir/rtl``; return the outcome.
 
-    Returns ``{"dir", "top", "initiation_interval", "input", "output", "seconds",
-    "files"}`` on success, ``{"error": message}`` when the generator refuses the model
+    ``folding`` (a :class:`~fpgacnn.spec.folding.Folding`, e.g. the solver's) is passed to
+    the generator as given (None: its built-in default); a folding that does not fit the
+    model raises :class:`~fpgacnn.spec.folding.FoldingError` (it is the caller's input,
+    not a refusal of the model).
+
+    Returns ``{"dir", "top", "initiation_interval", "folding", "input", "output",
+    "seconds", "files"}`` on success, ``{"error": message}`` when the generator refuses the model
     (:class:`~fpgacnn.hw.rtlgen.RtlGenError`; then ``conv_dir/rtl`` does not exist and
     the refusal is recorded in ``conv_dir/rtl_refusal.json``). Any other exception is a
     bug of the generator and propagates (it is never recorded as a refusal). While the
@@ -64,7 +70,7 @@ def add_rtl(conv_dir: Path, model: Any, *, name: str) -> dict[str, Any]:
         {"error": "the RTL generation did not finish (interrupted); run fpgacnn convert "
                   "again"}, indent=2) + "\n")
     try:
-        gen = generate_rtl(model, conv_dir / RTL_DIR, name=name)
+        gen = generate_rtl(model, conv_dir / RTL_DIR, name=name, folding=folding)
     except (RtlGenError, UnsupportedLayerError) as exc:
         # UnsupportedLayerError: what the hls4ml flow converts and the RTL plan refuses
         # (a strided convolution)
