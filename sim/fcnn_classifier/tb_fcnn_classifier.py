@@ -16,6 +16,7 @@ from cocotb.triggers import ClockCycles, with_timeout
 from cocotbext.axi import AxiStreamFrame
 
 from fpgacnn.sim.tb import AxisTB
+from fpgacnn.spec.cores import ClassifierOutputLayout
 
 P = json.loads(os.environ["FCNN_TB_PARAMS"])
 DATA = np.load(P["data"])
@@ -38,13 +39,13 @@ def image_frame(codes: np.ndarray, in_bytes: int) -> AxiStreamFrame:
 
 
 def parse_beat(raw: bytes) -> tuple[list[int], int]:
-    """Scores (signed S-bit codes) and label from one output beat."""
-    v = int.from_bytes(raw, "little")
-    scores = []
-    for k in range(N_CLS):
-        s = (v >> (k * S)) & ((1 << S) - 1)
-        scores.append(s - (1 << S) if s >> (S - 1) else s)
-    return scores, (v >> (N_CLS * S)) & 0xFF
+    """Scores (signed S-bit codes) and label from one output beat; its framing status
+    (the byte above the label, spec.cores.ClassifierOutputLayout) must be 0: every image
+    here is sent with tlast on its last pixel."""
+    scores, label, status = ClassifierOutputLayout(n_classes=N_CLS, score_bits=S).decode(
+        int.from_bytes(raw, "little"))
+    assert status == 0, f"framing status 0x{status:02X} for an image sent in time"
+    return scores, label
 
 
 class TB(AxisTB):
