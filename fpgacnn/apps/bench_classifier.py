@@ -71,6 +71,7 @@ class BenchConfig:
     rate: float | None = None
     synth: bool = True
     sim: bool = True
+    generate: bool = True
     synth_timeout_s: float = 1800.0
     check_images: int = 50
     timing_images: int = 4
@@ -260,6 +261,10 @@ def measure(name: str, board: str, cfg: BenchConfig, model_cache: dict[str, Any]
         row.solver_s = round(time.perf_counter() - t0, 3)
         row.folding = [lf.to_json() for lf in folding.layers]
         row.estimate = folding.estimate.to_json() if folding.estimate else None
+        if not cfg.generate:
+            row.notes.append("solved only (--solve-only): no RTL generated, simulated or "
+                             "synthesized")
+            return row
         t0 = time.perf_counter()
         rtl_dir = cfg.out_dir / "classifier" / f"{name}_{board}" / "rtl"
         gen = generate_rtl(model, rtl_dir, name=name, folding=folding)
@@ -326,7 +331,8 @@ def render_markdown(report: dict[str, Any]) -> str:
            "builds them: yosys 0.23 cannot map a ROM into LUTRAM), % of the board's part. "
            "Unrolled: the fully "
            "unrolled design's LUTs, *estimated* by the resource model (calibrated on alkaid "
-           "kernels), at 1 cycle per image.", ""]
+           "kernels), at 1 cycle per image. ~: the solver's estimate (the core was not "
+           "synthesized).", ""]
     out.append("| model | board | folding | solve s | gen s | LUT | FF | BRAM36 | DSP "
                "| LUT % | BRAM % | cycles/image | images/s | latency µs | mismatches "
                "| LUT x cycles | unrolled LUT (est.) | ratio |")
@@ -336,21 +342,29 @@ def render_markdown(report: dict[str, Any]) -> str:
         if r["error"]:
             out.append(f"| {r['model']} | {r['board']} | refused: {r['error']} |" + " |" * 15)
             continue
-        s, p = r["synth"], r["percent"]
+        s, p, e = r["synth"], r["percent"], r["estimate"]
         ii = r["ii_cycles"] if r["ii_cycles"] is not None else r["ii_model"]
+        if ii is None and e is not None:
+            ii = e["cycles_per_image"]
         ips = r["clock_mhz"] * 1e6 / ii if ii else None
         lat = (None if r["latency_cycles"] is None
                else round(r["latency_cycles"] / r["clock_mhz"], 2))
-        lut = s["lut_total"] if s else None
+        if s is not None:
+            lut, ff, bram, dsp = s["lut_total"], s["ff"], s["bram18"] / 2, s["dsp"]
+            res = (f"{lut:,} | {ff:,} | {bram:g} | {dsp} | {_fmt(p.get('lut'), 'g')} "
+                   f"| {_fmt(p.get('bram36'), 'g')}")
+        elif e is not None:          # not synthesized: the solver's estimate, marked ~
+            lut = e["lut"]
+            res = f"~{e['lut']:,} | ~{e['ff']:,} | ~{e['bram36']:g} | ~{e['dsp']} | | "
+        else:
+            lut, res = None, "n/a | n/a | n/a | n/a | n/a | n/a"
         at = lut * ii if lut and ii else None
         ratio = f"{at / r['unrolled_lut']:.1f}x" if at and r["unrolled_lut"] else "n/a"
         mism = ("n/a" if r["mismatches"] is None
                 else f"{r['mismatches']}/{r['checked_images']}")
         out.append(
             f"| {r['model']} | {r['board']} | {folding_text(r['folding'])} | {r['solver_s']} "
-            f"| {r['generation_s']} | {_fmt(lut)} | {_fmt(s['ff'] if s else None)} "
-            f"| {_fmt(s['bram18'] / 2 if s else None, 'g')} | {_fmt(s['dsp'] if s else None)} "
-            f"| {_fmt(p.get('lut'), 'g')} | {_fmt(p.get('bram36'), 'g')} | {_fmt(ii, ',g')} "
+            f"| {_fmt(r['generation_s'], 'g')} | {res} | {_fmt(ii, ',g')} "
             f"| {_fmt(ips, ',.0f')} | {_fmt(lat, 'g')} | {mism} | {_fmt(at)} "
             f"| {_fmt(r['unrolled_lut'])} | {ratio} |")
     for f in report["finn_cnv"]:
@@ -403,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="images/s to fold for (default: the fastest that fits)")
     p.add_argument("--no-synth", action="store_true", help="skip the yosys runs")
     p.add_argument("--no-sim", action="store_true", help="skip the Verilator runs")
+    p.add_argument("--solve-only", action="store_true",
+                   help="only solve the folding (no generation, simulation or yosys)")
     p.add_argument("--synth-timeout", type=float, default=1800.0, metavar="S",
                    help="give up on one yosys run after S seconds (default 1800)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
@@ -411,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     cfg = BenchConfig(out_dir=args.out, models=tuple(args.models), boards=tuple(args.boards),
                       rate=args.rate, synth=not args.no_synth, sim=not args.no_sim,
+                      generate=not args.solve_only,
                       synth_timeout_s=args.synth_timeout)
     report = run_bench(cfg)
     print((cfg.out_dir / "classifier_report.md").read_text())
