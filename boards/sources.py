@@ -10,7 +10,10 @@ backend.
 ``rtl/filelist.f`` format: one HDL file per line, relative to the filelist's
 folder (or absolute); blank lines and lines starting with ``//`` or ``#`` are
 ignored, except a ``// top: <module>`` line naming the top module (default
-``fcnn_classifier``). Other ``+``/``-`` options are not supported.
+``fcnn_classifier``) and ``// mem: <path>`` lines naming the weight memories the
+core reads with ``$readmemh`` (added to the classifier's files, so they are copied
+into the tree and added to the Vivado project, where synthesis finds them by name).
+Other ``+``/``-`` options are not supported.
 """
 
 from __future__ import annotations
@@ -132,17 +135,24 @@ def model_dir_for(model: str, hw_build_dir: Path | None = None) -> Path:
 def read_filelist(path: Path) -> tuple[list[Path], str]:
     """Parse a ``filelist.f`` (format in the module docstring); return (files, top)."""
     top = DEFAULT_RTL_TOP
+    mems: list[Path] = []
     for raw in Path(path).read_text().splitlines():
         m = re.fullmatch(r"//\s*top:\s*([A-Za-z_][A-Za-z0-9_$]*)", raw.strip())
         if m:
             top = m.group(1)
+        m = re.fullmatch(r"//\s*mem:\s*(\S+)", raw.strip())
+        if m:
+            mem = (Path(path).parent / m.group(1)).resolve()
+            if not mem.is_file():
+                raise BuildInputError(f"{path}: weight memory {m.group(1)} does not exist")
+            mems.append(mem)
     try:
         files = read_hdl_filelist(path)
     except ArtifactError as exc:
         raise BuildInputError(str(exc)) from exc
     if not files:
         raise BuildInputError(f"{path}: lists no HDL files")
-    return files, top
+    return files + mems, top
 
 
 def find_card(model: str, model_dir: Path, manifest: dict[str, Any]) -> Path:

@@ -387,3 +387,17 @@ def test_signed_activation_after_conv_is_not_a_relu(tmp_path: Path, conv1: str) 
     x, scores = expected(model, codes, gen.info)
     with ClassifierHarness(gen.out_dir) as h:
         _check(h, x, scores)
+
+
+def test_board_build_takes_the_weight_memories(tmp_path: Path) -> None:
+    """``fpgacnn build`` reads filelist.f: the ``// mem:`` files join the classifier's
+    files (copied into the tree, added to the Vivado project)."""
+    from fpgacnn.boards.sources import read_filelist
+
+    res = generate_rtl(zoo_model("mnist"), tmp_path / "rtl")
+    files, top = read_filelist(tmp_path / "rtl" / "filelist.f")
+    assert top == "fcnn_classifier"
+    mems = [f for f in files if f.suffix == ".mem"]
+    assert [f"mem/{f.name}" for f in mems] == res.info["mem_files"]
+    assert len(mems) == 4 and all(f.is_file() for f in mems)
+    assert files[: -len(mems)] == [f.resolve() for f in res.files]
