@@ -25,7 +25,6 @@ from fpgacnn.spec.cores import ClassifierOutputLayout
 from fpgacnn.spec.dma import dma_stream_bits, mm_data_bits
 
 
-
 @pytest.mark.parametrize("board", available_boards())
 def test_ip_dict_is_the_generated_address_map(board_tree: Callable[..., Path],
                                               board: str) -> None:
