@@ -36,7 +36,12 @@ import numpy as np
 
 from fpgacnn.spec.errors import UsageError
 from fpgacnn.spec.folding import (
-    FOLDING_FILE, Folding, FoldingError, Target, read_folding, write_folding,
+    FOLDING_FILE,
+    Folding,
+    FoldingError,
+    Target,
+    read_folding,
+    write_folding,
 )
 from fpgacnn.spec.outputs import check_creatable
 from fpgacnn.spec.paths import default_output
@@ -60,6 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "quantizer (a QActivation right after the input): fixed<W,I> or "
                              "ufixed<W,I> as in ap_fixed (I counts the sign bit), e.g. "
                              "fixed<16,6> or ufixed<8,0>")
+    parser.add_argument("--float-weights", default=None, metavar="TYPE",
+                        help="fixed-point type of the weights and biases of float Dense/Conv2D "
+                             "layers (same syntax; default fixed<16,6>, hls4ml's default); "
+                             "rounding them is measured on the data and refused above 1 %% "
+                             "accuracy change")
     parser.add_argument("--data", type=Path, default=None, metavar="X.npy",
                         help="model inputs (N, *input_shape) for a .h5/.keras model: the "
                              "calibration and verification data (default: random inputs on "
@@ -212,20 +222,23 @@ def folding_lines(folding: Folding, target: Target, seconds: float, given: bool)
 
 def run(args: argparse.Namespace) -> int:
     """Convert, compile, verify; print a one-paragraph summary; 0 when bit-exact."""
+    from fpgacnn.hw.convert.canonical import (
+        canonicalize,
+        input_type_from_data,
+        parse_input_type,
+    )
     from fpgacnn.hw.convert.config import ConvertConfig
     from fpgacnn.hw.convert.convert import REPORT_FILE, convert
     from fpgacnn.hw.convert.rtl import REFUSAL_FILE, add_rtl, remove_rtl
     from fpgacnn.hw.convert.sources import load_source
     from fpgacnn.hw.convert.synth import SCRIPT, run_synthesis, vitis_hls_path
-
-    from fpgacnn.hw.convert.canonical import (
-        canonicalize, input_type_from_data, parse_input_type,
-    )
     from fpgacnn.hw.fold import hls_settings
     from fpgacnn.hw.rtlgen import RtlGenError
 
     fold_plan = resolve_fold_options(args)
     input_type = parse_input_type(args.input_type) if args.input_type is not None else None
+    float_weights = (parse_input_type(args.float_weights, option="--float-weights")
+                     if args.float_weights is not None else None)
     data = _load_data(args.data) if args.data is not None else None
     if data is not None and input_type is None:
         input_type = input_type_from_data(data)
@@ -245,7 +258,9 @@ def run(args: argparse.Namespace) -> int:
         target = fold_plan.target
         progress(f"folding for {target.board}")
         try:
-            canon = canonicalize(source.model, input_type=input_type).model
+            canon = canonicalize(source.model, input_type=input_type,
+                                 **({} if float_weights is None
+                                    else {"float_weights": float_weights})).model
             folding, stages, fold_s = fold(fold_plan, canon, source.name)
             cfg = hls_settings(folding, stages, target)
         except RtlGenError as exc:
@@ -255,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
             fold_note = f"  no folding: the RTL backend refuses the model ({exc})"
             cfg = ConvertConfig(part=target.part,
                                 clock_period_ns=round(1000.0 / target.clock_mhz, 6))
-    result = convert(source, out, cfg, input_type=input_type,
+    result = convert(source, out, cfg, input_type=input_type, float_weights=float_weights,
                      verify_samples=args.verify_samples, progress=progress)
     if folding is not None:
         write_folding(result.out_dir / FOLDING_FILE, folding)

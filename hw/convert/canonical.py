@@ -60,6 +60,11 @@ NOOP_LAYERS: tuple[str, ...] = (
 MAC_LAYERS: tuple[str, ...] = ("QConv2D", "QDense", "QConv2DBatchnorm")
 #: Widest weight (bits) a quantizer may need once its values are explicit fixed-point numbers.
 MAX_WEIGHT_BITS = 24
+#: Weights and biases of a float ``Dense``/``Conv2D`` are rounded onto this type (hls4ml's
+#: default precision); ``canonicalize(float_weights=...)`` / ``--float-weights`` override it.
+DEFAULT_FLOAT_WEIGHTS = FixedType(width=16, integer=6, signed=True)
+#: Float layers converted with weights on :data:`DEFAULT_FLOAT_WEIGHTS` (their quantized twins).
+FLOAT_MAC_LAYERS: tuple[str, ...] = ("Dense", "Conv2D")
 #: Extra bits of a kernel that a float BatchNormalization is folded into.
 FOLD_EXTRA_BITS = 8
 #: BatchNormalization kinds folded into the QConv2D/QDense before them.
@@ -98,14 +103,14 @@ class CanonicalModel:
     approximate: tuple[str, ...] = ()
 
 
-def parse_input_type(text: str) -> FixedType:
+def parse_input_type(text: str, *, option: str = "--input-type") -> FixedType:
     """Parse ``fixed<W,I>`` / ``ufixed<W,I>`` (``ap_`` prefix allowed; I counts the sign bit).
 
     Raises :class:`UsageError` naming the expected syntax.
     """
     m = _TYPE_RE.match(str(text))
     if m is None or int(m.group(2)) < 1:
-        raise UsageError(f"--input-type: expected fixed<W,I> or ufixed<W,I> (ap_fixed syntax, "
+        raise UsageError(f"{option}: expected fixed<W,I> or ufixed<W,I> (ap_fixed syntax, "
                          f"e.g. fixed<16,6> or ufixed<8,0>), got {text!r}")
     return FixedType(width=int(m.group(2)), integer=int(m.group(3)), signed=not m.group(1))
 
@@ -279,6 +284,43 @@ def _mac(layer: Any, notices: list[Notice]) -> tuple[_Op, Any]:
     return op, act
 
 
+def _float_mac(layer: Any, weight_type: FixedType, notices: list[Notice]
+               ) -> tuple[_Op, Any, bool]:
+    """A float Dense/Conv2D as QDense/QConv2D with weights rounded onto ``weight_type``.
+
+    Returns the op, the layer's activation and whether rounding changed a weight.
+    """
+    import qkeras
+    from qkeras import quantized_bits
+
+    cls = type(layer).__name__
+    cfg = layer.get_config()
+    keys = (("name", "units", "use_bias", "trainable") if cls == "Dense" else
+            ("name", "filters", "kernel_size", "strides", "padding", "data_format",
+             "dilation_rate", "use_bias", "trainable"))
+    new_cfg = {k: cfg[k] for k in keys if k in cfg}
+    t = weight_type
+    lsb = t.lsb
+    changed = False
+    weights = []
+    for w in layer.get_weights():
+        w = np.asarray(w, dtype=np.float64)
+        q = np.clip(np.round(w / lsb) * lsb, t.min, t.max)
+        changed = changed or not np.array_equal(q, w)
+        weights.append(q.astype(np.float32))
+    quant = quantized_bits(t.width, t.integer - int(t.signed), keep_negative=t.signed, alpha=1)
+    new_cfg.update(kernel_quantizer=quant, bias_quantizer=quant, activation="linear")
+    op = _Op(qkeras.QDense if cls == "Dense" else qkeras.QConv2D, new_cfg, weights, layer)
+    op.q_kernel = weights[0]
+    op.q_bias = weights[1] if len(weights) > 1 else None
+    op.kernel_bits = t.width
+    note = "; rounded: the change is measured" if changed else ""
+    notices.append(Notice(layer=layer.name, kind="float_weights" + ("_approx" if changed else ""),
+                          text=f"float {cls} converted with weights and biases on {t.hls()} "
+                               f"(--float-weights sets it){note}"))
+    return op, layer.activation, changed
+
+
 def _affine(bn: Any) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel ``(a, b)`` with ``bn(x) = a * x + b`` at inference (BatchNormalization kinds)."""
     import tensorflow as tf
@@ -414,14 +456,16 @@ def _resolve_quantizer(q: Any) -> Any:
     return None
 
 
-def canonicalize(model: Any, *, input_type: FixedType | None = None) -> CanonicalModel:
+def canonicalize(model: Any, *, input_type: FixedType | None = None,
+                 float_weights: FixedType = DEFAULT_FLOAT_WEIGHTS) -> CanonicalModel:
     """Return the inference-equivalent model both flows convert, with its notices.
 
     A model that is not one chain of layers comes back unchanged (the plan then
     refuses it). ``input_type`` adds an input quantizer to a model without one;
     a model without one and no ``input_type`` is refused with a message naming
-    ``--input-type``. Raises :class:`UnsupportedLayerError` for what cannot be
-    made exact.
+    ``--input-type``. A float ``Dense``/``Conv2D`` gets weights and biases on
+    ``float_weights`` (rounding them is approximate: listed in ``approximate``).
+    Raises :class:`UnsupportedLayerError` for what cannot be made exact.
     """
     from fpgacnn.models._keras import custom_objects, keras
 
@@ -466,8 +510,13 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None) -> Canonica
             if _fold_batchnorm(layer, prev, notices):
                 approximate.append(layer.name)
             continue
-        if cls in MAC_LAYERS:
-            op, act = _mac(layer, notices)
+        if cls in MAC_LAYERS or cls in FLOAT_MAC_LAYERS:
+            if cls in FLOAT_MAC_LAYERS:
+                op, act, rounded = _float_mac(layer, float_weights, notices)
+                if rounded:
+                    approximate.append(layer.name)
+            else:
+                op, act = _mac(layer, notices)
             ops.append(op)
             if _is_quantizer(act):
                 ops.append(_qactivation(f"{layer.name}_act", act, layer))

@@ -223,17 +223,20 @@ def _dump(path: Path, data: Any) -> None:
 DEFAULT_VERIFY_SAMPLES = 1000
 
 
-def canonical_source(source: ModelSource, *, input_type: FixedType | None = None
+def canonical_source(source: ModelSource, *, input_type: FixedType | None = None,
+                     float_weights: FixedType | None = None
                      ) -> tuple[ModelSource, CanonicalModel]:
     """``source`` with its model in canonical form (:func:`.canonical.canonicalize`)."""
-    canon = canonicalize(source.model, input_type=input_type)
+    extra = {} if float_weights is None else {"float_weights": float_weights}
+    canon = canonicalize(source.model, input_type=input_type, **extra)
     if not canon.changed:
         return source, canon
     return ModelSource(**{**source.__dict__, "model": canon.model}), canon
 
 
 def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None = None, *,
-            input_type: FixedType | None = None, verify_samples: int | None = None,
+            input_type: FixedType | None = None, float_weights: FixedType | None = None,
+            verify_samples: int | None = None,
             progress: Callable[[str], None] | None = None) -> ConversionResult:
     """Convert a model into an hls4ml project under ``out_dir`` and prove it.
 
@@ -245,7 +248,9 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     dropped, a final softmax taken off, weights made explicit fixed-point); the
     notices are in the result, in ``conversion.json``, and ``model.h5`` is the
     canonical model (the ``reference`` backend then gives the same scores).
-    ``input_type`` is the input's type for a model without an input quantizer.
+    ``input_type`` is the input's type for a model without an input quantizer;
+    ``float_weights`` the type of a float Dense/Conv2D's weights (default
+    :data:`.canonical.DEFAULT_FLOAT_WEIGHTS`).
     ``verify_samples`` caps the samples of the C-sim check (default
     :data:`DEFAULT_VERIFY_SAMPLES`; 0 skips it). ``progress`` receives one line
     per step (the CLI prints them).
@@ -268,7 +273,8 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     # never overwrite a folder fpgacnn did not write (checked before any work)
     check_replaceable(out_dir, lambda d: (d / CONVERSION_FILE).is_file(), "a conversion")
     original = source.model
-    source, canon = canonical_source(source, input_type=input_type)
+    source, canon = canonical_source(source, input_type=input_type,
+                                     float_weights=float_weights)
     for notice in canon.notices:
         say(f"note: {notice}")
     approx = None

@@ -183,7 +183,7 @@ def tutorial_part6_svhn_cnn(seed: int = 0) -> Any:
 
     Three ``QConv2DBatchnorm`` (16, 16, 24 filters, 3x3) + ``quantized_relu(6)`` +
     2x2 max pooling, then QDense 42 and 64 each with ``BatchNormalization`` and
-    ``quantized_relu(6)``, the 10-class QDense and a softmax; 6-bit
+    ``quantized_relu(6)``, a float ``Dense(10)`` and a softmax; 6-bit
     ``quantized_bits(6, 0, alpha=1)`` weights. Smaller input so three valid 3x3
     convolutions and poolings still leave a 1x1 map.
     """
@@ -204,8 +204,7 @@ def tutorial_part6_svhn_cnn(seed: int = 0) -> Any:
                      bias_quantizer="quantized_bits(6,0,alpha=1)")(x)
         x = L.BatchNormalization(name=f"bn_dense_{i}")(x)
         x = q.QActivation("quantized_relu(6)", name=f"dense_act_{i}")(x)
-    x = q.QDense(10, name="output_dense", kernel_quantizer="quantized_bits(6,0,alpha=1)",
-                 bias_quantizer="quantized_bits(6,0,alpha=1)")(x)
+    x = L.Dense(10, name="output_dense")(x)
     x_out = L.Activation("softmax", name="output_softmax")(x)
     return _randomize(keras.Model(inputs=[x_in], outputs=[x_out], name="svhn_qkeras"), seed)
 

@@ -85,9 +85,15 @@ def test_unchanged_model_is_returned_as_is() -> None:
 def test_batchnorm_fold_is_measured_not_exact() -> None:
     entry = COMPAT["tutorial_part6_svhn_cnn"]
     canon = canonicalize(entry.build(0), input_type=entry.input_type)
-    assert canon.approximate == ("bn_dense_0", "bn_dense_1")
+    assert canon.approximate == ("bn_dense_0", "bn_dense_1", "output_dense")
     assert "BatchNormalization" not in [type(la).__name__ for la in canon.model.layers]
     plan_model(canon.model)  # every weight is on a fixed-point grid now
+    out = canon.model.get_layer("output_dense")
+    assert type(out).__name__ == "QDense"
+    w = out.get_weights()[0].astype(np.float64)
+    np.testing.assert_array_equal(w * 2**10, np.round(w * 2**10))  # on fixed<16,6>
+    np.testing.assert_allclose(w, entry.build(0).get_layer("output_dense").get_weights()[0],
+                               atol=2**-11)
 
 
 def test_relu_then_signed_bits_is_quantized_relu() -> None:

@@ -111,14 +111,13 @@ def test_convert_refuses_unsupported_layer(tmp_path, capsys) -> None:
     inp = keras.Input((4, 4, 1), name="x")
     x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q_in")(inp)
     x = keras.layers.Flatten(name="flat")(x)
-    x = keras.layers.Dense(3, name="plain")(x)
+    x = keras.layers.Dense(3, activation="tanh", name="plain")(x)
     keras.Model(inp, x).save(tmp_path / "bad.h5")
     rc = main(["convert", str(tmp_path / "bad.h5"), "--out", str(tmp_path / "conv")])
     assert rc == 2
     assert capsys.readouterr().err == (
-        "fpgacnn convert: error: layer 'plain' (Dense): layer class not supported: use QDense "
-        "with kernel_quantizer and bias_quantizer (e.g. quantized_bits(8, 0, alpha=1)) "
-        "(supported: InputLayer, QActivation, QConv2D, QDense, MaxPooling2D, Flatten)\n")
+        "fpgacnn convert: error: layer 'plain' (Dense): built-in activation 'tanh' is not "
+        "supported; use a QKeras quantizer (e.g. activation='quantized_relu(8, 0)')\n")
     assert not (tmp_path / "conv").exists()
 
 
