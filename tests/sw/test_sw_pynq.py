@@ -388,3 +388,13 @@ def test_classifier_framing_fault_costs_only_the_damaged_image(z2: EmulatedBoard
                                             r"\(TLAST_EARLY\|FAULT_SEEN\) for an image$"):
             pipe.process(frames[0])
     assert core.dropped == 0 and z2.live_buffers == 0
+
+
+def test_unknown_backend_options_are_refused(z2: EmulatedBoard) -> None:
+    pkg = emulated_package(z2.tree)
+    with pytest.raises(BackendError, match=r"^backend 'pynq' takes the options timeout_s and "
+                                           r"pynq, got \['speed'\]$"):
+        Pipeline.open(pkg, "pynq", pynq=z2.module(), speed=2)
+    with pytest.raises(BackendError, match=r"^timeout_s must be a positive number, got 0$"):
+        Pipeline.open(pkg, "pynq", pynq=z2.module(), timeout_s=0)
+    assert z2.live_buffers == 0 and z2.loaded == []
