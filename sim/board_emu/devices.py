@@ -21,8 +21,10 @@ widths, no DRE):
 - an error bit (``DMAIntErr``/``DMASlvErr``/``DMADecErr``) halts the channel gracefully:
   ``DMACR.RS`` is set to 0 and ``DMASR.Halted`` to 1, ``Idle`` reads 0; only a reset
   (``DMACR.Reset``, both channels, self-clearing) clears the error bits;
-- a buffer address that is not a multiple of the memory-map data width (no DRE), or
-  a transfer into memory that is not allocated, ends with ``DMADecErr``.
+- a transfer into memory that is not allocated ends with ``DMADecErr``; a zero length
+  with ``DMAIntErr``; a buffer address that is not a multiple of the memory-map data
+  width (no DRE) gives undefined results in PG021 (PYNQ's ``transfer`` refuses it
+  first): the emulation ends it with ``DMADecErr`` so that it cannot pass unnoticed.
 
 Fault switches (:class:`DmaFaults`, one per DMA): ``hang_send`` / ``hang_recv`` (the
 channel never completes), ``short_by`` (the next received packet ends that many bytes
