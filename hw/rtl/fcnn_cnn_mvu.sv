@@ -337,10 +337,6 @@ module fcnn_cnn_mvu #(
     // ------------------------------------------------------------------
     // PE x SIMD multipliers and PE accumulators
     // ------------------------------------------------------------------
-    localparam int LV = (SIMD1 > 1) ? $clog2(SIMD1) : 0;      // adder-tree levels
-
-    localparam int TREE_W = PW + LV;                           // exact SIMD-product sum
-
     logic [GW-1:0] acc;                  // accumulator p at [p*ACC_W +: ACC_W]
     wire  [GW-1:0] acc_next;
 
@@ -376,19 +372,15 @@ module fcnn_cnn_mvu #(
             end
         end
 
-        // Pairwise adder tree over the SIMD products (TREE_W bits: exact), then one
-        // ACC_W-bit add into the accumulator (cheaper than ACC_W-bit adds per product).
-        logic signed [TREE_W-1:0] v [SIMD1];
-        logic signed [ACC_W-1:0]  base, sum;
+        // The SIMD products added to the accumulator (or the bias on a fold's first step);
+        // yosys builds one compressor tree of it (an explicit pairwise tree of narrower
+        // adders measured the same or worse).
+        logic signed [ACC_W-1:0] sum;
         always_comb begin
-            for (int s = 0; s < SIMD1; s++) v[s] = TREE_W'($signed(prods[s*PW +: PW]));
-            for (int l = 0; l < LV; l++) begin
-                for (int k = 0; k < SIMD1; k = k + (2 << l)) begin
-                    if (k + (1 << l) < SIMD1) v[k] = v[k] + v[k + (1 << l)];
-                end
+            sum = p_first ? bias : acc[p*ACC_W +: ACC_W];
+            for (int s = 0; s < SIMD1; s++) begin
+                sum = sum + (ACC_W'($signed(prods[s*PW +: PW])) <<< PROD_SHIFT);
             end
-            base = p_first ? bias : acc[p*ACC_W +: ACC_W];
-            sum  = base + (ACC_W'(v[0]) <<< PROD_SHIFT);
         end
         assign acc_next[p*ACC_W +: ACC_W] = sum;
     end
