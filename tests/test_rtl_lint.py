@@ -66,6 +66,8 @@ CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
         {"IN_LEN": 32, "C_IN": 2, "N": 6, "PE": 2, "SIMD": 4, "XW": 8, "WW": 8, "ACC_W": 24,
          "BIAS": "144'h" + "7f" * 18},
         {"IN_LEN": 1, "C_IN": 1, "N": 1, "PE": 1, "SIMD": 1, "XW": 1, "WW": 1, "ACC_W": 2},
+        {"IN_LEN": 8, "C_IN": 8, "N": 6, "PE": 2, "SIMD": 8, "XW": 2, "WW": 2, "ACC_W": 8},
+        {"IN_LEN": 8, "C_IN": 8, "N": 4, "PE": 2, "SIMD": 8, "XW": 2, "WW": 2, "ACC_W": 8},
     ],
 }
 CNN_BAD: list[tuple[str, dict[str, int], str]] = [

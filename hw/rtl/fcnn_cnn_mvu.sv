@@ -22,18 +22,21 @@
 // Schedule: for nf in 0..N/PE-1, for sf in 0..IN_LEN/SIMD-1 one clock each: SIMD
 // elements x[sf*SIMD + s] times the PE x SIMD weights of ROM word nf*SF + sf are
 // added to PE accumulators (the bias on sf = 0); after sf = SF-1 the PE sums of
-// fold nf are shifted into a collect register; after the last fold the N sums
-// leave as one beat. Throughput: one vector per max(IN_LEN/C_IN, (IN_LEN/SIMD) *
+// fold nf go to the output stage; after the last fold the N sums leave as one beat. Throughput: one vector per max(IN_LEN/C_IN, (IN_LEN/SIMD) *
 // (N/PE)) clocks in steady state, without bubbles: the input vector is
 // double-buffered (one bank is written while the other is computed), and the
 // compute pipeline stalls only when a finished vector finds the output stage full
 // (output backpressure). s_axis_tready is a function of registers only (a bank is
 // free); it never depends on m_axis_tready. Latency from the last input beat of a
 // vector (into a free pipeline) to its output beat: (IN_LEN/SIMD)*(N/PE) + 2 clocks.
-// With the output blocked the unit takes 4 whole vectors (5 when a vector takes one
-// clock) and then holds s_axis_tready low: one in the output stage (a two-entry skid
-// when (IN_LEN/SIMD)*(N/PE) = 1, else one register), one stalled at its last step,
-// two in the input banks.
+// Output stage (FFs: N*ACC_W, plus (N-PE)*ACC_W only when IN_LEN/SIMD = 1 < N/PE):
+// with IN_LEN/SIMD >= 2 each fold's sums go straight into the output register; with
+// one clock per fold they are collected first; with one clock per vector a two-entry
+// skid keeps the rate. With the output blocked the unit takes whole vectors until its
+// stages are full, then holds s_axis_tready low: 3 when N/PE > 1 and IN_LEN/SIMD >= 2
+// (output register, one vector stalled at its first fold, one bank), 4 when N/PE = 1
+// or IN_LEN/SIMD = 1 (the stalled vector's bank is free again), 5 when a vector takes
+// one clock (two in the skid).
 //
 // Input buffer: two banks of IN_LEN elements. When a bank is one word
 // (max(C_IN, SIMD) == IN_LEN: a convolution's window, or a fully parallel layer)
@@ -159,8 +162,8 @@ module fcnn_cnn_mvu #(
     logic            p_end;              // last step of the vector
     logic            p_tlast;            // the vector ends an image
     logic [NFB-1:0]  p_nf;               // fold of the step
-    wire             out_ready;          // output stage can take a vector (registered)
-    wire             ce = !(p_valid && p_end) || out_ready;
+    wire             out_ready;          // the output stage can take a result (registered)
+    wire             ce;                 // pipeline enable (see the output stage)
 
     // ------------------------------------------------------------------
     // Input side: fill one bank, C_IN elements per beat
@@ -390,55 +393,69 @@ module fcnn_cnn_mvu #(
     end
 
     // ------------------------------------------------------------------
-    // Collect the folds of a vector, then the output stage
+    // Output stage: one of three, by the schedule
     // ------------------------------------------------------------------
-    wire [N*ACC_W-1:0] vec;              // the finished vector: fold f at [f*GW +: GW]
-    if (NF > 1) begin : g_collect
-        logic [(NF-1)*GW-1:0] col;       // folds 0..NF-2, fold 0 lowest once all are in
-        wire  [(NF-1)*GW-1:0] col_next;  // col with acc_next shifted in at the top
-        always_ff @(posedge clk) begin
-            if (ce && p_valid && p_last && !p_end) begin
-                col <= col_next;
-            end
-        end
-        if (NF > 2) begin : g_shift
-            assign col_next = {acc_next, col[(NF-1)*GW-1:GW]};
-        end else begin : g_one
-            assign col_next = acc_next;
-        end
-        assign vec = {acc_next, col};
-    end else begin : g_single
-        assign vec = acc_next;
-        wire _unused_fold = &{1'b0, p_nf, p_last};
-    end
+    // OUT_SKID   (SF*NF = 1, a vector per clock): the vector into a two-entry skid.
+    // OUT_DIRECT (SF >= 2): each fold's PE sums written straight into the output
+    //            register; a fold that finds the register still full stalls (with SF >= 2
+    //            clocks per fold an always-ready sink never causes a stall).
+    // OUT_COLLECT (SF = 1, NF > 1: a fold per clock): folds 0..NF-2 shifted into a
+    //            collect register, the whole vector then into the output register.
+    // The stall condition uses registers only (out_ready), never m_axis_tready.
+    localparam bit OUT_SKID   = (TOTAL == 1);
+    localparam bit OUT_DIRECT = (SF >= 2);
+    wire stall_step = OUT_DIRECT ? p_last : p_end;  // the steps that need the output stage
+    assign ce = !(p_valid && stall_step) || out_ready;
 
-    wire push = ce && p_valid && p_end;
-
-    if (TOTAL == 1) begin : g_out_skid
-        // A vector per clock: a two-entry skid keeps full rate under a registered ready.
+    if (OUT_SKID) begin : g_out_skid
         fcnn_axis_skid #(
             .WIDTH(N * ACC_W + 1)
         ) u_skid (
             .clk     (clk),
             .rst     (rst),
-            .s_data  ({p_tlast, vec}),
+            .s_data  ({p_tlast, acc_next}),
             .s_valid (p_valid && p_end),
             .s_ready (out_ready),
             .m_data  ({m_axis_tlast, m_axis_tdata}),
             .m_valid (m_axis_tvalid),
             .m_ready (m_axis_tready)
         );
-        wire _unused_push = push;
+        wire _unused_fold = &{1'b0, p_nf, p_last};
     end else begin : g_out_reg
-        // At least two clocks per vector: one output register suffices for full rate.
         logic               o_valid, o_last;
-        logic [N*ACC_W-1:0] o_data;
+        logic [N*ACC_W-1:0] o_data;      // fold f at [f*GW +: GW]
+        wire                fold_done = ce && p_valid && p_last;
+
+        if (OUT_DIRECT) begin : g_direct
+            // Decoded per fold (a variable part-select on the left would be a barrel shifter).
+            always_ff @(posedge clk) begin
+                for (int f = 0; f < NF; f++) begin
+                    if (fold_done && p_nf == NFB'(f)) o_data[f*GW +: GW] <= acc_next;
+                end
+            end
+            if (NF == 1) begin : g_one_fold
+                wire _unused_fold = &{1'b0, p_nf};
+            end
+        end else begin : g_collect
+            logic [(NF-1)*GW-1:0] col;   // folds 0..NF-2, fold 0 lowest once all are in
+            wire  [(NF-1)*GW-1:0] col_next;
+            if (NF > 2) begin : g_shift
+                assign col_next = {acc_next, col[(NF-1)*GW-1:GW]};
+            end else begin : g_one
+                assign col_next = acc_next;
+            end
+            always_ff @(posedge clk) begin
+                if (fold_done && !p_end) col <= col_next;
+                if (fold_done && p_end)  o_data <= {acc_next, col};
+            end
+            wire _unused_fold = &{1'b0, p_nf};
+        end
+
         always_ff @(posedge clk) begin
             if (m_axis_tready) o_valid <= 1'b0;
-            if (push) begin
+            if (fold_done && p_end) begin
                 o_valid <= 1'b1;
                 o_last  <= p_tlast;
-                o_data  <= vec;
             end
             if (rst) o_valid <= 1'b0;
         end

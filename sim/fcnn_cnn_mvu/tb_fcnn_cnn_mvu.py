@@ -40,9 +40,12 @@ BEATS = IN_LEN // C_IN
 #: Clocks per vector in steady state (the contract): compute or input, whichever is slower.
 TOTAL = (IN_LEN // SIMD) * (N // PE)
 PERIOD = max(TOTAL, BEATS)
-#: Vectors the block takes while its output is blocked: the output stage (two entries
-#: in the skid of a one-clock vector, else one register), the stalled last step, two banks.
-CAPACITY = (2 if TOTAL == 1 else 1) + 1 + 2
+#: Vectors the block takes while its output is blocked (the header's rule): the output
+#: stage (two in the skid of a one-clock vector, else one register), one stalled vector,
+#: and two banks -- one when the stalled vector still holds its bank (it stalls at its
+#: first fold: N/PE > 1 and IN_LEN/SIMD >= 2).
+SF, NF = IN_LEN // SIMD, N // PE
+CAPACITY = 5 if TOTAL == 1 else (3 if NF > 1 and SF >= 2 else 4)
 
 
 def mvu(x: np.ndarray) -> list[int]:

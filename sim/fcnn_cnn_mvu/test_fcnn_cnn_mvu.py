@@ -37,13 +37,16 @@ def _shape(in_len: int, c_in: int, n: int, pe: int, simd: int, xw: int, x_signed
 
 
 #: Default suite: fully parallel, fully folded, conv-like (C_IN = IN_LEN) and dense-like
-#: (C_IN < IN_LEN, SIMD both above and below C_IN), 1- and 2-bit weights, VECTORS > 1.
+#: (C_IN < IN_LEN, SIMD both above and below C_IN), 1- and 2-bit weights, VECTORS > 1;
+#: the three output stages (skid: one clock per vector; collect: SIMD = IN_LEN, PE < N;
+#: direct: the rest).
 SHAPES: dict[str, dict[str, object]] = {
     "conv_pe2_simd3_w2": _shape(18, 18, 4, 2, 3, 2, 0, 2, vectors=3),
     "dense_pe1_simd1_w1": _shape(12, 3, 3, 1, 1, 3, 1, 1, prod_shift=1, vectors=2,
                                  rom_style="distributed"),
     "parallel_pe4_simd8": _shape(8, 2, 4, 4, 8, 4, 1, 4, use_dsp=1, vectors=2),
     "dense_pe2_simd4_c2": _shape(16, 2, 6, 2, 4, 4, 0, 3),
+    "collect_simd_full_pe2": _shape(6, 3, 6, 2, 6, 3, 1, 2, vectors=2),
 }
 #: Longer runs (``-m slow``): wider, deeper, input-bound and odd folds.
 SLOW_SHAPES: dict[str, dict[str, object]] = {
