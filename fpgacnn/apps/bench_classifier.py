@@ -283,15 +283,31 @@ def measure(name: str, board: str, cfg: BenchConfig, model_cache: dict[str, Any]
             row.notes.append("yosys figures shared with the identical core of another board")
         else:
             try:
-                s = synth_core(gen.out_dir, gen.out_dir.parent / "yosys",
-                               timeout_s=cfg.synth_timeout_s)
-                row.synth = synth_cache[key] = s.to_json()
+                row.synth = synth_cache[key] = _synth_once(gen, cfg)
             except FpgacnnError as exc:
                 row.notes.append(f"yosys: {_first_line(exc)}")
                 log.error("%s on %s: %s", name, board, exc)
         if row.synth is not None:
             row.percent = percent_of_part(row.synth, target.resources)
     return row
+
+
+#: Beside a yosys run: the sha256 of every file of the core it synthesized.
+SYNTH_SOURCES = "rtl_sha256.json"
+
+
+def _synth_once(gen: Any, cfg: BenchConfig) -> dict[str, Any]:
+    """yosys figures of the core ``gen``; an earlier run in the same folder on the very
+    same files (:data:`SYNTH_SOURCES`) is reused instead of synthesizing again."""
+    work = gen.out_dir.parent / "yosys"
+    digest = gen.info["sha256"]
+    done, record = work / "result.json", work / SYNTH_SOURCES
+    if done.is_file() and record.is_file() and json.loads(record.read_text()) == digest:
+        log.info("%s: reusing the yosys run on the same files", work)
+        return json.loads(done.read_text())
+    result = synth_core(gen.out_dir, work, timeout_s=cfg.synth_timeout_s).to_json()
+    record.write_text(json.dumps(digest, indent=1) + "\n")
+    return result
 
 
 def _simulate(row: Row, model: Any, x: np.ndarray, gen: Any, cfg: BenchConfig) -> None:
@@ -391,15 +407,18 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     rows: list[Row] = []
     models: dict[str, Any] = {}
     synths: dict[str, Any] = {}
+    report: dict[str, Any] = {}
     for name in cfg.models:
         for board in cfg.boards:
             rows.append(measure(name, board, cfg, models, synths))
-    report = {"config": cfg.to_json(),
-              "host": {"machine": platform.machine(), "python": platform.python_version()},
-              "rows": [asdict(r) for r in rows], "finn_cnv": list(FINN_CNV)}
-    (cfg.out_dir / "classifier_report.json").write_text(
-        json.dumps(report, indent=2, default=str) + "\n")
-    (cfg.out_dir / "classifier_report.md").write_text(render_markdown(report))
+            # the report is rewritten after every row: a long run leaves what it measured
+            report = {"config": cfg.to_json(),
+                      "host": {"machine": platform.machine(),
+                               "python": platform.python_version()},
+                      "rows": [asdict(r) for r in rows], "finn_cnv": list(FINN_CNV)}
+            (cfg.out_dir / "classifier_report.json").write_text(
+                json.dumps(report, indent=2, default=str) + "\n")
+            (cfg.out_dir / "classifier_report.md").write_text(render_markdown(report))
     log.info("wrote %s", cfg.out_dir / "classifier_report.md")
     return report
 
