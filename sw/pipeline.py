@@ -62,7 +62,17 @@ class Result:
     its class name. ``timings`` in seconds: ``check``, ``gray``, ``edge`` (host time
     from submit to collect), ``crop``, ``classify``, ``total``, and ``edge_hw`` /
     ``classify_hw`` when a core measured its own time (simulated cycles / clock on
-    ``rtl``, the DMA round trip on ``pynq``). ``engines`` names what computed what.
+    ``rtl``, the DMA round trip on ``pynq``). ``host`` is the host CPU time of this
+    frame: its own stages (``check`` + ``gray`` + ``edge`` + ``crop`` + ``classify``)
+    minus ``hw_wait``, the time they spent waiting on the hardware (polling the DMAs on
+    ``pynq``; 0 on backends that compute on the host, where everything is host time).
+    Engines driving hardware split their part further: ``host_submit`` (frames into DMA
+    buffers), ``host_dma`` (register writes, DMA set-up), ``host_collect`` (results out
+    of DMA buffers, status checks), ``host_decode`` (the score beat into scores); see
+    :data:`fpgacnn.spec.engines.HOST_TIMING_KEYS`. ``0 <= host <= total`` always (the
+    stages are disjoint parts of the frame's time; in :meth:`Pipeline.stream`,
+    ``total`` also counts the next frame's submission, ``host`` does not).
+    ``engines`` names what computed what.
     """
 
     index: int
@@ -98,6 +108,18 @@ class Result:
             "timings": {k: float(v) for k, v in self.timings.items()},
             "engines": dict(self.engines), "edge_cycles": self.edge_cycles,
         }
+
+
+#: The stages a frame's own host time is made of (Result.timings).
+_STAGES = ("check", "gray", "edge", "crop", "classify")
+
+
+def _add_host_timings(timings: dict[str, float], split: Mapping[str, float] | None) -> None:
+    """Add an engine's split of its time (``HOST_TIMING_KEYS``) to ``timings``:
+    ``wait`` to ``hw_wait``, the rest to ``host_<key>``."""
+    for key, seconds in (split or {}).items():
+        name = "hw_wait" if key == "wait" else f"host_{key}"
+        timings[name] = timings.get(name, 0.0) + float(seconds)
 
 
 @dataclass
@@ -249,6 +271,7 @@ class Pipeline:
         timings["edge"] += t1 - t0
         if out.hw_seconds is not None:
             timings["edge_hw"] = out.hw_seconds
+        _add_host_timings(timings, out.host_timings)
         scores = label = name = None
         engines = {"edge": self._edge.name}
         if self._classifier is not None:
@@ -260,10 +283,14 @@ class Pipeline:
             timings.update(crop=t2 - t1, classify=t3 - t2)
             if hw is not None:
                 timings["classify_hw"] = hw
+            _add_host_timings(timings, self._classifier.last_host_timings)
             label = int(np.argmax(scores))
             name = self._classes[label]
             engines["classifier"] = self._classifier.name
         timings["total"] = time.perf_counter() - item.t_start
+        timings.setdefault("hw_wait", 0.0)
+        own = sum(timings.get(k, 0.0) for k in _STAGES)
+        timings["host"] = own - timings["hw_wait"]
         return Result(index=item.index, edges=out.edges, scores=scores, fraction=self._fraction
                       if scores is not None else None, label=label, label_name=name,
                       timings=dict(timings), engines=engines, edge_cycles=out.cycles)

@@ -5,6 +5,14 @@ simulation backend and reports frames/s, the mean per-stage timings and the host
 overhead per frame (total minus the time the cores report for themselves: on
 ``rtl`` the simulated cycles at the package clock; on ``reference``/``csim`` there is
 no core, so everything is host time). Wall-clock numbers: for reports, never asserted.
+
+``measure_host(tree)`` runs the ``pynq`` backend on the emulated board of a build tree
+(``fpgacnn build`` output; :mod:`fpgacnn.apps.emulate`) and reports the host CPU time
+per frame, ``timings.host`` (the frame's stages minus the time spent waiting on the
+hardware, ``hw_wait``), with its breakdown: check, gray, crop (per-pixel work on the
+host), submit, collect, DMA set-up, result decode (the driver's own work). The
+emulated cores run inside the waits, so ``hw_wait`` is the emulation's speed, not the
+board's; the host columns are what the driver costs on this machine.
 """
 
 from __future__ import annotations
@@ -49,6 +57,46 @@ def measure(package: Path, *, n_frames: int = 20, warmup: int = 2) -> list[dict[
                 "edge_cycles": results[0].edge_cycles,
             })
     return rows
+
+
+#: The host breakdown's columns: Result.timings keys, in table order.
+HOST_COLUMNS = ("check", "gray", "crop", "host_submit", "host_collect", "host_dma",
+                "host_decode", "host")
+
+
+def measure_host(tree: Path, *, n_frames: int = 20, warmup: int = 2, label: str = ""
+                 ) -> dict[str, Any]:
+    """Host CPU time per 640x480 colour frame of the ``pynq`` backend on the emulated
+    board of build tree ``tree`` (streaming, classification on): means in ms of
+    :data:`HOST_COLUMNS`, plus ``hw_wait`` and ``total``; ``label`` names the row."""
+    from fpgacnn.apps.emulate import open_emulated
+    from fpgacnn.apps.stream_demo import digit_codes, digit_frame, photo
+
+    codes, _ = digit_codes()
+    bg = photo("astronaut")
+    frames = [digit_frame(codes[i], bg) for i in range(n_frames)]
+    with open_emulated(tree, timeout_s=30) as pipe:
+        for f in frames[:warmup]:
+            pipe.process(f)
+        results = list(pipe.stream(frames))
+    keys = (*HOST_COLUMNS, "hw_wait", "total")
+    return {"label": label, "frames": len(results), "engines": dict(results[0].engines),
+            "ms": {k: 1e3 * float(np.mean([r.timings.get(k, 0.0) for r in results]))
+                   for k in keys},
+            "host_max_ms": 1e3 * max(r.timings["host"] for r in results)}
+
+
+def host_markdown(rows: list[dict[str, Any]]) -> str:
+    """:func:`measure_host` rows as a markdown table (ms per frame)."""
+    out = ["| design | check | gray | crop | submit | collect | DMA set-up | decode | "
+           "**host** | host max | waiting on hw |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ms = r["ms"]
+        cells = " | ".join(f"{ms[k]:.3f}" for k in HOST_COLUMNS[:-1])
+        out.append(f"| {r['label']} | {cells} | **{ms['host']:.3f}** | "
+                   f"{r['host_max_ms']:.3f} | {ms['hw_wait']:.1f} |")
+    return "\n".join(out)
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:

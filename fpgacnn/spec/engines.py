@@ -68,11 +68,25 @@ BACKEND_EXTRAS: dict[BackendKind, str | None] = {
 
 @dataclass(frozen=True, kw_only=True)
 class EdgeOutput:
-    """One edge map and the time the core took for it (None when there is no core)."""
+    """One edge map and the time the core took for it (None when there is no core).
+
+    ``host_timings`` is the engine's own split of the host time it spent on this frame
+    in ``submit`` and ``collect`` (seconds, keys of :data:`HOST_TIMING_KEYS`), for an
+    engine that drives hardware; None for engines that compute on the host.
+    """
 
     edges: np.ndarray
     hw_seconds: float | None
     cycles: int | None = None
+    host_timings: Mapping[str, float] | None = None
+
+
+#: How an engine driving hardware splits the time of one frame (seconds): ``wait`` the
+#: time spent waiting on the hardware (polling a DMA for completion), the others host
+#: CPU work: ``submit`` (the frame into a DMA buffer), ``dma`` (register writes, DMA
+#: set-up and restart), ``collect`` (the result out of a DMA buffer, status checks),
+#: ``decode`` (the classifier's result beat into scores).
+HOST_TIMING_KEYS = ("wait", "submit", "dma", "collect", "decode")
 
 
 class EdgeEngine(abc.ABC):
@@ -99,6 +113,10 @@ class ClassifierEngine(abc.ABC):
     """Classification of one code image (H, W, C) uint8 into raw integer scores."""
 
     name: str = "?"
+
+    #: an engine driving hardware sets this in every :meth:`scores` call to its split of
+    #: that call's time (keys of :data:`HOST_TIMING_KEYS`); None: all host computation
+    last_host_timings: Mapping[str, float] | None = None
 
     @abc.abstractmethod
     def scores(self, codes: np.ndarray) -> tuple[np.ndarray, float | None]:
@@ -264,6 +282,7 @@ class GoldenEdgeEngine(SyncEdgeEngine):
 __all__ = [
     "BACKEND_EXTRAS",
     "ENTRY_POINT_GROUP",
+    "HOST_TIMING_KEYS",
     "Backend",
     "BackendKind",
     "ClassifierEngine",

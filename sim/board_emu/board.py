@@ -23,11 +23,13 @@ overlay lacks, e.g. ``{"classifier_dma"}``), ``wait_limit`` (polls after which
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import filecmp
 import json
 import logging
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,7 @@ class EmulatedBoard:
         self.register_writes: list[tuple[str, int, int]] = []
         self.missing: set[str] = set()
         self._build_root = harness_build_root
+        self._paused = 0
         self._ip = ip_dict(self.design)
         self.devices: dict[str, Any] = {}
         self.dmas: dict[str, AxiDma] = {}
@@ -221,10 +224,22 @@ class EmulatedBoard:
         dev.write(off, value)
 
     def tick(self) -> None:
-        """One unit of time: every DMA moves what it can."""
+        """One unit of time: every DMA moves what it can (none while :meth:`paused`)."""
+        if self._paused:
+            return
         self.now += 1
         for dma in self.dmas.values():
             dma.step()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Register reads inside take no emulated time (see :meth:`_SDMAChannel.transfer
+        <fpgacnn.sim.board_emu.pynq_api._SDMAChannel.transfer>`)."""
+        self._paused += 1
+        try:
+            yield
+        finally:
+            self._paused -= 1
 
     # -- what the tests and the user see --------------------------------------------------
     def ip_dict(self) -> dict[str, dict[str, Any]]:

@@ -204,7 +204,17 @@ class _SDMAChannel:
                                         f"{limit} polls (PYNQ would spin forever)")
 
     def transfer(self, array: PynqBuffer, start: int = 0, nbytes: int = 0) -> None:
-        """Start moving ``nbytes`` (0: to the end) of ``array`` from ``start``."""
+        """Start moving ``nbytes`` (0: to the end) of ``array`` from ``start``.
+
+        Its register reads take no emulated time (:meth:`EmulatedBoard.paused`): the
+        emulated cores run only while a driver waits (polls), so the time a transfer's
+        set-up takes on the host is the host's, as on a board where the PL runs beside
+        the CPU (the driver's ``timings.host`` excludes only its waits).
+        """
+        with self._board.paused():
+            self._transfer(array, start, nbytes)
+
+    def _transfer(self, array: PynqBuffer, start: int, nbytes: int) -> None:
         if not self.running:
             raise RuntimeError("DMA channel not started")
         if not self.idle and not self._first_transfer:

@@ -113,10 +113,19 @@ class _Dma:
 
     def __init__(self, ip: Any, name: str, timeout_s: float) -> None:
         self.ip, self.name, self.timeout_s = ip, name, timeout_s
+        #: seconds spent so far waiting on the hardware (polling for completion)
+        self.waited = 0.0
 
     def poll(self, channel_name: str, seconds: float) -> bool:
         """Whether ``channel_name`` ("send"/"recv") goes idle within ``seconds``; an error
         bit raises :class:`DmaTransferError` naming it."""
+        t0 = time.perf_counter()
+        try:
+            return self._poll(channel_name, seconds)
+        finally:
+            self.waited += time.perf_counter() - t0
+
+    def _poll(self, channel_name: str, seconds: float) -> bool:
         channel = getattr(self.ip, f"{channel_name}channel")
         status_reg = MM2S_DMASR if channel_name == "send" else S2MM_DMASR
         deadline = time.monotonic() + seconds
@@ -142,7 +151,9 @@ class _Dma:
             raise DmaTimeoutError(
                 f"{self.name} {channel_name} transfer of {expected} bytes did not complete "
                 f"within {self.timeout_s:g} s")
+        t0 = time.perf_counter()  # PYNQ's wait polls too: counted as waiting on the hardware
         channel.wait()  # idle: returns at once, sets `transferred`, invalidates a recv buffer
+        self.waited += time.perf_counter() - t0
         if int(channel.transferred) != expected:
             raise DmaTransferError(
                 f"{self.name} {channel_name} channel moved {int(channel.transferred)} bytes, "
@@ -276,6 +287,26 @@ class _Board:
                 log.warning("freeing a DMA buffer failed", exc_info=True)
 
 
+class _Split:
+    """One frame's host time split by :data:`~fpgacnn.spec.engines.HOST_TIMING_KEYS`: each
+    :meth:`mark` books the time since the previous mark to a key, less the time ``dma``
+    waited on the hardware meanwhile, which goes to ``wait``."""
+
+    def __init__(self, dma: _Dma) -> None:
+        self.dma = dma
+        self.times = dict.fromkeys(eng.HOST_TIMING_KEYS, 0.0)
+        self.restart()
+
+    def restart(self) -> None:
+        self._t, self._w = time.perf_counter(), self.dma.waited
+
+    def mark(self, key: str) -> None:
+        t, w = time.perf_counter(), self.dma.waited
+        self.times["wait"] += w - self._w
+        self.times[key] += (t - self._t) - (w - self._w)
+        self._t, self._w = t, w
+
+
 @dataclass
 class _Ticket:
     slot: int
@@ -283,6 +314,7 @@ class _Ticket:
     height: int
     nbytes: int
     t_sent: float
+    split: _Split
     recv_armed: bool = False
 
 
@@ -372,6 +404,7 @@ class PynqEdgeEngine(eng.EdgeEngine):
             raise BackendError("the pynq edge engine is closed")
         if len(self._queue) >= self.max_in_flight:
             raise BackendError("two frames are in flight; collect one first")
+        split = _Split(self._dma)
         h, w = gray.shape
         line = _line_bytes(w, self._core.ppc)
         try:
@@ -383,6 +416,7 @@ class PynqEdgeEngine(eng.EdgeEngine):
                 self._write("HEIGHT", h)
                 self._write("THRESHOLD", threshold)
                 self._config = (w, h, threshold)
+            split.mark("dma")
             slot = self._slot
             self._slot ^= 1
             buf = self._in[slot]
@@ -390,11 +424,13 @@ class PynqEdgeEngine(eng.EdgeEngine):
             view[:, :w] = gray
             if line != w:
                 view[:, w:] = 0
+            split.mark("submit")
             ticket = _Ticket(slot=slot, width=w, height=h, nbytes=h * line,
-                             t_sent=time.perf_counter())
+                             t_sent=time.perf_counter(), split=split)
             if not self._queue:
                 self._arm_recv(ticket)
             self._dma.transfer("send", buf, ticket.nbytes)  # flushes the buffer
+            split.mark("dma")
         except (DmaTimeoutError, DmaTransferError) as exc:
             raise self._recover(exc) from None
         self._send_pending = ticket
@@ -407,10 +443,13 @@ class PynqEdgeEngine(eng.EdgeEngine):
             raise BackendError("frames must be collected in the order they were submitted "
                                "(or the frame was dropped by a recovery)")
         assert isinstance(ticket, _Ticket)
+        split = ticket.split
+        split.restart()
         try:
             if not ticket.recv_armed:
                 self._arm_recv(ticket)
             self._dma.wait("recv", ticket.nbytes)
+            split.mark("dma")
         except (DmaTimeoutError, DmaTransferError) as exc:
             raise self._recover(exc) from None
         t_done = time.perf_counter()
@@ -423,12 +462,16 @@ class PynqEdgeEngine(eng.EdgeEngine):
             exc = CoreError(f"edge core reported {', '.join(edge_error_names(errors))} "
                             f"(ERROR=0x{errors:02X}) for a {ticket.width}x{ticket.height} frame")
             raise self._recover(exc)
+        split.mark("collect")
         if self._queue and not self._queue[0].recv_armed:
             self._arm_recv(self._queue[0])
+        split.mark("dma")
         line = _line_bytes(ticket.width, self._core.ppc)
         out = np.asarray(self._out[ticket.slot])[: ticket.nbytes].reshape(ticket.height, line)
-        return eng.EdgeOutput(edges=out[:, : ticket.width].copy(),
-                          hw_seconds=t_done - ticket.t_sent)
+        edges = out[:, : ticket.width].copy()
+        split.mark("collect")
+        return eng.EdgeOutput(edges=edges, hw_seconds=t_done - ticket.t_sent,
+                              host_timings=split.times)
 
     def close(self) -> None:
         """Drain nothing, free the buffers (idempotent)."""
@@ -491,9 +534,12 @@ class PynqClassifierEngine(eng.ClassifierEngine):
         """Send the code image, receive the score beat, decode it."""
         if self._closed:
             raise BackendError("the pynq classifier engine is closed")
+        split = _Split(self._dma)
+        self.last_host_timings = split.times
         beats = np.asarray(self._in).reshape(-1, self._beat)
         # channels of a pixel in one beat, channel 0 lowest; the pad bytes stay zero
         beats[:, : self._channels] = codes.reshape(-1, self._channels)
+        split.mark("submit")
         t0 = time.perf_counter()
         try:
             if self._stale:
@@ -510,6 +556,7 @@ class PynqClassifierEngine(eng.ClassifierEngine):
                 log.error("recovery failed: %s", reset_exc)
             raise exc from None
         hw = time.perf_counter() - t0
+        split.mark("dma")
         beat = int.from_bytes(np.asarray(self._out).tobytes(), "little")
         scores, label, status = self._layout.decode(beat, signed=True)
         raw = np.array(scores, np.int64)
@@ -523,6 +570,7 @@ class PynqClassifierEngine(eng.ClassifierEngine):
         if label != int(np.argmax(raw)):
             raise CoreError(f"classifier label {label} is not the arg-max "
                             f"{int(np.argmax(raw))} of its scores")
+        split.mark("decode")
         return raw, hw
 
     def close(self) -> None:

@@ -63,6 +63,19 @@ def test_same_bits_on_every_backend(results, frames) -> None:  # noqa: ANN001
     assert results["rtl"][0].timings["edge_hw"] == results["rtl"][0].edge_cycles / 100e6
 
 
+def test_host_time_is_every_stage_on_a_host_backend(results) -> None:  # noqa: ANN001
+    """``timings.host`` exists everywhere; on backends that compute on the host nothing
+    waits on hardware, so host is the sum of the frame's stages, within its total."""
+    for backend, rs in results.items():
+        for r in rs:
+            t = r.timings
+            assert t["hw_wait"] == 0.0, backend
+            stages = t["check"] + t["gray"] + t["edge"] + t["crop"] + t["classify"]
+            assert t["host"] == pytest.approx(stages, rel=1e-9, abs=1e-12)
+            assert 0.0 < t["host"] <= t["total"]
+            assert r.to_json()["timings"]["host"] == t["host"]
+
+
 def test_digits_in_frames_are_recognised(results, frames) -> None:  # noqa: ANN001
     labels = [r.label for r in results["reference"]]
     assert np.mean(np.array(labels) == np.array(frames[1])) >= 0.85

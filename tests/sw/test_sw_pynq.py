@@ -178,6 +178,27 @@ def test_next_frame_goes_out_while_the_previous_comes_back(z2: EmulatedBoard, fr
         assert np.array_equal(r.edges, sobel_edges(gray_of(f)))
 
 
+def test_host_time_excludes_the_waits_on_the_hardware(z2: EmulatedBoard, frames) -> None:  # noqa: ANN001
+    """Each result carries ``timings.host``: its stages minus ``hw_wait``, the time the
+    driver polled the DMAs (where the emulated cores run), split into the driver's own
+    parts; consistent (0 <= host <= total), streaming and one frame at a time."""
+    from fpgacnn.spec.engines import HOST_TIMING_KEYS
+
+    with open_emulated(z2.tree, board=z2, timeout_s=5.0) as pipe:
+        results = [*pipe.stream(frames), pipe.process(frames[0])]
+    for r in results:
+        t = r.timings
+        stages = t["check"] + t["gray"] + t["edge"] + t["crop"] + t["classify"]
+        assert t["host"] == pytest.approx(stages - t["hw_wait"], rel=1e-9, abs=1e-12)
+        assert 0.0 <= t["host"] <= t["total"]
+        assert 0.0 < t["hw_wait"] < stages  # the cores ran while the driver waited
+        parts = [t[f"host_{k}"] for k in HOST_TIMING_KEYS if k != "wait"]
+        assert min(parts) >= 0.0
+        # the driver's parts are the engines' time less their waits
+        assert sum(parts) == pytest.approx(t["edge"] + t["classify"] - t["hw_wait"],
+                                           rel=0.05, abs=2e-4)
+
+
 def test_odd_width_frames_are_padded_per_line(z2: EmulatedBoard) -> None:
     gray = np.ascontiguousarray(photo("camera")[100:157, 30:131])  # 101 x 57: not a PPC multiple
     with open_emulated(z2.tree, board=z2, classify=False) as pipe:
