@@ -58,6 +58,7 @@ class Tally:
 
     episodes: int = 0
     images_sent: int = 0
+    framed: int = 0
     results: int = 0
     faults: int = 0
     violations: list[str] = field(default_factory=list)
@@ -65,8 +66,9 @@ class Tally:
     mismatches: list[str] = field(default_factory=list)
 
 
-def _episode(rng: random.Random, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """(pixels (B, C), tlast (B,), faulty images) of one episode: faults, then 2 clean images."""
+def _episode(rng: random.Random, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(pixels (B, C), tlast (B,), images, faulty images) of one episode: images in time,
+    early (1..P-1 pixels), late (P+1..P+3) or without tlast, then 2 clean images."""
     p = x.shape[1]
     rows, lasts, faults = [], [], 0
     count = rng.randint(2, 6)
@@ -85,7 +87,7 @@ def _episode(rng: random.Random, x: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         faults += kind != "ok"
         rows.append(px)
         lasts.append(flags)
-    return np.concatenate(rows), np.concatenate(lasts), faults
+    return np.concatenate(rows), np.concatenate(lasts), count + 2, faults
 
 
 def _framed_images(pixels: np.ndarray, last: np.ndarray, p: int) -> tuple[np.ndarray, list[int]]:
@@ -108,11 +110,12 @@ def _campaign(h: ClassifierHarness, x: np.ndarray, episodes: int, base: int) -> 
     for e in range(episodes):
         seed = base + e
         rng = random.Random(seed)
-        pixels, last, faults = _episode(rng, x)
+        pixels, last, sent, faults = _episode(rng, x)
         codes, status = _framed_images(pixels, last, p)
         tally.episodes += 1
         tally.faults += faults
-        tally.images_sent += len(status)
+        tally.images_sent += sent
+        tally.framed += len(status)
         # golden: the same images on a clean stream, after reset
         h.reset()
         ref = h.classify(codes.reshape(len(codes), *shape))
@@ -141,8 +144,9 @@ def _campaign(h: ClassifierHarness, x: np.ndarray, episodes: int, base: int) -> 
 
 def _report(tally: Tally, base: int) -> None:
     print(f"classifier fault campaign: seeds {base}..{base + tally.episodes - 1}, "
-          f"{tally.episodes} episodes, {tally.images_sent} images ({tally.faults} with a "
-          f"framing fault), {tally.results} results; {len(tally.violations)} policy "
+          f"{tally.episodes} episodes, {tally.images_sent} images sent ({tally.faults} with a "
+          f"framing fault), {tally.framed} framed by the policy, {tally.results} results; "
+          f"{len(tally.violations)} policy "
           f"violations, {len(tally.deadlocks)} deadlocks, {len(tally.mismatches)} results "
           f"not bit-exact")
     problems = tally.violations + tally.deadlocks + tally.mismatches
