@@ -23,11 +23,13 @@ conversion's ``conversion.json``/``report.json``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import logging
 import math
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not generate the open RTL classifier core into DIR/rtl")
     parser.add_argument("--synth", action="store_true",
                         help="also run Vitis HLS synthesis and IP export (needs vitis_hls on PATH)")
+
+
+@contextlib.contextmanager
+def _rtl_progress(progress: Callable[[str], None]) -> Iterator[None]:
+    """Show the RTL generator's per-layer log lines (INFO) as progress lines meanwhile."""
+
+    class _Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            progress(record.getMessage())
+
+    gen_log = logging.getLogger("fpgacnn.hw.rtlgen")
+    handler, level, propagate = _Lines(logging.INFO), gen_log.level, gen_log.propagate
+    gen_log.addHandler(handler)
+    gen_log.setLevel(logging.INFO)
+    gen_log.propagate = False  # the lines go to stdout once, not to stderr as well
+    try:
+        yield
+    finally:
+        gen_log.removeHandler(handler)
+        gen_log.setLevel(level)
+        gen_log.propagate = propagate
 
 
 def _load_data(path: Path) -> np.ndarray:
@@ -308,7 +331,8 @@ def run(args: argparse.Namespace) -> int:
             else:  # the RTL step cannot take a folding yet: say so, never drop it silently
                 print("fpgacnn convert: warning: the RTL step does not take the folding yet; "
                       "the core uses the generator's built-in folding", file=sys.stderr)
-        rtl = add_rtl(result.out_dir, result.model, name=source.name, **extra)
+        with _rtl_progress(progress):
+            rtl = add_rtl(result.out_dir, result.model, name=source.name, **extra)
         if "error" in rtl:
             print(f"fpgacnn convert: warning: RTL core not generated: {rtl['error']}",
                   file=sys.stderr)

@@ -212,6 +212,10 @@ class _Op:
     def __init__(self, cls: Any, config: dict[str, Any], weights: list[np.ndarray] | None,
                  source: Any) -> None:
         self.cls, self.config, self.weights, self.source = cls, config, weights, source
+        # QConv2D/QDense: the weights as QKeras applies them, and the kernel's width
+        self.q_kernel: np.ndarray | None = None
+        self.q_bias: np.ndarray | None = None
+        self.kernel_bits = 8
 
     @property
     def name(self) -> str:
@@ -502,8 +506,7 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None,
             continue
         if cls in BATCHNORM_LAYERS:
             prev = ops[-1] if ops else None
-            if not (isinstance(prev, _Op) and prev.class_name in ("QConv2D", "QDense")
-                    and hasattr(prev, "q_kernel")):
+            if not (isinstance(prev, _Op) and prev.class_name in ("QConv2D", "QDense")):
                 raise _refuse(layer, "only a BatchNormalization right after a QConv2D or "
                                      "QDense (with no activation between) is converted (folded "
                                      "into it); move it there or use QConv2DBatchnorm")

@@ -98,7 +98,10 @@ def _convert(name: str, tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[
         args += ["--input-type", f"{'fixed' if t.signed else 'ufixed'}<{t.width},{t.integer}>"]
     capsys.readouterr()
     rc = main(args)
-    return rc, out, capsys.readouterr().err
+    captured = capsys.readouterr()
+    if rc == 0:  # progress: the plan, the C-sim check, the RTL step with its size
+        assert "\n  planned " in captured.out and "\n  generating the RTL core: " in captured.out
+    return rc, out, captured.err
 
 
 @pytest.mark.parametrize("name", [n if n in DEFAULT else pytest.param(n, marks=pytest.mark.slow)
