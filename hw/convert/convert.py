@@ -8,13 +8,15 @@ Generating the project never runs a vendor tool; :mod:`.synth` does that.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import platform
 import re
 import shutil
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +221,30 @@ def _dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+#: Seconds between "still working" lines of a long step (:func:`heartbeat`).
+HEARTBEAT_S = 60.0
+
+
+@contextlib.contextmanager
+def heartbeat(say: Callable[[str], None], what: str, every: float = HEARTBEAT_S
+              ) -> Iterator[None]:
+    """Say ``what`` is still running every ``every`` seconds until the block ends."""
+    done = threading.Event()
+    t0 = time.perf_counter()
+
+    def beat() -> None:
+        while not done.wait(every):
+            say(f"... still {what} ({time.perf_counter() - t0:.0f} s)")
+
+    thread = threading.Thread(target=beat, name="fpgacnn-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 #: Samples of the test data the C simulation is checked on by default (``verify_samples``).
 DEFAULT_VERIFY_SAMPLES = 1000
 
@@ -322,12 +348,14 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     say("writing the hls4ml project")
     t0 = time.perf_counter()
     conf = hls_config(model, plans, cfg)
-    hls_model = build_project(model, conf, cfg, project_dir)
+    with heartbeat(say, "writing the hls4ml project"):
+        hls_model = build_project(model, conf, cfg, project_dir)
     timings["convert_s"] = time.perf_counter() - t0
     say(f"hls4ml project written in {time.perf_counter() - t0:.1f} s; compiling the C "
         "simulation (about a minute)")
     t0 = time.perf_counter()
-    compile_csim(hls_model)
+    with heartbeat(say, "compiling the C simulation"):
+        compile_csim(hls_model)
     timings["compile_s"] = time.perf_counter() - t0
     hls_types = audit_types(hls_model, plans)
     log.info("converted %s in %.1f s, compiled C-sim in %.1f s", source.name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -174,3 +176,24 @@ def test_model_size_counts_weights_and_macs(tiny_models) -> None:
     assert model_size(model, plan_model(model)) == {
         "weights": 36 + 180, "weight_bits": 36 * 2 + 180 * 8,
         "macs_per_image": 36 * 36 + 180}
+
+
+def test_heartbeat_says_a_long_step_is_still_running() -> None:
+    import threading
+
+    from fpgacnn.hw.convert.convert import heartbeat
+
+    lines: list[str] = []
+    two = threading.Event()
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if len(lines) >= 2:
+            two.set()
+
+    with heartbeat(say, "compiling the C simulation", every=0.01):
+        assert two.wait(10)   # the step "runs" until two lines came
+    n = len(lines)
+    assert all(re.fullmatch(r"\.\.\. still compiling the C simulation \(\d+ s\)", x)
+               for x in lines)
+    assert len(lines) == n    # nothing after the block ended
