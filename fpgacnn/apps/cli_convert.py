@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
         parse_input_type,
     )
     from fpgacnn.hw.convert.config import ConvertConfig
-    from fpgacnn.hw.convert.convert import REPORT_FILE, convert
+    from fpgacnn.hw.convert.convert import REPORT_FILE, convert, heartbeat
     from fpgacnn.hw.convert.rtl import REFUSAL_FILE, add_rtl, remove_rtl
     from fpgacnn.hw.convert.sources import load_source
     from fpgacnn.hw.convert.synth import SCRIPT, run_synthesis, vitis_hls_path
@@ -331,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
             else:  # the RTL step cannot take a folding yet: say so, never drop it silently
                 print("fpgacnn convert: warning: the RTL step does not take the folding yet; "
                       "the core uses the generator's built-in folding", file=sys.stderr)
-        with _rtl_progress(progress):
+        with _rtl_progress(progress), heartbeat(progress, "generating the RTL core"):
             rtl = add_rtl(result.out_dir, result.model, name=source.name, **extra)
         if "error" in rtl:
             print(f"fpgacnn convert: warning: RTL core not generated: {rtl['error']}",
