@@ -89,7 +89,8 @@ def test_output_layout_round_trip_and_width() -> None:
 
 
 @pytest.mark.parametrize(("n", "bits", "message"), [
-    (0, 8, r"^classes: expected 1\.\.256, got 0$"), (257, 8, r"^classes: expected 1\.\.256, got 257$"),
+    (0, 8, r"^classes: expected 1\.\.256, got 0$"),
+    (257, 8, r"^classes: expected 1\.\.256, got 257$"),
     (10, 0, r"^score bits: expected >= 1, got 0$")])
 def test_output_layout_refuses(n: int, bits: int, message: str) -> None:
     with pytest.raises(UsageError, match=message):

@@ -25,6 +25,7 @@ from fpgacnn.spec.package import (
     load_package,
     write_package,
 )
+from fpgacnn.spec.package_check import check_package
 from fpgacnn.spec.paths import default_output
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ def default_package(*, rebuild: bool = False) -> Package:
     out_dir = default_package_dir()
     if not rebuild:
         try:
-            return load_package(out_dir)
+            pkg = load_package(out_dir)
+            check_package(pkg)  # a package of an older fpgacnn is rebuilt, not refused later
+            return pkg
         except PackageError as exc:
             log.info("(re)building %s: %s", out_dir, exc)
     return build_sim_package(out_dir)

@@ -13,8 +13,8 @@ import os
 import random
 
 import cocotb
-from cocotbext.axi import AxiStreamBus, AxiStreamSink
 from cocotb.triggers import ClockCycles, with_timeout
+from cocotbext.axi import AxiStreamBus, AxiStreamSink
 
 from fpgacnn.sim.tb import AxisTB
 from fpgacnn.spec.cnn_framing import FramingModel
