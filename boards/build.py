@@ -8,7 +8,7 @@ without any vendor tool::
     scripts/  build.tcl project.tcl package_<core>.tcl block_design.tcl
               implement.tcl export.tcl  [hls_ip.tcl: Vitis HLS, hls flow]
     constraints/fcnn.xdc
-    src/edge/*.sv  src/build_id/*.sv
+    src/edge/*.sv  src/build_id/*.sv  src/rgb2gray/*.sv (colour edge input)
     src/classifier/* (rtl flow) | src/hls/ (hls flow: the conversion)
     package/   model/model.h5  model/model.json   (+ bitstream, .hwh, manifest.json)
     fcnn_<board>.ipynb  (beside the package: opens it with Pipeline.open, backend "pynq")
@@ -39,15 +39,25 @@ from fpgacnn.spec.errors import ToolError, ToolNotFoundError
 from fpgacnn.spec.outputs import check_creatable, check_replaceable
 
 from .board import Board, load_board
-from .config import CONFIG_FILE, BuildConfig, CoreFlow
-from .design import DMA_LENGTH_BITS, EDGE_VLNV, INTC_CELL, Design, hardware_id, plan
+from .config import CONFIG_FILE, BuildConfig, CoreFlow, EdgeInput
+from .design import (
+    DMA_LENGTH_BITS,
+    EDGE_VLNV,
+    INTC_CELL,
+    RGB2GRAY_VLNV,
+    Design,
+    hardware_id,
+    plan,
+)
 from .finalize import PACKAGE_DIR, finalize_package
 from .sources import (
     EDGE_TOP,
+    RGB2GRAY_TOP,
     BuildInputError,
     ClassifierSources,
     classifier_sources,
     edge_sources,
+    rgb2gray_sources,
 )
 
 log = logging.getLogger(__name__)
@@ -66,6 +76,7 @@ class BuildState:
     board: Board | None = None
     edge: list[Path] = field(default_factory=list)
     build_id: list[Path] = field(default_factory=list)
+    rgb2gray: list[Path] = field(default_factory=list)  # colour edge input only
     classifier: ClassifierSources | None = None
     design: Design | None = None
     written: list[Path] = field(default_factory=list)  # files of the tree, in write order
@@ -165,6 +176,7 @@ def step_load_inputs(state: BuildState, cfg: BuildConfig) -> BuildState:
     """Load the board and check the edge core, build-id block and classifier sources."""
     return replace(state, board=load_board(cfg.board), edge=edge_sources(),
                    build_id=build_id_sources(),
+                   rgb2gray=rgb2gray_sources() if cfg.edge_input is EdgeInput.COLOR else [],
                    classifier=classifier_sources(cfg.model, cfg.model_dir, cfg.core_flow))
 
 
@@ -172,9 +184,9 @@ def step_plan(state: BuildState, cfg: BuildConfig) -> BuildState:
     """Decide the design: DMAs, stream widths, address map, hardware id."""
     assert state.board is not None and state.classifier is not None
     hw_id = hardware_id(cfg, state.board, state.edge, state.classifier,
-                        template_files(cfg.template_dir), state.build_id)
+                        template_files(cfg.template_dir), state.build_id, state.rgb2gray)
     return replace(state, design=plan(cfg, state.board, state.edge, state.classifier, hw_id,
-                                      state.build_id))
+                                      state.build_id, state.rgb2gray))
 
 
 #: IP-XACT access of each register access of the spec (a write-1-to-clear or
@@ -222,6 +234,8 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
         _copy(state, src, out / rel)
     for src, rel in zip(state.build_id, d.build_id_files, strict=True):
         _copy(state, src, out / rel)
+    for src, rel in zip(state.rgb2gray, d.rgb2gray_files, strict=True):
+        _copy(state, src, out / rel)
     steps = ["package_edge.tcl", "package_build_id.tcl"]
     packages = {
         "package_edge.tcl": _package_step(
@@ -233,6 +247,11 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
             "fpgacnn build-id registers: the hardware id of the build (fpgacnn.spec.build_id)",
             regmap=BUILD_ID_MAP, streams=False),
     }
+    if d.rgb2gray_files:
+        steps.append("package_rgb2gray.tcl")
+        packages["package_rgb2gray.tcl"] = _package_step(
+            RGB2GRAY_TOP, d.rgb2gray_files, RGB2GRAY_VLNV, "clk", "rst", False,
+            "fpgacnn colour to gray, integer BT.601 (fpgacnn.spec.frames.gray_from_bgr)")
     hls = cfg.core_flow is CoreFlow.HLS
     if hls:
         man = cls.manifest
@@ -260,6 +279,7 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     for script in steps[len(packages):]:
         _write(state, out / "scripts" / script, env.get_template(script + ".j2").render(
             **tv, edge_vlnv=EDGE_VLNV, build_id_vlnv=BUILD_ID_VLNV, intc_cell=INTC_CELL,
+            rgb2gray_vlnv=RGB2GRAY_VLNV,
             dma_length_bits=DMA_LENGTH_BITS, **names))
     _write(state, out / "scripts" / "build.tcl",
            env.get_template("build.tcl.j2").render(**tv, steps=steps))

@@ -21,6 +21,18 @@ from fpgacnn.spec.errors import ConfigError
 CONFIG_FILE = "build_config.json"
 
 
+class EdgeInput(enum.Enum):
+    """What the edge core's DMA carries (the one place this is decided: a build option,
+    recorded in the tree's ``build_config.json`` and, through the edge core's
+    ``stream_in_bits`` in the package manifest, read by the driver)."""
+
+    #: 8-bit gray pixels; the host converts a colour frame to gray
+    GRAY = "gray"
+    #: 24-bit BGR pixels as OpenCV delivers them, each beat padded to the DMA's width
+    #: (fpgacnn.spec.dma); ``fcnn_rgb2gray`` in the fabric makes the edge core's gray
+    COLOR = "color"
+
+
 class CoreFlow(enum.Enum):
     """How the classifier core becomes hardware."""
 
@@ -46,12 +58,15 @@ class BuildConfig:
     edge_ppc: int = 1
     edge_max_width: int = DEFAULT_MAX_WIDTH
     edge_max_height: int = DEFAULT_MAX_HEIGHT
+    edge_input: EdgeInput = EdgeInput.GRAY
     jobs: int = 2
     template_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.core_flow, CoreFlow):
             raise ConfigError(f"core_flow must be a CoreFlow, got {self.core_flow!r}")
+        if not isinstance(self.edge_input, EdgeInput):
+            raise ConfigError(f"edge_input must be an EdgeInput, got {self.edge_input!r}")
         if self.edge_ppc not in SUPPORTED_PPC:
             raise ConfigError(f"edge_ppc must be one of {SUPPORTED_PPC}, got {self.edge_ppc}")
         if not 1 <= self.edge_max_width <= MAX_FRAME_WIDTH or \
@@ -69,6 +84,7 @@ class BuildConfig:
         """JSON-ready form (enums by value, paths as strings)."""
         d = asdict(self)
         d["core_flow"] = self.core_flow.value
+        d["edge_input"] = self.edge_input.value
         for k in ("model_dir", "out_dir", "template_dir"):
             d[k] = None if d[k] is None else str(d[k])
         return d
@@ -79,6 +95,7 @@ class BuildConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in data.items() if k in known}
         d["core_flow"] = CoreFlow(d["core_flow"])
+        d["edge_input"] = EdgeInput(d.get("edge_input", EdgeInput.GRAY.value))
         for k in ("model_dir", "out_dir", "template_dir"):
             if d.get(k) is not None:
                 d[k] = Path(d[k])

@@ -11,6 +11,17 @@ produce; the packaged edge IP is therefore its DMA wrapper ``fcnn_edge_dma``,
 which frames the DMA's MM2S stream itself (no ``tuser``, ``tlast`` only at the
 end of the transfer; lines counted from the WIDTH/HEIGHT registers) and ends
 each output frame with one ``tlast``: one transfer is one frame each way.
+
+The edge path's input (:class:`~fpgacnn.boards.config.EdgeInput`, the build option
+``edge_input``): ``gray``, the DMA carries PPC 8-bit pixels per beat; ``color``, it
+carries PPC 24-bit BGR pixels per beat as OpenCV frames lie in memory, each beat
+padded to the DMA's stream width by :func:`fpgacnn.spec.dma.dma_stream_bits` (the
+rule the driver reads: e.g. 96 -> 128 bits at PPC 4), narrowed back by a subset
+converter, and ``fcnn_rgb2gray`` (per pixel, framing passed through) makes the gray
+stream the edge IP frames. The host then sends the frame it has and does no
+colour-to-gray. The classifier's crop and downscale (``fcnn_crop_scale``) is not in
+the design yet: it needs video framing (SOF, end of line) that only the edge IP
+makes inside itself, so the classifier's input still comes from the host.
 """
 
 from __future__ import annotations
@@ -31,12 +42,20 @@ from fpgacnn.spec.dma import (
 
 from .address_map import Segment, place
 from .board import Board, PsType
-from .config import BuildConfig, CoreFlow
-from .sources import EDGE_TOP, HLS_FILES, BuildInputError, ClassifierSources, tree_paths
+from .config import BuildConfig, CoreFlow, EdgeInput
+from .sources import (
+    EDGE_TOP,
+    HLS_FILES,
+    RGB2GRAY_TOP,
+    BuildInputError,
+    ClassifierSources,
+    tree_paths,
+)
 
 #: VLNVs of the IP this build packages (the edge IP is the DMA wrapper ``fcnn_edge_dma``).
 EDGE_VLNV = f"fpgacnn:fpgacnn:{EDGE_TOP}:1.0"
 HLS_CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
+RGB2GRAY_VLNV = f"fpgacnn:fpgacnn:{RGB2GRAY_TOP}:1.0"
 # DMA_STREAM_WIDTHS and DMA_LENGTH_BITS (re-exported for boards.build) live in the contracts
 # layer, fpgacnn.spec.dma, which the pynq driver and the emulated board read too.
 
@@ -104,7 +123,12 @@ class Design:
     hw_id: str  # 16 hex digits, reported by the build-id block (fpgacnn.spec.build_id)
     edge_files: tuple[str, ...]  # tree-relative
     build_id_files: tuple[str, ...]  # tree-relative
-    edge_bits: int
+    edge_bits: int  # the edge IP's streams (8 bits per pixel)
+    edge_input: EdgeInput = EdgeInput.GRAY
+    edge_in_bits: int = 0  # what the edge DMA's MM2S carries per beat for the core (unpadded)
+    edge_dma_in_bits: int = 0  # the edge DMA's MM2S stream width
+    edge_pad_in: StreamPad | None = None  # DMA width -> edge_in_bits (colour path)
+    rgb2gray_files: tuple[str, ...] = ()  # tree-relative (colour path)
     classifier: Classifier
     segments: tuple[Segment, ...]
     interrupts: tuple[str, ...]  # cell/pin, in the order of the interrupt controller's inputs
@@ -167,7 +191,8 @@ def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
 
 
 def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
-                templates: list[Path], build_id: list[Path] | None = None) -> str:
+                templates: list[Path], build_id: list[Path] | None = None,
+                rgb2gray: list[Path] | None = None) -> str:
     """A 64-bit id of everything that decides the bitstream, as 16 hex digits.
 
     It covers the build configuration (not its paths), the board data, the
@@ -181,6 +206,8 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
     h.update(json.dumps({"cfg": conf, "board": board.to_dict()}, sort_keys=True).encode())
     _hash_files(h, edge)
     _hash_files(h, list(build_id or []))
+    if cfg.edge_input is EdgeInput.COLOR:
+        _hash_files(h, list(rgb2gray or []))
     _hash_files(h, templates)
     if cls.flow is CoreFlow.RTL:
         _hash_files(h, list(cls.rtl_files))
@@ -191,8 +218,10 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
 
 
 def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
-         hw_id: str, build_id: list[Path] | None = None) -> Design:
-    """Decide the block design of ``cfg`` on ``board``."""
+         hw_id: str, build_id: list[Path] | None = None,
+         rgb2gray: list[Path] | None = None) -> Design:
+    """Decide the block design of ``cfg`` on ``board`` (``rgb2gray``: the colour-to-gray
+    block's sources, used when ``cfg.edge_input`` is colour)."""
     frame = edge_frame_bytes(cfg)
     if frame >= 1 << DMA_LENGTH_BITS:
         raise ValueError(f"an edge frame of {cfg.edge_max_width}x{cfg.edge_max_height} is "
@@ -219,7 +248,17 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
         files=files,
     )
     segments = address_map(board)
+    color = cfg.edge_input is EdgeInput.COLOR
+    edge_in = (24 if color else 8) * cfg.edge_ppc
+    edge_dma_in = dma_stream_width(edge_in, "the edge core's input stream")
+    if color and frame // cfg.edge_ppc * (edge_dma_in // 8) >= 1 << DMA_LENGTH_BITS:
+        raise ValueError(f"a colour edge frame of {cfg.edge_max_width}x{cfg.edge_max_height} "
+                         f"does not fit one AXI DMA transfer (lower the edge frame maxima)")
     return Design(
+        edge_input=cfg.edge_input, edge_in_bits=edge_in, edge_dma_in_bits=edge_dma_in,
+        edge_pad_in=StreamPad(cell="edge_in_pad", from_bits=edge_dma_in, to_bits=edge_in)
+        if edge_dma_in != edge_in else None,
+        rgb2gray_files=tree_paths(rgb2gray or [], "src/rgb2gray") if color else (),
         cfg=cfg, board=board, hw_id=hw_id,
         edge_files=tree_paths(edge, "src/edge"), edge_bits=8 * cfg.edge_ppc,
         build_id_files=tree_paths(build_id or [], "src/build_id"),

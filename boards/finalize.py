@@ -75,7 +75,7 @@ def package_contents(design: Design, cls: ClassifierSources, pkg: Path) -> dict[
     cfg, seg = design.cfg, {s.cell: s.offset for s in design.segments}
     edge = CoreSpec(
         name="edge", kind=CoreKind.EDGE, vlnv=EDGE_VLNV, base_address=seg["edge"],
-        registers=dict(EDGE_REGISTERS), stream_in_bits=design.edge_bits,
+        registers=dict(EDGE_REGISTERS), stream_in_bits=design.edge_in_bits,
         stream_out_bits=design.edge_bits, ppc=cfg.edge_ppc, max_width=cfg.edge_max_width,
         max_height=cfg.edge_max_height, dma="edge_dma",
         params={"PPC": cfg.edge_ppc, "MAX_WIDTH": cfg.edge_max_width,

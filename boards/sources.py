@@ -35,6 +35,9 @@ from .config import CoreFlow
 #: The edge IP's top (the edge core framed for an AXI DMA, hw/rtl/fcnn_edge_dma.sv); its
 #: files come from its list hw/rtl/fcnn_edge_dma.f.
 EDGE_TOP = "fcnn_edge_dma"
+#: The colour-to-gray block of the colour frame path (hw/rtl/fcnn_rgb2gray.sv, its list
+#: hw/rtl/fcnn_rgb2gray.f), packaged as its own IP between the edge DMA and the edge IP.
+RGB2GRAY_TOP = "fcnn_rgb2gray"
 #: Relative path of the RTL classifier's file list inside a model folder.
 RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"
@@ -121,6 +124,16 @@ def edge_sources() -> list[Path]:
         return rtl_sources(EDGE_TOP)
     except ArtifactError as exc:
         raise BuildInputError(f"edge core sources: {exc}") from exc
+
+
+def rgb2gray_sources() -> list[Path]:
+    """The colour-to-gray block's HDL files in compile order (``hw/rtl/fcnn_rgb2gray.f``)."""
+    from fpgacnn.hw import rtl_sources
+
+    try:
+        return rtl_sources(RGB2GRAY_TOP)
+    except ArtifactError as exc:
+        raise BuildInputError(f"colour-to-gray block sources: {exc}") from exc
 
 
 def model_dir_for(model: str, hw_build_dir: Path | None = None) -> Path:

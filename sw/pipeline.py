@@ -255,9 +255,9 @@ class Pipeline:
         t0 = time.perf_counter()
         checked = check_frame(frame, max_width=self.max_width, max_height=self.max_height)
         t1 = time.perf_counter()
-        gray = gray_of(checked)
+        edge_in = checked if self._edge.takes_color else gray_of(checked)
         t2 = time.perf_counter()
-        ticket = self._edge.submit(gray, self.threshold)
+        ticket = self._edge.submit(edge_in, self.threshold)
         item = _InFlight(index=self._count, frame=checked, ticket=ticket, t_start=t0)
         item.timings.update(check=t1 - t0, gray=t2 - t1, edge=time.perf_counter() - t2)
         self._count += 1

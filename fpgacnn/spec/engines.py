@@ -96,6 +96,10 @@ class EdgeEngine(abc.ABC):
     name: str = "?"
     #: how many frames may be submitted before the oldest must be collected
     max_in_flight: int = 1
+    #: True when the engine's hardware turns colour into gray itself (the board's colour
+    #: frame path): ``submit`` then takes the checked frame as it is (gray, BGR or BGRA)
+    #: and the host does no colour-to-gray for the edge map
+    takes_color: bool = False
 
     @abc.abstractmethod
     def submit(self, gray: np.ndarray, threshold: int) -> object:

@@ -166,9 +166,13 @@ class CoreSpec:
         if self.kind is CoreKind.EDGE:
             if self.ppc not in SUPPORTED_PPC:
                 raise _fail(f"{where}.ppc", f"one of {SUPPORTED_PPC}", self.ppc)
-            if (self.stream_in_bits, self.stream_out_bits) != (8 * self.ppc, 8 * self.ppc):
+            # input: 8 * ppc gray, or 24 * ppc BGR on a board whose frame path turns
+            # colour to gray in the fabric (fcnn_rgb2gray before the core)
+            if self.stream_in_bits not in (8 * self.ppc, 24 * self.ppc) or \
+                    self.stream_out_bits != 8 * self.ppc:
                 raise _fail(f"{where}.stream_in_bits/stream_out_bits",
-                            f"{8 * self.ppc} (8 * ppc)",
+                            f"[{8 * self.ppc} or {24 * self.ppc}, {8 * self.ppc}] "
+                            "(8 or 24 * ppc in, 8 * ppc out)",
                             [self.stream_in_bits, self.stream_out_bits])
         if self.dma is not None:
             _str(f"{where}.dma", self.dma)

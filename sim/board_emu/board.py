@@ -38,7 +38,15 @@ import numpy as np
 from fpgacnn.spec.cores import ClassifierOutputLayout
 from fpgacnn.spec.errors import SimulationError
 
-from .devices import AxiDma, BuildIdBlock, ClassifierCore, EdgeCore, Pad, Unmodelled
+from .devices import (
+    AxiDma,
+    BuildIdBlock,
+    ClassifierCore,
+    EdgeCore,
+    Pad,
+    Unmodelled,
+    stream_stage,
+)
 from .pynq_api import MMIO, DefaultIP, Overlay, PynqBuffer
 from .tree import BlockDesign, BuildTreeError, ip_dict, read_block_design, read_config
 
@@ -135,7 +143,7 @@ class EmulatedBoard:
                                      f"{back_pin.split('/')[0]}")
             core = self._core(d.cell(core_name), dma_cell, pads_in)
             self.devices[core_name] = core
-            dma = AxiDma(self, dma_cell, core, [Pad(p) for p in pads_in],
+            dma = AxiDma(self, dma_cell, core, [stream_stage(p) for p in pads_in],
                          [Pad(p) for p in pads_out])
             self.devices[dma_cell.name] = self.dmas[dma_cell.name] = dma
 
@@ -154,7 +162,7 @@ class EmulatedBoard:
                                   max_height=cell.int("MAX_HEIGHT"), sources=sources,
                                   build_root=self._build_root)
             return EdgeCore(self, cell, harness)
-        in_bytes = Pad(pads_in[-1]).out_bytes if pads_in else \
+        in_bytes = stream_stage(pads_in[-1]).out_bytes if pads_in else \
             dma_cell.int("c_m_axis_mm2s_tdata_width") // 8
         return self._classifier(cell, in_bytes)
 

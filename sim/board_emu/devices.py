@@ -66,6 +66,7 @@ from fpgacnn.spec.dma import (
     S2MM_LENGTH,
 )
 from fpgacnn.spec.errors import SimulationError
+from fpgacnn.spec.frames import gray_from_bgr
 
 from .tree import BuildTreeError, Cell
 
@@ -123,6 +124,47 @@ class Pad:
         return out
 
 
+    def apply_array(self, beats: np.ndarray) -> np.ndarray:
+        """The output beats of input beats as (n, bytes) uint8 arrays (byte-aligned fields
+        are gathered with numpy; others go through :meth:`apply`)."""
+        if all(w % 8 == 0 and (lsb is None or lsb % 8 == 0) for w, lsb in self.fields):
+            parts = []
+            for width, lsb in reversed(self.fields):  # least significant first
+                if lsb is None:
+                    parts.append(np.zeros((len(beats), width // 8), np.uint8))
+                else:
+                    parts.append(beats[:, lsb // 8:(lsb + width) // 8])
+            return np.ascontiguousarray(np.concatenate(parts, axis=1))
+        ints = [int.from_bytes(b.tobytes(), "little") for b in beats]
+        return np.frombuffer(from_beats(self.apply(ints), self.out_bytes),
+                             np.uint8).reshape(-1, self.out_bytes)
+
+
+class Rgb2Gray:
+    """``fcnn_rgb2gray`` as the Tcl configures it (``PPC``, ``BGR``): each of a beat's
+    PPC 24-bit pixels becomes its 8-bit gray, by the contracts layer's integer BT.601
+    rule (:func:`fpgacnn.spec.frames.gray_from_bgr`, which the block's testbench holds
+    it to bit for bit)."""
+
+    def __init__(self, cell: Cell) -> None:
+        self.name = cell.name
+        self.ppc = cell.int("PPC")
+        self.bgr = bool(cell.int("BGR", 1))
+        self.in_bytes, self.out_bytes = 3 * self.ppc, self.ppc
+
+    def apply_array(self, beats: np.ndarray) -> np.ndarray:
+        """(n, 3 PPC) uint8 beats -> (n, PPC) gray beats."""
+        px = beats.reshape(-1, self.ppc, 3)
+        if not self.bgr:
+            px = px[:, :, ::-1]
+        return gray_from_bgr(np.ascontiguousarray(px)).reshape(-1, self.ppc)
+
+
+def stream_stage(cell: Cell) -> Pad | Rgb2Gray:
+    """The model of a per-beat stream stage (``tree.STREAM_STAGES``) of the design."""
+    return Rgb2Gray(cell) if cell.vlnv.split(":")[2] == "fcnn_rgb2gray" else Pad(cell)
+
+
 def to_beats(packet: bytes, nbytes: int) -> list[int]:
     """Little-endian beats of ``nbytes`` (a short last beat is zero-filled: tkeep)."""
     return [int.from_bytes(packet[k:k + nbytes], "little") for k in range(0, len(packet), nbytes)]
@@ -162,7 +204,7 @@ class AxiDma:
     cell: Cell
     core: StreamSink
     #: subset converters on the MM2S path (DMA -> core) and the S2MM path (core -> DMA)
-    pads_in: list[Pad]
+    pads_in: list[Pad | Rgb2Gray]
     pads_out: list[Pad]
     faults: DmaFaults = field(default_factory=DmaFaults)
     resets: int = 0
@@ -257,11 +299,13 @@ class AxiDma:
             if data is None:
                 self._error(send, 0x40)  # DMADecErr: no memory there
             else:
-                beats = to_beats(data, self.mm2s_bytes)
-                nbytes = self.mm2s_bytes
+                nb = self.mm2s_bytes
+                arr = np.zeros(-(-len(data) // nb) * nb, np.uint8)  # a short last beat: 0s
+                arr[: len(data)] = np.frombuffer(data, np.uint8)
+                arr = arr.reshape(-1, nb)
                 for pad in self.pads_in:
-                    beats, nbytes = pad.apply(beats), pad.out_bytes
-                self.core.consume(from_beats(beats, nbytes))
+                    arr = pad.apply_array(arr)
+                self.core.consume(arr.tobytes())
                 self._done(send, n)
         if recv.job is None:
             return

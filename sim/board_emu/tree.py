@@ -72,6 +72,12 @@ class AddressSegment:
     range: int
 
 
+#: IP that change each beat of a stream and keep no state, by IP name: (input, output)
+#: interface pin. Streams are followed through them (:meth:`BlockDesign.follow`).
+STREAM_STAGES = {"axis_subset_converter": ("S_AXIS", "M_AXIS"),
+                 "fcnn_rgb2gray": ("s_axis", "m_axis")}
+
+
 @dataclass(frozen=True)
 class BlockDesign:
     """The block design of a build tree, as its Tcl states it."""
@@ -94,17 +100,18 @@ class BlockDesign:
         return [c for c in self.cells.values() if c.vlnv.split(":")[2] == ip_name]
 
     def follow(self, pin: str) -> tuple[str, list[Cell]]:
-        """Where the stream leaving ``pin`` ends: ``(cell/pin, [subset converters passed])``."""
+        """Where the stream leaving ``pin`` ends: ``(cell/pin, [stream stages passed])``
+        (the per-beat stages of :data:`STREAM_STAGES`: subset converters, colour to gray)."""
         pads: list[Cell] = []
         while True:
             if pin not in self.links:
                 raise BuildTreeError(f"{BLOCK_DESIGN} connects {pin} to nothing")
             dst = self.links[pin]
             cell = self.cells.get(dst.split("/")[0])
-            if cell is None or cell.vlnv.split(":")[2] != "axis_subset_converter":
+            if cell is None or cell.vlnv.split(":")[2] not in STREAM_STAGES:
                 return dst, pads
             pads.append(cell)
-            pin = f"{cell.name}/M_AXIS"
+            pin = f"{cell.name}/{STREAM_STAGES[cell.vlnv.split(':')[2]][1]}"
 
     def toward(self, pin: str) -> tuple[str, list[Cell]]:
         """Where the stream arriving at ``pin`` comes from (the inverse of :meth:`follow`)."""
@@ -115,10 +122,10 @@ class BlockDesign:
                 raise BuildTreeError(f"{BLOCK_DESIGN} connects nothing to {pin}")
             src = back[pin]
             cell = self.cells.get(src.split("/")[0])
-            if cell is None or cell.vlnv.split(":")[2] != "axis_subset_converter":
+            if cell is None or cell.vlnv.split(":")[2] not in STREAM_STAGES:
                 return src, pads[::-1]
             pads.append(cell)
-            pin = f"{cell.name}/S_AXIS"
+            pin = f"{cell.name}/{STREAM_STAGES[cell.vlnv.split(':')[2]][0]}"
 
 
 _CELL = re.compile(r"create_bd_cell -type ip -vlnv (\[fcnn_ip (\w+)\]|(\S+)) (\w+)")

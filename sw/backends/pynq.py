@@ -312,15 +312,17 @@ class _Ticket:
     slot: int
     width: int
     height: int
-    nbytes: int
+    nbytes: int  # received
+    sent: int
     t_sent: float
     split: _Split
     recv_armed: bool = False
 
 
-def _line_bytes(width: int, ppc: int) -> int:
-    """Bytes of one line in a DMA buffer: ceil(width/ppc) beats of the DMA's width."""
-    return -(-width // ppc) * dma_beat_bytes(8 * ppc)
+def _line_bytes(width: int, ppc: int, pixel_bits: int = 8) -> int:
+    """Bytes of one line in a DMA buffer: ceil(width/ppc) beats of the DMA's width (a beat
+    of ppc ``pixel_bits`` pixels padded to it, :func:`fpgacnn.spec.dma.dma_beat_bytes`)."""
+    return -(-width // ppc) * dma_beat_bytes(pixel_bits * ppc)
 
 
 #: The edge core's registers the driver uses, by name (offsets: the package manifest,
@@ -330,7 +332,13 @@ _EDGE_USED = ("CTRL", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD", "CORE_ID", "VERSI
 
 
 class PynqEdgeEngine(eng.EdgeEngine):
-    """The board's edge core: two frames in flight (double buffering)."""
+    """The board's edge core: two frames in flight (double buffering).
+
+    On a board with the colour frame path (the edge core's ``stream_in_bits`` is 24 *
+    PPC: ``fcnn_rgb2gray`` before it) the engine :attr:`takes_color`: it sends the frame
+    as it came, PPC BGR pixels per beat, each beat padded to the DMA's width (a gray
+    frame is sent as B = G = R, whose BT.601 gray is itself; BGRA drops alpha).
+    """
 
     name = "pynq"
     max_in_flight = 2
@@ -346,8 +354,11 @@ class PynqEdgeEngine(eng.EdgeEngine):
                                     f"registers {missing}; expected the {EDGE_MAP.core} map")
             self._core = core
             self._check_identity()
+            self.takes_color = core.stream_in_bits == 24 * core.ppc
+            self._in_bits = 24 if self.takes_color else 8
             line = _line_bytes(core.max_width, core.ppc)
-            self._in = [board.allocate(line * core.max_height) for _ in range(2)]
+            line_in = _line_bytes(core.max_width, core.ppc, self._in_bits)
+            self._in = [board.allocate(line_in * core.max_height) for _ in range(2)]
             self._out = [board.allocate(line * core.max_height) for _ in range(2)]
         except BaseException:
             board.release()
@@ -398,18 +409,41 @@ class PynqEdgeEngine(eng.EdgeEngine):
         self._dma.transfer("recv", self._out[ticket.slot], ticket.nbytes)
         ticket.recv_armed = True
 
-    def submit(self, gray: np.ndarray, threshold: int) -> object:
-        """Copy the frame into a free input buffer and start its DMA transfers."""
+    def _fill(self, buf: Any, frame: np.ndarray) -> int:
+        """Lay ``frame`` out in ``buf`` as the DMA sends it; return the bytes to send."""
+        h, w = frame.shape[:2]
+        ppc = self._core.ppc
+        if not self.takes_color:
+            line = _line_bytes(w, ppc)
+            view = np.asarray(buf)[: h * line].reshape(h, line)
+            view[:, :w] = frame
+            if line != w:
+                view[:, w:] = 0
+            return h * line
+        beat = dma_beat_bytes(24 * ppc)
+        beats, full, rest = -(-w // ppc), w // ppc, w % ppc
+        px = np.asarray(buf)[: h * beats * beat].reshape(h, beats, beat)[:, :, : 3 * ppc] \
+            .reshape(h, beats, ppc, 3)  # a view: the beats' pixel bytes, pads skipped
+        src = frame[:, :, :3] if frame.ndim == 3 else frame[:, :, None]  # gray: B = G = R
+        px[:, :full] = src[:, : full * ppc].reshape(h, full, ppc, src.shape[2])
+        if rest:
+            px[:, full, :rest] = src[:, full * ppc:]
+            px[:, full, rest:] = 0
+        return h * beats * beat
+
+    def submit(self, frame: np.ndarray, threshold: int) -> object:
+        """Copy the frame (gray; or as checked, when :attr:`takes_color`) into a free
+        input buffer and start its DMA transfers."""
         if self._closed:
             raise BackendError("the pynq edge engine is closed")
         if len(self._queue) >= self.max_in_flight:
             raise BackendError("two frames are in flight; collect one first")
         split = _Split(self._dma)
-        h, w = gray.shape
-        line = _line_bytes(w, self._core.ppc)
+        h, w = frame.shape[:2]
+        out_line = _line_bytes(w, self._core.ppc)
         try:
             if self._send_pending is not None:  # the previous frame must be fully sent
-                self._dma.wait("send", self._send_pending.nbytes)
+                self._dma.wait("send", self._send_pending.sent)
                 self._send_pending = None
             if self._config != (w, h, threshold):  # latched at the next SOF
                 self._write("WIDTH", w)
@@ -420,16 +454,13 @@ class PynqEdgeEngine(eng.EdgeEngine):
             slot = self._slot
             self._slot ^= 1
             buf = self._in[slot]
-            view = np.asarray(buf)[: h * line].reshape(h, line)
-            view[:, :w] = gray
-            if line != w:
-                view[:, w:] = 0
+            sent = self._fill(buf, frame)
             split.mark("submit")
-            ticket = _Ticket(slot=slot, width=w, height=h, nbytes=h * line,
+            ticket = _Ticket(slot=slot, width=w, height=h, nbytes=h * out_line, sent=sent,
                              t_sent=time.perf_counter(), split=split)
             if not self._queue:
                 self._arm_recv(ticket)
-            self._dma.transfer("send", buf, ticket.nbytes)  # flushes the buffer
+            self._dma.transfer("send", buf, sent)  # flushes the buffer
             split.mark("dma")
         except (DmaTimeoutError, DmaTransferError) as exc:
             raise self._recover(exc) from None

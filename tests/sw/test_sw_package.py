@@ -156,8 +156,8 @@ def test_constructors_validate_eagerly() -> None:
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("ppc", 3, r"core 'edge'\.ppc: expected one of \(1, 2, 4, 8\), got 3"),
-    ("stream_in_bits", 16, r"core 'edge'\.stream_in_bits/stream_out_bits: expected 32 "
-                           r"\(8 \* ppc\), got \[16, 32\]"),
+    ("stream_in_bits", 16, r"core 'edge'\.stream_in_bits/stream_out_bits: expected \[32 or 96, "
+                           r"32\] \(8 or 24 \* ppc in, 8 \* ppc out\), got \[16, 32\]"),
     ("max_height", 65535, r"core 'edge'\.max_height: expected "),
 ])
 def test_edited_edge_core_is_refused_whole_at_open(tmp_path: Path, field, value, message) -> None:  # noqa: ANN001
