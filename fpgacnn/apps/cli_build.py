@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fpgacnn.boards.board import BoardError, available_boards, load_board
 from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
-from fpgacnn.boards.config import BuildConfig, CoreFlow
+from fpgacnn.boards.config import BuildConfig, CoreFlow, EdgeInput
 from fpgacnn.boards.finalize import PackageBuildError
 from fpgacnn.boards.sources import CONVERSION_FILE, BuildInputError, model_dir_for
 from fpgacnn.spec.edge import (
@@ -48,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--edge-max-height", type=int, default=DEFAULT_MAX_HEIGHT, metavar="PX",
                         help=f"largest edge frame height, 1..{MAX_FRAME_HEIGHT} "
                              f"(default {DEFAULT_MAX_HEIGHT})")
+    parser.add_argument("--edge-input", choices=[e.value for e in EdgeInput],
+                        default=EdgeInput.GRAY.value,
+                        help="what the edge DMA carries: gray pixels (gray, default; the "
+                             "host converts colour) or the BGR frame as it came (color; "
+                             "fcnn_rgb2gray in the fabric)")
     parser.add_argument("--jobs", type=int, default=2, help="Vivado run jobs (default 2)")
     parser.add_argument("--templates", type=Path, default=None, metavar="DIR",
                         help="folder of templates overriding the shipped ones (hook blocks)")
@@ -89,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             board=args.board, model=model, model_dir=model_dir, out_dir=args.out.resolve(),
             core_flow=CoreFlow(args.core_flow), edge_ppc=args.edge_ppc,
             edge_max_width=args.edge_max_width, edge_max_height=args.edge_max_height,
-            jobs=args.jobs, template_dir=args.templates)
+            edge_input=EdgeInput(args.edge_input), jobs=args.jobs, template_dir=args.templates)
         print(f"generating the {cfg.board} build tree in {cfg.out_dir}", flush=True)
         state = generate(cfg, progress=_say)
         print(f"wrote the {cfg.board} build tree ({len(state.written)} files, hardware id "

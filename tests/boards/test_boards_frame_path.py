@@ -84,3 +84,20 @@ def test_gray_design_stays_available(tmp_path: Path) -> None:
     color = _tree(tmp_path)
     ids = [read_block_design(t).cell("build_id").config["BUILD_ID_LO"] for t in (gray, color)]
     assert ids[0] != ids[1]
+
+
+def test_build_cli_takes_the_edge_input(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    from fpgacnn.cli import main
+
+    conv = write_conversion(tmp_path / "digits")
+    out = tmp_path / "out"
+    assert main(["build", "--board", "pynq-z2", "--model", str(conv), "--out", str(out),
+                 "--edge-input", "color"]) == 0
+    capsys.readouterr()
+    assert json.loads((out / CONFIG_FILE).read_text())["edge_input"] == "color"
+    assert read_block_design(out).follow("edge_dma/M_AXIS_MM2S")[1][-1].name == "rgb2gray"
+    with pytest.raises(SystemExit) as exc:  # argparse refuses the choice with usage
+        main(["build", "--board", "pynq-z2", "--model", str(conv), "--out",
+              str(tmp_path / "o2"), "--edge-input", "rgb"])
+    assert exc.value.code == 2
+    assert "argument --edge-input: invalid choice: 'rgb'" in capsys.readouterr().err
