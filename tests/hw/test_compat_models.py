@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -100,7 +101,8 @@ def _convert(name: str, tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[
     rc = main(args)
     captured = capsys.readouterr()
     if rc == 0:  # progress: the plan, the C-sim check, the RTL step with its size
-        assert "\n  planned " in captured.out and "\n  generating the RTL core: " in captured.out
+        assert re.search(r"(?m)^  planned \d+ layers: ", captured.out)
+        assert re.search(r"(?m)^  generating the RTL core: [\d,]+ weights ", captured.out)
     return rc, out, captured.err
 
 

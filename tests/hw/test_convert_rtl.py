@@ -98,7 +98,7 @@ def test_no_rtl_flag(digits_dir, tmp_path, monkeypatch, capsys) -> None:
     conv = tmp_path / "copy"
     shutil.copytree(digits_dir, conv, ignore=shutil.ignore_patterns("hls4ml_prj"))
 
-    def fake_convert(source, out_dir, cfg=None):
+    def fake_convert(source, out_dir, cfg=None, **_options):  # input_type, progress, ...
         return conv_mod.ConversionResult(out_dir=Path(out_dir), project_dir=Path(out_dir) / "p",
                                          plans=[], bit_exact=None,
                                          timings={"convert_s": 0.0, "compile_s": 0.0},
