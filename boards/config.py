@@ -95,6 +95,7 @@ class BuildConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in data.items() if k in known}
         d["core_flow"] = CoreFlow(d["core_flow"])
+        # a tree written before the option existed has the gray design
         d["edge_input"] = EdgeInput(d.get("edge_input", EdgeInput.GRAY.value))
         for k in ("model_dir", "out_dir", "template_dir"):
             if d.get(k) is not None:

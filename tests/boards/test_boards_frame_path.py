@@ -73,8 +73,10 @@ def test_colour_path_packages_rgb2gray_and_runs_under_tclsh(tmp_path: Path) -> N
 
 
 def test_gray_design_stays_available(tmp_path: Path) -> None:
-    """``edge_input=gray`` (the default today): the DMA feeds the edge IP directly; the
+    """``edge_input=gray`` (still the default): the DMA feeds the edge IP directly; the
     hardware id tells the two designs apart."""
+    assert BuildConfig(board="pynq-z2", model="m", model_dir=tmp_path,
+                       out_dir=tmp_path).edge_input is EdgeInput.GRAY
     gray = _tree(tmp_path, edge_input=EdgeInput.GRAY)
     design = read_block_design(gray)
     assert design.follow("edge_dma/M_AXIS_MM2S") == ("edge/s_axis", [])
