@@ -99,6 +99,56 @@ def host_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+#: Camera modes the frame path is checked against: name, width, height, frames/s.
+CAMERA_MODES = (("720p60", 1280, 720, 60), ("1080p60", 1920, 1080, 60))
+#: Cycles ``fcnn_rgb2gray`` adds in front of the edge core on the colour frame path
+#: (its two pipeline stages, hw/rtl/fcnn_rgb2gray.sv; per pixel, never a stall).
+RGB2GRAY_LATENCY = 2
+
+
+def frame_path_rates(*, ppcs: tuple[int, ...] = (1, 2, 4, 8), clock_hz: float = 100e6,
+                     frames: int = 3, seed: int = 0) -> list[dict[str, Any]]:
+    """The edge frame path's cycle budget per PPC, from simulation (Verilated
+    ``fcnn_edge_core`` at MAX 1920x1080, random frames, no idle, no backpressure), for
+    each of :data:`CAMERA_MODES`: steady-state cycles per frame, latency from the first
+    pixel in to the first and to the last edge pixel out (plus
+    :data:`RGB2GRAY_LATENCY` on the colour path), the frames/s that makes at
+    ``clock_hz`` and whether the camera mode is sustained."""
+    from fpgacnn.sim.edge_harness import EdgeHarness
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for ppc in ppcs:
+        h = EdgeHarness(ppc=ppc, max_width=1920, max_height=1080)
+        try:
+            for name, width, height, fps in CAMERA_MODES:
+                imgs = [rng.integers(0, 256, (height, width), np.uint8) for _ in range(frames)]
+                run = h.run(imgs)
+                per_frame = run.steady_state_cycles_per_frame
+                assert per_frame is not None
+                rate = clock_hz / per_frame
+                rows.append({
+                    "ppc": ppc, "mode": name, "cycles_per_frame": per_frame,
+                    "first_out": run.latency[0] + RGB2GRAY_LATENCY,
+                    "last_out": run.frame_cycles[0] + RGB2GRAY_LATENCY,
+                    "fps": rate, "sustains": rate >= fps, "clock_mhz": clock_hz / 1e6})
+        finally:
+            h.close()
+    return rows
+
+
+def rates_markdown(rows: list[dict[str, Any]]) -> str:
+    """:func:`frame_path_rates` rows as a markdown table."""
+    out = ["| PPC | mode | cycles/frame | latency first pixel in -> first / last edge pixel "
+           "out (cycles) | frames/s at the clock | sustains |",
+           "|---:|---|---:|---:|---:|---|"]
+    for r in rows:
+        out.append(f"| {r['ppc']} | {r['mode']} | {r['cycles_per_frame']:,.0f} | "
+                   f"{r['first_out']:,} / {r['last_out']:,} | {r['fps']:.1f} at "
+                   f"{r['clock_mhz']:g} MHz | {'yes' if r['sustains'] else 'no'} |")
+    return "\n".join(out)
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     """The rows as a markdown table."""
     out = ["| backend | engines | classify | frames/s | edge ms | classify ms | crop ms | "

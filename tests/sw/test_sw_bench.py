@@ -33,3 +33,21 @@ def test_measure_host_on_the_emulated_board(board_tree) -> None:  # noqa: ANN001
     assert 0.0 < ms["host"] <= ms["total"] and ms["hw_wait"] > 0.0
     table = host_markdown([row]).splitlines()
     assert len(table) == 3 and table[2].startswith("| z2 | ")
+
+
+def test_frame_path_rates_from_simulation() -> None:
+    """Cycles per frame and latency of the edge frame path come from the Verilated core:
+    at least one beat per PPC pixels, the first edge pixel out a line (plus the Sobel
+    pipeline and fcnn_rgb2gray) after the first pixel in, the last after the frame."""
+    from fpgacnn.apps.bench_stream import RGB2GRAY_LATENCY, frame_path_rates, rates_markdown
+
+    rows = frame_path_rates(ppcs=(4,), frames=2)
+    assert [(r["ppc"], r["mode"]) for r in rows] == [(4, "720p60"), (4, "1080p60")]
+    for r, (w, h) in zip(rows, ((1280, 720), (1920, 1080)), strict=True):
+        beats = -(-w // 4)
+        assert h * beats <= r["cycles_per_frame"] < 1.01 * h * beats
+        assert beats + RGB2GRAY_LATENCY < r["first_out"] < 2 * beats
+        assert h * beats < r["last_out"] <= r["cycles_per_frame"] + r["first_out"]
+        assert r["fps"] == pytest.approx(100e6 / r["cycles_per_frame"])
+        assert r["sustains"] == (r["fps"] >= 60)
+    assert len(rates_markdown(rows).splitlines()) == 4
