@@ -235,7 +235,7 @@ def _expected(model: Any, x: np.ndarray, info: dict[str, Any]) -> tuple[np.ndarr
 def _first_line(exc: BaseException) -> str:
     text = next((ln for ln in str(exc).splitlines() if "%Error" in ln), str(exc))
     text = text.splitlines()[0] if text else type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "..."
+    return text if len(text) <= 400 else text[:400] + "..."
 
 
 def measure(name: str, board: str, cfg: BenchConfig, model_cache: dict[str, Any],
@@ -374,7 +374,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             res = f"~{e['lut']:,} | ~{e['ff']:,} | ~{e['bram36']:g} | ~{e['dsp']} | | "
         else:
             lut, res = None, "n/a | n/a | n/a | n/a | n/a | n/a"
-        at = lut * ii if lut and ii else None
+        at = round(lut * ii) if lut and ii else None
         ratio = f"{at / r['unrolled_lut']:.1f}x" if at and r["unrolled_lut"] else "n/a"
         mism = ("n/a" if r["mismatches"] is None
                 else f"{r['mismatches']}/{r['checked_images']}")

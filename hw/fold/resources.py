@@ -12,10 +12,14 @@ the run they come from), read once per process.
 Blocks and their models:
 
 - folded MAC array (``fcnn_cnn_mvu``): ``LUT = lut_per_mac(XW, WW) * PE * SIMD +
-  lut_per_pe(XW, WW) * PE + lut_base``; ``lut_per_mac`` is the surface
-  ``a*XW*WW + b*(XW+WW) + c`` through the fitted per-width slopes (LUT
-  multipliers with their adder tree), ``lut_per_pe`` the accumulator of a PE; flip-flops: the PE accumulators, the N-wide result/output registers,
-  the stage registers of the SIMD inputs and PE*SIMD weights;
+  lut_per_pe(XW, WW) * PE + lut_base`` plus, when the input banks are whole-vector
+  registers (a convolution's window), ``xmux_lut_per_bit * 2 * IN_LEN * XW`` for
+  the multiplexer that picks the SIMD slice. The terms are least squares on every
+  block-ROM yosys point of the unit (ours in the calibration file's ``mvu``
+  section, the unit's own in ``calibration.json``), per element width;
+  ``lut_per_mac`` is then the surface ``a*XW*WW + b*(XW+WW) + c`` through the
+  widths. Flip-flops: the PE accumulators, the N-wide result register, the stage
+  registers of the SIMD inputs and of the PE*SIMD weights;
 - weight ROM (``(N/PE)*(IN_LEN/SIMD)`` words of ``PE*SIMD*WW`` bits): in block RAM
   with the best BRAM36/BRAM18 aspect ratio (32Kx1 .. 512x72; 16Kx1 .. 512x36), or
   as distributed ROM (LUT6 = 64x1, with MUXF7/F8 up to 256 words and a LUT mux
@@ -91,23 +95,73 @@ def calibration() -> dict[str, Any]:
     return json.loads(CALIBRATION_FILE.read_text())
 
 
+def _bank_bits(p: dict[str, Any]) -> float:
+    """Bits of the two register banks a point's SIMD multiplexer picks from (0 when the
+    banks are memories or the whole vector is used at once)."""
+    if p["simd"] >= p["in_len"] or max(p["c_in"], p["simd"]) != p["in_len"]:
+        return 0.0
+    return 2.0 * p["in_len"] * p["xw"]
+
+
+@functools.cache
+def _points() -> tuple[dict[str, Any], ...]:
+    """Every yosys point of the folded unit with a block ROM: ours (``calibration_fold.json``
+    section ``mvu``) and the unit's own (``calibration.json``)."""
+    pts = [p for p in calibration().get("mvu", {}).get("points", [])
+           if p.get("rom_style", "block") == "block"]
+    if MVU_CALIBRATION_FILE.is_file():
+        pts += [p for p in json.loads(MVU_CALIBRATION_FILE.read_text())
+                if p.get("rom_style") == "block"]
+    return tuple(pts)
+
+
+@functools.cache
+def xmux_lut_per_bit() -> float:
+    """LUTs per bit of the two register banks for the multiplexer that picks SIMD elements
+    out of a whole-vector bank: fitted jointly with the MAC terms on the element widths
+    whose points include such banks (0 when none do)."""
+    coefs = []
+    for xw, ww in sorted({(p["xw"], p["ww"]) for p in _points()}):
+        pts = [p for p in _points() if (p["xw"], p["ww"]) == (xw, ww)]
+        if not any(_bank_bits(p) for p in pts) or len(pts) < 5:
+            continue
+        a = np.array([(1.0, p["pe"] * p["simd"], p["pe"], _bank_bits(p)) for p in pts])
+        sol, *_ = np.linalg.lstsq(a, np.array([p["lut"] for p in pts], dtype=float),
+                                  rcond=None)
+        coefs.append(max(0.0, float(sol[3])))
+    return float(np.mean(coefs)) if coefs else 0.0
+
+
+@functools.cache
+def _width_fits() -> dict[tuple[int, int], tuple[float, float, float]]:
+    """(XW, WW) -> (base, per_mac, per_pe): least squares on that width's points after
+    the bank multiplexer's share (:func:`xmux_lut_per_bit`) is taken off."""
+    x = xmux_lut_per_bit()
+    out = {}
+    for xw, ww in sorted({(p["xw"], p["ww"]) for p in _points()}):
+        pts = [p for p in _points() if (p["xw"], p["ww"]) == (xw, ww)]
+        a = np.array([(1.0, p["pe"] * p["simd"], p["pe"]) for p in pts])
+        y = np.array([p["lut"] - x * _bank_bits(p) for p in pts], dtype=float)
+        sol, *_ = np.linalg.lstsq(a, y, rcond=None)
+        out[(xw, ww)] = (max(0.0, float(sol[0])), max(0.5, float(sol[1])),
+                         max(0.0, float(sol[2])))
+    return out
+
+
 @functools.cache
 def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float, ...],
                             tuple[float, ...]]:
     """(a, b, c, xs, bases, per_pe): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` (least
-    squares through the per-width fits); the unit's fixed LUTs ``bases`` and LUTs per
-    PE (its accumulator) ``per_pe`` at ``xs`` = XW*WW (interpolated linearly in
-    between, held beyond the ends)."""
-    cal = calibration()
-    fit = sorted((cal["mvu"]["fit"] if "mvu" in cal else cal["fit"]).values(),
-                 key=lambda f: f["xw"] * f["ww"])
-    rows = [(f["xw"] * f["ww"], f["xw"] + f["ww"], 1.0) for f in fit]
+    squares through the per-width fits, :func:`_width_fits`); the unit's fixed LUTs
+    ``bases`` and LUTs per PE (its accumulator) ``per_pe`` at ``xs`` = XW*WW
+    (interpolated linearly in between, held beyond the ends)."""
+    fits = sorted(_width_fits().items(), key=lambda kv: kv[0][0] * kv[0][1])
+    rows = [(xw * ww, xw + ww, 1.0) for (xw, ww), _ in fits]
     coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float),
-                               np.array([f["lut_per_mac"] for f in fit]), rcond=None)
+                               np.array([f[1] for _, f in fits]), rcond=None)
     return (float(coef[0]), float(coef[1]), float(coef[2]),
-            tuple(float(f["xw"] * f["ww"]) for f in fit),
-            tuple(max(0.0, float(f["lut_base"])) for f in fit),
-            tuple(max(0.0, float(f.get("lut_per_pe", 0.0))) for f in fit))
+            tuple(float(xw * ww) for (xw, ww), _ in fits),
+            tuple(f[0] for _, f in fits), tuple(f[2] for _, f in fits))
 
 
 def lut_per_mac(xw: int, ww: int) -> float:
@@ -126,24 +180,6 @@ def lut_per_pe(xw: int, ww: int) -> float:
     """LUTs of one PE's accumulator path (apart from its multiply lanes)."""
     _, _, _, xs, _, per_pe = _mac_surface()
     return float(np.interp(xw * ww, xs, per_pe))
-
-
-@functools.cache
-def xmux_lut_per_bit() -> float:
-    """LUTs per bit of the two register banks for the multiplexer that picks SIMD elements
-    out of a whole-vector bank: the mean residual of the unit's own calibration points
-    over the MAC surface (0 when that file is absent)."""
-    if not MVU_CALIBRATION_FILE.is_file():
-        return 0.0
-    residuals = []
-    for p in json.loads(MVU_CALIBRATION_FILE.read_text()):
-        bits = 2 * p["in_len"] * p["xw"]
-        if p["simd"] >= p["in_len"] or max(p["c_in"], p["simd"]) != p["in_len"]:
-            continue
-        rest = p["lut"] - lut_base(p["xw"], p["ww"]) - lut_per_mac(p["xw"], p["ww"]) * (
-            p["pe"] * p["simd"]) - lut_per_pe(p["xw"], p["ww"]) * p["pe"]
-        residuals.append(max(0.0, rest) / bits)
-    return float(np.mean(residuals)) if residuals else 0.0
 
 
 def block_ram(depth: int, width: int) -> float:
@@ -239,7 +275,7 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
     macs = lf.pe * lf.simd
     array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
                  + lut_base(s.xw, s.ww),
-                 ff=lf.pe * s.acc_w + 2 * s.n * s.acc_w + lf.simd * s.xw)
+                 ff=lf.pe * s.acc_w + s.n * s.acc_w + lf.simd * s.xw)
     depth = (s.n // lf.pe) * (s.in_len // lf.simd)
     rom = memory(depth, macs * s.ww, lf.rom_style)
     words = s.in_len // max(s.c_in, lf.simd)
