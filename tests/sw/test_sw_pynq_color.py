@@ -65,3 +65,28 @@ def test_the_dma_carries_the_colour_frame(board_tree: Callable[..., Path], frame
     dma = emu.dma("edge_dma")
     assert dma.ch[0x00].length == 57 * 26 * 16  # sent: colour, padded beats
     assert dma.ch[0x30].length == 57 * 26 * 4  # received: the gray edge map
+
+
+def test_colour_path_faults_are_named_and_recovered(board_tree: Callable[..., Path],
+                                                    frames) -> None:  # noqa: ANN001
+    """The robustness contract holds on the colour path: a short edge map, a send that
+    stops with DMASlvErr; each named, recovered, the next frame right, no buffer leaked."""
+    from fpgacnn.spec.edge import sobel_edges
+    from fpgacnn.spec.errors import DmaTransferError
+    from fpgacnn.spec.frames import gray_of
+
+    tree = board_tree("pynq-z2", edge_input=EdgeInput.COLOR)
+    emu = EmulatedBoard(tree)
+    with open_emulated(tree, board=emu, classify=False, timeout_s=5.0) as pipe:
+        emu.dma("edge_dma").faults.short_by = 640
+        with pytest.raises(DmaTransferError, match=r"^edge_dma recv channel moved 306560 "
+                                                   r"bytes, expected 307200$"):
+            pipe.process(frames[0])
+        assert np.array_equal(pipe.process(frames[1]).edges, sobel_edges(gray_of(frames[1])))
+        emu.dma("edge_dma").faults.error_bits = 0x20
+        emu.dma("edge_dma").faults.error_channel = "send"
+        with pytest.raises(DmaTransferError, match=r"^edge_dma send channel stopped with "
+                                                   r"error bits 0x20 \(DMASlvErr\)$"):
+            list(pipe.stream(frames[:2]))
+        assert np.array_equal(pipe.process(frames[2]).edges, sobel_edges(gray_of(frames[2])))
+    assert emu.live_buffers == 0
