@@ -14,6 +14,7 @@ import pytest
 from fpgacnn import cli
 from fpgacnn.apps.emulate import emulated_package
 from fpgacnn.apps.stream_demo import digit_frame, photo
+from fpgacnn.boards.config import EdgeInput
 from fpgacnn.sw.pipeline import Pipeline
 
 
@@ -26,9 +27,14 @@ def images(digits, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: A
     return root
 
 
+@pytest.mark.parametrize("edge_input", list(EdgeInput), ids=lambda e: e.value)
 def test_stream_on_the_emulated_board(board_tree: Callable[..., Path], images: Path,
-                                      tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    tree = board_tree("kv260")
+                                      tmp_path: Path, capsys: pytest.CaptureFixture,
+                                      edge_input: EdgeInput) -> None:
+    """Gray and colour edge input; each line of results.jsonl carries timings.host (the
+    host CPU time: the frame's stages less hw_wait, the time spent polling the DMAs)."""
+    tree = board_tree("kv260") if edge_input is EdgeInput.GRAY else \
+        board_tree("kv260", edge_input=edge_input)
     out = tmp_path / "run"
     assert cli.main(["stream", "--source", f"images:{images}", "--backend", "pynq",
                      "--emulate", str(tree), "--save-dir", str(out)]) == 0
@@ -40,6 +46,11 @@ def test_stream_on_the_emulated_board(board_tree: Callable[..., Path], images: P
         expected = [ref.process(f) for f in frames]
     assert [r["label"] for r in lines[:-1]] == [e.label for e in expected]
     assert [r["scores"] for r in lines[:-1]] == [e.scores.tolist() for e in expected]
+    for r in lines[:-1]:
+        t = r["timings"]
+        assert 0.0 <= t["host"] <= t["total"] and 0.0 < t["hw_wait"] < t["total"]
+        own = sum(t[k] for k in ("check", "gray", "edge", "crop", "classify"))
+        assert t["host"] == pytest.approx(own - t["hw_wait"], rel=1e-9, abs=1e-12)
     for k, e in enumerate(expected):
         png = sorted(out.glob("*.png"))[k]
         assert np.array_equal(cv2.imread(str(png), cv2.IMREAD_GRAYSCALE), e.edges)
