@@ -28,10 +28,18 @@
 // (so the classifier stays in step), input is discarded up to the next SOF,
 // never a deadlock.
 //
+// Registers take effect at a SOF beat offered from the fourth clock after the
+// write (they are checked and decoded in three register stages); a SOF whose
+// geometry changes the divisor waits until the images in flight have left.
+//
 // Pipeline (one clock enable, the output skid buffer's registered ready):
 // S0 framing and area weights, S1 value channels, S2 horizontal products, S3
 // horizontal accumulation, S4 vertical products + accumulator read, S5 vertical
-// accumulation and output count, D1..D8 one quotient bit each, then rounding.
+// accumulation and output count, D1..D8 one quotient bit each, D9 the rounding
+// decision, then the skid buffer: 16 register stages from the input beat that
+// completes an output pixel to that pixel's output beat. Wide adds are
+// carry-select, so no register-to-register path exceeds 10 LUT/CARRY4 levels
+// (the yosys proxy, at 1920x1080 maxima).
 `default_nettype none
 
 module fcnn_crop_scale #(
@@ -270,20 +278,28 @@ module fcnn_crop_scale #(
     wire srst = rst || soft_rst;   // the datapath's reset
 
     // ------------------------------------------------------------------
-    // Geometry derived from the registers (two register stages, all values
-    // at the same depth, so a start of frame latches one consistent set).
+    // Geometry derived from the registers (three register stages, every value
+    // at the same depth, so any snapshot is one consistent set).
     // ------------------------------------------------------------------
+    localparam int AB = WB + HB;   // crop area
+
     logic            g1_ok;
     logic [16:0]     g1_x_end, g1_y_end;
-    logic [31:0]     g1_area;
+    logic [AB-1:0]   g1_area;
     logic [15:0]     g1_fw, g1_fh;
     logic [WB-1:0]   g1_cx, g1_cw;
     logic [HB-1:0]   g1_cy, g1_ch;
     logic            g1_inv;
 
+    logic            g2_ok;
+    logic [AB-1:0]   g2_area;
+    logic [WB-1:0]   g2_fw_m1, g2_cx, g2_cx_last, g2_cw_m_ow;
+    logic [HB-1:0]   g2_fh_m1, g2_cy, g2_cy_last, g2_ch_m_oh;
+    logic            g2_inv;
+
     logic            cfg_ok;
-    logic [WB-1:0]   cfg_fw_m1, cfg_cx, cfg_cx_last, cfg_cw;
-    logic [HB-1:0]   cfg_fh_m1, cfg_cy, cfg_cy_last, cfg_ch;
+    logic [WB-1:0]   cfg_fw_m1, cfg_cx, cfg_cx_last, cfg_cw_m_ow;
+    logic [HB-1:0]   cfg_fh_m1, cfg_cy, cfg_cy_last, cfg_ch_m_oh;
     logic [DB-1:0]   cfg_den;
     logic            cfg_inv;
 
@@ -293,106 +309,114 @@ module fcnn_crop_scale #(
                     (32'(reg_crop_width) >= OUT_WIDTH) && (32'(reg_crop_height) >= OUT_HEIGHT);
         g1_x_end <= 17'(reg_crop_x) + 17'(reg_crop_width);
         g1_y_end <= 17'(reg_crop_y) + 17'(reg_crop_height);
-        g1_area  <= 32'(reg_crop_width) * 32'(reg_crop_height);
+        g1_area  <= AB'(reg_crop_width) * AB'(reg_crop_height);
         g1_fw    <= reg_frame_width;
         g1_fh    <= reg_frame_height;
-        g1_cx    <= WB'(reg_crop_x);       // the geometry checks use the full registers
+        g1_cx    <= WB'(reg_crop_x);       // the checks above use the full registers
         g1_cy    <= HB'(reg_crop_y);
         g1_cw    <= WB'(reg_crop_width);
         g1_ch    <= HB'(reg_crop_height);
         g1_inv   <= reg_invert;
 
-        cfg_ok      <= g1_ok && (g1_x_end <= 17'(g1_fw)) && (g1_y_end <= 17'(g1_fh));
-        cfg_fw_m1   <= WB'(g1_fw - 16'd1);
-        cfg_fh_m1   <= HB'(g1_fh - 16'd1);
-        cfg_cx      <= g1_cx;
-        cfg_cy      <= g1_cy;
-        cfg_cx_last <= WB'(g1_x_end - 17'd1);
-        cfg_cy_last <= HB'(g1_y_end - 17'd1);
-        cfg_cw      <= g1_cw;
-        cfg_ch      <= g1_ch;
-        cfg_den     <= FUSED ? DB'(64'(g1_area) * 64'd1000) : DB'(g1_area);
-        cfg_inv     <= g1_inv;
+        g2_ok      <= g1_ok && (g1_x_end <= 17'(g1_fw)) && (g1_y_end <= 17'(g1_fh));
+        g2_area    <= g1_area;
+        g2_fw_m1   <= WB'(g1_fw - 16'd1);
+        g2_fh_m1   <= HB'(g1_fh - 16'd1);
+        g2_cx      <= g1_cx;
+        g2_cy      <= g1_cy;
+        g2_cx_last <= WB'(g1_x_end - 17'd1);
+        g2_cy_last <= HB'(g1_y_end - 17'd1);
+        g2_cw_m_ow <= g1_cw - WB'(OUT_WIDTH);
+        g2_ch_m_oh <= g1_ch - HB'(OUT_HEIGHT);
+        g2_inv     <= g1_inv;
+
+        cfg_ok      <= g2_ok;
+        cfg_fw_m1   <= g2_fw_m1;
+        cfg_fh_m1   <= g2_fh_m1;
+        cfg_cx      <= g2_cx;
+        cfg_cy      <= g2_cy;
+        cfg_cx_last <= g2_cx_last;
+        cfg_cy_last <= g2_cy_last;
+        cfg_cw_m_ow <= g2_cw_m_ow;
+        cfg_ch_m_oh <= g2_ch_m_oh;
+        cfg_den     <= FUSED ? DB'(g2_area * AB'(1000)) : DB'(g2_area);
+        cfg_inv     <= g2_inv;
     end
 
     // ------------------------------------------------------------------
     // S0: frame state machine, crop position, area weights
     // ------------------------------------------------------------------
     wire ce;          // the output skid buffer has room: every stage advances
-    wire pipe_busy;   // an entry is in S1..D8, or S5 is padding an image
+    wire pipe_busy;   // an entry is in S2..D9, or S5 is padding an image
 
     // Frame states (localparams, not an enum: yosys then keeps the module's name).
     localparam logic [1:0] S_IDLE = 2'd0;   // waiting for a start of frame
     localparam logic [1:0] S_RUN  = 2'd1;   // accepting the frame's beats
     localparam logic [1:0] S_PAD  = 2'd2;   // fault: completing the image; input dropped to SOF
 
+    // The frame's geometry and position. While waiting for a SOF they follow the
+    // configuration every cycle (and hold the start-of-frame state), so the SOF beat
+    // is handled like any other beat; from the SOF on they stay fixed.
     logic [1:0]      state;
     logic            dropping, seen_frame;
-    logic [WB-1:0]   in_x, fw_m1, cx, cx_last, cw;
-    logic [HB-1:0]   in_y, fh_m1, cy, cy_last, ch;
-    logic [DB-1:0]   den;
-    logic            inv;
-    logic [WB-1:0]   rem_h;          // units (1/OUT_WIDTH pixel) to the next column boundary
-    logic [HB-1:0]   rem_v;          // units (1/OUT_HEIGHT line) to the next row boundary
+    logic            f_ok;           // the geometry is one the block takes
+    logic [WB-1:0]   in_x, fw_m1, cx, cx_last, cw_m_ow;
+    logic [HB-1:0]   in_y, fh_m1, cy, cy_last, ch_m_oh;
+    logic [DB-1:0]   f_den, den;     // den: the divider's, taken from f_den at the SOF
+    logic            f_inv, inv;
+    // hr / vr: units (1/OUT_WIDTH pixel, 1/OUT_HEIGHT line) from the end of the current
+    // crop pixel / line to the next output column / row boundary, minus one pixel / line.
+    logic signed [WB:0] hr;
+    logic signed [HB:0] vr;
     logic [PB-1:0]   col;            // output column of the next horizontal sum
     logic            first_row;      // the next crop pixel is in the crop's first row
     logic            crop_started, crop_done;
+    logic            pipe_busy_q, den_same;
 
-    // Input handshake (the edge core's policy).
-    // A new geometry waits until the pipeline has drained (its entries use den and inv).
-    wire sof_may_start = !pipe_busy || (cfg_den == den && cfg_inv == inv);
+    // Input handshake (the edge core's policy). A new den / inv waits until the
+    // pipeline has drained (its entries use them); pipe_busy_q is a cycle old, which
+    // is safe: while waiting for a SOF the pipeline only drains.
+    wire sof_may_start = !pipe_busy_q || den_same;
     logic s_ready_c;
     always_comb begin
         case (state)
             S_IDLE:  s_ready_c = reg_enable &&
-                                 (s_axis_tuser ? ((ce && sof_may_start) || !cfg_ok) : 1'b1);
+                                 (s_axis_tuser ? ((ce && sof_may_start) || !f_ok) : 1'b1);
             S_RUN:   s_ready_c = ce && !s_axis_tuser;
             default: s_ready_c = !s_axis_tuser;
         endcase
     end
     assign s_axis_tready = s_ready_c;
     wire s_fire     = s_axis_tvalid && s_ready_c;
-    wire sof_fire   = s_fire && (state == S_IDLE) && s_axis_tuser && cfg_ok;
+    wire sof_fire   = s_fire && (state == S_IDLE) && s_axis_tuser && f_ok;
     wire frame_beat = sof_fire || (s_fire && state == S_RUN);
     wire sof_early  = (state == S_RUN) && s_axis_tvalid && s_axis_tuser && ce;
 
-    // The beat's position and the frame's geometry (the registers' on the SOF beat).
-    wire [WB-1:0] st_x       = sof_fire ? WB'(0) : in_x;
-    wire [HB-1:0] st_y       = sof_fire ? HB'(0) : in_y;
-    wire [WB-1:0] st_fw_m1   = sof_fire ? cfg_fw_m1 : fw_m1;
-    wire [HB-1:0] st_fh_m1   = sof_fire ? cfg_fh_m1 : fh_m1;
-    wire [WB-1:0] st_cx      = sof_fire ? cfg_cx : cx;
-    wire [HB-1:0] st_cy      = sof_fire ? cfg_cy : cy;
-    wire [WB-1:0] st_cx_last = sof_fire ? cfg_cx_last : cx_last;
-    wire [HB-1:0] st_cy_last = sof_fire ? cfg_cy_last : cy_last;
-    wire [WB-1:0] st_cw      = sof_fire ? cfg_cw : cw;
-    wire [HB-1:0] st_ch      = sof_fire ? cfg_ch : ch;
-    wire [WB-1:0] st_rem_h   = sof_fire ? cfg_cw : rem_h;
-    wire [HB-1:0] st_rem_v   = sof_fire ? cfg_ch : rem_v;
-    wire [PB-1:0] st_col     = sof_fire ? PB'(0) : col;
-    wire          st_first   = sof_fire || first_row;
-    wire          st_started = !sof_fire && crop_started;
-    wire          st_done    = !sof_fire && crop_done;
-
-    wire st_last_x = (st_x == st_fw_m1);
-    wire st_last_y = (st_y == st_fh_m1);
-    wire st_fault  = frame_beat && (s_axis_tlast != st_last_x);
-    wire in_crop   = (st_x >= st_cx) && (st_x <= st_cx_last) &&
-                     (st_y >= st_cy) && (st_y <= st_cy_last);
-    wire crop_end_x = (st_x == st_cx_last);
-    wire crop_end   = crop_end_x && (st_y == st_cy_last);
+    wire last_x   = (in_x == fw_m1);
+    wire last_y   = (in_y == fh_m1);
+    wire st_fault = frame_beat && (s_axis_tlast != last_x);
+    wire in_crop  = (in_x >= cx) && (in_x <= cx_last) && (in_y >= cy) && (in_y <= cy_last);
+    wire crop_end_x = (in_x == cx_last);
+    wire crop_end   = crop_end_x && (in_y == cy_last);
 
     // Area weights of this pixel: w1 to the current output column (row), w2 to the next.
-    wire          h_emit = (32'(st_rem_h) <= OUT_WIDTH);
-    wire [OWB-1:0] w1    = h_emit ? OWB'(st_rem_h) : OWB'(OUT_WIDTH);
-    wire [OWB-1:0] w2    = OWB'(OUT_WIDTH) - w1;
-    wire          v_emit = (32'(st_rem_v) <= OUT_HEIGHT);
-    wire [OHB-1:0] wv1   = v_emit ? OHB'(st_rem_v) : OHB'(OUT_HEIGHT);
-    wire [OHB-1:0] wv2   = OHB'(OUT_HEIGHT) - wv1;
+    wire           h_emit = hr[WB] || (hr == '0);   // the pixel reaches the boundary
+    wire [OWB-1:0] w2     = h_emit ? OWB'(-hr) : OWB'(0);
+    wire [OWB-1:0] w1     = OWB'(OUT_WIDTH) - w2;
+    wire           v_emit = vr[HB] || (vr == '0);
+    wire [OHB-1:0] wv2    = v_emit ? OHB'(-vr) : OHB'(0);
+    wire [OHB-1:0] wv1    = OHB'(OUT_HEIGHT) - wv2;
+    wire signed [WB:0] hr_next = h_emit ? hr + $signed({1'b0, cw_m_ow}) : hr - (WB+1)'(OUT_WIDTH);
+    wire signed [HB:0] vr_next = v_emit ? vr + $signed({1'b0, ch_m_oh}) : vr - (HB+1)'(OUT_HEIGHT);
+
+    wire pad_done  = (state == S_PAD) && !pipe_busy && !s1_valid;
+    // The state is S_IDLE in the next cycle (the start-of-frame state is loaded).
+    wire to_idle   = (state == S_IDLE && !sof_fire) || pad_done ||
+                     (frame_beat && !st_fault && last_x && last_y);
 
     wire pix_tok   = frame_beat && !st_fault && in_crop;
     // A fault before the image is complete: an abort token makes S5 pad the image.
-    wire abort_tok = ((frame_beat && st_fault) || sof_early) && !st_done;
+    wire abort_tok = ((frame_beat && st_fault) || sof_early) && !crop_done;
     wire tok       = pix_tok || abort_tok;
 
     // S1 registers: the token.
@@ -412,6 +436,8 @@ module fcnn_crop_scale #(
         evt_frame_long  <= 1'b0;
         evt_bad_size    <= 1'b0;
         evt_drop        <= 1'b0;
+        pipe_busy_q     <= pipe_busy;
+        den_same        <= (cfg_den == den) && (cfg_inv == inv);
 
         // Discarded beats (accepted, not part of a frame).
         if (s_fire && !frame_beat) begin
@@ -432,82 +458,77 @@ module fcnn_crop_scale #(
             state         <= S_PAD;
         end
 
-        if (state == S_PAD && !pipe_busy && !s1_valid) state <= S_IDLE;
+        if (pad_done) state <= S_IDLE;
 
         if (frame_beat) begin
             if (sof_fire) begin
-                fw_m1      <= cfg_fw_m1;
-                fh_m1      <= cfg_fh_m1;
-                cx         <= cfg_cx;
-                cy         <= cfg_cy;
-                cx_last    <= cfg_cx_last;
-                cy_last    <= cfg_cy_last;
-                cw         <= cfg_cw;
-                ch         <= cfg_ch;
-                den        <= cfg_den;
-                inv        <= cfg_inv;
+                den        <= f_den;
+                inv        <= f_inv;
                 dropping   <= 1'b0;
                 seen_frame <= 1'b0;
                 state      <= S_RUN;
             end
-            rem_h        <= st_rem_h;
-            rem_v        <= st_rem_v;
-            col          <= st_col;
-            first_row    <= st_first;
-            crop_started <= st_started;
-            crop_done    <= st_done;
             if (st_fault) begin
                 if (s_axis_tlast) evt_eol_early <= 1'b1;
                 else              evt_eol_late  <= 1'b1;
                 dropping <= 1'b1;
                 state    <= S_PAD;
             end else begin
-                if (st_last_x) begin
+                if (last_x) begin
                     in_x <= WB'(0);
-                    in_y <= st_y + HB'(1);
-                    if (st_last_y) begin
+                    in_y <= in_y + HB'(1);
+                    if (last_y) begin
                         state      <= S_IDLE;
                         seen_frame <= 1'b1;
                     end
                 end else begin
-                    in_x <= st_x + WB'(1);
-                    in_y <= st_y;
+                    in_x <= in_x + WB'(1);
                 end
                 if (in_crop) begin
                     crop_started <= 1'b1;
                     if (crop_end) crop_done <= 1'b1;
-                    rem_h <= h_emit ? (st_cw - WB'(w2)) : (st_rem_h - WB'(OUT_WIDTH));
-                    if (h_emit) col <= (st_col == PB'(OUT_WIDTH - 1)) ? PB'(0) : st_col + PB'(1);
+                    hr <= hr_next;
+                    if (h_emit) col <= (col == PB'(OUT_WIDTH - 1)) ? PB'(0) : col + PB'(1);
                     if (crop_end_x) begin
                         first_row <= 1'b0;
-                        rem_v <= v_emit ? (st_ch - HB'(wv2)) : (st_rem_v - HB'(OUT_HEIGHT));
+                        vr <= vr_next;
                     end
                 end
             end
+        end
+
+        // Waiting for a SOF (and on the way there): follow the configuration, hold the
+        // start-of-frame state. Last in this block, so it overrides the frame's updates.
+        if (to_idle) begin
+            f_ok         <= cfg_ok;
+            fw_m1        <= cfg_fw_m1;
+            fh_m1        <= cfg_fh_m1;
+            cx           <= cfg_cx;
+            cy           <= cfg_cy;
+            cx_last      <= cfg_cx_last;
+            cy_last      <= cfg_cy_last;
+            cw_m_ow      <= cfg_cw_m_ow;
+            ch_m_oh      <= cfg_ch_m_oh;
+            f_den        <= cfg_den;
+            f_inv        <= cfg_inv;
+            in_x         <= '0;
+            in_y         <= '0;
+            hr           <= $signed({1'b0, cfg_cw_m_ow});
+            vr           <= $signed({1'b0, cfg_ch_m_oh});
+            col          <= '0;
+            first_row    <= 1'b1;
+            crop_started <= 1'b0;
+            crop_done    <= 1'b0;
         end
 
         if (srst) begin
             state        <= S_IDLE;
             dropping     <= 1'b0;
             seen_frame   <= 1'b0;
-            in_x         <= '0;
-            in_y         <= '0;
-            fw_m1        <= '0;
-            fh_m1        <= '0;
-            cx           <= '0;
-            cy           <= '0;
-            cx_last      <= '0;
-            cy_last      <= '0;
-            cw           <= WB'(1);
-            ch           <= HB'(1);
             den          <= DB'(1);
             inv          <= 1'b0;
-            rem_h        <= WB'(1);
-            rem_v        <= HB'(1);
-            col          <= '0;
-            first_row    <= 1'b1;
-            crop_started <= 1'b0;
-            crop_done    <= 1'b0;
+            pipe_busy_q  <= 1'b1;
+            den_same     <= 1'b0;
         end
     end
 
@@ -515,16 +536,16 @@ module fcnn_crop_scale #(
         if (ce) begin
             s1_valid <= tok;
             s1_abort <= abort_tok;
-            s1_fs    <= !st_started;   // first token of the frame's image
+            s1_fs    <= !crop_started;   // first token of the frame's image
             s1_pix   <= s_axis_tdata;
             s1_w1    <= w1;
             s1_w2    <= w2;
             s1_hemit <= h_emit;
-            s1_col   <= st_col;
+            s1_col   <= col;
             s1_wv1   <= wv1;
             s1_wv2   <= wv2;
             s1_vemit <= v_emit;
-            s1_first <= st_first;
+            s1_first <= first_row;
         end
         if (srst) s1_valid <= 1'b0;
     end
@@ -596,13 +617,38 @@ module fcnn_crop_scale #(
         if (srst) s3_valid <= 1'b0;
     end
 
+    // Carry-select a + b (as csel below): horizontal sums (HSB bits), area sums (FB bits).
+    localparam int HL = HSB / 2;
+    localparam int FL = FB / 2;
+    /* verilator lint_off UNUSEDSIGNAL */   // the top carry and hi1[0] are not needed
+    function automatic logic [HSB-1:0] hadd(input logic [HSB-1:0] a, input logic [HSB-1:0] b);
+        logic [HL:0]      lo;
+        logic [HSB-HL-1:0] hi0;
+        logic [HSB-HL:0]   hi1;
+        lo  = {1'b0, a[HL-1:0]} + {1'b0, b[HL-1:0]};
+        hi0 = a[HSB-1:HL] + b[HSB-1:HL];
+        hi1 = {a[HSB-1:HL], 1'b1} + {b[HSB-1:HL], 1'b1};
+        hadd = lo[HL] ? {hi1[HSB-HL:1], lo[HL-1:0]} : {hi0, lo[HL-1:0]};
+    endfunction
+    function automatic logic [FB-1:0] fadd(input logic [FB-1:0] a, input logic [FB-1:0] b);
+        logic [FL:0]      lo;
+        logic [FB-FL-1:0] hi0;
+        logic [FB-FL:0]   hi1;
+        lo  = {1'b0, a[FL-1:0]} + {1'b0, b[FL-1:0]};
+        hi0 = a[FB-1:FL] + b[FB-1:FL];
+        hi1 = {a[FB-1:FL], 1'b1} + {b[FB-1:FL], 1'b1};
+        fadd = lo[FL] ? {hi1[FB-FL:1], lo[FL-1:0]} : {hi0, lo[FL-1:0]};
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+
     // ------------------------------------------------------------------
     // S3 -> S4: horizontal accumulation (one sum per output column)
     // ------------------------------------------------------------------
     logic [NV*HSB-1:0]   hacc;
     logic [NV*HSB-1:0]   s3_sum;
     for (genvar c = 0; c < NV; c++) begin : g_hsum
-        assign s3_sum[c*HSB +: HSB] = (s3_fs ? HSB'(0) : hacc[c*HSB +: HSB]) + s3_m1[c*HSB +: HSB];
+        assign s3_sum[c*HSB +: HSB] = hadd(s3_fs ? HSB'(0) : hacc[c*HSB +: HSB],
+                                           s3_m1[c*HSB +: HSB]);
     end
 
     logic                s4_valid, s4_abort, s4_vemit, s4_first;
@@ -657,7 +703,8 @@ module fcnn_crop_scale #(
     // ------------------------------------------------------------------
     logic [NV*FB-1:0]    s5_total;
     for (genvar c = 0; c < NV; c++) begin : g_vsum
-        assign s5_total[c*FB +: FB] = (s5_first ? FB'(0) : s5_acc[c*FB +: FB]) + s5_m1[c*FB +: FB];
+        assign s5_total[c*FB +: FB] = fadd(s5_first ? FB'(0) : s5_acc[c*FB +: FB],
+                                           s5_m1[c*FB +: FB]);
     end
 
     logic                padding;    // completing a damaged image with zero pixels
@@ -696,8 +743,31 @@ module fcnn_crop_scale #(
     // D1..D8: restoring division by den, quotient bit 7 - (k - 1) in stage k
     // (every area sum is at most 255 * den, so the quotient has 8 bits).
     // ------------------------------------------------------------------
+    // Carry-select a + ~b + cin over DB+1 bits (a - b when cin = 1): the low half's
+    // carry picks one of two high halves computed side by side, so the longest carry
+    // chain is half as long. Returns {carry out, sum}; carry out = (a - b - 1 + cin >= 0).
+    localparam int CW = DB + 1;
+    localparam int CL = CW / 2;
+    /* verilator lint_off UNUSEDSIGNAL */   // hi1[0] only brings the + 1 in
+    function automatic logic [CW:0] csel(input logic [CW-1:0] a, input logic [CW-1:0] b,
+                                         input logic cin);
+        logic [CL+1:0]  lo;      // bit 0 only brings cin in as a carry (one adder)
+        logic [CW-CL:0] hi0;
+        logic [CW-CL+1:0] hi1;   // + 1 through bit 0, so no tool derives it from hi0
+        lo  = {1'b0, a[CL-1:0], 1'b1} + {1'b0, ~b[CL-1:0], cin};
+        hi0 = {1'b0, a[CW-1:CL]} + {1'b0, ~b[CW-1:CL]};
+        hi1 = {1'b0, a[CW-1:CL], 1'b1} + {1'b0, ~b[CW-1:CL], 1'b1};
+        csel = lo[CL+1] ? {hi1[CW-CL+1:1], lo[CL:1]} : {hi0, lo[CL:1]};
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+
     for (genvar k = 1; k <= 8; k++) begin : g_div
         localparam int SH = 8 - k;
+        // r < den << (SH + 1): only r >> SH (DB + 1 bits) meets den.
+        logic [NV*(CW+1)-1:0] diff;
+        for (genvar c = 0; c < NV; c++) begin : g_ch
+            assign diff[c*(CW+1) +: CW+1] = csel(d_rem[k-1][c*(FB+1) + SH +: CW], CW'(den), 1'b1);
+        end
         always_ff @(posedge clk) begin
             if (ce) begin
                 d_valid[k] <= d_valid[k-1];
@@ -705,13 +775,11 @@ module fcnn_crop_scale #(
                 d_last[k]  <= d_last[k-1];
                 d_inv[k]   <= d_inv[k-1];
                 for (int c = 0; c < NV; c++) begin
-                    if (d_rem[k-1][c*(FB+1) +: FB+1] >= ((FB+1)'(den) << SH)) begin
-                        d_rem[k][c*(FB+1) +: FB+1] <= d_rem[k-1][c*(FB+1) +: FB+1]
-                                                      - ((FB+1)'(den) << SH);
-                        d_q[k][c*8 +: 8] <= d_q[k-1][c*8 +: 8] | 8'(1 << SH);
-                    end else begin
-                        d_rem[k][c*(FB+1) +: FB+1] <= d_rem[k-1][c*(FB+1) +: FB+1];
-                        d_q[k][c*8 +: 8] <= d_q[k-1][c*8 +: 8];
+                    d_rem[k][c*(FB+1) +: FB+1] <= d_rem[k-1][c*(FB+1) +: FB+1];
+                    d_q[k][c*8 +: 8] <= d_q[k-1][c*8 +: 8];
+                    if (diff[c*(CW+1) + CW]) begin   // r >= den << SH
+                        d_rem[k][c*(FB+1) + SH +: CW] <= diff[c*(CW+1) +: CW];
+                        d_q[k][c*8 + SH] <= 1'b1;
                     end
                 end
             end
@@ -719,14 +787,34 @@ module fcnn_crop_scale #(
         end
     end
 
-    // Round half to even, invert, pad.
+    // D9: the rounding decision (round half to even); then invert, pad.
+    logic                r_valid, r_pad, r_last, r_inv;
+    logic [NV*8-1:0]     r_q;
+    logic [NV-1:0]       r_up;
+    logic [NV*(CW+1)-1:0] rnd;
+    for (genvar c = 0; c < NV; c++) begin : g_rnd
+        assign rnd[c*(CW+1) +: CW+1] = csel({d_rem[8][c*(FB+1) +: CW-1], 1'b0}, CW'(den),
+                                            d_q[8][c*8]);
+    end
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            r_valid <= d_valid[8];
+            r_pad   <= d_pad[8];
+            r_last  <= d_last[8];
+            r_inv   <= d_inv[8];
+            r_q     <= d_q[8];
+            // up = 2 r > den, or 2 r == den and q odd: 2 r - den - 1 + q[0] >= 0 (r < den).
+            for (int c = 0; c < NV; c++) begin
+                r_up[c] <= rnd[c*(CW+1) + CW];
+            end
+        end
+        if (srst) r_valid <= 1'b0;
+    end
+
     logic [NV*8-1:0] codes;
     for (genvar c = 0; c < NV; c++) begin : g_round
-        wire [FB+1:0] twice = {d_rem[8][c*(FB+1) +: FB+1], 1'b0};
-        wire [7:0]    q     = d_q[8][c*8 +: 8];
-        wire          up    = (twice > (FB+2)'(den)) || ((twice == (FB+2)'(den)) && q[0]);
-        wire [7:0]    code  = q + 8'(up);
-        assign codes[c*8 +: 8] = d_pad[8] ? 8'd0 : (d_inv[8] ? ~code : code);
+        wire [7:0] code = r_q[c*8 +: 8] + 8'(r_up[c]);
+        assign codes[c*8 +: 8] = r_pad ? 8'd0 : (r_inv ? ~code : code);
     end
 
     wire [8*OUT_CHANNELS-1:0] out_pixel;
@@ -743,8 +831,8 @@ module fcnn_crop_scale #(
     ) u_skid (
         .clk     (clk),
         .rst     (srst),
-        .s_data  ({d_last[8], out_pixel}),
-        .s_valid (d_valid[8]),
+        .s_data  ({r_last, out_pixel}),
+        .s_valid (r_valid),
         .s_ready (ce),
         .m_data  (out_payload),
         .m_valid (m_axis_tvalid),
@@ -760,7 +848,8 @@ module fcnn_crop_scale #(
         div_busy = 1'b0;
         for (int k = 0; k <= 8; k++) div_busy = div_busy | d_valid[k];
     end
-    assign pipe_busy = s2_valid || s3_valid || s4_valid || s5_valid || padding || div_busy;
+    assign pipe_busy = s2_valid || s3_valid || s4_valid || s5_valid || padding || div_busy ||
+                       r_valid;
 
     assign sts_wait_sof = (state == S_IDLE);
     assign sts_dropping = dropping;
