@@ -401,3 +401,23 @@ def test_board_build_takes_the_weight_memories(tmp_path: Path) -> None:
     assert [f"mem/{f.name}" for f in mems] == res.info["mem_files"]
     assert len(mems) == 4 and all(f.is_file() for f in mems)
     assert files[: -len(mems)] == [f.resolve() for f in res.files]
+
+
+def test_folded_core_lint_clean(tmp_path: Path) -> None:
+    """A core with a folded convolution, its FIFOs and window queue: verilator -Wall clean."""
+    import subprocess
+
+    from fpgacnn.sim.classifier_harness import rtl_sources
+    from fpgacnn.sim.verilator_env import verilator_environ
+
+    res = generate_rtl(zoo_model("mnist"), tmp_path / "rtl")
+    top = (tmp_path / "rtl" / "fcnn_classifier.sv").read_text()
+    assert all(f"u_conv1_{b}" in top for b in ("in_fifo", "window", "win_fifo", "mvu", "requant"))
+    env = verilator_environ()
+    exe = str(Path(env["VERILATOR_ROOT"]) / "bin" / "verilator")
+    proc = subprocess.run([exe, "--lint-only", "-Wall", "-Wno-DECLFILENAME", "--top-module",
+                           "fcnn_classifier", f'-GMEM_DIR="{res.out_dir / "mem"}/"',
+                           *map(str, rtl_sources(res.out_dir))],
+                          env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "%Warning" not in proc.stderr, proc.stderr[-3000:]
