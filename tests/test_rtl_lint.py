@@ -122,6 +122,7 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
     "fcnn_edge_dma": [{"PPC": 1}, {"PPC": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480}],
     "fcnn_build_id": [{}, {"BUILD_ID_LO": 0xFEDCBA98, "BUILD_ID_HI": 0xFFFFFFFF}],
     "fcnn_rgb2gray": [{"PPC": 1}, {"PPC": 4, "BGR": 0}, {"PPC": 8}],
+    "fcnn_axis_broadcast": [{"DATA_W": 8}, {"DATA_W": 64}],
     "fcnn_crop_scale": [
         {},
         {"IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 28, "OUT_HEIGHT": 28,

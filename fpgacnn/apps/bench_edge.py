@@ -51,6 +51,7 @@ PHOTOS: tuple[str, ...] = ("camera", "astronaut", "coins")
 #: The frame path's other blocks synthesized beside the edge core: (top, HDL parameters).
 #: Frame maxima are the config's ``synth_max_width`` x ``synth_max_height``.
 BLOCKS: tuple[tuple[str, dict[str, int]], ...] = (
+    ("fcnn_axis_broadcast", {"DATA_W": 8}),
     ("fcnn_rgb2gray", {"PPC": 1}),
     ("fcnn_rgb2gray", {"PPC": 4}),
     # colour frames -> the 8x8 gray input of `digits`

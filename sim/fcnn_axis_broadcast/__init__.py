@@ -1,0 +1,1 @@
+"""Testbench of ``fcnn_axis_broadcast``."""
