@@ -13,10 +13,17 @@ hardware, ``hw_wait``), with its breakdown: check, gray, crop (per-pixel work on
 host), submit, collect, DMA set-up, result decode (the driver's own work). The
 emulated cores run inside the waits, so ``hw_wait`` is the emulation's speed, not the
 board's; the host columns are what the driver costs on this machine.
+
+``frame_path_rates()`` gives the edge frame path's cycles per frame and latency per PPC
+at 720p and 1080p from the Verilated core, and the camera rates that sustains.
+
+``python -m fpgacnn.apps.bench_stream --tree DIR [--tree DIR2 ...] [--out DIR]`` writes
+both tables to ``OUT/stream_report.md`` (default ``build/bench``).
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -163,3 +170,34 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                    f"{ms.get('crop', 0):.2f} | {ms['total']:.2f} | "
                    f"{core:.3f} | {r['host_overhead_ms']:.2f} |")
     return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``stream_report.md``: host time per frame of each ``--tree`` on the emulated
+    board, and the frame path's cycle budget."""
+    from fpgacnn.boards.config import CONFIG_FILE
+
+    parser = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_stream")
+    parser.add_argument("--tree", type=Path, action="append", required=True,
+                        help="a build tree of fpgacnn build (repeatable)")
+    parser.add_argument("--out", type=Path, default=Path("build/bench"))
+    parser.add_argument("--frames", type=int, default=40)
+    args = parser.parse_args(argv)
+    import json
+
+    rows = []
+    for tree in args.tree:
+        cfg = json.loads((tree / CONFIG_FILE).read_text())
+        label = f"{cfg['board']} {cfg['model']}, edge input {cfg.get('edge_input', 'gray')}"
+        rows.append(measure_host(tree, n_frames=args.frames, label=label))
+    text = ("# Host time per frame (ms, pynq backend, emulated board, 640x480 colour)\n\n"
+            + host_markdown(rows) + "\n\n# Frame path cycle budget\n\n"
+            + rates_markdown(frame_path_rates()) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "stream_report.md").write_text(text)
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -51,3 +51,14 @@ def test_frame_path_rates_from_simulation() -> None:
         assert r["fps"] == pytest.approx(100e6 / r["cycles_per_frame"])
         assert r["sustains"] == (r["fps"] >= 60)
     assert len(rates_markdown(rows).splitlines()) == 4
+
+
+def test_bench_stream_report(board_tree, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from fpgacnn.apps.bench_stream import main
+
+    assert main(["--tree", str(board_tree("pynq-z2")), "--out", str(tmp_path),
+                 "--frames", "1"]) == 0
+    text = (tmp_path / "stream_report.md").read_text()
+    assert text == capsys.readouterr().out
+    assert "| pynq-z2 digits, edge input gray | " in text
+    assert text.count("| 8 | 1080p60 | ") == 1 and text.count("at 100 MHz") == 8
