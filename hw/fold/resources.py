@@ -30,7 +30,9 @@ Blocks and their models:
 - unrolled convolution (alkaid kernel): ``LUT = lut_per_csd_bit * (non-zero CSD
   digits of the weights) * XW`` (each digit is a shifted add of the input);
 - sliding window line buffers ``(K-1) * (W+2P) * Cin * XW`` bits: a memory;
-- pooling, requantization, argmax, the stream FIFOs: per-element costs.
+- pooling, requantization, argmax, the stream FIFOs: per-element costs;
+- the whole core: the sum, with LUT and FF scaled by the whole-core factors
+  measured on generated cores (:func:`core_total`).
 
 DSPs: the folded unit uses LUT multipliers (``USE_DSP = 0``), so the model
 reports 0 DSP.
@@ -285,6 +287,16 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
     else:
         xbuf = cheaper_memory(2 * words, max(s.c_in, lf.simd) * s.xw)
     return window_cost(s) + array + rom + xbuf
+
+
+def core_total(blocks: Cost) -> Cost:
+    """A whole core's estimate from the sum of its blocks: LUT (and LUTRAM) and FF
+    multiplied by the calibration's whole-core factors (section ``cores``: the median
+    ratio of yosys to the block sum over the measured cores, at least 1)."""
+    cores = calibration().get("cores", {})
+    fl, ff = float(cores.get("lut_factor", 1.0)), float(cores.get("ff_factor", 1.0))
+    return Cost(lut=blocks.lut * fl, ff=blocks.ff * ff, lutram=blocks.lutram * fl,
+                bram36=blocks.bram36, dsp=blocks.dsp)
 
 
 def fixed_cost(shapes: list[LayerShape], pools: list[tuple[int, int, int, int]],

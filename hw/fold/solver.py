@@ -201,6 +201,7 @@ class _Problem:
             total = self.fixed
             for c in costs:
                 total = total + c
+            total = rm.core_total(total)
             over = next((k for k in ("bram36", "lut", "lutram", "ff", "dsp")
                          if getattr(total, k) > getattr(self.budget, k)), None)
             plan = _Plan(ii, tuple(chosen), costs, total, over)
@@ -346,6 +347,7 @@ def estimate_folding(stages: list[Any], folding: Folding, target: Target) -> Fol
     total = problem.fixed
     for c in costs:
         total = total + c
+    total = rm.core_total(total)
     over = next((k for k in ("bram36", "lut", "lutram", "ff", "dsp")
                  if getattr(total, k) > getattr(problem.budget, k)), None)
     ii = max(problem.shapes[i].cycles(lf) for i, lf in enumerate(chosen))
