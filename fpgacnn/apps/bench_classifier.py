@@ -351,7 +351,7 @@ def render_markdown(report: dict[str, Any]) -> str:
            "synthesized).", ""]
     out.append("| model | board | folding | solve s | gen s | LUT | FF | BRAM36 | DSP "
                "| LUT % | BRAM % | cycles/image | images/s | latency µs | mismatches "
-               "| LUT x cycles | unrolled LUT (est.) | ratio |")
+               "| LUT x cycles | unrolled LUT (est.) | ours / unrolled |")
     out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
                "|---:|---:|---:|")
     for r in report["rows"]:
