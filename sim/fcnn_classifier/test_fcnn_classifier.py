@@ -116,3 +116,48 @@ def test_fcnn_classifier(name: str, tmp_path: Path) -> None:
         seed=SEED,
         tag=name,
     )
+
+
+def _folded_helpers():
+    """The zoo models with random seeded weights and the real images of
+    ``tests/hw/test_rtlgen_folded.py`` (one place for both)."""
+    import importlib.util
+
+    path = HERE.parents[1] / "tests" / "hw" / "test_rtlgen_folded.py"
+    spec = importlib.util.spec_from_file_location("_rtlgen_folded", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.sim
+def test_fcnn_classifier_folded_zoo(tmp_path: Path) -> None:
+    """mnist with random seeded weights (conv2 and the dense layers folded, weights in
+    memory files read through MEM_DIR) on photo crops: every image bit-exact with QKeras
+    under the matrix, throughput at rtl.json's initiation interval, reset mid-image."""
+    from fpgacnn.hw.rtlgen import generate_rtl
+
+    h = _folded_helpers()
+    model = h.zoo_model("mnist")
+    gen = generate_rtl(model, tmp_path / "rtl", name="mnist_folded")
+    assert gen.info["mem_files"]
+    x, scores = h.expected(model, h.photo_crops(8, (28, 28, 1), seed=5), gen.info)
+    data = tmp_path / "expected.npz"
+    np.savez(data, x=x, scores=scores, labels=np.argmax(scores, axis=1))
+    rtl_dir = runner.BUILD_ROOT / "rtlgen" / "mnist_folded"
+    _sync_tree(tmp_path / "rtl", rtl_dir)
+    layout = {
+        "data": str(data), "element_bits": gen.input_element_bits, "score_bits": gen.score_bits,
+        "in_bytes": gen.input_bits // 8, "out_bytes": gen.output_bits // 8,
+        "ii": gen.initiation_interval, "seed": SEED,
+    }
+    runner.run(
+        toplevel="fcnn_classifier",
+        sources=_files(rtl_dir),
+        parameters=_mem_parameters(rtl_dir),
+        test_module="tb_fcnn_classifier",
+        test_dir=HERE,
+        extra_env={"FCNN_TB_PARAMS": json.dumps(layout)},
+        seed=SEED,
+        tag="mnist_folded",
+    )
