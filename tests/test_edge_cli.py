@@ -225,3 +225,24 @@ def test_help_documents_the_gray_conversion(capsys: pytest.CaptureFixture[str]) 
         "ITU-R BT.601 (Y = 0.299 R + 0.587 G + 0.114 B, rounded; exactly cv2.COLOR_BGR2GRAY)"
         in text
     )
+
+
+def test_too_wide_refused_before_any_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A frame wider than any core can be built for is refused before a harness is built.
+
+    With an empty build root the old code printed "building the RTL simulation" and built
+    a 65535-wide harness before refusing the frame (two lines, half a minute).
+    """
+    monkeypatch.setenv("FPGACNN_SIM_BUILD", str(tmp_path / "simbuild"))
+    wide = tmp_path / "wide.png"
+    cv2.imwrite(str(wide), np.zeros((3, 70000), np.uint8))
+    rc = main(["edge", str(wide), "--backend", "rtl", "--out", str(tmp_path / "o.png")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert re.fullmatch(
+        r"fpgacnn edge: error: frame of 70000x3 pixels exceeds the core's maximum "
+        r"65535x65534\n", err), err
+    assert not (tmp_path / "simbuild").exists()
+    assert not (tmp_path / "o.png").exists()

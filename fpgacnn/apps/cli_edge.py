@@ -24,7 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgacnn.spec.edge import MAX_THRESHOLD, SUPPORTED_PPC, sobel_edges
+from fpgacnn.spec.edge import (
+    MAX_FRAME_HEIGHT,
+    MAX_FRAME_WIDTH,
+    MAX_THRESHOLD,
+    SUPPORTED_PPC,
+    sobel_edges,
+)
 from fpgacnn.spec.errors import UsageError as CliError
 from fpgacnn.spec.outputs import ensure_dir
 from fpgacnn.sw.image_io import ImageIOError, check_writable, read_gray, write_image
@@ -116,6 +122,10 @@ def _run_rtl(
     from fpgacnn.sim.edge_harness_build import HarnessBuildError, HarnessParams, is_built
 
     h, w = gray.shape
+    # refused before any build: no core can be elaborated for a larger frame
+    if w > MAX_FRAME_WIDTH or h > MAX_FRAME_HEIGHT:
+        raise CliError(f"frame of {w}x{h} pixels exceeds the core's maximum "
+                       f"{MAX_FRAME_WIDTH}x{MAX_FRAME_HEIGHT}")
     max_w, max_h = maxima_for(w, h)
     params = HarnessParams(ppc=ppc, max_width=max_w, max_height=max_h)
     if not is_built(params):
