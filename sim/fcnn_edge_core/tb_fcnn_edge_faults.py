@@ -6,10 +6,11 @@ random fault: ``tlast`` early or late on a random line, ``tlast`` missing on a
 line, no SOF, a SOF cutting the frame at a random beat, a stray ``tuser`` mid
 frame, extra beats after the frame, a frame of another size than configured, a
 bad size (``WIDTH``/``HEIGHT`` 0 or above the maximum), or a legal size change
-between frames; then 2 good frames. Input idle and output backpressure are
-random per episode. The transaction-level model of the written policy,
-:class:`fpgacnn.spec.edge_framing.EdgeFramingModel`, says what the core must do;
-the core must give exactly that:
+between frames; then 2 good frames, the first of them sometimes offered while
+``CTRL.ENABLE`` is 0 for a while (it must not be taken until ENABLE is set).
+Input idle and output backpressure are random per episode. The transaction-level
+model of the written policy, :class:`fpgacnn.spec.edge_framing.EdgeFramingModel`,
+says what the core must do; the core must give exactly that:
 
 - the model's output frames (count, size), each well formed (``tuser`` on the
   first beat, ``tlast`` on each line's last, zero high lanes), rows the policy
@@ -40,7 +41,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from fpgacnn.sim.tb import StreamMonitor
-from fpgacnn.spec.cores import EDGE_REGISTERS, edge_error_names
+from fpgacnn.spec.cores import CTRL_ENABLE, EDGE_REGISTERS, edge_error_names
 from fpgacnn.spec.edge_framing import EdgeFramingModel
 
 PARAMS = json.loads(os.environ.get("FCNN_EDGE_FAULT_PARAMS", "{}"))
@@ -50,8 +51,8 @@ STALL_CYCLES = 2000
 KINDS = ("ok", "eol_early", "eol_late", "eol_missing", "sof_missing", "sof_early",
          "tuser_glitch", "extra_beats", "wrong_size", "bad_size", "resize")
 
-ERROR, WIDTH, HEIGHT, THRESHOLD, FRAME_COUNT, DROP_COUNT = (
-    EDGE_REGISTERS[n] for n in ("ERROR", "WIDTH", "HEIGHT", "THRESHOLD", "FRAME_COUNT",
+CTRL, ERROR, WIDTH, HEIGHT, THRESHOLD, FRAME_COUNT, DROP_COUNT = (
+    EDGE_REGISTERS[n] for n in ("CTRL", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD", "FRAME_COUNT",
                                 "DROP_COUNT"))
 
 
@@ -70,9 +71,12 @@ def frame_beats(img: np.ndarray, ppc: int, *, sof: bool = True) -> list[list]:
 
 
 def make_episode(seed: int, ppc: int, max_w: int, max_h: int) -> tuple[list, list[str]]:
-    """Ops ``("config", w, h, thr)`` / ``("beats", beats)`` of one episode, and its faults."""
-    rng = random.Random(seed)
-    nrng = np.random.default_rng(seed)
+    """Ops ``("config", w, h, thr)`` / ``("beats", beats)`` of one episode, and its faults.
+
+    The draw depends on ``seed`` and ``ppc`` (each build sees other episodes).
+    """
+    rng = random.Random(seed * 16 + ppc)
+    nrng = np.random.default_rng([seed, ppc])
 
     def size() -> tuple[int, int, int]:
         return rng.randint(8, 24), rng.randint(4, 12), rng.choice([0, 0, 0, 100, 400])
@@ -134,6 +138,8 @@ def make_episode(seed: int, ppc: int, max_w: int, max_h: int) -> tuple[list, lis
     if rng.random() < 0.5:
         w, h, thr = size()
         ops.append(("config", w, h, thr))
+    if rng.random() < 0.3:               # CTRL.ENABLE = 0 while the next SOF is offered
+        ops.append(("hold", rng.randint(10, 80)))
     for _ in range(2):                   # the good frames after the faults
         ops.append(("beats", frame_beats(image(h, w), ppc)))
     return ops, faults
@@ -152,6 +158,8 @@ class FaultTB:
         self.in_mon = StreamMonitor(dut, "s_axis", period_ns=10)
         self.out_mon = StreamMonitor(dut, "m_axis", period_ns=10)
         self.backpressure = 0.0
+        #: policy violations the driver saw (CTRL.ENABLE holds), per episode
+        self.violations: list[str] = []
         self.rng = random.Random(0)
         dut.s_axis_tvalid.value = 0
         dut.s_axis_tuser.value = 0
@@ -173,11 +181,15 @@ class FaultTB:
         self.in_mon.beats.clear()
         self.out_mon.beats.clear()
 
-    async def send(self, beats: list[list], idle: float) -> bool:
-        """Offer ``beats`` in order, each held until taken; False on a stall (deadlock)."""
+    async def send(self, beats: list[list], idle: float, hold: int = 0) -> bool:
+        """Offer ``beats`` in order, each held until taken; False on a stall (deadlock).
+
+        ``hold`` > 0: ``CTRL.ENABLE`` is 0; the first beat (a SOF) is offered for ``hold``
+        cycles, in which it must not be taken (else :attr:`violations`), then ENABLE is set.
+        """
         dut = self.dut
-        for pixels, tuser, tlast in beats:
-            while self.rng.random() < idle:
+        for i, (pixels, tuser, tlast) in enumerate(beats):
+            while self.rng.random() < idle and not (hold and i == 0):
                 dut.s_axis_tvalid.value = 0
                 await RisingEdge(dut.clk)
             word = 0
@@ -187,6 +199,14 @@ class FaultTB:
             dut.s_axis_tuser.value = int(tuser)
             dut.s_axis_tlast.value = int(tlast)
             dut.s_axis_tvalid.value = 1
+            if hold and i == 0:
+                taken = len(self.in_mon.beats)
+                await ClockCycles(dut.clk, hold)
+                if len(self.in_mon.beats) != taken:
+                    self.violations.append(f"a SOF was taken while CTRL.ENABLE was 0 "
+                                           f"({hold} cycles offered)")
+                # set ENABLE while the beat stays offered; the loop below sees it taken
+                cocotb.start_soon(self.axil.write_dword(CTRL, CTRL_ENABLE))
             waited = 0
             while True:
                 await RisingEdge(dut.clk)
@@ -269,9 +289,13 @@ async def fault_campaign(dut) -> None:
         model.reset()
         dut._log.info("episode seed %d: %s (idle %.1f, backpressure %.1f)", seed,
                       faults or "no fault", idle, tb.backpressure)
-        ok = True
+        ok, hold = True, 0
+        tb.violations.clear()
         for op in ops:
-            if op[0] == "config":
+            if op[0] == "hold":
+                hold = op[1]
+                await tb.axil.write_dword(CTRL, 0)
+            elif op[0] == "config":
                 _, w, h, thr = op
                 for reg, v in ((WIDTH, w), (HEIGHT, h), (THRESHOLD, thr)):
                     await tb.axil.write_dword(reg, v)
@@ -279,16 +303,17 @@ async def fault_campaign(dut) -> None:
                 model.configure(w, h, thr)
             else:
                 model.feed(op[1])
-                if not await tb.send(op[1], idle):
+                if not await tb.send(op[1], idle, hold):
                     ok = False
                     break
+                hold = 0
         expected_beats = sum(f.height * -(-f.width // ppc) for f in model.frames)
         if not ok or not await tb.drain(expected_beats):
             tally["deadlocks"].append(f"seed {seed} (ppc {ppc}, faults {faults}): stalled "
                                       f"with {len(tb.in_mon.beats)} beats in, "
                                       f"{len(tb.out_mon.beats)}/{expected_beats} out")
             continue
-        problems = check_output(tb.out_mon.beats, model, ppc)
+        problems = tb.violations + check_output(tb.out_mon.beats, model, ppc)
         err = int(await tb.axil.read_dword(ERROR))
         if err != model.error:
             problems.append(f"ERROR {edge_error_names(err)}, model {edge_error_names(model.error)}")
