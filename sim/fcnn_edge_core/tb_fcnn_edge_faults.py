@@ -90,6 +90,8 @@ def make_episode(seed: int, ppc: int, max_w: int, max_h: int) -> tuple[list, lis
     for _ in range(rng.randint(1, 4)):
         kind = rng.choice(KINDS)
         bpl = -(-w // ppc)
+        if kind == "eol_early" and bpl == 1:
+            kind = "eol_missing"         # one beat per line: every beat is a line's last
         beats = frame_beats(image(h, w), ppc)
         if kind == "eol_early":          # a line 1..bpl-1 beats short
             y = rng.randrange(h)
