@@ -54,6 +54,7 @@ def _campaign(ppc: int, episodes: int, base: int, tmp_path: Path) -> dict:
             print(f"edge fault campaign ppc {ppc}: seeds {tally['seeds'][0]}.."
                   f"{tally['seeds'][1]}, {tally['episodes']} episodes checked, "
                   f"{sum(tally['faults'].values())} faults injected {tally['faults']}, "
+                  f"{tally['enable_holds']} SOFs held by CTRL.ENABLE = 0, "
                   f"{tally['frames']} output frames, {tally['good_after_fault']} good frames "
                   f"after a fault; {len(tally['violations'])} policy violations, "
                   f"{len(tally['deadlocks'])} deadlocks")

@@ -278,7 +278,7 @@ async def fault_campaign(dut) -> None:
     max_w, max_h = int(PARAMS["MAX_WIDTH"]), int(PARAMS["MAX_HEIGHT"])
     model = EdgeFramingModel(ppc=ppc, max_width=max_w, max_height=max_h)
     tally: dict = {"ppc": ppc, "seeds": [base, base + episodes - 1], "episodes": 0,
-                   "faults": Counter(), "frames": 0, "good_after_fault": 0,
+                   "faults": Counter(), "enable_holds": 0, "frames": 0, "good_after_fault": 0,
                    "violations": [], "deadlocks": []}
     for k in range(episodes):
         seed = base + k
@@ -331,6 +331,7 @@ async def fault_campaign(dut) -> None:
             tally["violations"].append(f"seed {seed} (ppc {ppc}, faults {faults}): {p}")
         tally["episodes"] += 1
         tally["faults"].update(faults)
+        tally["enable_holds"] += sum(op[0] == "hold" for op in ops)
         tally["frames"] += len(model.frames)
         tally["good_after_fault"] += 2 if faults else 0
     summary = PARAMS.get("summary")
