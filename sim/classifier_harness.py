@@ -238,9 +238,9 @@ class ClassifierHarness(VerilatedHarness):
     The library is built on first use and reused afterwards. ``timeout_cycles`` is the
     default stall watchdog of :meth:`classify` (None: the larger of
     ``DEFAULT_TIMEOUT_CYCLES`` and :data:`TIMEOUT_IMAGES` initiation intervals, since a
-    folded core may move no beat for several images' time while its layers compute). State the RTL does not reset starts at
-    zero, or at random values drawn from ``random_init_seed`` when it is given. Use as a
-    context manager or call :meth:`close`.
+    folded core may move no beat for several images' time while its layers compute).
+    State the RTL does not reset starts at zero, or at random values drawn from
+    ``random_init_seed`` when it is given. Use as a context manager or call :meth:`close`.
     """
 
     prefix = "ch"

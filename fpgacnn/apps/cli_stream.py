@@ -40,7 +40,8 @@ def _size(text: str) -> tuple[int, int]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``fpgacnn stream``."""
     parser.add_argument("--source", required=True,
-                        help="camera:N, video:PATH or images:DIR (hdmi is refused: the board design has no HDMI path)")
+                        help="camera:N, video:PATH or images:DIR (hdmi is refused: the board "
+                        "design has no HDMI path)")
     parser.add_argument("--backend", default="rtl",
                         choices=["pynq", "rtl", "csim", "reference"],
                         help="where the cores run (default: rtl)")

@@ -60,7 +60,8 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert (edge.ppc, edge.stream_in_bits, edge.max_width, edge.base_address) == (
         4, 32, 640, 0x43C0_0000)
     cls = pkg.core(CoreKind.CLASSIFIER)
-    assert cls is not None and cls.stream_in_bits == 8 and cls.stream_out_bits == 176  # 10x16 + 8 + 8
+    # 10 scores x 16 bits + the label + the status byte
+    assert cls is not None and cls.stream_in_bits == 8 and cls.stream_out_bits == 176
     assert m.model == _model()
     assert sorted(m.files) == ["model/model.h5", "overlay.bit", "overlay.hwh"]
     data = json.loads((tmp_path / "pkg" / MANIFEST_FILE).read_text())
