@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import logging
 import math
 import sys
@@ -324,15 +323,8 @@ def run(args: argparse.Namespace) -> int:
         size = model_size(result.model, result.plans)
         progress(f"generating the RTL core: {size['weights']:,} weights ({size['weight_bits']:,} "
                  f"bits), {size['macs_per_image']:,} multiply-accumulates per image")
-        extra: dict[str, Any] = {}
-        if folding is not None:
-            if "folding" in inspect.signature(add_rtl).parameters:
-                extra["folding"] = folding
-            else:  # the RTL step cannot take a folding yet: say so, never drop it silently
-                print("fpgacnn convert: warning: the RTL step does not take the folding yet; "
-                      "the core uses the generator's built-in folding", file=sys.stderr)
         with _rtl_progress(progress), heartbeat(progress, "generating the RTL core"):
-            rtl = add_rtl(result.out_dir, result.model, name=source.name, **extra)
+            rtl = add_rtl(result.out_dir, result.model, name=source.name, folding=folding)
         if "error" in rtl:
             print(f"fpgacnn convert: warning: RTL core not generated: {rtl['error']}",
                   file=sys.stderr)

@@ -204,6 +204,10 @@ def test_convert_for_a_board_writes_its_folding_and_hls_settings(board_conversio
     assert layers["fc_a"]["ReuseFactor"] == cfg["layer_reuse"]["fc_a"]
     report = json.loads((conv / "report.json").read_text())
     assert report["bit_exact"]["mismatches"] == 0
+    # the RTL core is built with that folding (the generator records what it used)
+    rtl = json.loads((conv / "rtl" / "rtl.json").read_text())
+    assert Folding.from_json(rtl["folding"]) == folding
+    assert rtl["initiation_interval"] == folding.estimate.cycles_per_image
 
 
 def test_an_edited_folding_is_used_as_it_is(board_conversion, tmp_path, capsys) -> None:
