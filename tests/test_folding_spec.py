@@ -11,8 +11,16 @@ import pytest
 
 from fpgacnn.spec.errors import ConfigError
 from fpgacnn.spec.folding import (
-    FOLDING_FILE, Estimate, Folding, FoldingError, Impl, LayerFolding, conv_cycles,
-    dense_cycles, read_folding, write_folding,
+    FOLDING_FILE,
+    Estimate,
+    Folding,
+    FoldingError,
+    Impl,
+    LayerFolding,
+    conv_cycles,
+    dense_cycles,
+    read_folding,
+    write_folding,
 )
 
 

@@ -32,7 +32,13 @@ from typing import Any
 import numpy as np
 
 from fpgacnn.spec.folding import (
-    RESOURCE_FIELDS, Folding, FoldingError, Impl, LayerFolding, Resources, Target,
+    RESOURCE_FIELDS,
+    Folding,
+    FoldingError,
+    Impl,
+    LayerFolding,
+    Resources,
+    Target,
 )
 
 from . import resources as rm

@@ -7,7 +7,11 @@ import json
 import pytest
 
 from fpgacnn.apps.bench_classifier import (
-    FINN_CNV, BenchConfig, percent_of_part, run_bench, synth_core,
+    FINN_CNV,
+    BenchConfig,
+    percent_of_part,
+    run_bench,
+    synth_core,
 )
 from fpgacnn.boards.target import board_target
 from fpgacnn.hw.convert.examples import dense_only

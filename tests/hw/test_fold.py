@@ -13,7 +13,12 @@ from fpgacnn.boards.target import board_target
 from fpgacnn.hw.convert.plan import plan_model
 from fpgacnn.hw.convert.sources import load_source
 from fpgacnn.hw.fold import (
-    BUDGET_FRACTION, check_folding, estimate_folding, hls_settings, solve, solve_stages,
+    BUDGET_FRACTION,
+    check_folding,
+    estimate_folding,
+    hls_settings,
+    solve,
+    solve_stages,
 )
 from fpgacnn.hw.fold.hls import valid_reuse_factor
 from fpgacnn.hw.fold.solver import layer_shapes

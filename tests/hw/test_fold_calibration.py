@@ -5,9 +5,10 @@ of the folded unit (ours in calibration_fold.json and the unit's own in
 calibration.json, block ROMs) within 35 % when the point has >= 1,000 LUT -- the
 arrays that decide whether a core fits -- and within 70 % below (small 2-bit
 arrays sit furthest off: their cost depends on the vector length, which the
-model leaves out); on a fresh yosys run at a folding outside the calibration set the layer estimate is within 35 % of yosys's LUTs and the BRAM36
-count is exact (the aspect-ratio rule). The flip-flop model is structural and is
-checked to 35 % on the same run.
+model leaves out); on a fresh yosys run at a folding outside the calibration set
+the layer estimate is within 35 % of yosys's LUTs and the BRAM36 count is exact
+(the aspect-ratio rule). The flip-flop model is structural and is checked to 35 %
+on the same run.
 """
 
 from __future__ import annotations
