@@ -70,6 +70,8 @@ def generate_kernel(stage: ConvStage, module: str, out_dir: Path, *, n_stages: i
         if re.fullmatch(r"logic\d+\.v", p.name):
             p.rename(src / f"{module}_{p.name}")
     files = [src / f"{module}.v"] + sorted(src.glob(f"{module}_logic*.v"))
+    # lookup tables (alkaid writes them for some quantizers; their modules have unique names)
+    files += sorted(src.glob(f"{module}_tables.v"))
     files += sorted((src / "static").glob("*.v"))
     ins = tuple(tuple(int(v) for v in t) for t in zip(*comb.inp_kifs, strict=True))
     outs = tuple(tuple(int(v) for v in t) for t in zip(*comb.out_kifs, strict=True))
