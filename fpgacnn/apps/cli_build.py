@@ -25,6 +25,7 @@ from fpgacnn.spec.edge import (
     SUPPORTED_PPC,
 )
 from fpgacnn.spec.errors import UsageError as CliError
+from fpgacnn.spec.outputs import check_creatable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             load_board(args.board)  # a wrong board is refused before the conversion
         except BoardError as exc:
             raise CliError(str(exc)) from None
+        check_creatable(args.out, "the build tree (--out)")  # and an --out that cannot be made
         convert_first(args.model, model_dir, CoreFlow(args.core_flow))
     try:
         cfg = BuildConfig(

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from fpgacnn.spec.errors import UnsupportedLayerError
+from fpgacnn.spec.errors import ToolError, UnsupportedLayerError
 
 from ._hls4ml_shim import keras2_for_hls4ml
 from .config import ConvertConfig
@@ -110,9 +110,21 @@ def build_project(model: Any, conf: dict[str, Any], cfg: ConvertConfig, project_
 
 
 def compile_csim(hls_model: Any) -> None:
-    """Compile the C simulation library of ``hls_model`` and load it."""
+    """Compile the C simulation library of ``hls_model`` and load it.
+
+    A compiler failure raises :class:`~fpgacnn.spec.errors.ToolError` in one line naming
+    the log (``compile.log`` in the project folder) that holds the compiler's output.
+    """
     with keras2_for_hls4ml(), contextlib.redirect_stdout(io.StringIO()) as out:
-        hls_model.compile()
+        try:
+            hls_model.compile()
+        except Exception as exc:  # hls4ml raises a bare Exception when build_lib.sh fails
+            if "compile" not in str(exc):
+                raise
+            log_file = Path(hls_model.config.get_output_dir()) / "compile.log"
+            log_file.write_text(out.getvalue())
+            raise ToolError(f"the C++ compiler could not build hls4ml's C simulation "
+                            f"({exc}); its output is in {log_file}") from None
     log.debug("hls4ml compile: %s", out.getvalue())
 
 

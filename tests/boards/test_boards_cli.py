@@ -113,6 +113,20 @@ def test_a_model_name_without_conversion_is_converted_first_and_refused_if_unkno
     assert code == 2 and stdout == "" and err.startswith("fpgacnn build: error: unknown board")
 
 
+def test_an_out_that_cannot_be_made_is_refused_before_converting(
+        capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old code converted digits first (minutes) and only then refused the --out."""
+    monkeypatch.setenv("FPGACNN_BUILD", str(tmp_path / "outputs"))
+    a_file = tmp_path / "a_file"
+    a_file.write_text("the user's")
+    code, stdout, err = _build(capsys, "--board", "pynq-z2", "--model", "digits",
+                               "--out", str(a_file / "tree"))
+    assert code == 2 and stdout == ""
+    assert err == (f"fpgacnn build: error: cannot create the build tree (--out) "
+                   f"{str(a_file / 'tree')!r}: {str(a_file)!r} is a file\n")
+    assert not (tmp_path / "outputs").exists() and a_file.read_text() == "the user's"
+
+
 def test_build_converts_digits_itself_on_a_fresh_clone(capsys, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's command on a fresh clone: no conversion of digits exists; build converts
