@@ -16,6 +16,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from . import __version__
@@ -73,6 +74,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: tf_keras's warning for a QKeras quantizer serialized as a constraint.
+_TF_KERAS_QUANTIZER_NOISE = r"The `keras\.constraints\.serialize\(\)` API should only be used"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -96,7 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     mod = importlib.import_module(args._module)
     try:
-        return int(mod.run(args) or 0)
+        with warnings.catch_warnings():
+            # tf_keras warns on every QKeras layer it serializes (QKeras passes its
+            # quantizers as constraints); it is noise on a user's screen, not their fault.
+            warnings.filterwarnings("ignore", message=_TF_KERAS_QUANTIZER_NOISE,
+                                    category=UserWarning)
+            return int(mod.run(args) or 0)
     except FpgacnnError as exc:
         print(f"fpgacnn {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -84,19 +84,22 @@ def run(args: argparse.Namespace) -> int:
     with ``--run`` also run the vendor tools."""
     model_dir = model_dir_for(args.model)
     model = model_dir.name if Path(args.model).is_dir() else args.model
+    try:  # every option is checked before any work (a conversion takes minutes)
+        cfg = BuildConfig(
+            board=args.board, model=model, model_dir=model_dir, out_dir=args.out.resolve(),
+            core_flow=CoreFlow(args.core_flow), edge_ppc=args.edge_ppc,
+            edge_max_width=args.edge_max_width, edge_max_height=args.edge_max_height,
+            edge_input=EdgeInput(args.edge_input), jobs=args.jobs, template_dir=args.templates)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     if not Path(args.model).is_dir() and not (model_dir / CONVERSION_FILE).is_file():
         try:
             load_board(args.board)  # a wrong board is refused before the conversion
         except BoardError as exc:
             raise CliError(str(exc)) from None
         check_creatable(args.out, "the build tree (--out)")  # and an --out that cannot be made
-        convert_first(args.model, model_dir, CoreFlow(args.core_flow))
+        convert_first(args.model, model_dir, cfg.core_flow)
     try:
-        cfg = BuildConfig(
-            board=args.board, model=model, model_dir=model_dir, out_dir=args.out.resolve(),
-            core_flow=CoreFlow(args.core_flow), edge_ppc=args.edge_ppc,
-            edge_max_width=args.edge_max_width, edge_max_height=args.edge_max_height,
-            edge_input=EdgeInput(args.edge_input), jobs=args.jobs, template_dir=args.templates)
         print(f"generating the {cfg.board} build tree in {cfg.out_dir}", flush=True)
         state = generate(cfg, progress=_say)
         print(f"wrote the {cfg.board} build tree ({len(state.written)} files, hardware id "

@@ -265,6 +265,8 @@ def run(args: argparse.Namespace) -> int:
     if data is not None and input_type is None:
         input_type = input_type_from_data(data)
         print(f"  input type {input_type.hls()} derived from {args.data} (--input-type sets it)")
+    if args.out is not None:  # before the model is read
+        check_creatable(args.out, "the --out folder")
     source = load_source(args.model, data_dir=args.data_dir, input_type=input_type)
     if data is not None:
         source = _with_data(source, data, args.data)

@@ -125,6 +125,12 @@ def test_an_out_that_cannot_be_made_is_refused_before_converting(
     assert err == (f"fpgacnn build: error: cannot create the build tree (--out) "
                    f"{str(a_file / 'tree')!r}: {str(a_file)!r} is a file\n")
     assert not (tmp_path / "outputs").exists() and a_file.read_text() == "the user's"
+    # so are the other options (here a --templates folder that does not exist)
+    code, stdout, err = _build(capsys, "--board", "pynq-z2", "--model", "digits",
+                               "--out", str(tmp_path / "tree"), "--templates",
+                               str(tmp_path / "nonexistent"))
+    assert code == 2 and stdout == "" and "nonexistent" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "tree").exists()
 
 
 def test_build_converts_digits_itself_on_a_fresh_clone(capsys, tmp_path: Path,
