@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             load_board(args.board)  # a wrong board is refused before the conversion
         except BoardError as exc:
             raise CliError(str(exc)) from None
-        check_creatable(args.out, "the build tree (--out)")  # and an --out that cannot be made
+        check_creatable(args.out, "the build tree folder")  # and an --out that cannot be made
         convert_first(args.model, model_dir, cfg.core_flow)
     try:
         print(f"generating the {cfg.board} build tree in {cfg.out_dir}", flush=True)

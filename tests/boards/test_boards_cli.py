@@ -122,7 +122,7 @@ def test_an_out_that_cannot_be_made_is_refused_before_converting(
     code, stdout, err = _build(capsys, "--board", "pynq-z2", "--model", "digits",
                                "--out", str(a_file / "tree"))
     assert code == 2 and stdout == ""
-    assert err == (f"fpgacnn build: error: cannot create the build tree (--out) "
+    assert err == (f"fpgacnn build: error: cannot create the build tree folder "
                    f"{str(a_file / 'tree')!r}: {str(a_file)!r} is a file\n")
     assert not (tmp_path / "outputs").exists() and a_file.read_text() == "the user's"
     # so are the other options (here a --templates folder that does not exist)
