@@ -157,7 +157,9 @@ def test_hls_settings_carry_the_board_and_the_folding(digits) -> None:
     fc1 = f.layer("fc1")
     want = math.ceil(144 * 10 / (fc1.pe * fc1.simd))
     rf = cfg.layer_reuse["fc1"]
-    assert 1 < rf <= want and valid_reuse_factor(144, 10, rf)
+    # ceil(n_in*n_out / (PE*SIMD)) rounded down to the largest factor hls4ml accepts
+    assert rf == max(r for r in range(1, want + 1) if valid_reuse_factor(144, 10, r))
+    assert rf > 1
     assert cfg.layer_strategy["fc1"].value == "Resource"
     # conv1 (9 x 16 = 144 multiplies) is small: Latency, fully parallel
     assert cfg.layer_strategy["conv1"].value == "Latency" and cfg.layer_reuse["conv1"] == 1
