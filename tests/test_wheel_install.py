@@ -165,6 +165,10 @@ def test_the_wheel_holds_every_file_of_the_package_folders(installed) -> None:  
     # the testbenches stay in the checkout (cocotb imports them from their folder)
     assert [n for n in names if "/test_" in n or "/tb_" in n] == []
     assert any(n.endswith(".dist-info/entry_points.txt") for n in names)
+    # the licence pyproject declares travels with the wheel, as the checkout's LICENSE file
+    licences = [n for n in names if n.endswith("/LICENSE") and ".dist-info/" in n]
+    assert len(licences) == 1
+    assert zipfile.ZipFile(wheel).read(licences[0]) == (ROOT / "LICENSE").read_bytes()
 
 
 # --- the runtime on the board's Python and numpy ----------------------------------------
