@@ -111,6 +111,14 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
         {"C": 3, "BW": 4, "W": 7, "H": 6, "K": 5, "PAD": 2},
         {"C": 2, "BW": 3, "W": 4, "H": 3, "K": 1, "PAD": 0},
     ],
+    "fcnn_cnn_swu": [
+        {"C": 64, "BW": 2, "W": 30, "H": 30, "K": 3, "PAD": 0, "SIMD": 32},
+        {"C": 3, "BW": 8, "W": 7, "H": 6, "K": 5, "PAD": 2, "STRIDE": 2, "SIMD": 1,
+         "RAM_STYLE": '"distributed"'},
+        {"C": 4, "BW": 1, "W": 1, "H": 1, "K": 1, "SIMD": 4},
+        {"C": 8, "BW": 4, "W": 8, "H": 8, "K": 3, "PAD": 1, "STRIDE": 2, "SIMD": 2,
+         "OH": 4, "OW": 4, "ROWS": 5},
+    ],
     "fcnn_cnn_kshell": [
         {"IN_W": 72, "OUT_W": 96, "LATENCY": 3, "DEPTH": 8},
         {"IN_W": 8, "OUT_W": 8, "LATENCY": 1, "DEPTH": 4},
@@ -134,6 +142,9 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
 }
 PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),
+    ("fcnn_cnn_swu", {"C": 8, "SIMD": 3}, "need C % SIMD == 0, got C=8 SIMD=3"),
+    ("fcnn_cnn_swu", {"K": 3, "STRIDE": 2, "ROWS": 4}, "ROWS must be >= K + STRIDE = 5, got 4"),
+    ("fcnn_cnn_swu", {"H": 8, "OH": 9}, "OH=9 OW=6 windows do not fit the 8x8 image"),
     ("fcnn_cnn_kshell", {"LATENCY": 4, "DEPTH": 4}, "DEPTH (4) must exceed LATENCY (4)"),
     ("fcnn_cnn_fifo", {"DEPTH": 6}, "DEPTH must be a power of two >= 2, got 6"),
     ("fcnn_cnn_framer", {"PIXELS": 0}, "PIXELS must be >= 1, got 0"),

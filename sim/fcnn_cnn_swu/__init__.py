@@ -1,0 +1,1 @@
+"""Testbench of ``fcnn_cnn_swu``."""
