@@ -18,6 +18,8 @@ from fpgacnn.spec.folding import (
     Impl,
     LayerFolding,
     conv_cycles,
+    conv_simd_error,
+    conv_streams,
     dense_cycles,
     read_folding,
     write_folding,
@@ -198,5 +200,28 @@ def test_cycle_formulas() -> None:
     # never faster than the padded input arrives
     assert conv_cycles(impl=Impl.FOLDED, h=8, w=8, pad=1, k=3, cin=1, cout=4, pe=4,
                        simd=9) == 100
+    # SIMD divides Cin: the sliding-window unit takes H*W pixels (padding costs no step)
+    assert conv_cycles(impl=Impl.FOLDED, h=8, w=8, pad=0, k=1, cin=2, cout=4, pe=4,
+                       simd=2, stride=2) == 64
+    assert conv_cycles(impl=Impl.FOLDED, h=8, w=8, pad=1, k=3, cin=2, cout=4, pe=4,
+                       simd=2) == 64 * 9
+    assert conv_cycles(impl=Impl.FOLDED, h=30, w=30, pad=0, k=3, cin=64, cout=64, pe=16,
+                       simd=64) == 28 * 28 * 9 * 4
+    # stride 2, Keras 'same' on 8x8: 4x4 outputs (given, the padding is asymmetric)
+    assert conv_cycles(impl=Impl.FOLDED, h=8, w=8, pad=0, k=3, cin=4, cout=8, pe=8, simd=4,
+                       stride=2, out_hw=(4, 4)) == 16 * 9
+    assert conv_cycles(impl=Impl.FOLDED, h=9, w=9, pad=0, k=3, cin=4, cout=8, pe=8, simd=4,
+                       stride=2) == 16 * 9
     assert dense_cycles(in_len=256, c_in=16, n=10, pe=10, simd=256) == 16
     assert dense_cycles(in_len=256, c_in=16, n=10, pe=5, simd=16) == 16 * 2
+
+
+def test_conv_simd_rule() -> None:
+    assert conv_streams(64, 32) and conv_streams(3, 3) and not conv_streams(3, 9)
+    assert conv_simd_error(k=3, cin=64, simd=16) is None        # streamed
+    assert conv_simd_error(k=3, cin=3, simd=27) is None         # whole window
+    assert conv_simd_error(k=3, cin=4, simd=6) == (
+        "simd must divide its 4 input channels or, at stride 1, a multiple of 4 dividing its "
+        "36 window elements, got 6")
+    assert conv_simd_error(k=3, cin=3, simd=9, stride=2) == (
+        "simd must divide its 3 input channels (stride 2), got 9")

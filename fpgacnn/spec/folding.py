@@ -32,9 +32,16 @@ non-negative numbers), keeps them in :attr:`LayerFolding.estimate` /
 :attr:`Folding.estimate`, and they take no part in equality: two foldings with
 the same structure are equal whatever their estimates.
 
+A FOLDED convolution's window comes either from the streaming sliding-window unit
+``fcnn_cnn_swu`` (SIMD elements per beat; when SIMD divides Cin: :func:`conv_streams`)
+or, for SIMD a multiple of Cin (small-Cin first layers), from the whole-window
+generator ``fcnn_cnn_window`` (one K*K*Cin window per beat, stride 1 only); any other
+SIMD is refused (:func:`conv_simd_error`).
+
 Per-layer cycles per image (the solver and the generator's
 ``initiation_interval`` agree on it; :func:`conv_cycles`, :func:`dense_cycles`):
-UNROLLED conv ``(H+2P)*(W+2P)``; FOLDED conv
+UNROLLED conv ``(H+2P)*(W+2P)``; FOLDED conv through the sliding-window unit
+``max(H*W, OH*OW*(K*K*Cin/SIMD)*(Cout/PE))``, through the whole-window generator
 ``max((H+2P)*(W+2P), OH*OW*(K*K*Cin/SIMD)*(Cout/PE))``; FOLDED dense
 ``max(IN_LEN/C_IN, (IN_LEN/SIMD)*(N/PE))``. The core's initiation interval is
 the maximum over its layers.
@@ -392,14 +399,42 @@ def write_folding(path: Path | str, folding: Folding) -> None:
     Path(path).write_text(json.dumps(folding.to_json(), indent=2) + "\n")
 
 
+def conv_streams(cin: int, simd: int) -> bool:
+    """Whether a FOLDED convolution with ``cin`` input channels at ``simd`` takes its window
+    from the streaming sliding-window unit (SIMD divides Cin; module doc)."""
+    return simd >= 1 and cin % simd == 0
+
+
+def conv_simd_error(*, k: int, cin: int, simd: int, stride: int = 1) -> str | None:
+    """Why a FOLDED convolution cannot have ``simd`` (one line), or None when it can.
+
+    SIMD must divide Cin (the sliding-window unit's beats), or, at stride 1, be a
+    multiple of Cin dividing K*K*Cin (the whole window in one beat, for small-Cin
+    first layers)."""
+    if conv_streams(cin, simd):
+        return None
+    if stride == 1 and simd % cin == 0 and (k * k * cin) % simd == 0:
+        return None
+    also = (f" or, at stride 1, a multiple of {cin} dividing its {k * k * cin} window "
+            "elements") if stride == 1 else f" (stride {stride})"
+    return f"simd must divide its {cin} input channels{also}, got {simd}"
+
+
 def conv_cycles(*, impl: Impl, h: int, w: int, pad: int, k: int, cin: int, cout: int,
-                pe: int = 1, simd: int = 1) -> int:
-    """Cycles per image of a convolution on an (h, w, cin) input (see the module doc)."""
+                pe: int = 1, simd: int = 1, stride: int = 1,
+                out_hw: tuple[int, int] | None = None) -> int:
+    """Cycles per image of a convolution on an (h, w, cin) input (see the module doc).
+
+    ``out_hw`` is (OH, OW) when the padding is not ``pad`` on every side (Keras 'same'
+    with a stride: the extra row/column at the bottom/right); default
+    ``((h + 2*pad - k)//stride + 1, ...)``."""
     padded = (h + 2 * pad) * (w + 2 * pad)
     if impl is Impl.UNROLLED:
         return padded
-    oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
-    return max(padded, oh * ow * ((k * k * cin) // simd) * (cout // pe))
+    oh, ow = out_hw if out_hw is not None else ((h + 2 * pad - k) // stride + 1,
+                                                (w + 2 * pad - k) // stride + 1)
+    steps = h * w if conv_streams(cin, simd) else padded
+    return max(steps, oh * ow * ((k * k * cin) // simd) * (cout // pe))
 
 
 def dense_cycles(*, in_len: int, c_in: int, n: int, pe: int, simd: int) -> int:
@@ -421,6 +456,8 @@ __all__ = [
     "Resources",
     "Target",
     "conv_cycles",
+    "conv_simd_error",
+    "conv_streams",
     "dense_cycles",
     "read_folding",
     "write_folding",

@@ -14,9 +14,12 @@ the layout of the hls4ml top ``fcnn_axis_top``. The input is framed by
 ``s_axis_tlast``); each image's status waits in a small FIFO and joins its result.
 
 Per the folding (:mod:`fpgacnn.hw.rtlgen.folding`) a convolution is either
-unrolled (window -> alkaid kernel in ``fcnn_cnn_kshell``) or folded (window ->
-``fcnn_cnn_mvu`` with C_IN = IN_LEN = K*K*Cin -> ``fcnn_cnn_requant`` when an
-activation follows); a dense layer is an ``fcnn_cnn_mvu`` fed one pixel per beat.
+unrolled (window -> alkaid kernel in ``fcnn_cnn_kshell``) or folded: when SIMD divides
+Cin, sliding-window unit ``fcnn_cnn_swu`` (line buffer in a memory, SIMD elements per
+beat, any stride) -> ``fcnn_cnn_mvu`` with C_IN = SIMD; when SIMD is a multiple of Cin
+(small-Cin first layers), input FIFO -> ``fcnn_cnn_window`` (the whole K*K*Cin window per
+beat) -> window queue -> ``fcnn_cnn_mvu`` with C_IN = IN_LEN; then ``fcnn_cnn_requant``
+when an activation follows. A dense layer is an ``fcnn_cnn_mvu`` fed one pixel per beat.
 Folded weights are not in the netlist: each MVU reads ``{MEM_DIR, "<stage>_w.mem"}``
 (the top's string parameter ``MEM_DIR``, default "" = the tool's working folder).
 """
@@ -29,7 +32,7 @@ from pathlib import Path
 from fpgacnn.spec.cores import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout
 from fpgacnn.spec.folding import Folding, Impl, LayerFolding
 
-from .folding import default_folding, geometry, initiation_interval
+from .folding import default_folding, geometry, initiation_interval, streams, stride
 from .kernel import KernelInfo, pack_offsets
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage
 from .weights import mem_name
@@ -394,17 +397,74 @@ def window_fifo_depth(st: ConvStage, lf: LayerFolding, ii: int) -> int:
     return depth
 
 
+#: Line-buffer rows of a sliding-window unit beyond its minimum K + STRIDE: K rows let
+#: the next image's first rows in while the last output row is read (no bubble between
+#: images), two more take the bursts of a pooled input (the whole-window path's input FIFO).
+SWU_EXTRA_ROWS = 2
+
+
+def swu_rows(st: ConvStage) -> int:
+    """Line-buffer rows (``ROWS``) of the sliding-window unit of ``st``."""
+    return 2 * st.kernel + stride(st) + SWU_EXTRA_ROWS
+
+
+def swu_ram_style(st: ConvStage) -> str:
+    """``RAM_STYLE`` of the sliding-window unit's line buffer: LUTRAM when it costs fewer
+    than about 100 LUTs per block RAM it would take (RAM64M: 3 bits x 64 words per 4
+    LUTs; RAMB36: 72 bits x 512 words), else block RAM."""
+    words = swu_rows(st) << max(1, (st.in_shape[1] - 1).bit_length())
+    bits = st.in_shape[2] * st.in_type.width
+    luts = 4 * -(-bits // 3) * -(-words // 64)
+    brams = -(-bits // 72) * -(-words // 512)
+    return "distributed" if luts <= 100 * brams else "block"
+
+
 def _folded_conv(t: Netlist, st: ConvStage, lf: LayerFolding, prev: str, ii: int) -> None:
-    """Window -> MVU (one window per beat) -> requantization (when an activation follows)."""
+    """Sliding-window unit (SIMD per beat) or window (one window per beat) -> MVU ->
+    requantization (when an activation follows)."""
     sh, sw, sc = st.in_shape
-    oc = st.out_shape[2]
+    oh, ow, oc = st.out_shape
+    k = st.kernel
+    g = geometry(st)
+    acc_w = st.accum.width
+    t.comment(f"{st.name}: layer '{st.layer}', {k}x{k} conv pad {st.pad} stride {stride(st)}, "
+              f"{sc} -> {oc} channels, folded PE={lf.pe} x SIMD={lf.simd}, accumulator "
+              f"{st.accum.hls()}, relu={int(st.relu)}, out {st.out_type.hls()}")
+    if streams(st, lf):
+        mvu_in = f"{st.name}_win"
+        t.stream(mvu_in, lf.simd * st.in_type.width)
+        t.instance("fcnn_cnn_swu", f"u_{st.name}_swu", {
+            "C": sc, "BW": st.in_type.width, "W": sw, "H": sh, "K": k, "PAD": st.pad,
+            "STRIDE": stride(st), "SIMD": lf.simd, "OH": oh, "OW": ow, "ROWS": swu_rows(st),
+            "RAM_STYLE": _str(swu_ram_style(st)),
+        }, _stream_ports(prev, mvu_in))
+        c_in = lf.simd
+    else:
+        mvu_in = _whole_window(t, st, lf, prev, ii)
+        c_in = g.in_len
+    acc_stream = f"{st.name}_acc" if st.quantize else st.name
+    t.stream(acc_stream, oc * acc_w)
+    _mvu(t, st, lf, mvu_in, acc_stream, in_len=g.in_len, c_in=c_in, n=oc,
+         w_width=st.w_width, accum=acc_w, bias=st.bias_acc,
+         prod_shift=st.prod_shift, vectors=g.vectors)
+    if st.quantize:
+        # RND_CONV + SAT into the activation's type; an unsigned type clamps negatives
+        # to 0 (the ReLU), a signed one (quantized_bits) saturates both ways.
+        t.stream(st.name, oc * st.out_type.width)
+        t.instance("fcnn_cnn_requant", f"u_{st.name}_requant", {
+            "C": oc, "IW": acc_w, "OW": st.out_type.width,
+            "O_SIGNED": int(st.out_type.signed),
+            "SHIFT": st.accum.fraction - st.out_type.fraction,
+        }, _stream_ports(acc_stream, st.name))
+
+
+def _whole_window(t: Netlist, st: ConvStage, lf: LayerFolding, prev: str, ii: int) -> str:
+    """Input FIFO -> whole-window generator -> window queue (when needed); the stream
+    the MVU reads."""
+    sh, sw, sc = st.in_shape
     k = st.kernel
     g = geometry(st)
     win_w = g.in_len * st.in_type.width
-    acc_w = st.accum.width
-    t.comment(f"{st.name}: layer '{st.layer}', {k}x{k} conv pad {st.pad}, {sc} -> {oc} "
-              f"channels, folded PE={lf.pe} x SIMD={lf.simd}, accumulator {st.accum.hls()}, "
-              f"relu={int(st.relu)}, out {st.out_type.hls()}")
     # The input FIFO lets the layer above run on while this one still computes the
     # last windows of an image or a burst of them (pooled rows arrive in bursts):
     # the core keeps the slowest layer's rate (the initiation interval) exactly.
@@ -443,20 +503,7 @@ def _folded_conv(t: Netlist, st: ConvStage, lf: LayerFolding, prev: str, ii: int
                        "m_axis_tvalid": f"{mvu_in}_valid", "m_axis_tready": f"{mvu_in}_ready",
                        "count": f"{st.name}_wq_count"})
         t.wire(f"_unused_{st.name}_wq_count", None, f"&{{1'b0, {st.name}_wq_count, 1'b0}}")
-    acc_stream = f"{st.name}_acc" if st.quantize else st.name
-    t.stream(acc_stream, oc * acc_w)
-    _mvu(t, st, lf, mvu_in, acc_stream, in_len=g.in_len, c_in=g.in_len, n=oc,
-         w_width=st.w_width, accum=acc_w, bias=st.bias_acc,
-         prod_shift=st.prod_shift, vectors=g.vectors)
-    if st.quantize:
-        # RND_CONV + SAT into the activation's type; an unsigned type clamps negatives
-        # to 0 (the ReLU), a signed one (quantized_bits) saturates both ways.
-        t.stream(st.name, oc * st.out_type.width)
-        t.instance("fcnn_cnn_requant", f"u_{st.name}_requant", {
-            "C": oc, "IW": acc_w, "OW": st.out_type.width,
-            "O_SIGNED": int(st.out_type.signed),
-            "SHIFT": st.accum.fraction - st.out_type.fraction,
-        }, _stream_ports(acc_stream, st.name))
+    return mvu_in
 
 
 def write_top(module: str, stages: list[Stage], kernels: dict[str, KernelInfo],

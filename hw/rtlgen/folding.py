@@ -8,10 +8,12 @@ layer; this module ties it to the stages of a model:
 - :func:`layer_cycles` / :func:`initiation_interval` -- cycles per image of a layer
   and of the core, the formula the solver's model and ``rtl.json`` share:
   unrolled conv ``(H+2P)*(W+2P)`` (one padded input pixel per clock); folded conv
-  ``max((H+2P)*(W+2P), OH*OW * (K*K*Cin/SIMD) * (Cout/PE))``; dense
+  ``max(H*W, OH*OW * (K*K*Cin/SIMD) * (Cout/PE))`` when SIMD divides Cin (the window
+  streams through ``fcnn_cnn_swu``), ``max((H+2P)*(W+2P), ...)`` when SIMD is a
+  multiple of Cin (the whole window per beat, ``fcnn_cnn_window``); dense
   ``max(IN_LEN/C_IN, (IN_LEN/SIMD) * (N/PE))``; the core: the largest;
 - :func:`default_folding` -- what :func:`~fpgacnn.hw.rtlgen.generate_rtl` uses when
-  given none (before or without the solver): the first convolution unrolled, every
+  given none (before or without the solver): the first convolution unrolled (at stride 1), every
   other layer folded at the fewest multipliers (PE*SIMD) that keep it within the
   core's budget (:func:`default_budget`).
 """
@@ -26,6 +28,8 @@ from fpgacnn.spec.folding import (
     Impl,
     LayerFolding,
     conv_cycles,
+    conv_simd_error,
+    conv_streams,
     dense_cycles,
 )
 
@@ -68,12 +72,26 @@ def geometry(st: Stage) -> MacGeometry:
     raise TypeError(f"{type(st).__name__} is not a conv or dense stage")
 
 
+def stride(st: ConvStage) -> int:
+    """The stride of a convolution stage (1 for a stage that carries none)."""
+    return int(getattr(st, "stride", 1))
+
+
+def streams(st: Stage, lf: LayerFolding) -> bool:
+    """Whether ``st`` is a folded convolution whose window streams through the sliding-window
+    unit ``fcnn_cnn_swu`` at ``lf.simd`` (SIMD divides Cin; else the whole-window
+    ``fcnn_cnn_window``)."""
+    return (isinstance(st, ConvStage) and lf.impl is Impl.FOLDED
+            and conv_streams(st.in_shape[2], lf.simd))
+
+
 def _cycles(st: Stage, impl: Impl, pe: int, simd: int) -> int:
     """The contract's formula (:func:`fpgacnn.spec.folding.conv_cycles` / ``dense_cycles``)."""
     h, w, c = st.in_shape
     if isinstance(st, ConvStage):
         return conv_cycles(impl=impl, h=h, w=w, pad=st.pad, k=st.kernel, cin=c,
-                           cout=st.out_shape[2], pe=pe, simd=simd)
+                           cout=st.out_shape[2], pe=pe, simd=simd, stride=stride(st),
+                           out_hw=st.out_hw)
     g = geometry(st)
     return dense_cycles(in_len=g.in_len, c_in=g.c_in, n=g.n, pe=pe, simd=simd)
 
@@ -90,7 +108,11 @@ def initiation_interval(stages: list[Stage], folding: Folding) -> int:
     return max(layer_cycles(st, by_layer[st.layer]) for st in mac_stages(stages))
 
 
-def _valid(g: MacGeometry, pe: int, simd: int) -> bool:
+def _valid(st: Stage, g: MacGeometry, pe: int, simd: int) -> bool:
+    if isinstance(st, ConvStage):
+        return (g.n % pe == 0 and g.in_len % simd == 0
+                and conv_simd_error(k=st.kernel, cin=st.in_shape[2], simd=simd,
+                                    stride=stride(st)) is None)
     return (g.n % pe == 0 and g.in_len % simd == 0
             and (simd % g.c_in == 0 or g.c_in % simd == 0))
 
@@ -100,7 +122,9 @@ def check_folding(folding: Folding, stages: list[Stage]) -> None:
 
     Every QConv2D/QDense layer of the model is folded exactly once, in model order;
     PE divides the outputs, SIMD the vector (and SIMD and the beat's elements divide
-    one another); unrolled only for convolutions, with PE = SIMD = 1.
+    one another; for a convolution SIMD divides Cin, or at stride 1 is a multiple of it:
+    :func:`~fpgacnn.spec.folding.conv_simd_error`); unrolled only for stride-1
+    convolutions, with PE = SIMD = 1.
     """
     macs = mac_stages(stages)
     want = [s.layer for s in macs]
@@ -133,13 +157,21 @@ def check_folding(folding: Folding, stages: list[Stage]) -> None:
             if (lf.pe, lf.simd) != (1, 1):
                 raise FoldingError(f"{where}: an unrolled layer has pe = simd = 1, got "
                                    f"pe={lf.pe} simd={lf.simd}")
+            if stride(st) != 1:
+                raise FoldingError(f"{where}: impl 'unrolled' is for stride 1 only, expected "
+                                   f"'folded' at stride {stride(st)}")
             continue
         if lf.pe < 1 or g.n % lf.pe:
             raise FoldingError(f"{where}: pe must divide its {g.n} outputs, got {lf.pe}")
         if lf.simd < 1 or g.in_len % lf.simd:
             raise FoldingError(f"{where}: simd must divide its {g.in_len} inputs per "
                                f"vector, got {lf.simd}")
-        if lf.simd % g.c_in and g.c_in % lf.simd:
+        if isinstance(st, ConvStage):
+            why = conv_simd_error(k=st.kernel, cin=st.in_shape[2], simd=lf.simd,
+                                  stride=stride(st))
+            if why is not None:
+                raise FoldingError(f"{where}: {why}")
+        elif lf.simd % g.c_in and g.c_in % lf.simd:
             raise FoldingError(f"{where}: simd must divide or be a multiple of the {g.c_in} "
                                f"elements per input beat, got {lf.simd}")
         if lf.rom_style not in ("block", "distributed"):
@@ -168,20 +200,27 @@ def default_budget(stages: list[Stage]) -> int:
 
 def fold_layer(st: Stage, budget: int, *, rom_style: str = DEFAULT_ROM_STYLE) -> LayerFolding:
     """The folded :class:`LayerFolding` of ``st`` with the fewest multipliers (PE*SIMD) whose
-    cycles per image fit ``budget`` (ties: the larger SIMD); fully parallel if none fits."""
+    cycles per image fit ``budget`` (ties: the larger SIMD); a convolution streams its
+    window through the sliding-window unit (SIMD divides Cin) whenever that fits, the
+    whole window per beat (SIMD a multiple of Cin: K*K*Cin*XW bits of registers three
+    times) only when nothing streamed fits. If nothing fits: fully parallel (a strided
+    convolution: SIMD = Cin, PE = Cout)."""
     g = geometry(st)
-    best: tuple[int, int, int] | None = None
+    best: tuple[int, int, int, int] | None = None
     for pe in _divisors(g.n):
         for simd in _divisors(g.in_len):
-            if not _valid(g, pe, simd) or _cycles(st, Impl.FOLDED, pe, simd) > budget:
+            if not _valid(st, g, pe, simd) or _cycles(st, Impl.FOLDED, pe, simd) > budget:
                 continue
-            cand = (pe * simd, -simd, pe)
+            whole = isinstance(st, ConvStage) and not conv_streams(st.in_shape[2], simd)
+            cand = (int(whole), pe * simd, -simd, pe)
             if best is None or cand < best:
                 best = cand
     if best is None:
         pe, simd = g.n, g.in_len
+        if isinstance(st, ConvStage) and stride(st) != 1:
+            simd = st.in_shape[2]
     else:
-        pe, simd = best[2], -best[1]
+        pe, simd = best[3], -best[2]
     return LayerFolding(layer=st.layer, impl=Impl.FOLDED, pe=pe, simd=simd,
                         rom_style=rom_style)
 
@@ -192,7 +231,7 @@ def default_folding(stages: list[Stage], model: str, *, clock_mhz: float = 100.0
     budget = default_budget(stages)
     layers = []
     for i, st in enumerate(macs):
-        if i == 0 and isinstance(st, ConvStage):
+        if i == 0 and isinstance(st, ConvStage) and stride(st) == 1:
             layers.append(LayerFolding(layer=st.layer, impl=Impl.UNROLLED, pe=1, simd=1,
                                        rom_style=""))
         else:

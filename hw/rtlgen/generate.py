@@ -37,7 +37,15 @@ from fpgacnn.spec.outputs import check_replaceable
 from .. import rtl_sources
 from ..convert.plan import plan_model
 from .emit import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout, write_top
-from .folding import check_folding, default_folding, geometry, initiation_interval, layer_cycles
+from .folding import (
+    check_folding,
+    default_folding,
+    geometry,
+    initiation_interval,
+    layer_cycles,
+    streams,
+    stride,
+)
 from .kernel import KernelInfo, generate_kernel
 from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, build_stages
 from .weights import MEM_SUBDIR, mem_name, weight_words, write_mem
@@ -50,7 +58,7 @@ TOP = "fcnn_classifier"
 #: Hand-written blocks the generated top instantiates; their files (and what they
 #: instantiate) come from their lists ``hw/rtl/<block>.f``.
 LIB_BLOCKS = (
-    "fcnn_cnn_window", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
+    "fcnn_cnn_window", "fcnn_cnn_swu", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
     "fcnn_cnn_requant", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
 )
 
@@ -100,7 +108,10 @@ def _stage_dict(st: Stage, kernels: dict[str, KernelInfo],
                      prod_shift=st.prod_shift,
                      weight_mem=f"{MEM_SUBDIR}/{mem_name(st.name)}")
     if isinstance(st, ConvStage):
-        d.update(kernel=st.kernel, pad=st.pad, relu=st.relu, quantize=st.quantize)
+        d.update(kernel=st.kernel, pad=st.pad, stride=stride(st), relu=st.relu,
+                 quantize=st.quantize)
+        if fold[st.layer].impl is Impl.FOLDED:
+            d.update(window="fcnn_cnn_swu" if streams(st, fold[st.layer]) else "fcnn_cnn_window")
         if st.name in kernels:
             d.update(kernel_module=kernels[st.name].module,
                      kernel_stages=kernels[st.name].latency)

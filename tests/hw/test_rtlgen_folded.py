@@ -225,6 +225,49 @@ def test_bad_folding_is_refused_naming_the_layer(tmp_path: Path, change: dict,
     assert not (tmp_path / "rtl").exists()
 
 
+def test_conv_simd_must_suit_the_window() -> None:
+    """A folded convolution's SIMD divides its input channels (the sliding-window unit's
+    beats) or is a multiple of them (the whole window per beat); 6 for 4 channels is
+    neither, though it divides the 36 window elements."""
+    model = signed_act_model()
+    stages, fold = _fold(model, conv2=LayerFolding(layer="conv2", impl=Impl.FOLDED, pe=1,
+                                                   simd=6, rom_style="block"))
+    with pytest.raises(FoldingError, match="^" + re.escape(
+            "folding of layer 'conv2' (QConv2D): simd must divide its 4 input channels or, at "
+            "stride 1, a multiple of 4 dividing its 36 window elements, got 6") + "$"):
+        check_folding(fold, stages)
+    for simd in (1, 2, 4, 12, 36):
+        check_folding(_fold(model, conv2=LayerFolding(layer="conv2", impl=Impl.FOLDED, pe=1,
+                                                      simd=simd, rom_style="block"))[1], stages)
+
+
+@pytest.mark.sim
+def test_streamed_convolutions_bit_exact_at_their_rate(tmp_path: Path) -> None:
+    """Both convolutions through the sliding-window unit (conv1: one channel, SIMD 1;
+    conv2: 4 channels at SIMD 2, two beats per pixel), conv2 the slowest layer (its
+    windows start at the image's third row: the next image's rows must be in on time): bit-exact
+    with QKeras, images back to back at the initiation interval, and under stalls."""
+    from fpgacnn.sim.classifier_harness import ClassifierHarness
+
+    model = signed_act_model()
+    _, fold = _fold(model, **{
+        "conv1": LayerFolding(layer="conv1", impl=Impl.FOLDED, pe=2, simd=1,
+                              rom_style="distributed"),
+        "conv2": LayerFolding(layer="conv2", impl=Impl.FOLDED, pe=2, simd=2,
+                              rom_style="block")})
+    gen = generate_rtl(model, tmp_path / "rtl", folding=fold)
+    assert {s["layer"]: s.get("window") for s in gen.info["stages"]
+            if s["kind"] == "ConvStage"} == {"conv1": "fcnn_cnn_swu", "conv2": "fcnn_cnn_swu"}
+    # conv1: 6x6 windows x (9/1) x (4/2) = 648; conv2: 4x4 windows x (36/2) x (6/2) = 864
+    assert gen.initiation_interval == 16 * 18 * 3
+    x, scores = expected(model, photo_crops(12, (8, 8, 1), seed=5), gen.info)
+    with ClassifierHarness(gen.out_dir) as h:
+        stats = _check(h, x, scores)
+        assert set(np.diff(stats.result).tolist()) == {gen.initiation_interval}
+        for idle, backpressure, seed in MATRIX[1:]:
+            _check(h, x[:6], scores[:6], idle=idle, backpressure=backpressure, seed=seed)
+
+
 def test_folding_order_and_extra_layers_are_refused() -> None:
     model = zoo_model("digits")
     stages, fold = _fold(model)
@@ -403,16 +446,25 @@ def test_board_build_takes_the_weight_memories(tmp_path: Path) -> None:
     assert files[: -len(mems)] == [f.resolve() for f in res.files]
 
 
-def test_folded_core_lint_clean(tmp_path: Path) -> None:
-    """A core with a folded convolution, its FIFOs and window queue: verilator -Wall clean."""
+@pytest.mark.parametrize(("name", "blocks", "window"), [
+    ("mnist", ("in_fifo", "window", "win_fifo", "mvu", "requant"), "fcnn_cnn_window"),
+    ("cifar10", ("swu", "mvu", "requant"), "fcnn_cnn_swu"),
+])
+def test_folded_core_lint_clean(tmp_path: Path, name: str, blocks: tuple[str, ...],
+                                window: str) -> None:
+    """Cores with a folded convolution, verilator -Wall clean: mnist's conv2 (SIMD 30, a
+    multiple of its 6 channels: input FIFO, whole window, window queue) and cifar10's
+    (SIMD divides the channels: the sliding-window unit)."""
     import subprocess
 
     from fpgacnn.sim.classifier_harness import rtl_sources
     from fpgacnn.sim.verilator_env import verilator_environ
 
-    res = generate_rtl(zoo_model("mnist"), tmp_path / "rtl")
+    res = generate_rtl(zoo_model(name), tmp_path / "rtl")
     top = (tmp_path / "rtl" / "fcnn_classifier.sv").read_text()
-    assert all(f"u_conv1_{b}" in top for b in ("in_fifo", "window", "win_fifo", "mvu", "requant"))
+    assert all(f"u_conv1_{b}" in top for b in blocks)
+    assert {s["window"] for s in res.info["stages"] if s.get("impl") == "folded"
+            and s["kind"] == "ConvStage"} == {window}
     env = verilator_environ()
     exe = str(Path(env["VERILATOR_ROOT"]) / "bin" / "verilator")
     proc = subprocess.run([exe, "--lint-only", "-Wall", "-Wno-DECLFILENAME", "--top-module",
