@@ -39,11 +39,13 @@
 // one clock (two in the skid).
 //
 // Input buffer: two banks of IN_LEN elements. When a bank is one word
-// (max(C_IN, SIMD) == IN_LEN: a convolution's window, or a fully parallel layer)
-// the banks are registers and the SIMD slice is selected combinationally into the
-// stage register; otherwise each bank is a memory of IN_LEN/max(C_IN, SIMD) words
-// (split into SIMD/C_IN column memories when SIMD > C_IN, written one beat each),
-// read through a register (LUTRAM or BRAM).
+// (max(C_IN, SIMD) == IN_LEN: a convolution's whole window from fcnn_cnn_window, or
+// a fully parallel layer) the banks are registers and the SIMD slice is selected
+// combinationally into the stage register; otherwise each bank is a memory of
+// IN_LEN/max(C_IN, SIMD) words (split into SIMD/C_IN column memories when SIMD > C_IN,
+// written one beat each), read through a register (LUTRAM or BRAM): a dense layer, and
+// a convolution fed by fcnn_cnn_swu (C_IN = SIMD: 2*K*K*Cin/SIMD words of SIMD
+// elements, one written and one read per clock).
 `default_nettype none
 
 module fcnn_cnn_mvu #(
