@@ -345,27 +345,76 @@ module fcnn_cnn_mvu #(
     logic [GW-1:0] acc;                  // accumulator p at [p*ACC_W +: ACC_W]
     wire  [GW-1:0] acc_next;
 
+    // LUT multipliers (USE_DSP = 0) work by weight bit planes:
+    //     sum_s x[s]*w[s] = sum_j 2^j * sum_s (x[s] AND w[s][j])   (plane WW-1 weighs -2^(WW-1)),
+    // each plane a pairwise adder tree of SIMD AND-gated elements, XW (+1 when signed)
+    // bits at the leaves and one more per level, then WW shifted plane sums: for 2-bit
+    // operands about a third fewer LUTs than a product per lane summed at ACC_W bits
+    // (fcnn_cnn_mvu.md). USE_DSP = 1: a product per lane (`*`), summed.
+    localparam int LV = (SIMD1 > 1) ? $clog2(SIMD1) : 0;  // tree levels
+    localparam int XE = XW + X_SIGNED;                       // a leaf (sign bit included)
+    localparam int TW = XE + LV;                             // a plane's sum
+    localparam int DW = TW + WW + 1;                         // the SIMD lanes' dot product
+
     for (genvar p = 0; p < PE1; p++) begin : g_pe
-        wire [SIMD1*PW-1:0] prods;       // product s at [s*PW +: PW]
-        for (genvar s = 0; s < SIMD1; s++) begin : g_mul
-            wire [XW-1:0]        xr = p_x[s*XW +: XW];
-            wire signed [WW-1:0] w  = p_w[(p*SIMD1 + s)*WW +: WW];
-            wire signed [PW-1:0] xe = (X_SIGNED == 1) ? {{(PW - XW){xr[XW-1]}}, xr}
-                                                      : {{(PW - XW){1'b0}}, xr};
-            if (USE_DSP == 1) begin : g_dsp
+        wire signed [DW-1:0] dot;        // sum_s x[s]*w[s][p] of this step (exact)
+
+        if (USE_DSP == 1) begin : g_dsp
+            wire [SIMD1*PW-1:0] prods;   // product s at [s*PW +: PW]
+            for (genvar s = 0; s < SIMD1; s++) begin : g_mul
+                wire [XW-1:0]        xr = p_x[s*XW +: XW];
+                wire signed [WW-1:0] w  = p_w[(p*SIMD1 + s)*WW +: WW];
+                wire signed [PW-1:0] xe = (X_SIGNED == 1) ? {{(PW - XW){xr[XW-1]}}, xr}
+                                                          : {{(PW - XW){1'b0}}, xr};
                 assign prods[s*PW +: PW] = xe * PW'(w);
-            end else begin : g_lut
-                // Shift-add of AND-gated partial products (the weight MSB weighs -2^(WW-1)).
-                (* use_dsp = "no" *) logic signed [PW-1:0] prod;
-                always_comb begin
-                    prod = '0;
-                    for (int j = 0; j < WW; j++) begin
-                        if (j == WW - 1) prod = prod - ((xe <<< j) & {PW{w[j]}});
-                        else             prod = prod + ((xe <<< j) & {PW{w[j]}});
+            end
+            logic signed [DW-1:0] d;
+            always_comb begin
+                d = '0;
+                for (int s = 0; s < SIMD1; s++) d = d + DW'($signed(prods[s*PW +: PW]));
+            end
+            assign dot = d;
+        end else begin : g_lut
+            wire signed [DW-1:0] terms [WW];     // plane j's sum times +-2^j
+            for (genvar j = 0; j < WW; j++) begin : g_plane
+                for (genvar l = 0; l <= LV; l++) begin : g_lvl
+                    localparam int NL = 1 << (LV - l);   // sums at this level
+                    localparam int LW = XE + l;          // their width
+                    wire [NL*LW-1:0] v;                  // sum i at [i*LW +: LW]
+                    if (l == 0) begin : g_leaf
+                        for (genvar i = 0; i < NL; i++) begin : g_i
+                            if (i < SIMD1) begin : g_x
+                                wire [XW-1:0] xa = p_x[i*XW +: XW]
+                                                   & {XW{p_w[(p*SIMD1 + i)*WW + j]}};
+                                assign v[i*LW +: LW] = (X_SIGNED == 1) ? LW'($signed(xa))
+                                                                       : LW'(xa);
+                            end else begin : g_pad
+                                assign v[i*LW +: LW] = '0;
+                            end
+                        end
+                    end else begin : g_add
+                        for (genvar i = 0; i < NL; i++) begin : g_i
+                            wire [LW-2:0] a = g_lvl[l-1].v[(2*i)*(LW-1) +: LW-1];
+                            wire [LW-2:0] b = g_lvl[l-1].v[(2*i+1)*(LW-1) +: LW-1];
+                            if (X_SIGNED == 1) begin : g_s
+                                assign v[i*LW +: LW] = LW'($signed(a)) + LW'($signed(b));
+                            end else begin : g_u
+                                assign v[i*LW +: LW] = LW'(a) + LW'(b);
+                            end
+                        end
                     end
                 end
-                assign prods[s*PW +: PW] = prod;
+                wire [TW-1:0]        ps = g_lvl[LV].v;
+                wire signed [DW-1:0] e  = (X_SIGNED == 1) ? DW'($signed(ps))
+                                                          : DW'($signed({1'b0, ps}));
+                assign terms[j] = (j == WW - 1) ? -(e <<< j) : (e <<< j);
             end
+            logic signed [DW-1:0] d;
+            always_comb begin
+                d = '0;
+                for (int j = 0; j < WW; j++) d = d + terms[j];
+            end
+            assign dot = d;
         end
 
         // Bias of output nf*PE + p (a constant per fold).
@@ -377,17 +426,13 @@ module fcnn_cnn_mvu #(
             end
         end
 
-        // The SIMD products added to the accumulator (or the bias on a fold's first step);
-        // yosys builds one compressor tree of it (an explicit pairwise tree of narrower
-        // adders measured the same or worse).
-        logic signed [ACC_W-1:0] sum;
-        always_comb begin
-            sum = p_first ? bias : acc[p*ACC_W +: ACC_W];
-            for (int s = 0; s < SIMD1; s++) begin
-                sum = sum + (ACC_W'($signed(prods[s*PW +: PW])) <<< PROD_SHIFT);
-            end
+        // The step's dot product added to the accumulator (or to the bias on a fold's
+        // first step). Modulo 2^ACC_W: exact, since every partial sum of the contract fits.
+        assign acc_next[p*ACC_W +: ACC_W] = (p_first ? bias : acc[p*ACC_W +: ACC_W])
+                                            + (ACC_W'(dot) <<< PROD_SHIFT);
+        if (DW > ACC_W) begin : g_dot_wide
+            wire _unused_dot = &{1'b0, dot[DW-1:ACC_W]};
         end
-        assign acc_next[p*ACC_W +: ACC_W] = sum;
     end
 
     always_ff @(posedge clk) begin
