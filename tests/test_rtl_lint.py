@@ -48,13 +48,6 @@ CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
         {"C": 2, "IW": 16, "OW": 8, "SHIFT": -2},
         {"C": 1, "IW": 4, "OW": 8, "O_SIGNED": 1, "SHIFT": 7},
     ],
-    "fcnn_cnn_dense": [
-        {"IN_LEN": 144, "C": 16, "N": 10, "XW": 4, "WW": 4, "G": 4, "ACC_W": 16,
-         "WEIGHTS": "5760'h" + "9e" * 720},
-        {"IN_LEN": 12, "C": 3, "N": 5, "X_SIGNED": 1, "XW": 6, "WW": 3, "G": 1,
-         "PROD_SHIFT": 2, "ACC_W": 16, "USE_DSP": 1},
-        {"IN_LEN": 1, "C": 1, "N": 1, "XW": 1, "WW": 1, "G": 1, "ACC_W": 2},
-    ],
     "fcnn_cnn_argmax": [{"N": 10, "SW": 16}, {"N": 1, "SW": 1}, {"N": 256, "SW": 8}],
     "fcnn_cnn_mvu": [
         {"IN_LEN": 576, "C_IN": 576, "N": 64, "PE": 8, "SIMD": 32, "XW": 2, "WW": 2,
@@ -73,8 +66,6 @@ CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
 CNN_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_maxpool", {"W": 3, "H": 4, "P": 4}, "W and H must be >= P, got W=3 H=4 P=4"),
     ("fcnn_cnn_requant", {"O_SIGNED": 2}, "O_SIGNED must be 0 or 1, got 2"),
-    ("fcnn_cnn_dense", {"IN_LEN": 12, "C": 4, "G": 3},
-     "need IN_LEN % C == 0 and C % G == 0, got IN_LEN=12 C=4 G=3"),
     ("fcnn_cnn_argmax", {"N": 257}, "N must be 1..256, got 257"),
     ("fcnn_cnn_mvu", {"IN_LEN": 12, "C_IN": 4, "SIMD": 3},
      "SIMD % C_IN == 0 or C_IN % SIMD == 0, got IN_LEN=12 C_IN=4 SIMD=3"),

@@ -1,19 +1,15 @@
 """Calibrate the folding solver's LUT/FF model against yosys (``make fold-calibrate``).
 
 The solver (:mod:`fpgacnn.hw.fold.resources`) estimates a folded layer's
-multiply-add array as ``lut = LUT_PER_MAC(XW, WW) * PE * SIMD + ...``. This
-command measures the hand-written time-multiplexed dense block
-``hw/rtl/fcnn_cnn_dense.sv`` (``G`` = SIMD inputs x ``N`` = PE outputs per clock,
-LUT multipliers, random 2's-complement weights) with yosys ``synth_xilinx
--family xc7`` at several (XW, WW, G) points, fits per element width a line
-``lut = a + b * G * N`` (least squares over G) and writes the points and the
-fitted coefficients to ``hw/fold/calibration_fold.json`` -- the one place the
-solver reads its coefficients from (``calibration.json`` beside it, written from
-the folded unit ``fcnn_cnn_mvu`` itself, takes precedence when present).
-
-The weights of ``fcnn_cnn_dense`` are a constant parameter, so its ROM rows are LUT
-logic; the fit folds their cost into ``a`` and ``b`` (the folded unit reads them
-from block or distributed RAM, which the solver counts separately).
+multiply-add array as ``lut = base + LUT_PER_MAC(XW, WW) * PE * SIMD + LUT_PER_PE * PE``.
+This command synthesizes the folded matrix-vector unit ``hw/rtl/fcnn_cnn_mvu.sv``
+itself (a 64-element vector fed 16 per beat, 16 outputs, random signed weights in
+its ``$readmemh`` file, block-RAM ROM, LUT multipliers) with yosys ``synth_xilinx
+-family xc7`` at (PE, SIMD) = ``MVU_FOLDS`` for each (XW, WW) of ``WIDTHS``, fits per
+element width ``lut = base + per_mac*PE*SIMD + per_pe*PE`` (least squares) and writes
+the points and the fit to section ``mvu`` of ``hw/fold/calibration_fold.json`` --
+the file the solver reads its coefficients from (with the unit's own points in
+``calibration.json``, written by ``python -m fpgacnn.apps.calibrate_mvu``).
 """
 
 from __future__ import annotations
@@ -29,62 +25,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: (XW, WW) element widths measured; G (SIMD) values per width; the fixed shape.
+#: (XW, WW) element widths measured.
 WIDTHS = ((2, 2), (4, 4), (8, 8))
-GROUPS = (1, 4, 16)
-IN_LEN, C, N = 64, 16, 8
-
-
-def probe_source(xw: int, ww: int, g: int, seed: int = 0) -> str:
-    """A wrapper module ``fcnn_fold_probe`` around ``fcnn_cnn_dense`` with random weights."""
-    rng = np.random.default_rng(seed)
-    w = rng.integers(-(1 << (ww - 1)), 1 << (ww - 1), size=IN_LEN * N)
-    bits = 0
-    for k, v in enumerate(w):
-        bits |= (int(v) & ((1 << ww) - 1)) << (k * ww)
-    acc_w = xw + ww + 2 + int(np.ceil(np.log2(IN_LEN)))
-    width = IN_LEN * N * ww
-    return (
-        "`default_nettype none\n"
-        "module fcnn_fold_probe (\n"
-        "    input wire clk, input wire rst,\n"
-        f"    input wire [{C * xw - 1}:0] s_axis_tdata, input wire s_axis_tvalid,\n"
-        "    output wire s_axis_tready, input wire s_axis_tlast,\n"
-        f"    output wire [{N * acc_w - 1}:0] m_axis_tdata, output wire m_axis_tvalid,\n"
-        "    input wire m_axis_tready, output wire m_axis_tlast);\n"
-        f"  fcnn_cnn_dense #(.IN_LEN({IN_LEN}), .C({C}), .N({N}), .XW({xw}), .X_SIGNED(0),\n"
-        f"    .WW({ww}), .WEIGHTS({width}'h{bits:x}), .ACC_W({acc_w}), .PROD_SHIFT(0),\n"
-        f"    .G({g}), .USE_DSP(0)) u (.*);\n"
-        "endmodule\n`resetall\n")
-
-
-def measure(out_dir: Path, xw: int, ww: int, g: int) -> dict[str, Any]:
-    """yosys figures of one probe point."""
-    from fpgacnn.apps.yosys_synth import synthesize
-    from fpgacnn.hw import rtl_sources
-
-    run = out_dir / f"x{xw}_w{ww}_g{g}"
-    run.mkdir(parents=True, exist_ok=True)
-    wrapper = run / "fcnn_fold_probe.sv"
-    wrapper.write_text(probe_source(xw, ww, g))
-    res = synthesize(sources=[*rtl_sources("fcnn_cnn_dense"), wrapper], top="fcnn_fold_probe",
-                     parameters={}, out_dir=run, depth=False)
-    return {"xw": xw, "ww": ww, "simd": g, "pe": N, "in_len": IN_LEN, "lut": res.lut_total,
-            "ff": res.ff, "carry4": res.carry4, "dsp": res.dsp}
-
-
-def fit(points: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Per "XWxWW": least-squares ``lut = a + b*macs`` and ``ff = c + d*macs``."""
-    out: dict[str, dict[str, float]] = {}
-    for xw, ww in sorted({(p["xw"], p["ww"]) for p in points}):
-        pts = [p for p in points if (p["xw"], p["ww"]) == (xw, ww)]
-        macs = np.array([p["simd"] * p["pe"] for p in pts], dtype=float)
-        a_l, b_l = np.polynomial.polynomial.polyfit(macs, [p["lut"] for p in pts], 1)
-        a_f, b_f = np.polynomial.polynomial.polyfit(macs, [p["ff"] for p in pts], 1)
-        out[f"{xw}x{ww}"] = {"xw": xw, "ww": ww, "lut_base": round(float(a_l), 1),
-                             "lut_per_mac": round(float(b_l), 2),
-                             "ff_base": round(float(a_f), 1), "ff_per_mac": round(float(b_f), 2)}
-    return out
 
 
 #: The folded unit's probe: (PE, SIMD) points on an IN_LEN x N layer fed C_IN per beat.
@@ -168,26 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=output_root() / "fold_calibrate")
     p.add_argument("--write", type=Path, default=CALIBRATION_FILE,
                    help=f"calibration file to write (default: {CALIBRATION_FILE})")
-    p.add_argument("--block", choices=("mvu", "dense", "both"), default="mvu",
-                   help="which block to measure (default: the folded unit fcnn_cnn_mvu)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     data = json.loads(args.write.read_text()) if args.write.is_file() else {}
-    if args.block in ("dense", "both"):
-        points = [measure(args.work, xw, ww, g) for xw, ww in WIDTHS for g in GROUPS]
-        data.update({"block": "fcnn_cnn_dense", "tool": "yosys synth_xilinx -family xc7",
-                     "shape": {"in_len": IN_LEN, "c": C, "pe": N}, "points": points,
-                     "fit": fit(points)})
-    if args.block in ("mvu", "both"):
-        points = [measure_mvu(args.work, xw, ww, pe, simd) for xw, ww in WIDTHS
-                  for pe, simd in MVU_FOLDS]
-        data["mvu"] = {"block": "fcnn_cnn_mvu", "tool": "yosys synth_xilinx -family xc7",
-                       "shape": {"in_len": MVU_IN_LEN, "c_in": MVU_C_IN, "n": MVU_N,
-                                 "rom_style": "block"},
-                       "points": points, "fit": fit_mvu(points)}
+    points = [measure_mvu(args.work, xw, ww, pe, simd) for xw, ww in WIDTHS
+              for pe, simd in MVU_FOLDS]
+    data["mvu"] = {"block": "fcnn_cnn_mvu", "tool": "yosys synth_xilinx -family xc7",
+                   "shape": {"in_len": MVU_IN_LEN, "c_in": MVU_C_IN, "n": MVU_N,
+                             "rom_style": "block"},
+                   "points": points, "fit": fit_mvu(points)}
     args.write.write_text(json.dumps(data, indent=2) + "\n")
-    print(json.dumps({k: data[k]["fit"] if k == "mvu" else data[k]
-                      for k in ("fit", "mvu") if k in data}, indent=2))
+    print(json.dumps(data["mvu"]["fit"], indent=2))
     return 0
 
 

@@ -4,9 +4,8 @@ Every figure is an estimate of what yosys ``synth_xilinx -family xc7`` reports
 for the generated core (the benchmark measures the real numbers). The
 coefficients come from one place, the calibration file
 (:data:`CALIBRATION_FILE`, written by ``python -m fpgacnn.apps.fold_calibrate``
-from yosys runs of ``fcnn_cnn_mvu`` -- section ``mvu`` -- and of
-``fcnn_cnn_dense`` -- the first, provisional fit --, with its calibration points;
-the unrolled kernel's and the fixed blocks' coefficients are recorded there with
+from yosys runs of ``fcnn_cnn_mvu`` -- section ``mvu`` --, with its calibration
+points; the unrolled kernel's and the fixed blocks' coefficients are recorded there with
 the run they come from), read once per process.
 
 Blocks and their models:

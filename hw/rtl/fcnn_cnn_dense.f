@@ -1,3 +1,0 @@
-# RTL file list of fcnn_cnn_dense (compile order); read by fpgacnn.hw.rtl_sources
--f fcnn_axis_skid.f
-fcnn_cnn_dense.sv
