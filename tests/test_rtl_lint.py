@@ -61,12 +61,17 @@ CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
         {"IN_LEN": 1, "C_IN": 1, "N": 1, "PE": 1, "SIMD": 1, "XW": 1, "WW": 1, "ACC_W": 2},
         {"IN_LEN": 8, "C_IN": 8, "N": 6, "PE": 2, "SIMD": 8, "XW": 2, "WW": 2, "ACC_W": 8},
         {"IN_LEN": 8, "C_IN": 8, "N": 4, "PE": 2, "SIMD": 8, "XW": 2, "WW": 2, "ACC_W": 8},
+        {"IN_LEN": 576, "C_IN": 32, "N": 64, "PE": 8, "SIMD": 32, "XW": 2, "WW": 2,
+         "ACC_W": 14, "OUT_W": 2, "SHIFT": 4},
+        {"IN_LEN": 12, "C_IN": 12, "N": 4, "PE": 4, "SIMD": 12, "XW": 3, "X_SIGNED": 1,
+         "WW": 3, "ACC_W": 10, "OUT_W": 4, "O_SIGNED": 1, "SHIFT": -2},
     ],
 }
 CNN_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_maxpool", {"W": 3, "H": 4, "P": 4}, "W and H must be >= P, got W=3 H=4 P=4"),
     ("fcnn_cnn_requant", {"O_SIGNED": 2}, "O_SIGNED must be 0 or 1, got 2"),
     ("fcnn_cnn_argmax", {"N": 257}, "N must be 1..256, got 257"),
+    ("fcnn_cnn_mvu", {"OUT_W": 33}, "need OUT_W 0..32, O_SIGNED 0 or 1, SHIFT -32..64, got 33"),
     ("fcnn_cnn_mvu", {"IN_LEN": 12, "C_IN": 4, "SIMD": 3},
      "SIMD % C_IN == 0 or C_IN % SIMD == 0, got IN_LEN=12 C_IN=4 SIMD=3"),
     ("fcnn_cnn_mvu", {"N": 6, "PE": 4}, "need N % PE == 0, got N=6 PE=4"),

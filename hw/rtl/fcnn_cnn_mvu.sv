@@ -8,8 +8,15 @@
 // SIMD=G). The vector arrives as IN_LEN/C_IN beats of C_IN elements (element i =
 // beat i/C_IN, lane i%C_IN at s_axis_tdata[(i%C_IN)*XW +: XW]); framing is by
 // count, s_axis_tlast is ignored. One output beat per vector carries all N sums
-// (y[n] at m_axis_tdata[n*ACC_W +: ACC_W]); m_axis_tlast is 1 on the last of
+// (y[n] at m_axis_tdata[n*ACC_W +: ACC_W]; with OUT_W > 0 each sum requantized first,
+// below); m_axis_tlast is 1 on the last of
 // every VECTORS vectors (one image: a convolution's output pixels, 1 for dense).
+//
+// Requantization (OUT_W > 0): each sum leaves as q[n] at m_axis_tdata[n*OUT_W +: OUT_W],
+// the arithmetic of fcnn_cnn_requant (C = N, IW = ACC_W, OW = OUT_W, O_SIGNED, SHIFT):
+// shifted right by SHIFT with round half to even (left by -SHIFT when SHIFT < 0), then
+// saturated to OUT_W bits (signed or unsigned). It is applied per fold to the PE sums,
+// so the output register holds N*OUT_W bits, not N*ACC_W.
 //
 // Weights: a ROM of (N/PE)*(IN_LEN/SIMD) words of PE*SIMD*WW bits, loaded with
 // $readmemh(WEIGHT_FILE); word a = nf*(IN_LEN/SIMD) + sf holds weight
@@ -29,7 +36,7 @@
 // (output backpressure). s_axis_tready is a function of registers only (a bank is
 // free); it never depends on m_axis_tready. Latency from the last input beat of a
 // vector (into a free pipeline) to its output beat: (IN_LEN/SIMD)*(N/PE) + 2 clocks.
-// Output stage (FFs: N*ACC_W, plus (N-PE)*ACC_W only when IN_LEN/SIMD = 1 < N/PE):
+// Output stage (FFs: N*YW, plus (N-PE)*YW only when IN_LEN/SIMD = 1 < N/PE; YW = OUT_W or ACC_W):
 // with IN_LEN/SIMD >= 2 each fold's sums go straight into the output register; with
 // one clock per fold they are collected first; with one clock per vector a two-entry
 // skid keeps the rate. With the output blocked the unit takes whole vectors until its
@@ -79,7 +86,13 @@ module fcnn_cnn_mvu #(
     // Vectors per image: m_axis_tlast marks every VECTORS-th output beat (>= 1).
     parameter int VECTORS = 1,
     // 0: multipliers are LUT logic (shift-add, use_dsp = "no"); 1: plain `*` (DSPs allowed).
-    parameter int USE_DSP = 0
+    parameter int USE_DSP = 0,
+    // Output element width: 0 = the raw ACC_W-bit sums; > 0 = requantized (header).
+    parameter int OUT_W = 0,
+    // Requantization: 1 = signed output, 0 = unsigned (negative sums clamp to 0: a ReLU).
+    parameter int O_SIGNED = 0,
+    // Requantization: right shift (round half to even) of the sums; < 0 shifts left.
+    parameter int SHIFT = 0
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -89,7 +102,7 @@ module fcnn_cnn_mvu #(
     output wire                 s_axis_tready,
     input  wire                 s_axis_tlast,
 
-    output wire [N*ACC_W-1:0]   m_axis_tdata,
+    output wire [N*((OUT_W > 0) ? OUT_W : ACC_W)-1:0] m_axis_tdata,
     output wire                 m_axis_tvalid,
     input  wire                 m_axis_tready,
     output wire                 m_axis_tlast
@@ -119,7 +132,9 @@ module fcnn_cnn_mvu #(
     localparam int RWW   = PE1 * SIMD1 * WW;                   // weight ROM word
     localparam int SW    = SIMD1 * XW;                         // SIMD elements
     localparam int PW    = XW + 1 + WW;                        // product width (exact)
-    localparam int GW    = PE1 * ACC_W;                        // one fold's sums
+    localparam int YW    = (OUT_W > 0) ? OUT_W : ACC_W;        // an output element
+    localparam int AW    = PE1 * ACC_W;                        // one fold's sums
+    localparam int GW    = PE1 * YW;                           // one fold's outputs
     // ROM_STYLE as a fixed-width constant (yosys reads no `string` type; <= 16 characters).
     localparam logic [127:0] STYLE = 128'(ROM_STYLE);
 
@@ -147,6 +162,11 @@ module fcnn_cnn_mvu #(
     end
     if (USE_DSP != 0 && USE_DSP != 1) begin : g_bad_dsp
         $fatal(1, "fcnn_cnn_mvu: USE_DSP must be 0 or 1, got %0d", USE_DSP);
+    end
+    if (OUT_W < 0 || OUT_W > 32 || (O_SIGNED != 0 && O_SIGNED != 1) || SHIFT < -32
+        || SHIFT > 64) begin : g_bad_requant
+        $fatal(1, "fcnn_cnn_mvu: need OUT_W 0..32, O_SIGNED 0 or 1, SHIFT -32..64, got %0d, %0d, %0d",
+               OUT_W, O_SIGNED, SHIFT);
     end
     if (VECTORS < 1) begin : g_bad_vectors
         $fatal(1, "fcnn_cnn_mvu: VECTORS must be >= 1, got %0d", VECTORS);
@@ -342,8 +362,9 @@ module fcnn_cnn_mvu #(
     // ------------------------------------------------------------------
     // PE x SIMD multipliers and PE accumulators
     // ------------------------------------------------------------------
-    logic [GW-1:0] acc;                  // accumulator p at [p*ACC_W +: ACC_W]
-    wire  [GW-1:0] acc_next;
+    logic [AW-1:0] acc;                  // accumulator p at [p*ACC_W +: ACC_W]
+    wire  [AW-1:0] acc_next;
+    wire  [GW-1:0] y_next;               // output p of the fold at [p*YW +: YW]
 
     // LUT multipliers (USE_DSP = 0) work by weight bit planes:
     //     sum_s x[s]*w[s] = sum_j 2^j * sum_s (x[s] AND w[s][j])   (plane WW-1 weighs -2^(WW-1)),
@@ -433,6 +454,37 @@ module fcnn_cnn_mvu #(
         if (DW > ACC_W) begin : g_dot_wide
             wire _unused_dot = &{1'b0, dot[DW-1:ACC_W]};
         end
+
+        // The output: the sum, or requantized (fcnn_cnn_requant's arithmetic).
+        if (OUT_W == 0) begin : g_raw
+            assign y_next[p*YW +: YW] = acc_next[p*ACC_W +: ACC_W];
+        end else begin : g_rq
+            localparam int RS = (SHIFT > 0) ? SHIFT : 0;
+            localparam int LS = (SHIFT < 0) ? -SHIFT : 0;
+            localparam int QX = (ACC_W > RS) ? ACC_W : RS;
+            localparam int EW = ((QX + LS > OUT_W) ? QX + LS : OUT_W) + 2;
+            localparam logic signed [EW-1:0] QMAX = (O_SIGNED == 1)
+                ? (EW'(1) <<< (OUT_W - 1)) - EW'(1) : (EW'(1) <<< OUT_W) - EW'(1);
+            localparam logic signed [EW-1:0] QMIN = (O_SIGNED == 1)
+                ? -(EW'(1) <<< (OUT_W - 1)) : EW'(0);
+            wire signed [ACC_W-1:0] x  = acc_next[p*ACC_W +: ACC_W];
+            wire signed [EW-1:0]    xe = EW'(x);
+            wire signed [EW-1:0]    r;
+            if (RS > 0) begin : g_round
+                localparam logic [RS-1:0] HALF = RS'(1) << (RS - 1);
+                wire signed [EW-1:0] t    = xe >>> RS;
+                wire        [RS-1:0] frac = xe[RS-1:0];
+                wire                 up   = frac[RS-1] && ((frac != HALF) || t[0]);
+                assign r = t + EW'(up);
+            end else if (LS > 0) begin : g_lshift
+                assign r = xe <<< LS;
+            end else begin : g_same
+                assign r = xe;
+            end
+            wire signed [EW-1:0] q = (r > QMAX) ? QMAX : (r < QMIN) ? QMIN : r;
+            assign y_next[p*YW +: YW] = q[YW-1:0];
+            wire _unused_q = &{1'b0, q[EW-1:YW]};
+        end
     end
 
     always_ff @(posedge clk) begin
@@ -456,11 +508,11 @@ module fcnn_cnn_mvu #(
 
     if (OUT_SKID) begin : g_out_skid
         fcnn_axis_skid #(
-            .WIDTH(N * ACC_W + 1)
+            .WIDTH(N * YW + 1)
         ) u_skid (
             .clk     (clk),
             .rst     (rst),
-            .s_data  ({p_tlast, acc_next}),
+            .s_data  ({p_tlast, y_next}),
             .s_valid (p_valid && p_end),
             .s_ready (out_ready),
             .m_data  ({m_axis_tlast, m_axis_tdata}),
@@ -470,14 +522,14 @@ module fcnn_cnn_mvu #(
         wire _unused_fold = &{1'b0, p_nf, p_last};
     end else begin : g_out_reg
         logic               o_valid, o_last;
-        logic [N*ACC_W-1:0] o_data;      // fold f at [f*GW +: GW]
+        logic [N*YW-1:0]    o_data;      // fold f at [f*GW +: GW]
         wire                fold_done = ce && p_valid && p_last;
 
         if (OUT_DIRECT) begin : g_direct
             // Decoded per fold (a variable part-select on the left would be a barrel shifter).
             always_ff @(posedge clk) begin
                 for (int f = 0; f < NF; f++) begin
-                    if (fold_done && p_nf == NFB'(f)) o_data[f*GW +: GW] <= acc_next;
+                    if (fold_done && p_nf == NFB'(f)) o_data[f*GW +: GW] <= y_next;
                 end
             end
             if (NF == 1) begin : g_one_fold
@@ -487,13 +539,13 @@ module fcnn_cnn_mvu #(
             logic [(NF-1)*GW-1:0] col;   // folds 0..NF-2, fold 0 lowest once all are in
             wire  [(NF-1)*GW-1:0] col_next;
             if (NF > 2) begin : g_shift
-                assign col_next = {acc_next, col[(NF-1)*GW-1:GW]};
+                assign col_next = {y_next, col[(NF-1)*GW-1:GW]};
             end else begin : g_one
-                assign col_next = acc_next;
+                assign col_next = y_next;
             end
             always_ff @(posedge clk) begin
                 if (fold_done && !p_end) col <= col_next;
-                if (fold_done && p_end)  o_data <= {acc_next, col};
+                if (fold_done && p_end)  o_data <= {y_next, col};
             end
             wire _unused_fold = &{1'b0, p_nf};
         end

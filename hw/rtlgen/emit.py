@@ -18,8 +18,10 @@ unrolled (window -> alkaid kernel in ``fcnn_cnn_kshell``) or folded: when SIMD d
 Cin, sliding-window unit ``fcnn_cnn_swu`` (line buffer in a memory, SIMD elements per
 beat, any stride) -> ``fcnn_cnn_mvu`` with C_IN = SIMD; when SIMD is a multiple of Cin
 (small-Cin first layers), input FIFO -> ``fcnn_cnn_window`` (the whole K*K*Cin window per
-beat) -> window queue -> ``fcnn_cnn_mvu`` with C_IN = IN_LEN; then ``fcnn_cnn_requant``
-when an activation follows. A dense layer is an ``fcnn_cnn_mvu`` fed one pixel per beat.
+beat) -> window queue -> ``fcnn_cnn_mvu`` with C_IN = IN_LEN. A dense layer is an
+``fcnn_cnn_mvu`` fed one pixel per beat. When an activation follows a folded layer, its
+MVU requantizes the sums fold by fold (``OUT_W``: the arithmetic of ``fcnn_cnn_requant``),
+so no stream carries the N raw accumulators.
 Folded weights are not in the netlist: each MVU reads ``{MEM_DIR, "<stage>_w.mem"}``
 (the top's string parameter ``MEM_DIR``, default "" = the tool's working folder).
 """
@@ -238,9 +240,10 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     t.blank()
 
     prev = "x"
-    for st in stages:
+    for i, st in enumerate(stages):
         sh, sw, sc = st.in_shape
         oc = st.out_shape[2]
+        nxt = stages[i + 1] if i + 1 < len(stages) else None
         if isinstance(st, ConvStage) and fold[st.layer].impl is Impl.FOLDED:
             _folded_conv(t, st, fold[st.layer], prev, ii)
         elif isinstance(st, ConvStage):
@@ -314,10 +317,23 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
             lf = fold[st.layer]
             t.comment(f"{st.name}: layer '{st.layer}', dense {sh * sw * sc} -> {oc}, "
                       f"PE={lf.pe} x SIMD={lf.simd}, accumulator {st.out_type.hls()}")
+            if isinstance(nxt, RequantStage):
+                # the activation that follows is requantized inside the MVU, fold by fold
+                t.comment(f"{nxt.name}: layer '{nxt.layer}', requantize to "
+                          f"{nxt.out_type.hls()} (in u_{st.name}_mvu)")
+                t.stream(nxt.name, oc * nxt.out_type.width)
+                _mvu(t, st, lf, prev, nxt.name, in_len=sh * sw * sc, c_in=sc, n=oc,
+                     w_width=st.w_width, accum=st.out_type.width,
+                     bias=st.bias_acc, prod_shift=st.prod_shift, vectors=1,
+                     requant=(nxt.out_type.width, int(nxt.out_type.signed), nxt.shift))
+                prev = nxt.name
+                continue
             t.stream(st.name, oc * st.out_type.width)
             _mvu(t, st, lf, prev, st.name, in_len=sh * sw * sc, c_in=sc, n=oc,
                  w_width=st.w_width, accum=st.out_type.width,
                  bias=st.bias_acc, prod_shift=st.prod_shift, vectors=1)
+        elif isinstance(st, RequantStage) and prev == st.name:
+            continue                                  # done inside the dense layer's MVU
         elif isinstance(st, RequantStage):
             t.comment(f"{st.name}: layer '{st.layer}', requantize to {st.out_type.hls()}")
             t.stream(st.name, oc * st.out_type.width)
@@ -346,16 +362,19 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
 
 def _mvu(t: Netlist, st: Stage, lf: LayerFolding, src: str, dst: str, *, in_len: int,
          c_in: int, n: int, w_width: int, accum: int, bias: object, prod_shift: int,
-         vectors: int) -> None:
+         vectors: int, requant: tuple[int, int, int] | None = None) -> None:
     """One ``fcnn_cnn_mvu`` from stream ``src`` to stream ``dst`` (declared by the caller);
-    its weights are in the memory file ``<stage>_w.mem``, not in the netlist."""
+    its weights are in the memory file ``<stage>_w.mem``, not in the netlist. ``requant``
+    (output width, signed, right shift): the MVU requantizes its sums (OUT_W > 0)."""
+    rq = {} if requant is None else {"OUT_W": requant[0], "O_SIGNED": requant[1],
+                                     "SHIFT": requant[2]}
     t.instance("fcnn_cnn_mvu", f"u_{st.name}_mvu", {
         "IN_LEN": in_len, "C_IN": c_in, "N": n, "PE": lf.pe, "SIMD": lf.simd,
         "XW": st.in_type.width, "X_SIGNED": int(st.in_type.signed), "WW": w_width,
         "ACC_W": accum, "PROD_SHIFT": prod_shift,
         "BIAS": _flat_literal([int(b) for b in bias], accum),  # type: ignore[attr-defined]
         "WEIGHT_FILE": "{MEM_DIR, " + _str(mem_name(st.name)) + "}",
-        "ROM_STYLE": _str(lf.rom_style), "VECTORS": vectors,
+        "ROM_STYLE": _str(lf.rom_style), "VECTORS": vectors, **rq,
     }, _stream_ports(src, dst))
 
 
@@ -442,20 +461,15 @@ def _folded_conv(t: Netlist, st: ConvStage, lf: LayerFolding, prev: str, ii: int
     else:
         mvu_in = _whole_window(t, st, lf, prev, ii)
         c_in = g.in_len
-    acc_stream = f"{st.name}_acc" if st.quantize else st.name
-    t.stream(acc_stream, oc * acc_w)
-    _mvu(t, st, lf, mvu_in, acc_stream, in_len=g.in_len, c_in=c_in, n=oc,
+    # With an activation, the MVU requantizes its sums fold by fold: RND_CONV + SAT into
+    # the activation's type; an unsigned type clamps negatives to 0 (the ReLU), a signed
+    # one (quantized_bits) saturates both ways.
+    t.stream(st.name, oc * st.out_type.width)
+    _mvu(t, st, lf, mvu_in, st.name, in_len=g.in_len, c_in=c_in, n=oc,
          w_width=st.w_width, accum=acc_w, bias=st.bias_acc,
-         prod_shift=st.prod_shift, vectors=g.vectors)
-    if st.quantize:
-        # RND_CONV + SAT into the activation's type; an unsigned type clamps negatives
-        # to 0 (the ReLU), a signed one (quantized_bits) saturates both ways.
-        t.stream(st.name, oc * st.out_type.width)
-        t.instance("fcnn_cnn_requant", f"u_{st.name}_requant", {
-            "C": oc, "IW": acc_w, "OW": st.out_type.width,
-            "O_SIGNED": int(st.out_type.signed),
-            "SHIFT": st.accum.fraction - st.out_type.fraction,
-        }, _stream_ports(acc_stream, st.name))
+         prod_shift=st.prod_shift, vectors=g.vectors,
+         requant=((st.out_type.width, int(st.out_type.signed),
+                   st.accum.fraction - st.out_type.fraction) if st.quantize else None))
 
 
 def _whole_window(t: Netlist, st: ConvStage, lf: LayerFolding, prev: str, ii: int) -> str:

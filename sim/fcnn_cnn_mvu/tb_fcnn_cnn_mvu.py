@@ -7,7 +7,9 @@ against ``FCNN_TB_PARAMS`` (JSON: the HDL integers, the weights as a list ``w``
 through the ``$readmemh`` file the pytest side wrote.
 
 Golden model: the contract of the block, y[n] = BIAS[n] + sum_i (x[i] * w[i][n]) <<
-PROD_SHIFT in Python integers; m_axis_tlast on every VECTORS-th vector.
+PROD_SHIFT in Python integers (with OUT_W > 0 requantized: shifted right by SHIFT with
+round half to even, or left, then saturated to OUT_W bits); m_axis_tlast on every
+VECTORS-th vector.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ X_SIGNED = int(PARAMS["X_SIGNED"])
 ACC_W = int(PARAMS["ACC_W"])
 PROD_SHIFT = int(PARAMS["PROD_SHIFT"])
 VECTORS = int(PARAMS["VECTORS"])
+OUT_W = int(PARAMS.get("OUT_W", 0))
+O_SIGNED = int(PARAMS.get("O_SIGNED", 0))
+SHIFT = int(PARAMS.get("SHIFT", 0))
+YW = OUT_W or ACC_W
 WEIGHTS = np.array(PARAMS["w"], dtype=object).reshape(IN_LEN, N)
 BIAS = np.array(PARAMS["b"], dtype=object)
 SEED = int(PARAMS["seed"])
@@ -53,13 +59,27 @@ def mvu(x: np.ndarray) -> list[int]:
     y = BIAS + (np.asarray(x, dtype=object) @ WEIGHTS) * (1 << PROD_SHIFT)
     lim = 1 << (ACC_W - 1)
     assert all(-lim <= v < lim for v in y), "test bug: ACC_W too narrow for this sum"
-    return [int(v) for v in y]
+    if not OUT_W:
+        return [int(v) for v in y]
+    return [requant(int(v)) for v in y]
+
+
+def requant(v: int) -> int:
+    """Round half to even by 2^SHIFT (left shift when negative), saturate to OUT_W bits."""
+    if SHIFT > 0:
+        t, frac, half = v >> SHIFT, v & ((1 << SHIFT) - 1), 1 << (SHIFT - 1)
+        r = t + int(frac > half or (frac == half and t & 1 == 1))
+    else:
+        r = v << -SHIFT
+    lo, hi = ((-(1 << (OUT_W - 1)), (1 << (OUT_W - 1)) - 1) if O_SIGNED
+              else (0, (1 << OUT_W) - 1))
+    return min(max(r, lo), hi)
 
 
 def check_sizes(dut) -> None:
     """The DUT's port widths are the ones the parameters say."""
     assert len(dut.s_axis_tdata) == C_IN * XW, f"s_axis_tdata: {len(dut.s_axis_tdata)} bits"
-    assert len(dut.m_axis_tdata) == N * ACC_W, f"m_axis_tdata: {len(dut.m_axis_tdata)} bits"
+    assert len(dut.m_axis_tdata) == N * YW, f"m_axis_tdata: {len(dut.m_axis_tdata)} bits"
 
 
 def vectors(tb: AxisTB, count: int) -> list[np.ndarray]:
@@ -86,7 +106,7 @@ def send_images(tb: AxisTB, xs: list[np.ndarray]) -> None:
 def check(beats: list[tuple[int, int]], xs: list[np.ndarray]) -> None:
     assert len(beats) == len(xs), f"{len(beats)} results, expected {len(xs)}"
     for v, ((data, last), x) in enumerate(zip(beats, xs, strict=True)):
-        got, exp = unpack(data, N, ACC_W, signed=True), mvu(x)
+        got, exp = unpack(data, N, YW, signed=bool(O_SIGNED or not OUT_W)), mvu(x)
         if got != exp:
             raise AssertionError(f"vector {v}: got {got}, expected {exp}")
         if last != int(v % VECTORS == VECTORS - 1):

@@ -47,6 +47,12 @@ SHAPES: dict[str, dict[str, object]] = {
     "parallel_pe4_simd8": _shape(8, 2, 4, 4, 8, 4, 1, 4, use_dsp=1, vectors=2),
     "dense_pe2_simd4_c2": _shape(16, 2, 6, 2, 4, 4, 0, 3),
     "collect_simd_full_pe2": _shape(6, 3, 6, 2, 6, 3, 1, 2, vectors=2),
+    # requantized outputs (OUT_W > 0): SWU-fed conv (C_IN = SIMD) to 2-bit unsigned, and a
+    # one-clock collect to 3-bit signed with a left shift
+    "swu_conv_requant_u2": {**_shape(36, 4, 6, 3, 4, 2, 0, 2, vectors=3, prod_shift=1),
+                            "OUT_W": 2, "O_SIGNED": 0, "SHIFT": 3},
+    "collect_requant_s3": {**_shape(6, 3, 6, 2, 6, 3, 1, 2, vectors=2),
+                           "OUT_W": 3, "O_SIGNED": 1, "SHIFT": -1},
 }
 #: Longer runs (``-m slow``): wider, deeper, input-bound and odd folds.
 SLOW_SHAPES: dict[str, dict[str, object]] = {
