@@ -34,13 +34,17 @@ from typing import Any
 import jinja2
 
 from fpgacnn.spec.build_id import BUILD_ID_MAP, BUILD_ID_TOP, BUILD_ID_VLNV
-from fpgacnn.spec.cores import EDGE_MAP, Access, RegisterMap
+from fpgacnn.spec.cores import CROP_MAP, EDGE_MAP, Access, RegisterMap
 from fpgacnn.spec.errors import ToolError, ToolNotFoundError
 from fpgacnn.spec.outputs import check_creatable, check_replaceable
 
 from .board import Board, load_board
-from .config import CONFIG_FILE, BuildConfig, CoreFlow, EdgeInput
+from .config import CONFIG_FILE, BuildConfig, ClassifierInput, CoreFlow, EdgeInput
 from .design import (
+    BROADCAST_CELL,
+    BROADCAST_VLNV,
+    CROP_CELL,
+    CROP_VLNV,
     DMA_LENGTH_BITS,
     EDGE_VLNV,
     INTC_CELL,
@@ -51,12 +55,15 @@ from .design import (
 )
 from .finalize import PACKAGE_DIR, finalize_package
 from .sources import (
+    BROADCAST_TOP,
+    CROP_TOP,
     EDGE_TOP,
     RGB2GRAY_TOP,
     BuildInputError,
     ClassifierSources,
     classifier_sources,
     edge_sources,
+    frame_path_sources,
     rgb2gray_sources,
 )
 
@@ -77,6 +84,8 @@ class BuildState:
     edge: list[Path] = field(default_factory=list)
     build_id: list[Path] = field(default_factory=list)
     rgb2gray: list[Path] = field(default_factory=list)  # colour edge input only
+    #: the broadcast's and the crop block's sources (classifier_input fabric only)
+    frame_path: tuple[list[Path], list[Path]] = ([], [])
     classifier: ClassifierSources | None = None
     design: Design | None = None
     written: list[Path] = field(default_factory=list)  # files of the tree, in write order
@@ -177,6 +186,8 @@ def step_load_inputs(state: BuildState, cfg: BuildConfig) -> BuildState:
     return replace(state, board=load_board(cfg.board), edge=edge_sources(),
                    build_id=build_id_sources(),
                    rgb2gray=rgb2gray_sources() if cfg.edge_input is EdgeInput.COLOR else [],
+                   frame_path=frame_path_sources()
+                   if cfg.classifier_input is ClassifierInput.FABRIC else ([], []),
                    classifier=classifier_sources(cfg.model, cfg.model_dir, cfg.core_flow))
 
 
@@ -184,9 +195,10 @@ def step_plan(state: BuildState, cfg: BuildConfig) -> BuildState:
     """Decide the design: DMAs, stream widths, address map, hardware id."""
     assert state.board is not None and state.classifier is not None
     hw_id = hardware_id(cfg, state.board, state.edge, state.classifier,
-                        template_files(cfg.template_dir), state.build_id, state.rgb2gray)
+                        template_files(cfg.template_dir), state.build_id, state.rgb2gray,
+                        state.frame_path[0] + state.frame_path[1])
     return replace(state, design=plan(cfg, state.board, state.edge, state.classifier, hw_id,
-                                      state.build_id, state.rgb2gray))
+                                      state.build_id, state.rgb2gray, state.frame_path))
 
 
 #: IP-XACT access of each register access of the spec (a write-1-to-clear or
@@ -212,13 +224,15 @@ def ipxact_registers(regmap: RegisterMap) -> list[dict[str, Any]]:
 
 def _package_step(top: str, files: Sequence[str], vlnv: str, clk: str, rst: str,
                   rst_low: bool, description: str, *, regmap: RegisterMap | None = None,
-                  streams: bool = True) -> dict[str, Any]:
+                  streams: bool = True,
+                  stream_ifs: Sequence[str] = ("s_axis", "m_axis")) -> dict[str, Any]:
     vendor, library, name, version = vlnv.split(":")
     return {"top": top, "files": list(files), "vlnv": vlnv, "vendor": vendor,
             "library": library, "name": name, "version": version, "clk": clk, "rst": rst,
             "rst_low": rst_low, "axil": regmap is not None,
             "axil_bits": regmap.addr_bits if regmap is not None else 0, "streams": streams,
             "registers": ipxact_registers(regmap) if regmap is not None else [],
+            "stream_ifs": list(stream_ifs) if streams else [],
             "description": description}
 
 
@@ -252,6 +266,20 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
         packages["package_rgb2gray.tcl"] = _package_step(
             RGB2GRAY_TOP, d.rgb2gray_files, RGB2GRAY_VLNV, "clk", "rst", False,
             "fpgacnn colour to gray, integer BT.601 (fpgacnn.spec.frames.gray_from_bgr)")
+    if d.crop is not None:
+        for srcs, rels in zip(state.frame_path, (d.crop.broadcast_files, d.crop.files),
+                              strict=True):
+            for src, rel in zip(srcs, rels, strict=True):
+                _copy(state, src, out / rel)
+        steps += ["package_broadcast.tcl", "package_crop.tcl"]
+        packages["package_broadcast.tcl"] = _package_step(
+            BROADCAST_TOP, d.crop.broadcast_files, BROADCAST_VLNV, "clk", "rst", False,
+            "fpgacnn AXI4-Stream broadcast: the frame to the edge path and the crop block",
+            stream_ifs=("s_axis", "m0_axis", "m1_axis"))
+        packages["package_crop.tcl"] = _package_step(
+            CROP_TOP, d.crop.files, CROP_VLNV, "clk", "rst", False,
+            "fpgacnn crop and downscale of the classifier input, DMA-framed "
+            "(fpgacnn.spec.crop_scale)", regmap=CROP_MAP)
     hls = cfg.core_flow is CoreFlow.HLS
     if hls:
         man = cls.manifest
@@ -279,7 +307,8 @@ def step_write_tree(state: BuildState, cfg: BuildConfig) -> BuildState:
     for script in steps[len(packages):]:
         _write(state, out / "scripts" / script, env.get_template(script + ".j2").render(
             **tv, edge_vlnv=EDGE_VLNV, build_id_vlnv=BUILD_ID_VLNV, intc_cell=INTC_CELL,
-            rgb2gray_vlnv=RGB2GRAY_VLNV,
+            rgb2gray_vlnv=RGB2GRAY_VLNV, crop_vlnv=CROP_VLNV, broadcast_vlnv=BROADCAST_VLNV,
+            crop_cell=CROP_CELL, broadcast_cell=BROADCAST_CELL,
             dma_length_bits=DMA_LENGTH_BITS, **names))
     _write(state, out / "scripts" / "build.tcl",
            env.get_template("build.tcl.j2").render(**tv, steps=steps))

@@ -33,6 +33,19 @@ class EdgeInput(enum.Enum):
     COLOR = "color"
 
 
+class ClassifierInput(enum.Enum):
+    """Where the classifier's input image is cut from the frame (a build option, recorded
+    in the tree's ``build_config.json``; the emulated board and the driver read the design
+    it gives)."""
+
+    #: the host crops and downscales (numpy) and sends the image through the classifier
+    #: DMA's MM2S channel
+    HOST = "host"
+    #: the fabric: the edge DMA's stream is broadcast to the edge path and to
+    #: ``fcnn_crop_scale_dma``, which feeds the classifier; the classifier DMA only receives
+    FABRIC = "fabric"
+
+
 class CoreFlow(enum.Enum):
     """How the classifier core becomes hardware."""
 
@@ -59,6 +72,7 @@ class BuildConfig:
     edge_max_width: int = DEFAULT_MAX_WIDTH
     edge_max_height: int = DEFAULT_MAX_HEIGHT
     edge_input: EdgeInput = EdgeInput.GRAY
+    classifier_input: ClassifierInput = ClassifierInput.HOST
     jobs: int = 2
     template_dir: Path | None = None
 
@@ -67,6 +81,9 @@ class BuildConfig:
             raise ConfigError(f"core_flow must be a CoreFlow, got {self.core_flow!r}")
         if not isinstance(self.edge_input, EdgeInput):
             raise ConfigError(f"edge_input must be an EdgeInput, got {self.edge_input!r}")
+        if not isinstance(self.classifier_input, ClassifierInput):
+            raise ConfigError(f"classifier_input must be a ClassifierInput, got "
+                              f"{self.classifier_input!r}")
         if self.edge_ppc not in SUPPORTED_PPC:
             raise ConfigError(f"edge_ppc must be one of {SUPPORTED_PPC}, got {self.edge_ppc}")
         if not 1 <= self.edge_max_width <= MAX_FRAME_WIDTH or \
@@ -85,6 +102,7 @@ class BuildConfig:
         d = asdict(self)
         d["core_flow"] = self.core_flow.value
         d["edge_input"] = self.edge_input.value
+        d["classifier_input"] = self.classifier_input.value
         for k in ("model_dir", "out_dir", "template_dir"):
             d[k] = None if d[k] is None else str(d[k])
         return d
@@ -97,6 +115,8 @@ class BuildConfig:
         d["core_flow"] = CoreFlow(d["core_flow"])
         # a tree written before the option existed has the gray design
         d["edge_input"] = EdgeInput(d.get("edge_input", EdgeInput.GRAY.value))
+        d["classifier_input"] = ClassifierInput(d.get("classifier_input",
+                                                      ClassifierInput.HOST.value))
         for k in ("model_dir", "out_dir", "template_dir"):
             if d.get(k) is not None:
                 d[k] = Path(d[k])

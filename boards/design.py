@@ -19,9 +19,18 @@ padded to the DMA's stream width by :func:`fpgacnn.spec.dma.dma_stream_bits` (th
 rule the driver reads: e.g. 96 -> 128 bits at PPC 4), narrowed back by a subset
 converter, and ``fcnn_rgb2gray`` (per pixel, framing passed through) makes the gray
 stream the edge IP frames. The host then sends the frame it has and does no
-colour-to-gray. The classifier's crop and downscale (``fcnn_crop_scale``) is not in
-the design yet: it needs video framing (SOF, end of line) that only the edge IP
-makes inside itself, so the classifier's input still comes from the host.
+colour-to-gray.
+
+The classifier's input (:class:`~fpgacnn.boards.config.ClassifierInput`, the build
+option ``classifier_input``): ``host``, the host crops and downscales each frame and
+the classifier DMA's MM2S channel carries the image; ``fabric``, the edge DMA's stream
+(after the colour path's subset converter, before ``fcnn_rgb2gray``) goes through
+``fcnn_axis_broadcast`` to the edge path and to ``fcnn_crop_scale_dma`` (the crop
+block behind the DMA's framing, PPC pixels per beat in, one pixel per clock through the
+crop), which streams the classifier's image into the classifier; the classifier DMA
+then has no MM2S channel. The crop block takes the colour frame itself (BT.601 gray
+rounded once, after the resize, as the package's crop rule computes it), so its
+image is the host's to the bit.
 """
 
 from __future__ import annotations
@@ -42,8 +51,10 @@ from fpgacnn.spec.dma import (
 
 from .address_map import Segment, place
 from .board import Board, PsType
-from .config import BuildConfig, CoreFlow, EdgeInput
+from .config import BuildConfig, ClassifierInput, CoreFlow, EdgeInput
 from .sources import (
+    BROADCAST_TOP,
+    CROP_TOP,
     EDGE_TOP,
     HLS_FILES,
     RGB2GRAY_TOP,
@@ -56,6 +67,11 @@ from .sources import (
 EDGE_VLNV = f"fpgacnn:fpgacnn:{EDGE_TOP}:1.0"
 HLS_CLASSIFIER_VLNV = "fpgacnn:hls:fcnn_classifier:1.0"
 RGB2GRAY_VLNV = f"fpgacnn:fpgacnn:{RGB2GRAY_TOP}:1.0"
+BROADCAST_VLNV = f"fpgacnn:fpgacnn:{BROADCAST_TOP}:1.0"
+CROP_VLNV = f"fpgacnn:fpgacnn:{CROP_TOP}:1.0"
+#: Block-design cells of the fabric classifier input.
+CROP_CELL = "crop"
+BROADCAST_CELL = "frame_bcast"
 # DMA_STREAM_WIDTHS and DMA_LENGTH_BITS (re-exported for boards.build) live in the contracts
 # layer, fpgacnn.spec.dma, which the pynq driver and the emulated board read too.
 
@@ -115,6 +131,18 @@ class Classifier:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CropPath:
+    """The fabric classifier input: broadcast of the edge DMA's stream, crop block."""
+
+    params: dict[str, int]  # fcnn_crop_scale_dma's HDL parameters
+    in_bits: int  # the broadcast's and the crop block's input stream (PPC pixels)
+    out_bits: int  # the crop block's output (one classifier pixel)
+    pad_out: StreamPad | None  # crop output -> classifier input width
+    broadcast_files: tuple[str, ...]  # tree-relative
+    files: tuple[str, ...]  # tree-relative
+
+
+@dataclass(frozen=True, kw_only=True)
 class Design:
     """Everything the templates need for one board build."""
 
@@ -130,6 +158,7 @@ class Design:
     edge_pad_in: StreamPad | None = None  # DMA width -> edge_in_bits (colour path)
     rgb2gray_files: tuple[str, ...] = ()  # tree-relative (colour path)
     classifier: Classifier
+    crop: CropPath | None = None  # the fabric classifier input
     segments: tuple[Segment, ...]
     interrupts: tuple[str, ...]  # cell/pin, in the order of the interrupt controller's inputs
 
@@ -142,6 +171,12 @@ class Design:
     def build_id_params(self) -> dict[str, int]:
         """The HDL parameters of the build-id block (``BUILD_ID_LO``/``BUILD_ID_HI``)."""
         return id_params(self.hw_id)
+
+    @property
+    def dma_masters(self) -> tuple[str, ...]:
+        """The DMAs' AXI masters on the memory interconnect, in its slave-port order."""
+        return ("edge_dma/M_AXI_MM2S", "edge_dma/M_AXI_S2MM") + \
+            (() if self.crop else ("classifier_dma/M_AXI_MM2S",)) + ("classifier_dma/M_AXI_S2MM",)
 
     @property
     def bitstream_name(self) -> str:
@@ -178,9 +213,15 @@ SLAVES: tuple[tuple[str, ...], ...] = (
 )
 
 
-def address_map(board: Board) -> tuple[Segment, ...]:
-    """The AXI4-Lite address map of the block design on ``board`` (what Vivado assigns)."""
-    return tuple(place(SLAVES, board.master))
+#: The fabric classifier input's crop block, placed after :data:`SLAVES` (the others keep
+#: their addresses).
+CROP_SLAVE = (CROP_CELL, "s_axil", "reg0")
+
+
+def address_map(board: Board, *, fabric_crop: bool = False) -> tuple[Segment, ...]:
+    """The AXI4-Lite address map of the block design on ``board`` (what Vivado assigns);
+    ``fabric_crop``: with the crop block of the fabric classifier input."""
+    return tuple(place(SLAVES + ((CROP_SLAVE,) if fabric_crop else ()), board.master))
 
 
 def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
@@ -192,7 +233,8 @@ def _hash_files(h: Any, files: list[Path], root: Path | None = None) -> None:
 
 def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
                 templates: list[Path], build_id: list[Path] | None = None,
-                rgb2gray: list[Path] | None = None) -> str:
+                rgb2gray: list[Path] | None = None,
+                frame_path: list[Path] | None = None) -> str:
     """A 64-bit id of everything that decides the bitstream, as 16 hex digits.
 
     It covers the build configuration (not its paths), the board data, the
@@ -208,6 +250,8 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
     _hash_files(h, list(build_id or []))
     if cfg.edge_input is EdgeInput.COLOR:
         _hash_files(h, list(rgb2gray or []))
+    if cfg.classifier_input is ClassifierInput.FABRIC:
+        _hash_files(h, list(frame_path or []))
     _hash_files(h, templates)
     if cls.flow is CoreFlow.RTL:
         _hash_files(h, list(cls.rtl_files))
@@ -219,9 +263,12 @@ def hardware_id(cfg: BuildConfig, board: Board, edge: list[Path], cls: Classifie
 
 def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSources,
          hw_id: str, build_id: list[Path] | None = None,
-         rgb2gray: list[Path] | None = None) -> Design:
+         rgb2gray: list[Path] | None = None,
+         frame_path: tuple[list[Path], list[Path]] | None = None) -> Design:
     """Decide the block design of ``cfg`` on ``board`` (``rgb2gray``: the colour-to-gray
-    block's sources, used when ``cfg.edge_input`` is colour)."""
+    block's sources, used when ``cfg.edge_input`` is colour; ``frame_path``: the
+    broadcast's and the crop block's sources, used when ``cfg.classifier_input`` is
+    fabric)."""
     frame = edge_frame_bytes(cfg)
     if frame >= 1 << DMA_LENGTH_BITS:
         raise ValueError(f"an edge frame of {cfg.edge_max_width}x{cfg.edge_max_height} is "
@@ -247,9 +294,11 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
                                                            from_bits=out_bits, to_bits=dma_out),
         files=files,
     )
-    segments = address_map(board)
+    fabric = cfg.classifier_input is ClassifierInput.FABRIC
+    segments = address_map(board, fabric_crop=fabric)
     color = cfg.edge_input is EdgeInput.COLOR
     edge_in = (24 if color else 8) * cfg.edge_ppc
+    crop = _crop_path(cfg, cls, edge_in, frame_path) if fabric else None
     edge_dma_in = dma_stream_width(edge_in, "the edge core's input stream")
     if color and frame // cfg.edge_ppc * (edge_dma_in // 8) >= 1 << DMA_LENGTH_BITS:
         raise ValueError(f"a colour edge frame of {cfg.edge_max_width}x{cfg.edge_max_height} "
@@ -262,7 +311,36 @@ def plan(cfg: BuildConfig, board: Board, edge: list[Path], cls: ClassifierSource
         cfg=cfg, board=board, hw_id=hw_id,
         edge_files=tree_paths(edge, "src/edge"), edge_bits=8 * cfg.edge_ppc,
         build_id_files=tree_paths(build_id or [], "src/build_id"),
-        classifier=classifier, segments=tuple(segments),
-        interrupts=("edge_dma/mm2s_introut", "edge_dma/s2mm_introut",
-                    "classifier_dma/mm2s_introut", "classifier_dma/s2mm_introut"),
+        classifier=classifier, crop=crop, segments=tuple(segments),
+        interrupts=("edge_dma/mm2s_introut", "edge_dma/s2mm_introut")
+        + (() if fabric else ("classifier_dma/mm2s_introut",)) + ("classifier_dma/s2mm_introut",),
     )
+
+
+def _crop_path(cfg: BuildConfig, cls: ClassifierSources, edge_in_bits: int,
+               frame_path: tuple[list[Path], list[Path]] | None) -> CropPath:
+    """The fabric classifier input of ``cfg`` (:class:`BuildInputError` for a model input
+    the crop block cannot make)."""
+    from fpgacnn.spec.crop_scale import hdl_parameters
+    from fpgacnn.spec.errors import ConfigError
+    from fpgacnn.spec.frames import CropRule
+    from fpgacnn.spec.preprocess import ColorMode, InputSpec
+
+    h, w, c = cls.input_shape
+    try:
+        card = json.loads(cls.card.read_text()) if cls.card is not None else {}
+        spec = InputSpec.from_dict(card["input"]) if "input" in card else InputSpec(
+            height=h, width=w, color=ColorMode.GRAY if c == 1 else ColorMode.RGB)
+        color = cfg.edge_input is EdgeInput.COLOR
+        params = hdl_parameters(CropRule(), spec, in_channels=3 if color else 1,
+                                max_width=cfg.edge_max_width, max_height=cfg.edge_max_height)
+    except ConfigError as exc:
+        raise BuildInputError(f"classifier_input fabric: {exc}") from None
+    params = {"PPC": cfg.edge_ppc, **params}
+    out_bits = 8 * params["OUT_CHANNELS"]
+    bc, crop = frame_path or ([], [])
+    return CropPath(
+        params=params, in_bits=edge_in_bits, out_bits=out_bits,
+        pad_out=None if out_bits == cls.stream_in_bits else StreamPad(
+            cell="crop_out_pad", from_bits=out_bits, to_bits=cls.stream_in_bits),
+        broadcast_files=tree_paths(bc, "src/broadcast"), files=tree_paths(crop, "src/crop"))

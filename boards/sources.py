@@ -38,6 +38,11 @@ EDGE_TOP = "fcnn_edge_dma"
 #: The colour-to-gray block of the colour frame path (hw/rtl/fcnn_rgb2gray.sv, its list
 #: hw/rtl/fcnn_rgb2gray.f), packaged as its own IP between the edge DMA and the edge IP.
 RGB2GRAY_TOP = "fcnn_rgb2gray"
+#: The fabric classifier input (build option ``classifier_input`` fabric): the broadcast of
+#: the edge DMA's stream (hw/rtl/fcnn_axis_broadcast.sv) and the crop block behind DMA
+#: framing (hw/rtl/fcnn_crop_scale_dma.sv), each packaged as its own IP.
+BROADCAST_TOP = "fcnn_axis_broadcast"
+CROP_TOP = "fcnn_crop_scale_dma"
 #: Relative path of the RTL classifier's file list inside a model folder.
 RTL_FILELIST = Path("rtl") / "filelist.f"
 DEFAULT_RTL_TOP = "fcnn_classifier"
@@ -134,6 +139,16 @@ def rgb2gray_sources() -> list[Path]:
         return rtl_sources(RGB2GRAY_TOP)
     except ArtifactError as exc:
         raise BuildInputError(f"colour-to-gray block sources: {exc}") from exc
+
+
+def frame_path_sources() -> tuple[list[Path], list[Path]]:
+    """The broadcast's and the crop block's HDL files in compile order (their ``.f`` lists)."""
+    from fpgacnn.hw import rtl_sources
+
+    try:
+        return rtl_sources(BROADCAST_TOP), rtl_sources(CROP_TOP)
+    except ArtifactError as exc:
+        raise BuildInputError(f"frame path sources: {exc}") from exc
 
 
 def model_dir_for(model: str, hw_build_dir: Path | None = None) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fpgacnn.boards.board import BoardError, available_boards, load_board
 from fpgacnn.boards.build import RUN_STEPS, BuildError, generate, run_steps
-from fpgacnn.boards.config import BuildConfig, CoreFlow, EdgeInput
+from fpgacnn.boards.config import BuildConfig, ClassifierInput, CoreFlow, EdgeInput
 from fpgacnn.boards.finalize import PackageBuildError
 from fpgacnn.boards.sources import CONVERSION_FILE, BuildInputError, model_dir_for
 from fpgacnn.spec.edge import (
@@ -54,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what the edge DMA carries: gray pixels (gray, default; the "
                              "host converts colour) or the BGR frame as it came (color; "
                              "fcnn_rgb2gray in the fabric)")
+    parser.add_argument("--classifier-input", choices=[e.value for e in ClassifierInput],
+                        default=ClassifierInput.HOST.value,
+                        help="where the classifier's image is cut from the frame: on the host "
+                             "(host, default; the classifier DMA sends it) or in the fabric "
+                             "(fabric; the edge DMA's stream is broadcast to fcnn_crop_scale, "
+                             "the host only moves frames)")
     parser.add_argument("--jobs", type=int, default=2, help="Vivado run jobs (default 2)")
     parser.add_argument("--templates", type=Path, default=None, metavar="DIR",
                         help="folder of templates overriding the shipped ones (hook blocks)")
@@ -89,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
             board=args.board, model=model, model_dir=model_dir, out_dir=args.out.resolve(),
             core_flow=CoreFlow(args.core_flow), edge_ppc=args.edge_ppc,
             edge_max_width=args.edge_max_width, edge_max_height=args.edge_max_height,
-            edge_input=EdgeInput(args.edge_input), jobs=args.jobs, template_dir=args.templates)
+            edge_input=EdgeInput(args.edge_input),
+            classifier_input=ClassifierInput(args.classifier_input), jobs=args.jobs,
+            template_dir=args.templates)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if not Path(args.model).is_dir() and not (model_dir / CONVERSION_FILE).is_file():

@@ -4,8 +4,10 @@ The edge DMA reads PPC BGR pixels per beat as OpenCV frames lie in memory, padde
 the DMA's stream width by the contracts layer's rule (:func:`fpgacnn.spec.dma.
 dma_stream_bits`); a subset converter narrows the beat back and ``fcnn_rgb2gray``
 (packaged as its own IP from ``hw/rtl/fcnn_rgb2gray.f``) makes the gray the edge IP
-frames. Checked on the emitted Tcl, as the emulated board reads it, and run under
-tclsh with the stubbed Vivado commands.
+frames. With ``classifier_input`` fabric the edge DMA's stream is broadcast
+(``fcnn_axis_broadcast``) to the edge path and to ``fcnn_crop_scale_dma``, which feeds
+the classifier; the classifier DMA only receives. Checked on the emitted Tcl, as the
+emulated board reads it, and run under tclsh with the stubbed Vivado commands.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from fpgacnn.boards.board import available_boards
 from fpgacnn.boards.build import generate
-from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow, EdgeInput
-from fpgacnn.boards.design import RGB2GRAY_VLNV
+from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, ClassifierInput, CoreFlow, EdgeInput
+from fpgacnn.boards.design import BROADCAST_VLNV, CROP_VLNV, RGB2GRAY_VLNV
 from fpgacnn.hw import rtl_sources
 from fpgacnn.sim.board_emu import read_block_design
 from fpgacnn.spec.dma import dma_stream_bits, mm_data_bits
@@ -26,14 +29,17 @@ from .conftest import run_stub, write_conversion, write_rtl_filelist
 
 
 def _tree(root: Path, *, board: str = "pynq-z2", ppc: int = 4,
-          edge_input: EdgeInput = EdgeInput.COLOR) -> Path:
-    conv = root / "digits"
+          edge_input: EdgeInput = EdgeInput.COLOR,
+          classifier_input: ClassifierInput = ClassifierInput.HOST,
+          shape: tuple[int, int, int] = (8, 8, 1)) -> Path:
+    conv = root / f"digits{shape[2]}"
     if not conv.exists():
-        write_conversion(conv)
+        write_conversion(conv, shape=shape)
         write_rtl_filelist(conv)
-    out = root / f"{board}-{ppc}-{edge_input.value}"
+    out = root / f"{board}-{ppc}-{edge_input.value}-{classifier_input.value}-{shape[2]}"
     generate(BuildConfig(board=board, model="digits", model_dir=conv, out_dir=out,
-                         core_flow=CoreFlow.RTL, edge_ppc=ppc, edge_input=edge_input))
+                         core_flow=CoreFlow.RTL, edge_ppc=ppc, edge_input=edge_input,
+                         classifier_input=classifier_input))
     return out
 
 
@@ -103,3 +109,72 @@ def test_build_cli_takes_the_edge_input(capsys, tmp_path: Path) -> None:  # noqa
               str(tmp_path / "o2"), "--edge-input", "rgb"])
     assert exc.value.code == 2
     assert "argument --edge-input: invalid choice: 'rgb'" in capsys.readouterr().err
+
+
+FABRIC = ClassifierInput.FABRIC
+
+
+@pytest.mark.parametrize("board", available_boards())
+def test_fabric_crop_path_on_every_board(tmp_path: Path, board: str) -> None:
+    """DMA -> pad -> broadcast -> rgb2gray -> edge -> DMA, and broadcast -> crop ->
+    classifier -> DMA S2MM (no MM2S channel); the crop block's parameters from the model
+    and the build; its registers at their own segment after the others."""
+    tree = _tree(tmp_path, board=board, classifier_input=FABRIC)
+    design = read_block_design(tree)
+    assert design.follow("edge_dma/M_AXIS_MM2S") == ("frame_bcast/s_axis",
+                                                     [design.cell("edge_in_pad")])
+    bcast = design.cell("frame_bcast")
+    assert bcast.vlnv == BROADCAST_VLNV and bcast.int("DATA_W") == 24 * 4
+    end, stages = design.follow("frame_bcast/m0_axis")
+    assert (end, [c.name for c in stages]) == ("edge/s_axis", ["rgb2gray"])
+    assert design.links["frame_bcast/m1_axis"] == "crop/s_axis"
+    crop = design.cell("crop")
+    assert crop.vlnv == CROP_VLNV
+    assert {k: crop.int(k) for k in ("PPC", "IN_CHANNELS", "BGR", "OUT_CHANNELS", "OUT_WIDTH",
+                                     "OUT_HEIGHT")} == {"PPC": 4, "IN_CHANNELS": 3, "BGR": 1,
+                                                        "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+                                                        "OUT_HEIGHT": 8}
+    assert design.follow("crop/m_axis") == ("classifier/s_axis", [])
+    assert design.toward("classifier_dma/S_AXIS_S2MM")[0] == "classifier/m_axis"
+    dma = design.cell("classifier_dma")
+    assert dma.int("c_include_mm2s") == 0
+    assert "classifier_dma/M_AXIS_MM2S" not in design.links
+    assert "classifier_dma/M_AXI_MM2S" not in design.links
+    segs = {s.cell: s for s in design.segments}
+    assert segs["crop"].offset == max(s.offset for s in design.segments)
+    assert design.nets.get("classifier_dma/mm2s_introut") is None
+    pkg = (tree / "scripts" / "package_crop.tcl").read_text()
+    assert "set_property top fcnn_crop_scale_dma [current_fileset]" in pkg
+    assert "ipx::add_register FRAME_WIDTH" in pkg
+    assert "m0_axis m1_axis" in (tree / "scripts" / "package_broadcast.tcl").read_text()
+
+
+def test_fabric_crop_path_gray_rgb_model_and_tclsh(tmp_path: Path) -> None:
+    """A gray edge input feeds the crop gray pixels (IN_CHANNELS 1); a 3-channel model gets
+    OUT_CHANNELS 3; the whole build script runs under tclsh with every IP packaged."""
+    tree = _tree(tmp_path, ppc=2, edge_input=EdgeInput.GRAY, classifier_input=FABRIC,
+                 shape=(8, 8, 3))
+    design = read_block_design(tree)
+    assert design.follow("edge_dma/M_AXIS_MM2S") == ("frame_bcast/s_axis", [])
+    assert design.links["frame_bcast/m0_axis"] == "edge/s_axis"
+    crop = design.cell("crop")
+    assert (crop.int("PPC"), crop.int("IN_CHANNELS"), crop.int("OUT_CHANNELS")) == (2, 1, 3)
+    assert json.loads((tree / CONFIG_FILE).read_text())["classifier_input"] == "fabric"
+    log = run_stub([tree / "scripts" / "build.tcl"], tmp_path / "stub.log")
+    assert "create_bd_cell -type ip -vlnv fpgacnn:fpgacnn:fcnn_crop_scale_dma:1.0 crop" in log
+    assert "set_property top fcnn_axis_broadcast stub:current_fileset" in log
+    host = _tree(tmp_path, ppc=2, edge_input=EdgeInput.GRAY, shape=(8, 8, 3))
+    ids = [read_block_design(t).cell("build_id").config["BUILD_ID_LO"] for t in (host, tree)]
+    assert ids[0] != ids[1]
+
+
+def test_fabric_crop_refuses_a_model_the_block_cannot_feed(tmp_path: Path) -> None:
+    """A model input wider than the frame maxima: one line naming the option."""
+    from fpgacnn.boards.sources import BuildInputError
+
+    conv = write_conversion(tmp_path / "wide", shape=(8, 64, 1))
+    write_rtl_filelist(conv)
+    with pytest.raises(BuildInputError, match="classifier_input fabric: the model input 64x8"):
+        generate(BuildConfig(board="pynq-z2", model="wide", model_dir=conv,
+                             out_dir=tmp_path / "o", core_flow=CoreFlow.RTL,
+                             edge_max_width=32, edge_max_height=32, classifier_input=FABRIC))
