@@ -43,7 +43,7 @@ from fpgacnn.spec.engines import (
     EdgeOutput,
     get_backend,
 )
-from fpgacnn.spec.errors import BackendError, UsageError
+from fpgacnn.spec.errors import BackendError, FrameError, UsageError
 from fpgacnn.spec.frames import CropRule, check_frame, classifier_codes, gray_of
 from fpgacnn.spec.package import CoreKind, Package, load_package
 from fpgacnn.spec.package_check import check_package
@@ -255,6 +255,11 @@ class Pipeline:
         t0 = time.perf_counter()
         checked = check_frame(frame, max_width=self.max_width, max_height=self.max_height)
         t1 = time.perf_counter()
+        if checked.ndim == 3 and not self._edge.takes_color and \
+                getattr(self._classifier, "crops_frames", False):
+            raise FrameError(f"this overlay crops the classifier input from the gray stream "
+                             f"(edge input gray): a gray frame is expected, got shape "
+                             f"{checked.shape} (build with --edge-input color for colour)")
         edge_in = checked if self._edge.takes_color else gray_of(checked)
         t2 = time.perf_counter()
         ticket = self._edge.submit(edge_in, self.threshold)
@@ -276,9 +281,15 @@ class Pipeline:
         engines = {"edge": self._edge.name}
         if self._classifier is not None:
             assert self._spec is not None and self._rule is not None
-            codes = classifier_codes(item.frame, self._rule, self._spec)
-            t2 = time.perf_counter()
-            scores, hw = self._classifier.scores(codes)
+            if getattr(self._classifier, "crops_frames", False):
+                # the fabric cut the image from the frame the edge DMA sent (pynq backend
+                # on a --classifier-input fabric overlay): no host crop
+                t2 = time.perf_counter()
+                scores, hw = self._classifier.frame_scores()  # type: ignore[attr-defined]
+            else:
+                codes = classifier_codes(item.frame, self._rule, self._spec)
+                t2 = time.perf_counter()
+                scores, hw = self._classifier.scores(codes)
             t3 = time.perf_counter()
             timings.update(crop=t2 - t1, classify=t3 - t2)
             if hw is not None:

@@ -42,7 +42,9 @@ from .devices import (
     AxiDma,
     BuildIdBlock,
     ClassifierCore,
+    CropScale,
     EdgeCore,
+    FrameBroadcast,
     Pad,
     Unmodelled,
     stream_stage,
@@ -132,17 +134,29 @@ class EmulatedBoard:
             kind = cell.vlnv.split(":")[2]
             if kind == "fcnn_build_id":
                 self.devices[name] = BuildIdBlock(cell)
-            elif kind != "axi_dma" and kind != "fcnn_edge_dma":
+            elif kind not in ("axi_dma", "fcnn_edge_dma", "fcnn_crop_scale_dma"):
                 self.devices[name] = Unmodelled(cell)
         for dma_cell in d.cells_of("axi_dma"):
-            core_pin, pads_in = d.follow(f"{dma_cell.name}/M_AXIS_MM2S")
             back_pin, pads_out = d.toward(f"{dma_cell.name}/S_AXIS_S2MM")
-            core_name = core_pin.split("/")[0]
-            if back_pin.split("/")[0] != core_name:
-                raise BuildTreeError(f"{dma_cell.name} sends to {core_name} but receives from "
-                                     f"{back_pin.split('/')[0]}")
-            core = self._core(d.cell(core_name), dma_cell, pads_in)
-            self.devices[core_name] = core
+            if not dma_cell.int("c_include_mm2s", 1):  # receives what another DMA's frame made
+                core_name = back_pin.split("/")[0]
+                if core_name not in self.devices:
+                    raise BuildTreeError(f"{dma_cell.name} receives from {core_name}, which no "
+                                         "DMA's stream reaches")
+                core: Any = self.devices[core_name]
+                pads_in: list[Any] = []
+            else:
+                core_pin, pads_in = d.follow(f"{dma_cell.name}/M_AXIS_MM2S")
+                core_name = core_pin.split("/")[0]
+                if d.cell(core_name).vlnv.split(":")[2] == "fcnn_axis_broadcast":
+                    core = self._broadcast(d.cell(core_name), dma_cell, pads_in)
+                    core_name = back_pin.split("/")[0]
+                else:
+                    core = self._core(d.cell(core_name), dma_cell, pads_in)
+                    self.devices[core_name] = core
+                if back_pin.split("/")[0] != core_name:
+                    raise BuildTreeError(f"{dma_cell.name} sends to {core_name} but receives "
+                                         f"from {back_pin.split('/')[0]}")
             dma = AxiDma(self, dma_cell, core, [stream_stage(p) for p in pads_in],
                          [Pad(p) for p in pads_out])
             self.devices[dma_cell.name] = self.dmas[dma_cell.name] = dma
@@ -165,6 +179,26 @@ class EmulatedBoard:
         in_bytes = stream_stage(pads_in[-1]).out_bytes if pads_in else \
             dma_cell.int("c_m_axis_mm2s_tdata_width") // 8
         return self._classifier(cell, in_bytes)
+
+    def _broadcast(self, cell: Any, dma_cell: Any, pads_in: list[Any]) -> FrameBroadcast:
+        """The fabric classifier input: ``cell`` (fcnn_axis_broadcast) to the edge path
+        (m0_axis) and to the crop block feeding the classifier (m1_axis)."""
+        d = self.design
+        edge_pin, stages = d.follow(f"{cell.name}/m0_axis")
+        edge = self._core(d.cell(edge_pin.split("/")[0]), dma_cell, pads_in + stages)
+        self.devices[edge_pin.split("/")[0]] = edge
+        crop_pin, between = d.follow(f"{cell.name}/m1_axis")
+        crop_cell = d.cell(crop_pin.split("/")[0])
+        if between or crop_cell.vlnv.split(":")[2] != "fcnn_crop_scale_dma":
+            raise BuildTreeError(f"{cell.name}/m1_axis reaches {crop_pin}, not the crop block")
+        crop = CropScale(self, crop_cell)
+        self.devices[crop_cell.name] = crop
+        cls_pin, crop_pads = d.follow(f"{crop_cell.name}/m_axis")
+        in_bytes = stream_stage(crop_pads[-1]).out_bytes if crop_pads else crop.out_bytes
+        classifier = self._classifier(d.cell(cls_pin.split("/")[0]), in_bytes)
+        self.devices[cls_pin.split("/")[0]] = classifier
+        return FrameBroadcast(edge, [stream_stage(c) for c in stages], crop, classifier,
+                              [stream_stage(p) for p in crop_pads])
 
     def _classifier(self, cell: Any, in_bytes: int) -> ClassifierCore:
         model_dir = Path(self.config["model_dir"])

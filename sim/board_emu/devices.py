@@ -45,6 +45,7 @@ import numpy as np
 from fpgacnn.spec.build_id import BUILD_ID_MAP, id_params
 from fpgacnn.spec.cnn_framing import FramingModel
 from fpgacnn.spec.cores import (
+    CROP_MAP,
     CTRL_SOFT_RESET,
     EDGE_MAP,
     EDGE_REGISTERS,
@@ -473,6 +474,122 @@ class ClassifierCore:
     def reset_stream(self) -> None:
         """The DMA reset does not reach the core: a result beat it has made stays in its
         output (the core has no reset the host can reach), and the next receive gets it."""
+
+
+class CropScale:
+    """``fcnn_crop_scale_dma`` (the fabric classifier input) by its golden model.
+
+    Registers: :data:`fpgacnn.spec.cores.CROP_MAP` (RW registers hold what was written,
+    ``CTRL.SOFT_RESET`` reads 0, ``ERROR`` is write-1-to-clear, the ``CFG_*`` and identity
+    registers are the reset values of the Tcl's CONFIG). A packet (the edge DMA's
+    transfer, ``3*PPC`` or ``PPC`` bytes per beat as the broadcast carries it) is framed as
+    the RTL frames it: FRAME_HEIGHT lines of ceil(FRAME_WIDTH/PPC) beats, padding lanes
+    skipped; the image is :func:`fpgacnn.spec.crop_scale.golden` of the crop box the
+    registers hold (the RTL is bit-exact with it: sim/fcnn_crop_scale_dma), one pixel
+    per beat. A short packet raises ``ERROR.EOL_EARLY`` and yields an image of the frame
+    completed with zero pixels (the RTL completes the damaged image, so the classifier
+    stays in step; its codes are not modelled bit for bit). ``CTRL.ENABLE`` 0 or a
+    geometry the block refuses (``BAD_SIZE``) yields no image.
+    """
+
+    def __init__(self, board: EmulatedBoard, cell: Cell) -> None:
+        from fpgacnn.spec.preprocess import ColorMode, InputSpec
+
+        self.board, self.cell = board, cell
+        self.params = {k: cell.int(k) for k in ("PPC", "IN_CHANNELS", "BGR", "OUT_CHANNELS",
+                                                  "OUT_WIDTH", "OUT_HEIGHT", "MAX_WIDTH",
+                                                  "MAX_HEIGHT")}
+        self.ppc, self.in_ch = self.params["PPC"], self.params["IN_CHANNELS"]
+        self.out_bytes = self.params["OUT_CHANNELS"]
+        self.spec = InputSpec(height=self.params["OUT_HEIGHT"], width=self.params["OUT_WIDTH"],
+                              color=ColorMode.GRAY if self.out_bytes == 1 else ColorMode.RGB)
+        self.regs = CROP_MAP.reset_values(self.params)
+        self.regs.setdefault("FRAME_COUNT", 0)
+        self.regs.setdefault("DROP_COUNT", 0)
+        self._err = {f.name: f.mask for f in CROP_MAP["ERROR"].fields}
+
+    def read(self, offset: int) -> int:
+        reg = CROP_MAP.at(offset)
+        return 0 if reg is None else int(self.regs.get(reg.name, 0))
+
+    def write(self, offset: int, value: int) -> None:
+        self.board.register_writes.append((self.cell.name, offset, value))
+        reg = CROP_MAP.at(offset)
+        if reg is None:
+            return
+        if reg.name == "CTRL":
+            self.regs["CTRL"] = value & ~CROP_MAP["CTRL"].field("SOFT_RESET").mask
+        elif reg.name == "ERROR":
+            self.regs["ERROR"] &= ~value
+        elif reg.access.name == "RW":
+            self.regs[reg.name] = value
+
+    def image(self, packet: bytes) -> bytes | None:
+        """The classifier's image (one pixel per beat) of one DMA transfer, or None."""
+        from fpgacnn.spec.crop_scale import golden
+
+        r, p = self.regs, self.params
+        if not r["CTRL"] & CROP_MAP["CTRL"].field("ENABLE").mask:
+            return None
+        w, h = r["FRAME_WIDTH"], r["FRAME_HEIGHT"]
+        box = (r["CROP_Y"], r["CROP_X"], r["CROP_HEIGHT"], r["CROP_WIDTH"])
+        if not (1 <= w <= p["MAX_WIDTH"] and 1 <= h <= p["MAX_HEIGHT"]
+                and p["OUT_HEIGHT"] <= box[2] <= h - box[0]
+                and p["OUT_WIDTH"] <= box[3] <= w - box[1]):
+            self.regs["ERROR"] |= self._err["BAD_SIZE"]
+            return None
+        line = -(-w // self.ppc) * self.ppc
+        pixels = np.zeros(h * line * self.in_ch, np.uint8)
+        n = min(len(packet), pixels.size)
+        pixels[:n] = np.frombuffer(packet[:n], np.uint8)
+        if len(packet) < pixels.size:
+            self.regs["ERROR"] |= self._err["EOL_EARLY"]
+        frame = pixels.reshape(h, line, self.in_ch)[:, :w]
+        frame = frame[:, :, 0] if self.in_ch == 1 else frame
+        img = golden(frame, box, self.spec, invert=bool(r["CTRL"] & CROP_MAP["CTRL"].field(
+            "INVERT").mask), bgr=bool(p["BGR"]))
+        self.regs["FRAME_COUNT"] = (self.regs["FRAME_COUNT"] + 1) & 0xFFFF_FFFF
+        return np.ascontiguousarray(img, np.uint8).tobytes()
+
+
+class FrameBroadcast:
+    """``fcnn_axis_broadcast`` between the edge DMA and its two consumers: the edge path
+    (``stages`` then ``edge``) and the crop block feeding the classifier (``crop_pads``
+    between them). A transfer moves when both sides can take it (the broadcast holds its
+    input while either output stalls); the edge DMA's S2MM receives the edge core's
+    output, the classifier DMA's the classifier's."""
+
+    def __init__(self, edge: Any, stages: list[Any], crop: CropScale, classifier: Any,
+                 crop_pads: list[Any]) -> None:
+        self.edge, self.stages, self.crop = edge, stages, crop
+        self.classifier, self.crop_pads = classifier, crop_pads
+        self.out_bytes = edge.out_bytes
+
+    def can_accept(self) -> bool:
+        return self.edge.can_accept() and self.classifier.can_accept()
+
+    def consume(self, packet: bytes) -> None:
+        image = self.crop.image(packet)
+        if image is not None:
+            arr = np.frombuffer(image, np.uint8).reshape(-1, self.crop.out_bytes)
+            for pad in self.crop_pads:
+                arr = pad.apply_array(arr)
+            self.classifier.consume(arr.tobytes())
+        arr = np.frombuffer(packet, np.uint8)
+        if self.stages:
+            arr = arr.reshape(-1, self.stages[0].in_bytes)
+            for stage in self.stages:
+                arr = stage.apply_array(arr)
+        self.edge.consume(np.ascontiguousarray(arr).tobytes())
+
+    def output_ready(self, now: int) -> bool:
+        return self.edge.output_ready(now)
+
+    def pop_output(self) -> bytes:
+        return self.edge.pop_output()
+
+    def reset_stream(self) -> None:
+        self.edge.reset_stream()
 
 
 class BuildIdBlock:

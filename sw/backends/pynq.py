@@ -60,6 +60,9 @@ import numpy as np
 from fpgacnn.spec import engines as eng
 from fpgacnn.spec.build_id import check_build_id
 from fpgacnn.spec.cores import (
+    CROP_CORE_ID,
+    CROP_MAP,
+    CROP_REGISTERS,
     CTRL_ENABLE,
     CTRL_SOFT_RESET,
     EDGE_CORE_ID,
@@ -71,6 +74,7 @@ from fpgacnn.spec.cores import (
     ClassifierStatus,
     edge_error_names,
 )
+from fpgacnn.spec.crop_scale import hdl_parameters, register_values
 from fpgacnn.spec.dma import (
     DMACR_RESET,
     DMASR_ERROR_MASK,
@@ -83,12 +87,15 @@ from fpgacnn.spec.dma import (
 from fpgacnn.spec.errors import (
     ArtifactError,
     BackendError,
+    ConfigError,
     CoreError,
     DmaTimeoutError,
     DmaTransferError,
     OverlayError,
 )
+from fpgacnn.spec.frames import CropRule
 from fpgacnn.spec.package import CoreKind, CoreSpec, Package
+from fpgacnn.spec.preprocess import InputSpec
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +188,9 @@ class _Dma:
                 raise DmaTimeoutError(f"{self.name} did not leave reset within "
                                       f"{self.timeout_s:g} s")
             time.sleep(50e-6)
-        self.ip.sendchannel.start()
-        self.ip.recvchannel.start()
+        for channel in (self.ip.sendchannel, self.ip.recvchannel):
+            if channel is not None:  # a receive-only DMA (fabric classifier input) has no MM2S
+                channel.start()
         log.warning("reset DMA %s", self.name)
 
 
@@ -331,6 +339,118 @@ _EDGE_USED = ("CTRL", "ERROR", "WIDTH", "HEIGHT", "THRESHOLD", "CORE_ID", "VERSI
               "CFG_PPC", "CFG_MAX_WIDTH", "CFG_MAX_HEIGHT")
 
 
+#: The crop block of the fabric classifier input (``fcnn build --classifier-input fabric``),
+#: by the IP name in its VLNV (the overlay's ``.hwh`` lists it at its address segment).
+CROP_IP = "fcnn_crop_scale_dma"
+
+
+class _FabricCrop:
+    """The fabric classifier input: the crop block's registers (programmed once per frame
+    geometry from the package's crop rule) and the classifier DMA, which only receives.
+
+    Every frame the edge DMA sends reaches the crop block and the classifier, so every
+    frame has a score beat that must be received (a classifier result left in the core
+    would hold the crop block, the broadcast and so the edge path): the edge engine arms
+    the receive with the frame's edge map and :meth:`collect` decodes it.
+    """
+
+    def __init__(self, board: _Board, name: str, core: CoreSpec, *, rule: CropRule,
+                 spec: InputSpec, n_classes: int, score_bits: int) -> None:
+        self.ip = getattr(board.overlay, name)
+        self.name = name
+        self.dma = board._dma_of(core)  # noqa: SLF001 - the same board object
+        self.rule = rule
+        self.layout = ClassifierOutputLayout(n_classes=n_classes, score_bits=score_bits)
+        self.out_bytes = dma_beat_bytes(core.stream_out_bits)
+        self.out = board.allocate(self.out_bytes)
+        self.results: deque[tuple[np.ndarray, float]] = deque()
+        self._geometry: tuple[int, int] | None = None
+        self._fault_seen = False
+        self._stale = False
+        params = board.overlay.ip_dict[name].get("parameters", {})
+        try:
+            hdl_parameters(rule, spec, in_channels=int(params.get("IN_CHANNELS", 1)),
+                           max_width=int(params.get("MAX_WIDTH", 65535)),
+                           max_height=int(params.get("MAX_HEIGHT", 65535)))
+        except ConfigError as exc:
+            raise BackendError(f"the overlay crops the classifier input in the fabric, "
+                               f"which cannot apply the package's rule: {exc}") from None
+        got = int(self.ip.read(CROP_REGISTERS["CORE_ID"]))
+        if got != CROP_CORE_ID:
+            raise OverlayError(f"{name} CORE_ID reads 0x{got:08X}, expected the crop block's "
+                               f"0x{CROP_CORE_ID:08X}")
+        self.reset()
+
+    def reset(self) -> None:
+        """Soft-reset the crop block's stream, clear its errors, forget the geometry."""
+        ctrl = CROP_MAP["CTRL"]
+        self.ip.write(CROP_REGISTERS["CTRL"], ctrl.field("SOFT_RESET").mask
+                      | ctrl.field("ENABLE").mask)
+        self.ip.write(CROP_REGISTERS["ERROR"], 0xFFFF_FFFF)
+        self._geometry = None
+        self.results.clear()
+
+    def program(self, height: int, width: int) -> None:
+        """Write the crop registers for ``height`` x ``width`` frames (only on a change:
+        the block latches them at each frame's start)."""
+        if self._geometry == (height, width):
+            return
+        for reg, value in register_values(self.rule, height, width).items():
+            self.ip.write(CROP_REGISTERS[reg], value)
+        self._geometry = (height, width)
+
+    def arm(self) -> None:
+        """Start receiving the next score beat (first dropping a stale one after a
+        recovery, as :meth:`PynqClassifierEngine._drain`)."""
+        if self._stale:
+            self._stale = False
+            self.dma.transfer("recv", self.out, self.out_bytes)
+            if self.dma.poll("recv", min(self.dma.timeout_s, DRAIN_S)):
+                self.dma.ip.recvchannel.wait()
+                log.warning("%s: dropped a stale classifier result", self.dma.name)
+            else:
+                self.dma.reset()
+                self.dma.transfer("recv", self.out, self.out_bytes)
+                return
+        self.dma.transfer("recv", self.out, self.out_bytes)
+
+    def collect(self, t_sent: float, split: _Split) -> None:
+        """Wait for the armed score beat, decode and check it, queue it for the pipeline."""
+        self.dma.wait("recv", self.out_bytes)
+        hw = time.perf_counter() - t_sent
+        split.mark("dma")
+        beat = int.from_bytes(np.asarray(self.out).tobytes(), "little")
+        scores, label, status = self.layout.decode(beat, signed=True)
+        raw = np.array(scores, np.int64)
+        errors = int(self.ip.read(CROP_REGISTERS["ERROR"]))
+        if errors:
+            self.ip.write(CROP_REGISTERS["ERROR"], errors)
+            raise CoreError(f"crop block {self.name} reported ERROR=0x{errors:02X} for a "
+                            f"frame")
+        if status & STATUS_DAMAGED:
+            raise CoreError(f"classifier reported framing status 0x{status:02X} "
+                            f"({ClassifierStatus(status & 0x07).name}) for an image")
+        if status and not self._fault_seen:
+            self._fault_seen = True
+            log.warning("classifier: framing status 0x%02X: an earlier image was damaged",
+                        status)
+        if label != int(np.argmax(raw)):
+            raise CoreError(f"classifier label {label} is not the arg-max "
+                            f"{int(np.argmax(raw))} of its scores")
+        self.results.append((raw, hw))
+        split.mark("decode")
+
+    def recover(self) -> None:
+        """After a fault: reset the classifier DMA and the crop block; a score the core
+        made for a lost frame is dropped before the next receive."""
+        self._stale = True
+        try:
+            self.dma.reset()
+            self.reset()
+        except Exception as exc:  # noqa: BLE001
+            log.error("recovery of the fabric crop failed: %s", exc)
+
+
 class PynqEdgeEngine(eng.EdgeEngine):
     """The board's edge core: two frames in flight (double buffering).
 
@@ -343,8 +463,12 @@ class PynqEdgeEngine(eng.EdgeEngine):
     name = "pynq"
     max_in_flight = 2
 
-    def __init__(self, board: _Board, core: CoreSpec) -> None:
+    def __init__(self, board: _Board, core: CoreSpec, fabric: _FabricCrop | None = None
+                 ) -> None:
         self._board = board
+        #: the fabric classifier input, when the overlay has one (every frame's score beat
+        #: is received with its edge map)
+        self.fabric = fabric
         board.acquire()
         try:
             self._ip, self._dma, self._regs = board.bind(core)
@@ -403,10 +527,14 @@ class PynqEdgeEngine(eng.EdgeEngine):
             self._write("ERROR", EDGE_ERROR_MASK)
         except Exception as reset_exc:  # noqa: BLE001
             log.error("recovery failed: %s", reset_exc)
+        if self.fabric is not None:
+            self.fabric.recover()
         return exc
 
     def _arm_recv(self, ticket: _Ticket) -> None:
         self._dma.transfer("recv", self._out[ticket.slot], ticket.nbytes)
+        if self.fabric is not None:
+            self.fabric.arm()
         ticket.recv_armed = True
 
     def _fill(self, buf: Any, frame: np.ndarray) -> int:
@@ -450,6 +578,8 @@ class PynqEdgeEngine(eng.EdgeEngine):
                 self._write("HEIGHT", h)
                 self._write("THRESHOLD", threshold)
                 self._config = (w, h, threshold)
+            if self.fabric is not None:
+                self.fabric.program(h, w)
             split.mark("dma")
             slot = self._slot
             self._slot ^= 1
@@ -481,7 +611,9 @@ class PynqEdgeEngine(eng.EdgeEngine):
                 self._arm_recv(ticket)
             self._dma.wait("recv", ticket.nbytes)
             split.mark("dma")
-        except (DmaTimeoutError, DmaTransferError) as exc:
+            if self.fabric is not None:
+                self.fabric.collect(ticket.t_sent, split)
+        except (DmaTimeoutError, DmaTransferError, CoreError) as exc:
             raise self._recover(exc) from None
         t_done = time.perf_counter()
         self._queue.popleft()
@@ -611,8 +743,52 @@ class PynqClassifierEngine(eng.ClassifierEngine):
             self._board.release()
 
 
+class PynqFabricClassifierEngine(eng.ClassifierEngine):
+    """The classifier of an overlay that crops its input in the fabric: the image never
+    passes the host. :attr:`crops_frames` tells the pipeline to take each frame's scores
+    with :meth:`frame_scores` (received and decoded with the frame's edge map by the edge
+    engine) instead of cropping on the host and calling :meth:`scores`."""
+
+    name = "pynq"
+    crops_frames = True
+
+    def __init__(self, fabric: _FabricCrop) -> None:
+        self._fabric = fabric
+        self.last_host_timings = None  # booked in the edge engine's split of the frame
+
+    def scores(self, codes: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """Not available: the image is cut in the fabric from the frame the edge DMA sent."""
+        raise BackendError("this overlay crops the classifier input in the fabric: its "
+                           "scores come with each frame (Pipeline.process/stream)")
+
+    def frame_scores(self) -> tuple[np.ndarray, float | None]:
+        """The raw scores of the oldest collected frame and the hardware time."""
+        if not self._fabric.results:
+            raise BackendError("no frame's scores are waiting (collect its edge map first)")
+        return self._fabric.results.popleft()
+
+    def close(self) -> None:
+        """Nothing of its own to free (the board's buffers go with the edge engine)."""
+
+
+def _fabric_crop(board: _Board, package: Package) -> _FabricCrop | None:
+    """The fabric classifier input of the overlay, if its ``.hwh`` lists the crop block."""
+    names = [n for n, d in board.overlay.ip_dict.items()
+             if str(d.get("type", "")).split(":")[2:3] == [CROP_IP]]
+    if not names:
+        return None
+    core, model = package.core(CoreKind.CLASSIFIER), package.manifest.model
+    if core is None or model is None:
+        raise BackendError(f"the overlay crops a classifier input in the fabric, package "
+                           f"{str(package.path)!r} has no classifier (model) to read it")
+    return _FabricCrop(board, names[0], core, rule=CropRule.from_dict(model.preprocessing),
+                       spec=InputSpec.from_dict(model.preprocessing["input"]),
+                       n_classes=len(model.classes), score_bits=int(model.scores["bits"]))
+
+
 def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TIMEOUT_S,
-              pynq: Any = None) -> tuple[PynqEdgeEngine, PynqClassifierEngine | None]:
+              pynq: Any = None
+              ) -> tuple[PynqEdgeEngine, PynqClassifierEngine | PynqFabricClassifierEngine | None]:
     """Load the overlay and bind the cores of ``package``.
 
     ``pynq`` is a module object used instead of ``import pynq`` (e.g.
@@ -623,9 +799,12 @@ def open_pynq(package: Package, *, classify: bool, timeout_s: float = DEFAULT_TI
     assert edge_core is not None
     board.acquire()  # held until both engines exist, so a failure frees everything
     try:
-        edge = PynqEdgeEngine(board, edge_core)
-        classifier = None
-        if classify:
+        fabric = _fabric_crop(board, package)
+        edge = PynqEdgeEngine(board, edge_core, fabric)
+        classifier: PynqClassifierEngine | PynqFabricClassifierEngine | None = None
+        if classify and fabric is not None:
+            classifier = PynqFabricClassifierEngine(fabric)
+        elif classify:
             core = package.core(CoreKind.CLASSIFIER)
             model = package.manifest.model
             if core is None or model is None:
