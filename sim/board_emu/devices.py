@@ -488,8 +488,9 @@ class CropScale:
     registers hold (the RTL is bit-exact with it: sim/fcnn_crop_scale_dma), one pixel
     per beat. A short packet raises ``ERROR.EOL_EARLY`` and yields an image of the frame
     completed with zero pixels (the RTL completes the damaged image, so the classifier
-    stays in step; its codes are not modelled bit for bit). ``CTRL.ENABLE`` 0 or a
-    geometry the block refuses (``BAD_SIZE``) yields no image.
+    stays in step; its codes are not modelled bit for bit). A geometry the block refuses
+    (``BAD_SIZE``) yields no image; ``CTRL.ENABLE`` 0 holds the frame's start (the RTL
+    takes no SOF then), which holds the broadcast and the edge path.
     """
 
     def __init__(self, board: EmulatedBoard, cell: Cell) -> None:
@@ -524,13 +525,16 @@ class CropScale:
         elif reg.access.name == "RW":
             self.regs[reg.name] = value
 
+    @property
+    def enabled(self) -> bool:
+        """``CTRL.ENABLE``: the block takes a frame's start."""
+        return bool(self.regs["CTRL"] & CROP_MAP["CTRL"].field("ENABLE").mask)
+
     def image(self, packet: bytes) -> bytes | None:
         """The classifier's image (one pixel per beat) of one DMA transfer, or None."""
         from fpgacnn.spec.crop_scale import golden
 
         r, p = self.regs, self.params
-        if not r["CTRL"] & CROP_MAP["CTRL"].field("ENABLE").mask:
-            return None
         w, h = r["FRAME_WIDTH"], r["FRAME_HEIGHT"]
         box = (r["CROP_Y"], r["CROP_X"], r["CROP_HEIGHT"], r["CROP_WIDTH"])
         if not (1 <= w <= p["MAX_WIDTH"] and 1 <= h <= p["MAX_HEIGHT"]
@@ -566,7 +570,7 @@ class FrameBroadcast:
         self.out_bytes = edge.out_bytes
 
     def can_accept(self) -> bool:
-        return self.edge.can_accept() and self.classifier.can_accept()
+        return self.edge.can_accept() and self.classifier.can_accept() and self.crop.enabled
 
     def consume(self, packet: bytes) -> None:
         image = self.crop.image(packet)

@@ -60,5 +60,23 @@ def test_bench_stream_report(board_tree, tmp_path: Path, capsys) -> None:  # noq
                  "--frames", "1"]) == 0
     text = (tmp_path / "stream_report.md").read_text()
     assert text == capsys.readouterr().out
-    assert "| pynq-z2 digits, edge input gray | " in text
+    assert "| pynq-z2 digits, edge input gray, classifier input host | " in text
     assert text.count("| 8 | 1080p60 | ") == 1 and text.count("at 100 MHz") == 8
+
+
+def test_bench_stream_fabric_row_has_no_host_crop(board_tree, tmp_path: Path,  # noqa: ANN001
+                                                  capsys) -> None:  # noqa: ANN001
+    """A --classifier-input fabric tree: its row names it and has the host breakdown
+    with both engines on the board; the rates skipped."""
+    from fpgacnn.apps.bench_stream import main, measure_host
+    from fpgacnn.boards.config import ClassifierInput, EdgeInput
+
+    tree = board_tree("pynq-z2", edge_input=EdgeInput.COLOR,
+                      classifier_input=ClassifierInput.FABRIC)
+    assert main(["--tree", str(tree), "--out", str(tmp_path), "--frames", "1",
+                 "--no-rates"]) == 0
+    text = capsys.readouterr().out
+    assert "classifier input fabric | " in text and "cycle budget" not in text
+    row = measure_host(tree, n_frames=2, warmup=0)
+    assert row["engines"] == {"edge": "pynq", "classifier": "pynq"}
+    assert set(row["ms"]) >= {"crop", "host_submit", "host_dma", "host_decode", "host"}
