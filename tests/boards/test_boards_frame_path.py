@@ -104,6 +104,12 @@ def test_build_cli_takes_the_edge_input(capsys, tmp_path: Path) -> None:  # noqa
     capsys.readouterr()
     assert json.loads((out / CONFIG_FILE).read_text())["edge_input"] == "color"
     assert read_block_design(out).follow("edge_dma/M_AXIS_MM2S")[1][-1].name == "rgb2gray"
+    fab = tmp_path / "fab"
+    assert main(["build", "--board", "kv260", "--model", str(conv), "--out", str(fab),
+                 "--edge-input", "color", "--classifier-input", "fabric"]) == 0
+    capsys.readouterr()
+    assert json.loads((fab / CONFIG_FILE).read_text())["classifier_input"] == "fabric"
+    assert read_block_design(fab).links["frame_bcast/m1_axis"] == "crop/s_axis"
     with pytest.raises(SystemExit) as exc:  # argparse refuses the choice with usage
         main(["build", "--board", "pynq-z2", "--model", str(conv), "--out",
               str(tmp_path / "o2"), "--edge-input", "rgb"])
