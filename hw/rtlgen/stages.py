@@ -31,7 +31,7 @@ class Stage:
 
 @dataclass(kw_only=True)
 class ConvStage(Stage):
-    """A stride-1 convolution behind the window generator.
+    """A convolution (square kernel, square stride) behind a window generator.
 
     Unrolled: an alkaid kernel (x weights + bias, activation, requantization) per pixel;
     folded: ``fcnn_cnn_mvu`` (exact accumulator ``accum``) then ``fcnn_cnn_requant``.
@@ -42,7 +42,10 @@ class ConvStage(Stage):
     """
 
     kernel: int
+    #: zero rows/columns before the image (top/left); 'same' with a stride pads
+    #: ``pad_total // 2`` there and the rest after, as TensorFlow does
     pad: int
+    stride: int = 1
     weights: np.ndarray            # (K*K*Cin, Cout) integer mantissas
     w_frac: int
     w_width: int
@@ -137,10 +140,19 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
             if tuple(layer.kernel_size) != (k, k):
                 raise RtlGenError(f"layer '{layer.name}' (QConv2D): kernel "
                                   f"{tuple(layer.kernel_size)} is not square")
-            pad = (k - 1) // 2 if layer.padding == "same" else 0
+            st = int(layer.strides[0])
+            if tuple(layer.strides) != (st, st):
+                raise RtlGenError(f"layer '{layer.name}' (QConv2D): strides "
+                                  f"{tuple(layer.strides)} are not square")
             if layer.padding == "same" and k % 2 == 0:
                 raise RtlGenError(f"layer '{layer.name}' (QConv2D): 'same' padding needs an "
                                   "odd kernel")
+            if layer.padding == "same":
+                # TensorFlow: out = ceil(in / stride); the padding it needs, half before
+                oh, ow = -(-h // st), -(-w // st)
+                pad = max((oh - 1) * st + k - h, 0) // 2
+            else:
+                oh, ow, pad = (h - k) // st + 1, (w - k) // st + 1, 0
             kern = np.asarray(layer.kernel_quantizer_internal(layer.kernel)).reshape(k * k * c, -1)
             cout = kern.shape[1]
             wq = _int_mantissas(kern, plan.weight.fraction, "weights", layer.name)
@@ -150,12 +162,11 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
                 b_frac = plan.bias.fraction
             else:
                 bq, b_frac = np.zeros(cout, dtype=np.int64), 0
-            oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
             out_t = act_plan.result if act_plan is not None else plan.result
             acc = plan.accum
             stages.append(ConvStage(
                 name=f"conv{n_conv}", layer=layer.name, in_shape=(h, w, c),
-                out_shape=(oh, ow, cout), in_type=cur_type, out_type=out_t, kernel=k, pad=pad,
+                out_shape=(oh, ow, cout), in_type=cur_type, out_type=out_t, kernel=k, pad=pad, stride=st,
                 weights=wq, w_frac=plan.weight.fraction, w_width=plan.weight.width,
                 bias=bq, b_frac=b_frac, accum=acc,
                 bias_acc=bq << (acc.fraction - b_frac),

@@ -63,9 +63,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
                                     "flat output (class scores), got (8, 8, 1) -> (6, 6, 4)"),
     "tutorial_part4_jet_mlp": ("exact", ""),
     "tutorial_part6_svhn_cnn": ("approx", ""),
-    "qkeras_example_mnist": ("csim", "layer 'conv2d_0_m' (QConv2D): strides (2, 2): the RTL "
-                                     "backend implements stride 1 only (the hls4ml flow converts "
-                                     "it); use strides=1 and a MaxPooling2D"),
+    "qkeras_example_mnist": ("exact", ""),
     "qkeras_example_mnist_po2": ("refused", "layer 'acti' (QActivation): quantizer "
                                             "quantized_relu_po2 is not supported (use "
                                             "quantized_bits or quantized_relu)"),
