@@ -80,7 +80,11 @@ def photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if IN_CH == 1 else bgr
 
 
-@cocotb.test()
+#: A latency run (``"latency": 1``, frame maxima of a board) runs only :func:`latency`.
+BENCH = bool(P.get("latency"))
+
+
+@cocotb.test(skip=BENCH)
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def frames(dut, idle: bool, backpressure: bool) -> None:
     """Random frame sizes (widths not multiples of PPC too) and crop boxes: bit-exact."""
@@ -104,7 +108,7 @@ async def frames(dut, idle: bool, backpressure: bool) -> None:
     assert int(await tb.axil.read_dword(R["ERROR"])) == 0
 
 
-@cocotb.test()
+@cocotb.test(skip=BENCH)
 async def package_rule(dut) -> None:
     """The package's crop rule: registers from register_values(), the image equal to the
     host's classifier_codes() (what the pynq backend computed per frame before)."""
@@ -121,7 +125,7 @@ async def package_rule(dut) -> None:
             assert (got == exp).all(), f"rule {rule} differs"
 
 
-@cocotb.test()
+@cocotb.test(skip=BENCH)
 async def short_transfer_then_resync(dut) -> None:
     """A transfer cut short: a sticky error, the damaged image still completes (the
     classifier stays in step), the next whole transfer is exact; a soft reset clears
@@ -149,3 +153,27 @@ async def short_transfer_then_resync(dut) -> None:
     await tb.source.send(tb.transfer(frame))
     got = await tb.image()
     assert (got == golden(frame, box, SPEC).reshape(OUT_H, OUT_W, OUT_CH)).all()
+
+
+@cocotb.test(skip=not BENCH)
+async def latency(dut) -> None:
+    """Cycles from a frame's first input beat to its image's last pixel out, at the
+    maxima with the package's default rule (no idle, no backpressure; a benchmark, run
+    with ``"latency": 1`` in FCNN_TB_PARAMS: README "Cycle budget"). Writes
+    ``crop_latency.json`` in the working folder."""
+    tb = TB(dut, SEED)
+    await tb.reset()
+    rule = CropRule()
+    frame = np.zeros((MAX_H, MAX_W, IN_CH), np.uint8).squeeze()
+    await tb.configure(register_values(rule, MAX_H, MAX_W))
+    await tb.source.send(tb.transfer(frame))
+    await tb.image()
+    first_in = tb.in_mon.cycles[0]
+    last_out = tb.out_mon.cycles[NPIX - 1]
+    await tb.source.wait()
+    record = {"first_in": first_in, "last_out": last_out,
+              "last_in": tb.in_mon.cycles[-1], "box": list(rule.box(MAX_H, MAX_W)),
+              "ppc": tb.ppc, "width": MAX_W, "height": MAX_H}
+    with open("crop_latency.json", "w") as f:
+        json.dump(record, f)
+    dut._log.info("crop latency %s", record)
