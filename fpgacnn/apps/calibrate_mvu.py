@@ -73,6 +73,12 @@ def _conv(pe: int, simd: int, xw: int, ww: int, rom: str = "block") -> Point:
     return Point(pe, simd, xw, ww, 576, 576, 64, rom)
 
 
+def _swu(pe: int, simd: int, xw: int, ww: int, rom: str = "block") -> Point:
+    """The same 3x3 64 -> 64 convolution fed by the sliding-window unit ``fcnn_cnn_swu``
+    (SIMD elements per beat: C_IN = SIMD, the input banks memories)."""
+    return Point(pe, simd, xw, ww, 576, simd, 64, rom)
+
+
 def _dense(pe: int, simd: int, xw: int, ww: int, rom: str = "block") -> Point:
     """A CNV-like 256 -> 128 dense layer fed 64 channels per beat."""
     return Point(pe, simd, xw, ww, 256, 64, 128, rom)
@@ -84,11 +90,13 @@ QUICK: tuple[Point, ...] = (
     _conv(4, 8, 2, 2, "distributed"), _dense(1, 4, 2, 2), _dense(4, 16, 2, 2),
     _dense(4, 16, 2, 2, "distributed"),
 )  # fmt: skip
-#: The full set adds element widths 1, 4 and 8 and larger arrays.
+#: The full set adds element widths 1, 4 and 8, larger arrays and convolutions fed by the
+#: sliding-window unit.
 FULL: tuple[Point, ...] = QUICK + (
     _conv(4, 8, 1, 1), _conv(8, 32, 1, 1), _conv(4, 8, 4, 4), _conv(8, 16, 4, 4),
     _conv(4, 8, 8, 8), _conv(2, 8, 8, 8), _conv(32, 32, 2, 2), _conv(8, 32, 2, 2, "distributed"),
     _dense(1, 4, 8, 8), _dense(8, 64, 2, 2), _dense(2, 16, 4, 4), _dense(1, 1, 2, 2, "distributed"),
+    _swu(8, 32, 2, 2), _swu(4, 8, 2, 2), _swu(16, 64, 2, 2), _swu(4, 16, 4, 4),
 )  # fmt: skip
 SETS = {"quick": QUICK, "full": FULL}
 

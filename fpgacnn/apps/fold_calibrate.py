@@ -1,15 +1,25 @@
-"""Calibrate the folding solver's LUT/FF model against yosys (``make fold-calibrate``).
+"""Calibrate the folding solver's resource model against yosys.
 
-The solver (:mod:`fpgacnn.hw.fold.resources`) estimates a folded layer's
-multiply-add array as ``lut = base + LUT_PER_MAC(XW, WW) * PE * SIMD + LUT_PER_PE * PE``.
-This command synthesizes the folded matrix-vector unit ``hw/rtl/fcnn_cnn_mvu.sv``
-itself (a 64-element vector fed 16 per beat, 16 outputs, random signed weights in
-its ``$readmemh`` file, block-RAM ROM, LUT multipliers) with yosys ``synth_xilinx
--family xc7`` at (PE, SIMD) = ``MVU_FOLDS`` for each (XW, WW) of ``WIDTHS``, fits per
-element width ``lut = base + per_mac*PE*SIMD + per_pe*PE`` (least squares) and writes
-the points and the fit to section ``mvu`` of ``hw/fold/calibration_fold.json`` --
-the file the solver reads its coefficients from (with the unit's own points in
-``calibration.json``, written by ``python -m fpgacnn.apps.calibrate_mvu``).
+Every figure is yosys ``synth_xilinx -family xc7`` (out of context, flattened), written
+to ``hw/fold/calibration_fold.json`` -- the file :mod:`fpgacnn.hw.fold.resources` reads
+its coefficients from (with the folded unit's own points in ``calibration.json``,
+written by ``python -m fpgacnn.apps.calibrate_mvu``). ``--block`` picks what to run:
+
+- ``mvu``: the folded matrix-vector unit ``hw/rtl/fcnn_cnn_mvu.sv`` itself (a
+  64-element vector fed 16 per beat, 16 outputs, random signed weights in its
+  ``$readmemh`` file, block-RAM ROM, LUT multipliers) at (PE, SIMD) = ``MVU_FOLDS``
+  for each (XW, WW) of ``WIDTHS``; per width ``lut = base + per_mac*PE*SIMD +
+  per_pe*PE`` (least squares), section ``mvu``;
+- ``swu``: the sliding-window unit ``fcnn_cnn_swu`` at ``SWU_POINTS`` (channels, bits,
+  image, kernel, SIMD, stride, block RAM or LUTRAM line buffer, the generator's ROWS);
+  its logic apart from the line buffer fitted by :func:`fit_swu`, section ``swu``;
+- ``fixed``: requantization and max pooling per bit (:func:`measure_fixed`), section
+  ``fixed``;
+- ``all`` (default): the three above;
+- ``cores``: no synthesis: the whole-core factors refitted on ``bench_classifier``
+  reports (``--bench build/bench/classifier_report.json ...``): yosys's figures of the
+  generated cores against the sum of the block models (:func:`core_points`), section
+  ``cores``.
 """
 
 from __future__ import annotations
@@ -99,6 +109,166 @@ def fit_mvu(points: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
+#: The sliding-window unit's probe points: (C, BW, H, W, K, SIMD, STRIDE, RAM_STYLE) --
+#: CNV's convolutions (64/128/256 channels, 2 bits, through block RAM and LUTRAM), a
+#: small-channel first layer and a strided one.
+SWU_POINTS = (
+    (64, 2, 30, 30, 3, 32, 1, "block"), (64, 2, 30, 30, 3, 8, 1, "block"),
+    (128, 2, 12, 12, 3, 32, 1, "block"), (128, 2, 12, 12, 3, 4, 1, "distributed"),
+    (256, 2, 3, 3, 3, 32, 1, "distributed"), (3, 8, 32, 32, 3, 3, 1, "block"),
+    (16, 4, 14, 14, 3, 4, 2, "distributed"), (32, 4, 16, 16, 5, 8, 1, "block"),
+)  # fmt: skip
+
+
+def swu_rows(k: int, stride: int) -> int:
+    """Line-buffer rows the generator gives a sliding-window unit of kernel ``k`` and
+    ``stride`` (:func:`fpgacnn.hw.rtlgen.emit.swu_rows`, asked with those two facts)."""
+    from types import SimpleNamespace
+
+    from fpgacnn.hw.rtlgen.emit import swu_rows as rows
+
+    return rows(SimpleNamespace(kernel=k, stride=stride))
+
+
+def measure_swu(out_dir: Path, c: int, bw: int, h: int, w: int, k: int, simd: int,
+                stride: int = 1, style: str = "block") -> dict[str, Any]:
+    """yosys figures of ``fcnn_cnn_swu`` at one point (PAD = 0, ROWS as generated)."""
+    from fpgacnn.apps.yosys_synth import synthesize
+    from fpgacnn.hw import rtl_sources
+
+    run = out_dir / f"swu_c{c}_b{bw}_{h}x{w}_k{k}_s{simd}_st{stride}_{style}"
+    run.mkdir(parents=True, exist_ok=True)
+    rows = swu_rows(k, stride)
+    wrapper = run / "fcnn_fold_probe.sv"
+    wrapper.write_text(
+        "`default_nettype none\n"
+        "module fcnn_fold_probe (\n"
+        "    input wire clk, input wire rst,\n"
+        f"    input wire [{c * bw - 1}:0] s_axis_tdata, input wire s_axis_tvalid,\n"
+        "    output wire s_axis_tready, input wire s_axis_tlast,\n"
+        f"    output wire [{simd * bw - 1}:0] m_axis_tdata, output wire m_axis_tvalid,\n"
+        "    input wire m_axis_tready, output wire m_axis_tlast);\n"
+        f"  fcnn_cnn_swu #(.C({c}), .BW({bw}), .W({w}), .H({h}), .K({k}), .PAD(0),\n"
+        f"    .STRIDE({stride}), .SIMD({simd}), .ROWS({rows}), .RAM_STYLE(\"{style}\"))\n"
+        "    u (.*);\n"
+        "endmodule\n`resetall\n")
+    res = synthesize(sources=[*rtl_sources("fcnn_cnn_swu"), wrapper], top="fcnn_fold_probe",
+                     parameters={}, out_dir=run, depth=False)
+    return {"c": c, "bw": bw, "h": h, "w": w, "k": k, "simd": simd, "stride": stride,
+            "rows": rows, "ram_style": style, "lut": res.lut_total, "lutram": res.lutram,
+            "ff": res.ff, "carry4": res.carry4, "bram36": res.bram18 / 2, "dsp": res.dsp}
+
+
+def swu_deep_bits(p: dict[str, Any]) -> int:
+    """Bits of a LUTRAM line buffer read from more than one 64-word LUT column (each
+    extra column adds a level of read multiplexing); 0 for block RAM."""
+    if p["ram_style"] != "distributed":
+        return 0
+    words = p["rows"] << max(1, (p["w"] - 1).bit_length())
+    return p["c"] * p["bw"] * (-(-words // 64) - 1)
+
+
+def fit_swu(points: list[dict[str, Any]]) -> dict[str, float]:
+    """Least squares of the unit's logic apart from its line buffer's LUTRAM: ``lut -
+    lutram = lut_base + lut_per_deep_bit * deep bits`` (:func:`swu_deep_bits`: the read
+    multiplexer of a LUTRAM more than 64 words deep) and ``ff = ff_base + SIMD*BW
+    (+ C*BW)`` (the output register, and the read register of a LUTRAM line buffer: a
+    block RAM absorbs it) -- only ``ff_base`` is fitted there (the mean)."""
+    a = np.array([(1.0, swu_deep_bits(p)) for p in points], dtype=float)
+    lut, *_ = np.linalg.lstsq(a, np.array([p["lut"] - p["lutram"] for p in points], float),
+                              rcond=None)
+    ff_base = float(np.mean([p["ff"] - p["simd"] * p["bw"]
+                             - (p["c"] * p["bw"] if p["ram_style"] == "distributed" else 0)
+                             for p in points]))
+    return {"lut_base": round(float(lut[0]), 1), "lut_per_deep_bit": round(float(lut[1]), 3),
+            "ff_base": round(ff_base, 1)}
+
+
+#: The fixed blocks' probe points: requantization (C, IW, OW, SHIFT) -- the arithmetic the
+#: MVU now applies per fold -- and max pooling (C, BW, W, P; H = W).
+REQUANT_POINTS = ((64, 13, 2, 4), (256, 15, 2, 4), (16, 20, 8, 6))
+POOL_POINTS = ((64, 2, 28, 2), (16, 8, 12, 2))
+
+
+def measure_fixed(out_dir: Path) -> dict[str, Any]:
+    """yosys figures of ``fcnn_cnn_requant`` and ``fcnn_cnn_maxpool`` at their points and
+    the per-bit costs the resource model reads: LUTs per requantized input bit (C*IW),
+    pool LUTs and FFs per pixel bit (C*BW; the LUTRAM row buffer apart)."""
+    from fpgacnn.apps.yosys_synth import synthesize
+    from fpgacnn.hw import rtl_sources
+
+    def run(top: str, params: dict[str, int]) -> Any:
+        d = out_dir / (top + "_" + "_".join(f"{k}{v}" for k, v in params.items()))
+        d.mkdir(parents=True, exist_ok=True)
+        return synthesize(sources=rtl_sources(top), top=top, parameters=params, out_dir=d,
+                          depth=False)
+
+    requant = []
+    for c, iw, ow, shift in REQUANT_POINTS:
+        r = run("fcnn_cnn_requant", {"C": c, "IW": iw, "OW": ow, "SHIFT": shift})
+        requant.append({"c": c, "iw": iw, "ow": ow, "shift": shift, "lut": r.lut_total,
+                        "ff": r.ff})
+    pool = []
+    for c, bw, w, p in POOL_POINTS:
+        r = run("fcnn_cnn_maxpool", {"C": c, "BW": bw, "W": w, "H": w, "P": p})
+        pool.append({"c": c, "bw": bw, "w": w, "p": p, "lut": r.lut_total,
+                     "lutram": r.lutram, "ff": r.ff})
+    return {
+        "requant_points": requant, "pool_points": pool,
+        "requant_lut_per_bit": round(float(np.mean([q["lut"] / (q["c"] * q["iw"])
+                                                    for q in requant])), 3),
+        "pool_lut_per_bit": round(float(np.mean([(q["lut"] - q["lutram"]) / (q["c"] * q["bw"])
+                                                 for q in pool])), 3),
+        "pool_ff_per_bit": round(float(np.mean([q["ff"] / (q["c"] * q["bw"])
+                                                for q in pool])), 3),
+    }
+
+
+def core_points(report: Path) -> list[dict[str, Any]]:
+    """Whole-core points of a ``bench_classifier`` report (``classifier_report.json``):
+    per synthesized row, yosys's LUT (with LUTRAM), LUTRAM, FF and BRAM36 of the generated
+    core and the sum of the
+    block models (:func:`fpgacnn.hw.fold.solver.block_sum`, before the whole-core factors)
+    for the same model (rebuilt with the report's seed) and folding."""
+    from fpgacnn.apps.bench_classifier import BenchConfig, load_model
+    from fpgacnn.boards.target import board_target
+    from fpgacnn.hw.convert.plan import plan_model
+    from fpgacnn.hw.fold.solver import block_sum
+    from fpgacnn.hw.rtlgen.stages import build_stages
+    from fpgacnn.spec.folding import Impl, LayerFolding
+
+    data = json.loads(report.read_text())
+    cfg = BenchConfig(out_dir=report.parent, seed=data["config"].get("seed", 0))
+    out = []
+    for row in data["rows"]:
+        synth = row.get("synth")
+        if not synth or not row.get("folding"):
+            continue
+        model = load_model(row["model"], cfg)[0]
+        stages = build_stages(model, plan_model(model))
+        layers = [LayerFolding(layer=lf["layer"], impl=Impl(lf["impl"]), pe=lf["pe"],
+                               simd=lf["simd"], rom_style=lf["rom_style"])
+                  for lf in row["folding"]]
+        est = block_sum(stages, layers, board_target(row["board"]))
+        out.append({"model": row["model"], "board": row["board"],
+                    "folding": ", ".join(
+                        f"{lf.layer} U" if lf.impl is Impl.UNROLLED
+                        else f"{lf.layer} {lf.pe}x{lf.simd} {lf.rom_style[0]}" for lf in layers),
+                    "yosys_lut": synth["lut_total"], "model_lut": round(est.lut),
+                    "yosys_lutram": synth["lutram"], "model_lutram": round(est.lutram),
+                    "yosys_ff": synth["ff"], "model_ff": round(est.ff),
+                    "yosys_bram36": synth["bram18"] / 2, "model_bram36": est.bram36})
+    return out
+
+
+def fit_cores(points: list[dict[str, Any]]) -> dict[str, float]:
+    """The whole-core factors: the median yosys / block-model ratio of LUT and of FF."""
+    return {"lut_factor": round(float(np.median([p["yosys_lut"] / p["model_lut"]
+                                                  for p in points])), 3),
+            "ff_factor": round(float(np.median([p["yosys_ff"] / p["model_ff"]
+                                                for p in points])), 3)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure, fit, write the calibration file."""
     from fpgacnn.hw.fold.resources import CALIBRATION_FILE
@@ -110,17 +280,38 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=output_root() / "fold_calibrate")
     p.add_argument("--write", type=Path, default=CALIBRATION_FILE,
                    help=f"calibration file to write (default: {CALIBRATION_FILE})")
+    p.add_argument("--block", choices=("mvu", "swu", "fixed", "all", "cores"), default="all",
+                   help="what to measure: the folded unit, the sliding-window unit, the "
+                        "fixed blocks (requantization, pooling), all three (default), or "
+                        "'cores': refit the whole-core factors on --bench reports")
+    p.add_argument("--bench", type=Path, nargs="*", default=[], metavar="REPORT",
+                   help="classifier_report.json files of bench_classifier runs (--block cores)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     data = json.loads(args.write.read_text()) if args.write.is_file() else {}
-    points = [measure_mvu(args.work, xw, ww, pe, simd) for xw, ww in WIDTHS
-              for pe, simd in MVU_FOLDS]
-    data["mvu"] = {"block": "fcnn_cnn_mvu", "tool": "yosys synth_xilinx -family xc7",
-                   "shape": {"in_len": MVU_IN_LEN, "c_in": MVU_C_IN, "n": MVU_N,
-                             "rom_style": "block"},
-                   "points": points, "fit": fit_mvu(points)}
+    if args.block in ("mvu", "all"):
+        points = [measure_mvu(args.work, xw, ww, pe, simd) for xw, ww in WIDTHS
+                  for pe, simd in MVU_FOLDS]
+        data["mvu"] = {"block": "fcnn_cnn_mvu", "tool": "yosys synth_xilinx -family xc7",
+                       "shape": {"in_len": MVU_IN_LEN, "c_in": MVU_C_IN, "n": MVU_N,
+                                 "rom_style": "block"},
+                       "points": points, "fit": fit_mvu(points)}
+    if args.block in ("swu", "all"):
+        points = [measure_swu(args.work, c, bw, h, w, k, simd, stride, style)
+                  for c, bw, h, w, k, simd, stride, style in SWU_POINTS]
+        data["swu"] = {"block": "fcnn_cnn_swu", "tool": "yosys synth_xilinx -family xc7",
+                       "points": points, "fit": fit_swu(points)}
+    if args.block in ("fixed", "all"):
+        data.setdefault("fixed", {}).update(measure_fixed(args.work))
+    if args.block == "cores":
+        points = [pt for r in args.bench for pt in core_points(r)]
+        if not points:
+            p.error("--block cores needs --bench reports with synthesized rows")
+        data["cores"] = {**data.get("cores", {}), "points": points, **fit_cores(points)}
     args.write.write_text(json.dumps(data, indent=2) + "\n")
-    print(json.dumps(data["mvu"]["fit"], indent=2))
+    print(json.dumps({k: data[k]["fit"] for k in ("mvu", "swu") if k in data}
+                     | {k: data["cores"][k] for k in ("lut_factor", "ff_factor")
+                        if k in data.get("cores", {})}, indent=2))
     return 0
 
 

@@ -11,11 +11,12 @@ the run they come from), read once per process.
 Blocks and their models:
 
 - folded MAC array (``fcnn_cnn_mvu``): ``LUT = lut_per_mac(XW, WW) * PE * SIMD +
-  lut_per_pe(XW, WW) * PE + lut_base`` plus, when the input banks are whole-vector
-  registers (a convolution's window), ``xmux_lut_per_bit * 2 * IN_LEN * XW`` for
-  the multiplexer that picks the SIMD slice. The terms are least squares on every
-  block-ROM yosys point of the unit (ours in the calibration file's ``mvu``
-  section, the unit's own in ``calibration.json``), per element width;
+  lut_per_pe(XW, WW) * PE + lut_per_output(XW, WW) * N + lut_base`` plus, when the
+  input banks are whole-vector registers (a convolution's window),
+  ``xmux_lut_per_bit * 2 * IN_LEN * XW`` for the multiplexer that picks the SIMD
+  slice. The terms are least squares on every block-ROM yosys point of the unit
+  (ours in the calibration file's ``mvu`` section, the unit's own in
+  ``calibration.json``), per element width;
   ``lut_per_mac`` is then the surface ``a*XW*WW + b*(XW+WW) + c`` through the
   widths. Flip-flops: the PE accumulators, the N-wide result register, the stage
   registers of the SIMD inputs and of the PE*SIMD weights;
@@ -29,7 +30,12 @@ Blocks and their models:
 - unrolled convolution (alkaid kernel): ``LUT = lut_per_csd_bit * (non-zero CSD
   digits of the weights) * XW`` (each digit is a shifted add of the input);
 - sliding window line buffers ``(K-1) * (W+2P) * Cin * XW`` bits: a memory;
-- pooling, requantization, argmax, the stream FIFOs: per-element costs;
+- requantization of a folded layer's sums (inside the unit, PE sums per fold):
+  ``requant_lut_per_bit * PE * ACC_W`` (measured on ``fcnn_cnn_requant``);
+- the sliding-window unit ``fcnn_cnn_swu`` of a convolution whose SIMD divides Cin:
+  its line buffer (a memory) and logic fitted on its yosys points (section ``swu``);
+  the MVU behind it takes SIMD elements per beat, its banks memories;
+- pooling, argmax, the stream FIFOs: per-element costs;
 - the whole core: the sum, with LUT and FF scaled by the whole-core factors
   measured on generated cores (:func:`core_total`).
 
@@ -42,13 +48,21 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fpgacnn.spec.folding import Estimate, Impl, LayerFolding
+from fpgacnn.spec.folding import (
+    Estimate,
+    Impl,
+    LayerFolding,
+    conv_cycles,
+    conv_simd_error,
+    conv_streams,
+    dense_cycles,
+)
 
 #: The calibration file: yosys points of the MAC array and the unrolled kernel, and the fit.
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration_fold.json"
@@ -116,53 +130,73 @@ def _points() -> tuple[dict[str, Any], ...]:
     return tuple(pts)
 
 
+def _varies_n(pts: list[dict[str, Any]]) -> bool:
+    return len(pts) >= 5 and len({p["n"] for p in pts}) >= 2
+
+
 @functools.cache
 def xmux_lut_per_bit() -> float:
     """LUTs per bit of the two register banks for the multiplexer that picks SIMD elements
-    out of a whole-vector bank: fitted jointly with the MAC terms on the element widths
-    whose points include such banks (0 when none do)."""
+    out of a whole-vector bank (:func:`_bank_bits`): fitted jointly with the MAC terms
+    (``1, PE*SIMD, PE, N, bank bits``) on each element width with at least 5 points that
+    include such banks and vary N, then averaged (0 when none does)."""
     coefs = []
     for xw, ww in sorted({(p["xw"], p["ww"]) for p in _points()}):
         pts = [p for p in _points() if (p["xw"], p["ww"]) == (xw, ww)]
-        if not any(_bank_bits(p) for p in pts) or len(pts) < 5:
+        if not _varies_n(pts) or not any(_bank_bits(p) for p in pts):
             continue
-        a = np.array([(1.0, p["pe"] * p["simd"], p["pe"], _bank_bits(p)) for p in pts])
+        a = np.array([(1.0, p["pe"] * p["simd"], p["pe"], p["n"], _bank_bits(p)) for p in pts])
         sol, *_ = np.linalg.lstsq(a, np.array([p["lut"] for p in pts], dtype=float),
                                   rcond=None)
-        coefs.append(max(0.0, float(sol[3])))
+        coefs.append(max(0.0, float(sol[4])))
     return float(np.mean(coefs)) if coefs else 0.0
 
 
 @functools.cache
-def _width_fits() -> dict[tuple[int, int], tuple[float, float, float]]:
-    """(XW, WW) -> (base, per_mac, per_pe): least squares on that width's points after
-    the bank multiplexer's share (:func:`xmux_lut_per_bit`) is taken off."""
+def _width_fits() -> dict[tuple[int, int], tuple[float, float, float, float]]:
+    """(XW, WW) -> (base, per_mac, per_pe, per_output): least squares on that width's
+    points after the bank multiplexer's share (:func:`xmux_lut_per_bit`) is taken off;
+    the LUTs per output N (the output stage) are fitted on the widths whose points vary N
+    and averaged for the others."""
     x = xmux_lut_per_bit()
-    out = {}
+    groups = {}
     for xw, ww in sorted({(p["xw"], p["ww"]) for p in _points()}):
-        pts = [p for p in _points() if (p["xw"], p["ww"]) == (xw, ww)]
+        groups[(xw, ww)] = [p for p in _points() if (p["xw"], p["ww"]) == (xw, ww)]
+    per_n = {}
+    for key, pts in groups.items():
+        if _varies_n(pts):
+            a = np.array([(1.0, p["pe"] * p["simd"], p["pe"], p["n"]) for p in pts])
+            y = np.array([p["lut"] - x * _bank_bits(p) for p in pts], dtype=float)
+            sol, *_ = np.linalg.lstsq(a, y, rcond=None)
+            per_n[key] = max(0.0, float(sol[3]))
+    mean_n = float(np.mean(list(per_n.values()))) if per_n else 0.0
+    out = {}
+    for key, pts in groups.items():
+        n_lut = per_n.get(key, mean_n)
         a = np.array([(1.0, p["pe"] * p["simd"], p["pe"]) for p in pts])
-        y = np.array([p["lut"] - x * _bank_bits(p) for p in pts], dtype=float)
+        y = np.array([p["lut"] - x * _bank_bits(p) - n_lut * p["n"] for p in pts], dtype=float)
         sol, *_ = np.linalg.lstsq(a, y, rcond=None)
-        out[(xw, ww)] = (max(0.0, float(sol[0])), max(0.5, float(sol[1])),
-                         max(0.0, float(sol[2])))
+        out[key] = (max(0.0, float(sol[0])), max(0.5, float(sol[1])), max(0.0, float(sol[2])),
+                    n_lut)
     return out
 
 
 @functools.cache
 def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float, ...],
-                            tuple[float, ...]]:
-    """(a, b, c, xs, bases, per_pe): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c`` (least
-    squares through the per-width fits, :func:`_width_fits`); the unit's fixed LUTs
-    ``bases`` and LUTs per PE (its accumulator) ``per_pe`` at ``xs`` = XW*WW
-    (interpolated linearly in between, held beyond the ends)."""
+                            tuple[float, ...], tuple[float, ...]]:
+    """(a, b, c, xs, bases, per_pe, per_output): ``lut_per_mac = a*XW*WW + b*(XW+WW) + c``
+    (least squares through the per-width fits, :func:`_width_fits`); the unit's fixed
+    LUTs ``bases``, LUTs per PE (its accumulator) ``per_pe`` and per output
+    ``per_output`` at ``xs`` = XW*WW (interpolated linearly in between, held beyond the
+    ends)."""
     fits = sorted(_width_fits().items(), key=lambda kv: kv[0][0] * kv[0][1])
     rows = [(xw * ww, xw + ww, 1.0) for (xw, ww), _ in fits]
     coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float),
                                np.array([f[1] for _, f in fits]), rcond=None)
     return (float(coef[0]), float(coef[1]), float(coef[2]),
             tuple(float(xw * ww) for (xw, ww), _ in fits),
-            tuple(f[0] for _, f in fits), tuple(f[2] for _, f in fits))
+            tuple(f[0] for _, f in fits), tuple(f[2] for _, f in fits),
+            tuple(f[3] for _, f in fits))
 
 
 def lut_per_mac(xw: int, ww: int) -> float:
@@ -172,15 +206,21 @@ def lut_per_mac(xw: int, ww: int) -> float:
 
 
 def lut_base(xw: int, ww: int) -> float:
-    """LUTs of the folded unit's control and output path."""
-    _, _, _, xs, bases, _ = _mac_surface()
+    """LUTs of the folded unit's control path."""
+    _, _, _, xs, bases, _, _ = _mac_surface()
     return float(np.interp(xw * ww, xs, bases))
 
 
 def lut_per_pe(xw: int, ww: int) -> float:
     """LUTs of one PE's accumulator path (apart from its multiply lanes)."""
-    _, _, _, xs, _, per_pe = _mac_surface()
+    _, _, _, xs, _, per_pe, _ = _mac_surface()
     return float(np.interp(xw * ww, xs, per_pe))
+
+
+def lut_per_output(xw: int, ww: int) -> float:
+    """LUTs per output N of the folded unit (its output stage)."""
+    _, _, _, xs, _, _, per_out = _mac_surface()
+    return float(np.interp(xw * ww, xs, per_out))
 
 
 def block_ram(depth: int, width: int) -> float:
@@ -236,23 +276,58 @@ class LayerShape:
     layer: str
     conv: bool
     in_len: int          # elements per vector
-    c_in: int            # elements per input beat
+    c_in: int            # elements per input beat (a convolution's whole window)
     n: int               # outputs
     vectors: int         # vectors per image
-    in_steps: int        # input steps per image
+    in_steps: int        # input steps per image (a convolution: padded pixels)
     xw: int              # input element width
     ww: int              # weight width
     acc_w: int           # accumulator width
+    out_w: int           # output element width (the requantized width, else acc_w)
+    requant: bool        # an activation follows: a folded unit requantizes its sums
     csd: int             # non-zero CSD digits of the weights (unrolled kernel cost)
     window_bits: int     # line buffer bits of a convolution's window (0 for dense)
     window_width: int    # padded row width (words of the line buffer)
+    # a convolution's geometry (the contract's cycle formula and the SWU's size)
+    kernel: int = 0
+    channels: int = 0    # Cin
+    height: int = 0
+    width: int = 0
+    pad: int = 0
+    stride: int = 1
+    out_hw: tuple[int, int] = (0, 0)
+    swu_words: int = 0   # line-buffer words of the sliding-window unit (rows x 2^ceil(log2 W))
+    swu_style: str = "block"   # its RAM_STYLE, as the generator picks it
+
+    def streams(self, lf: LayerFolding) -> bool:
+        """A folded convolution whose window comes from ``fcnn_cnn_swu`` (SIMD | Cin)."""
+        return self.conv and lf.impl is Impl.FOLDED and conv_streams(self.channels, lf.simd)
+
+    def allows(self, pe: int, simd: int) -> bool:
+        """Whether the generator builds this layer folded at (``pe``, ``simd``): PE | N,
+        SIMD | IN_LEN, and for a convolution the SIMD rule of
+        :func:`~fpgacnn.spec.folding.conv_simd_error`; for a dense layer SIMD and the
+        beat's elements divide one another."""
+        if self.n % pe or self.in_len % simd:
+            return False
+        if self.conv:
+            return conv_simd_error(k=self.kernel, cin=self.channels, simd=simd,
+                                   stride=self.stride) is None
+        return simd % self.c_in == 0 or self.c_in % simd == 0
 
     def cycles(self, lf: LayerFolding) -> int:
-        """Cycles per image (the contract's formula)."""
+        """Cycles per image (the contract's formulas, :mod:`fpgacnn.spec.folding`)."""
         if lf.impl is Impl.UNROLLED:
             return self.in_steps
-        return max(self.in_steps,
-                   self.vectors * (self.in_len // lf.simd) * (self.n // lf.pe))
+        return self.fold_cycles(lf.pe, lf.simd)
+
+    def fold_cycles(self, pe: int, simd: int) -> int:
+        """Cycles per image folded at (``pe``, ``simd``)."""
+        if self.conv:
+            return conv_cycles(impl=Impl.FOLDED, h=self.height, w=self.width, pad=self.pad,
+                               k=self.kernel, cin=self.channels, cout=self.n, pe=pe,
+                               simd=simd, stride=self.stride, out_hw=self.out_hw)
+        return dense_cycles(in_len=self.in_len, c_in=self.c_in, n=self.n, pe=pe, simd=simd)
 
 
 def window_cost(s: LayerShape) -> Cost:
@@ -265,18 +340,44 @@ def window_cost(s: LayerShape) -> Cost:
     return c
 
 
+def swu_cost(s: LayerShape, simd: int) -> Cost:
+    """The sliding-window unit of a streamed convolution: its line buffer (``swu_words``
+    words of Cin*XW bits in block RAM or LUTRAM, as the generator picks) and its logic
+    (counters, comparators, output register, and a LUTRAM buffer's read multiplexer
+    across its 64-word columns; fitted on yosys points, section ``swu``); a LUTRAM line
+    buffer adds its read register (a block RAM absorbs it)."""
+    fit = calibration()["swu"]["fit"]
+    bits = s.channels * s.xw
+    mem = memory(s.swu_words, bits, s.swu_style)
+    deep = bits * (math.ceil(s.swu_words / LUT_BITS) - 1) if s.swu_style != "block" else 0
+    logic = Cost(lut=fit["lut_base"] + fit["lut_per_deep_bit"] * deep,
+                 ff=fit["ff_base"] + simd * s.xw)
+    if s.swu_style == "block" and s.swu_words * bits > SMALL_MEMORY_BITS:
+        mem = Cost(bram36=mem.bram36)                   # the read register is in the BRAM
+    return logic + mem
+
+
 def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
-    """Estimated resources of one conv/dense layer folded as ``lf`` (window included)."""
+    """Estimated resources of one conv/dense layer folded as ``lf`` (window included):
+    a folded convolution whose SIMD divides Cin streams through ``fcnn_cnn_swu`` into
+    an MVU fed SIMD elements per beat (its banks memories); any other, through
+    ``fcnn_cnn_window`` into whole-window register banks."""
     cal = calibration()
     if lf.impl is Impl.UNROLLED:
         u = cal["unrolled"]
         lut = u["lut_per_csd_bit"] * s.csd * s.xw
         ff = u["ff_per_csd_bit"] * s.csd * s.xw
         return window_cost(s) + Cost(lut=lut, ff=ff)
+    window = window_cost(s)
+    if s.streams(lf):
+        window = swu_cost(s, lf.simd)
+        s = replace(s, c_in=lf.simd)
     macs = lf.pe * lf.simd
     array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
-                 + lut_base(s.xw, s.ww),
-                 ff=lf.pe * s.acc_w + s.n * s.acc_w + lf.simd * s.xw)
+                 + lut_base(s.xw, s.ww) + lut_per_output(s.xw, s.ww) * s.n,
+                 ff=lf.pe * s.acc_w + s.n * s.out_w + lf.simd * s.xw)
+    if s.requant:       # PE sums requantized per fold (fcnn_cnn_requant's arithmetic)
+        array = array + Cost(lut=lf.pe * s.acc_w * cal["fixed"]["requant_lut_per_bit"])
     depth = (s.n // lf.pe) * (s.in_len // lf.simd)
     rom = memory(depth, macs * s.ww, lf.rom_style)
     words = s.in_len // max(s.c_in, lf.simd)
@@ -285,7 +386,7 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
         xbuf = Cost(ff=2 * s.in_len * s.xw, lut=mux)
     else:
         xbuf = cheaper_memory(2 * words, max(s.c_in, lf.simd) * s.xw)
-    return window_cost(s) + array + rom + xbuf
+    return window + array + rom + xbuf
 
 
 def core_total(blocks: Cost) -> Cost:
@@ -300,15 +401,16 @@ def core_total(blocks: Cost) -> Cost:
 
 def fixed_cost(shapes: list[LayerShape], pools: list[tuple[int, int, int, int]],
                classes: int, score_bits: int) -> Cost:
-    """Blocks whose cost does not depend on the folding: pools (``(W, C, XW, P)``),
-    the requantizers, the argmax and the stream FIFOs."""
+    """Blocks whose cost does not depend on the folding: pools (``(W, C, XW, P)``; LUTs
+    and FFs per pixel bit measured on ``fcnn_cnn_maxpool``, its row buffer a memory),
+    the argmax and the stream FIFOs. (Requantization is no block of its own: a folded
+    unit does it per fold, :func:`layer_cost`; an unrolled kernel inside itself.)"""
     cal = calibration()["fixed"]
     c = Cost()
     for w, ch, xw, p in pools:
-        c = c + Cost(lut=ch * xw * cal["pool_lut_per_bit"], ff=ch * xw * 2)
+        c = c + Cost(lut=ch * xw * cal["pool_lut_per_bit"], ff=ch * xw * cal["pool_ff_per_bit"])
         c = c + cheaper_memory(max(1, w // p), ch * xw)
-    for s in shapes:
-        c = c + Cost(lut=s.n * s.acc_w * cal["requant_lut_per_bit"], ff=s.n * s.xw)
+    for _ in shapes:
         c = c + Cost(lut=cal["fifo_lut"], ff=cal["fifo_ff"])
     c = c + Cost(lut=classes * score_bits * cal["argmax_lut_per_bit"],
                  ff=classes * score_bits + 8)

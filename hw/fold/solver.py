@@ -4,11 +4,14 @@ FINN's rule: a dataflow core is as fast as its slowest layer, so every layer is
 folded just enough to meet one target initiation interval (II, cycles per image)
 and no more. For a target II the solver picks, per QConv2D/QDense layer, the
 cheapest implementation whose cycles per image are within it: a folded unit at
-some (PE, SIMD) with PE | N, SIMD | IN_LEN (and SIMD, C_IN dividing one another)
-and its weight ROM in block or distributed memory, or, for a convolution, the
-unrolled per-pixel kernel (one padded input pixel per clock). "Cheapest" is the
-resource model's estimate (:mod:`.resources`) weighed against the budget; when
-the core's total overflows one resource (say BRAM), that resource's weight is
+some (PE, SIMD) the generator builds (PE | N, SIMD | IN_LEN; a dense layer's SIMD
+and C_IN dividing one another; a convolution's SIMD dividing Cin -- the streaming
+window unit ``fcnn_cnn_swu`` -- or, at stride 1, a multiple of Cin dividing the
+window: :func:`fpgacnn.spec.folding.conv_simd_error`) and its weight ROM in block
+or distributed memory, or, for a convolution at stride 1, the unrolled per-pixel
+kernel (one padded input pixel per clock). "Cheapest" is the resource model's
+estimate (:mod:`.resources`) weighed against the budget; when the core's total
+overflows one resource (say BRAM), that resource's weight is
 raised and the layers are chosen again (so weights move to LUTs, or back).
 
 - ``rate`` (images/s) given: II = floor(clock / rate); the core must fit at it,
@@ -95,7 +98,9 @@ def _csd(weights: np.ndarray) -> int:
 
 def layer_shapes(stages: list[Any]) -> tuple[list[LayerShape], dict[str, Any]]:
     """The conv/dense :class:`LayerShape` s of a core's stages, and the fixed blocks' facts."""
-    from fpgacnn.hw.rtlgen.stages import ConvStage, DenseStage, PoolStage
+    from fpgacnn.hw.rtlgen.emit import swu_ram_style, swu_rows
+    from fpgacnn.hw.rtlgen.folding import stride
+    from fpgacnn.hw.rtlgen.stages import ConvStage, DenseStage, PoolStage, RequantStage
 
     shapes: list[LayerShape] = []
     pools: list[tuple[int, int, int, int]] = []
@@ -109,14 +114,23 @@ def layer_shapes(stages: list[Any]) -> tuple[list[LayerShape], dict[str, Any]]:
             shapes.append(LayerShape(
                 layer=st.layer, conv=True, in_len=k * k * c, c_in=k * k * c,
                 n=st.out_shape[2], vectors=oh * ow, in_steps=(h + 2 * p) * (w + 2 * p),
-                xw=st.in_type.width, ww=ww, acc_w=acc.width, csd=_csd(st.weights),
+                xw=st.in_type.width, ww=ww, acc_w=acc.width,
+                out_w=st.out_type.width if st.quantize else acc.width, requant=st.quantize,
+                csd=_csd(st.weights),
                 window_bits=(k - 1) * (w + 2 * p) * c * st.in_type.width,
-                window_width=w + 2 * p))
+                window_width=w + 2 * p, kernel=k, channels=c, height=h, width=w, pad=p,
+                stride=stride(st), out_hw=(oh, ow),
+                swu_words=swu_rows(st) << max(1, (w - 1).bit_length()),
+                swu_style=swu_ram_style(st)))
         elif isinstance(st, DenseStage):
+            nxt = stages[stages.index(st) + 1] if st is not stages[-1] else None
+            rq = isinstance(nxt, RequantStage)
             shapes.append(LayerShape(
                 layer=st.layer, conv=False, in_len=h * w * c, c_in=c, n=st.out_shape[2],
                 vectors=1, in_steps=h * w, xw=st.in_type.width, ww=st.w_width,
-                acc_w=st.out_type.width, csd=0, window_bits=0, window_width=1))
+                acc_w=st.out_type.width,
+                out_w=nxt.out_type.width if rq else st.out_type.width, requant=rq,
+                csd=0, window_bits=0, window_width=1))
         elif isinstance(st, PoolStage):
             pools.append((w, c, st.in_type.width, st.pool))
     last = stages[-1]
@@ -127,16 +141,16 @@ def layer_shapes(stages: list[Any]) -> tuple[list[LayerShape], dict[str, Any]]:
 def _options(s: LayerShape, ii: int) -> list[LayerFolding]:
     """Every implementation of layer ``s`` whose cycles per image are within ``ii``."""
     out: list[LayerFolding] = []
-    if s.conv and s.in_steps <= ii:
+    if s.conv and s.stride == 1 and s.in_steps <= ii:
         out.append(LayerFolding(layer=s.layer, impl=Impl.UNROLLED))
     for pe in _divisors(s.n):
         # per PE the fewest SIMD lanes meeting II are the cheapest array; keep the
         # next two as well (a wider ROM word can pack BRAM better)
         kept = 0
         for simd in _divisors(s.in_len):
-            if simd % s.c_in and s.c_in % simd:
+            if not s.allows(pe, simd):
                 continue
-            if max(s.in_steps, s.vectors * (s.in_len // simd) * (s.n // pe)) > ii:
+            if s.fold_cycles(pe, simd) > ii:
                 continue
             for rom in ("block", "distributed"):
                 out.append(LayerFolding(layer=s.layer, impl=Impl.FOLDED, pe=pe, simd=simd,
@@ -177,22 +191,25 @@ class _Problem:
             self._cost[key] = rm.layer_cost(self.shapes[i], lf)
         return self._cost[key]
 
+    def _reachable(self, s: LayerShape) -> list[int]:
+        """The cycles per image layer ``s`` can take (unrolled and every valid fold)."""
+        out = [s.in_steps] if s.conv and s.stride == 1 else []
+        out += [s.fold_cycles(pe, simd) for pe in _divisors(s.n)
+                for simd in _divisors(s.in_len) if s.allows(pe, simd)]
+        return out
+
     def ii_floor(self) -> int:
-        return max(s.in_steps for s in self.shapes)
+        return max(min(self._reachable(s)) for s in self.shapes)
 
     def ii_ceiling(self) -> int:
-        return max(max(s.in_steps, s.vectors * s.in_len * s.n) for s in self.shapes)
+        return max(max(self._reachable(s)) for s in self.shapes)
 
     def candidate_iis(self) -> list[int]:
         """Every II some layer reaches exactly (the only places the choice changes)."""
         lo = self.ii_floor()
         found = {lo}
         for s in self.shapes:
-            for pe in _divisors(s.n):
-                for simd in _divisors(s.in_len):
-                    if simd % s.c_in and s.c_in % simd:
-                        continue
-                    found.add(max(s.in_steps, s.vectors * (s.in_len // simd) * (s.n // pe)))
+            found.update(self._reachable(s))
         return sorted(v for v in found if v >= lo)
 
     def plan(self, ii: int) -> _Plan:
@@ -361,6 +378,18 @@ def estimate_folding(stages: list[Any], folding: Folding, target: Target) -> Fol
     out = _folding(problem, plan, folding.model, target, folding.target_rate)
     return Folding(model=folding.model, board=folding.board, clock_mhz=folding.clock_mhz,
                    target_rate=folding.target_rate, layers=out.layers, estimate=out.estimate)
+
+
+def block_sum(stages: list[Any], layers: list[LayerFolding], target: Target) -> Cost:
+    """The sum of the block models for ``layers`` (one per conv/dense layer, model order)
+    before the whole-core factors: what ``fold_calibrate --block cores`` sets against
+    yosys's figures of a whole generated core."""
+    problem = _Problem(stages, Budget.of(target))
+    by = {lf.layer: lf for lf in layers}
+    total = problem.fixed
+    for i, s in enumerate(problem.shapes):
+        total = total + problem.cost(i, by[s.layer])
+    return total
 
 
 def over_budget(folding: Folding, target: Target) -> list[str]:

@@ -179,3 +179,57 @@ def test_hls4ml_config_takes_the_settings(digits) -> None:
     assert conf["LayerName"]["fc1"]["Strategy"] == "Resource"
     assert conf["LayerName"]["fc1"]["ReuseFactor"] == cfg.layer_reuse["fc1"]
     assert conf["LayerName"]["conv1"]["ReuseFactor"] == 1
+
+
+@pytest.fixture(scope="module")
+def cnv():
+    from fpgacnn.apps.bench_classifier import cnv_model
+
+    model = cnv_model(0)
+    return model, build_stages(model, plan_model(model))
+
+
+def test_the_solver_offers_only_foldings_the_generator_builds(cnv) -> None:
+    """Every option the solver weighs passes the generator's check (a convolution's SIMD
+    divides Cin -- the sliding-window unit -- or, at stride 1, is a multiple of Cin
+    dividing the window), and its cycles are the generator's (rtl.json's II)."""
+    from fpgacnn.hw.fold.solver import _options
+    from fpgacnn.hw.rtlgen.folding import layer_cycles, streams
+    from fpgacnn.spec.folding import conv_simd_error
+
+    _, stages = cnv
+    shapes, _ = layer_shapes(stages)
+    by_layer = {st.layer: st for st in stages if hasattr(st, "weights")}
+    seen_streamed = seen_window = 0
+    for s in shapes:
+        st = by_layer[s.layer]
+        opts = _options(s, 10**9)
+        assert opts
+        for lf in opts:
+            assert s.cycles(lf) == layer_cycles(st, lf), (s.layer, lf)
+            if s.conv and lf.impl is Impl.FOLDED:
+                assert conv_simd_error(k=s.kernel, cin=s.channels, simd=lf.simd) is None
+                assert s.streams(lf) == streams(st, lf)
+                seen_streamed += s.streams(lf)
+                seen_window += not s.streams(lf)
+    assert seen_streamed and seen_window       # both window paths are weighed
+    # a SIMD that neither divides Cin nor is a multiple of it is never offered
+    conv2 = shapes[1]
+    assert conv2.channels == 64 and conv2.in_len % 96 == 0 and not conv2.allows(1, 96)
+
+
+def test_a_streamed_convolution_costs_its_window_unit_not_whole_window_banks(cnv) -> None:
+    """Same PE x SIMD of CNV's conv2 (64 channels): through the sliding-window unit (SIMD
+    32 | 64) the MVU's banks are SIMD-wide memories; the whole-window path (SIMD 192, a
+    multiple of 64) holds K*K*Cin*XW bits twice in registers."""
+    from fpgacnn.hw.fold import resources as rm
+
+    _, stages = cnv
+    conv2 = layer_shapes(stages)[0][1]
+    streamed = LayerFolding(layer=conv2.layer, impl=Impl.FOLDED, pe=4, simd=32, rom_style="block")
+    whole = LayerFolding(layer=conv2.layer, impl=Impl.FOLDED, pe=4, simd=192, rom_style="block")
+    assert conv2.streams(streamed) and not conv2.streams(whole)
+    a, b = rm.layer_cost(conv2, streamed), rm.layer_cost(conv2, whole)
+    assert b.ff - a.ff >= 2 * conv2.in_len * conv2.xw - 32 * 2 - 192 * 2
+    swu = rm.swu_cost(conv2, 32)
+    assert swu.bram36 > 0 or swu.lutram > 0    # the line buffer is a memory
