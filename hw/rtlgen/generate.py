@@ -21,7 +21,6 @@ Output folder (``out_dir``, e.g. ``build/convert/<model>/rtl``):
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
@@ -62,12 +61,6 @@ LIB_BLOCKS = (
     "fcnn_cnn_window", "fcnn_cnn_swu", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
     "fcnn_cnn_requant", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
 )
-
-
-#: Strided convolutions reach the stages only once :class:`ConvStage` carries its stride
-#: (the emitter builds them with ``fcnn_cnn_swu``'s STRIDE; until then the planner
-#: refuses them, naming the layer).
-STAGES_CARRY_STRIDE = "stride" in {f.name for f in dataclasses.fields(ConvStage)}
 
 
 def lib_sources() -> list[Path]:
@@ -146,7 +139,7 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
     check_replaceable(out_dir, lambda d: (d / "rtl.json").is_file() or (d / "filelist.f")
                       .is_file(), "an RTL core")
     tag = _sanitize(name or model.name)
-    plans = plan_model(model, allow_strides=STAGES_CARRY_STRIDE)
+    plans = plan_model(model, allow_strides=True)
     stages = build_stages(model, plans)
     if folding is None:
         folding = default_folding(stages, model.name)

@@ -166,7 +166,8 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
             acc = plan.accum
             stages.append(ConvStage(
                 name=f"conv{n_conv}", layer=layer.name, in_shape=(h, w, c),
-                out_shape=(oh, ow, cout), in_type=cur_type, out_type=out_t, kernel=k, pad=pad, stride=st,
+                out_shape=(oh, ow, cout), in_type=cur_type, out_type=out_t, kernel=k, pad=pad,
+                stride=st,
                 weights=wq, w_frac=plan.weight.fraction, w_width=plan.weight.width,
                 bias=bq, b_frac=b_frac, accum=acc,
                 bias_acc=bq << (acc.fraction - b_frac),

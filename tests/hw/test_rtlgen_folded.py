@@ -151,7 +151,7 @@ def expected(model: keras.Model, codes: np.ndarray, info: dict) -> tuple[np.ndar
     """(input codes as int64, QKeras score codes) for uint8 image codes."""
     from fpgacnn.spec.preprocess import codes_to_input
 
-    t_in = plan_model(model)[0].result
+    t_in = plan_model(model, allow_strides=True)[0].result
     x = codes_to_input(codes)
     y = np.asarray(model.predict(x, batch_size=64, verbose=0), dtype=np.float64)
     scale = 2.0 ** info["output"]["score_fraction"]
@@ -505,3 +505,47 @@ def test_cnv_at_finns_rate(tmp_path: Path, first: str) -> None:
     with ClassifierHarness(gen.out_dir) as h:
         stats = _check(h, x, scores)
     assert set(np.diff(stats.result).tolist()) == {gen.initiation_interval}
+
+
+def strided_model(size: int) -> keras.Model:
+    """conv 3x3 stride 2 'same' -> ReLU -> conv 3x3 stride 2 'valid' -> dense, on a
+    ``size`` x ``size`` image: at an even size TensorFlow pads the strided 'same'
+    convolution only after the image (pad_total 1: 0 before, 1 after), at an odd size on
+    both sides."""
+    inp = keras.Input((size, size, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, keep_negative=False, alpha=1),
+                           name="q_in")(inp)
+    x = qkeras.QConv2D(4, 3, strides=2, padding="same",
+                       kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                       bias_quantizer=qkeras.quantized_bits(6, 2, alpha=1), name="conv1")(x)
+    x = qkeras.QActivation(qkeras.quantized_relu(4, 1), name="act1")(x)
+    x = qkeras.QConv2D(6, 3, strides=2, kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                       bias_quantizer=qkeras.quantized_bits(6, 2, alpha=1), name="conv2")(x)
+    x = qkeras.QActivation(qkeras.quantized_bits(5, 1, keep_negative=True, alpha=1),
+                           name="act2")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = qkeras.QDense(5, kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(6, 2, alpha=1), name="fc")(x)
+    return randomize(keras.Model(inp, x, name=f"strided{size}"), seed=7)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("size", [10, pytest.param(11, marks=pytest.mark.slow)])
+def test_strided_convolutions_bit_exact(tmp_path: Path, size: int) -> None:
+    """Strided convolutions ('same' with TensorFlow's asymmetric padding, and 'valid')
+    through the sliding-window unit: the stages carry Keras's output sizes, RTL == QKeras."""
+    from fpgacnn.sim.classifier_harness import ClassifierHarness
+
+    model = strided_model(size)
+    st = {s.layer: s for s in build_stages(model, plan_model(model, allow_strides=True))}
+    out1 = -(-size // 2)
+    assert (st["conv1"].stride, st["conv1"].pad, st["conv1"].out_hw) == \
+        (2, ((out1 - 1) * 2 + 3 - size) // 2, tuple(model.get_layer("conv1").output_shape[1:3]))
+    assert st["conv2"].out_hw == tuple(model.get_layer("conv2").output_shape[1:3])
+    gen = generate_rtl(model, tmp_path / "rtl")
+    assert {s["layer"]: s.get("window") for s in gen.info["stages"]
+            if s["kind"] == "ConvStage"} == {"conv1": "fcnn_cnn_swu", "conv2": "fcnn_cnn_swu"}
+    x, scores = expected(model, photo_crops(12, (size, size, 1), seed=size), gen.info)
+    with ClassifierHarness(gen.out_dir) as h:
+        _check(h, x, scores)
+        _check(h, x[:6], scores[:6], idle=0.3, backpressure=0.5, seed=2)
