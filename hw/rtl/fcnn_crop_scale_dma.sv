@@ -109,15 +109,17 @@ module fcnn_crop_scale_dma #(
     logic              have;
     logic [KB-1:0]     lane;
     logic [15:0]       fx, fy;      // beat in line, line in frame
-    logic [15:0]       fw, fh;      // the frame's geometry (copied at its first beat)
+    logic [15:0]       fh;          // the frame's geometry (copied at its first beat)
+    logic [15:0]       bpl_m1;      // beats per line - 1
+    logic [KB-1:0]     eol_lane;    // lane of a line's last pixel: (width - 1) mod PPC
     logic              at_sof;      // the next beat taken is a frame's first
-    wire  [15:0] bpl       = 16'((32'(fw) + PPC - 1) >> LOG_PPC);
-    wire         line_end  = (fx == bpl - 16'd1);
+    wire         line_end  = (fx == bpl_m1);
     wire         frame_end = line_end && (fy == fh - 16'd1);
-    // The beat's last pixel: its last lane, or on a line's last beat the line's last pixel.
-    wire  [31:0] px        = 32'(fx) * PPC + 32'(lane);
-    wire         pix_eol   = line_end && (px == 32'(fw) - 32'd1);
-    wire         lane_last = (32'(lane) == PPC - 1) || pix_eol || (line_end && px >= 32'(fw));
+    // The beat's last pixel: its last lane, or on a line's last beat the line's last pixel
+    // (the padding lanes after it are skipped).
+    wire         pix_eol   = line_end && (lane == eol_lane);
+    wire         lane_last = (32'(lane) == PPC - 1) || pix_eol;
+    wire  [15:0] cfg_w_m1  = cfg_width - 16'd1;
 
     wire         c_tready;
     wire         c_fire    = have && c_tready;
@@ -131,8 +133,9 @@ module fcnn_crop_scale_dma #(
         if (frame_done)
             at_sof <= 1'b1;
         if (in_fire && (at_sof || frame_done)) begin
-            fw     <= cfg_width;
-            fh     <= cfg_height;
+            bpl_m1   <= cfg_w_m1 >> LOG_PPC;
+            eol_lane <= KB'(cfg_w_m1 & 16'(PPC - 1));
+            fh       <= cfg_height;
             at_sof <= 1'b0;
         end
         if (beat_done) begin
