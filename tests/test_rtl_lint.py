@@ -135,6 +135,11 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
         {"IN_CHANNELS": 1, "OUT_CHANNELS": 3, "OUT_WIDTH": 2, "OUT_HEIGHT": 1,
          "MAX_WIDTH": 7, "MAX_HEIGHT": 3},
     ],
+    "fcnn_crop_scale_dma": [
+        {},
+        {"PPC": 4, "IN_CHANNELS": 3, "OUT_CHANNELS": 1, "MAX_WIDTH": 640, "MAX_HEIGHT": 480},
+        {"PPC": 8, "IN_CHANNELS": 3, "OUT_CHANNELS": 3, "OUT_WIDTH": 32, "OUT_HEIGHT": 32},
+    ],
 }
 PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_window", {"K": 3, "PAD": 3}, "PAD must be 0..K-1, got 3"),
@@ -146,6 +151,7 @@ PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_framer", {"PIXELS": 0}, "PIXELS must be >= 1, got 0"),
     ("fcnn_rgb2gray", {"PPC": 3}, "PPC must be 1, 2, 4 or 8, got 3"),
     ("fcnn_crop_scale", {"IN_CHANNELS": 2}, "IN_CHANNELS must be 1 or 3, got 2"),
+    ("fcnn_crop_scale_dma", {"PPC": 3}, "PPC must be 1, 2, 4 or 8, got 3"),
     ("fcnn_crop_scale", {"OUT_WIDTH": 1},
      "need 2 <= OUT_WIDTH <= MAX_WIDTH and 1 <= OUT_HEIGHT <= MAX_HEIGHT, got OUT_WIDTH=1"),
 ]
