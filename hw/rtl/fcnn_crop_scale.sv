@@ -339,7 +339,7 @@ module fcnn_crop_scale #(
         cfg_cy_last <= g2_cy_last;
         cfg_cw_m_ow <= g2_cw_m_ow;
         cfg_ch_m_oh <= g2_ch_m_oh;
-        cfg_den     <= FUSED ? DB'(g2_area * AB'(1000)) : DB'(g2_area);
+        cfg_den     <= FUSED ? DB'(g2_area) * DB'(1000) : DB'(g2_area);   // 1000 needs SB bits, not AB
         cfg_inv     <= g2_inv;
     end
 

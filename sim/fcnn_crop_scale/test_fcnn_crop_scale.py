@@ -31,6 +31,10 @@ PARAM_SETS = [
     # gray frames -> a gray-to-RGB model input, the smallest output
     {"IN_CHANNELS": 1, "BGR": 1, "OUT_CHANNELS": 3, "OUT_WIDTH": 2, "OUT_HEIGHT": 1,
      "MAX_WIDTH": 40, "MAX_HEIGHT": 30},
+    # colour -> gray at small maxima: the area's bits (9) are fewer than 1000's (the
+    # denominator S * area once truncated 1000 to 488: every code came out about twice too big)
+    {"IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8, "OUT_HEIGHT": 8,
+     "MAX_WIDTH": 29, "MAX_HEIGHT": 12},
 ]
 
 
