@@ -550,6 +550,16 @@ class PynqEdgeEngine(eng.EdgeEngine):
             return h * line
         beat = dma_beat_bytes(24 * ppc)
         beats, full, rest = -(-w // ppc), w // ppc, w % ppc
+        if not rest and frame.ndim == 3 and frame.shape[2] == 3 and frame.flags.c_contiguous:
+            # the common camera frame: each beat's 3*PPC pixel bytes moved as one element
+            # (a void view: one memcpy per beat, about 4x faster than byte-wise copies)
+            whole = np.dtype((np.void, 3 * ppc))
+            rows = np.asarray(buf)[: h * beats * beat].reshape(h * beats, beat)[:, : 3 * ppc]
+            try:
+                rows.view(whole)[:, 0] = frame.reshape(h * beats, 3 * ppc).view(whole)[:, 0]
+                return h * beats * beat
+            except ValueError:  # numpy < 1.23 views only contiguous arrays as wider items
+                pass
         px = np.asarray(buf)[: h * beats * beat].reshape(h, beats, beat)[:, :, : 3 * ppc] \
             .reshape(h, beats, ppc, 3)  # a view: the beats' pixel bytes, pads skipped
         src = frame[:, :, :3] if frame.ndim == 3 else frame[:, :, None]  # gray: B = G = R
