@@ -323,7 +323,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     if n_verify < 0:
         raise UsageError(f"--verify-samples: expected a count >= 0, got {n_verify}")
     timings: dict[str, float] = {}
-    plans = _apply_overrides(plan_model(model, allow_strides=True), cfg)
+    plans = _apply_overrides(plan_model(model), cfg)
     from .synth import axis_params  # the AXI4-Stream top's limits, checked before any work
 
     axis_params({"input": {"shape": list(model.input_shape[1:])},

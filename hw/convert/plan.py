@@ -121,7 +121,7 @@ def _check_linear_activation(layer: Any) -> None:
                                   "QActivation after the layer")
 
 
-def _mac_plan(layer: Any, in_type: FixedType, *, allow_strides: bool = False) -> LayerPlan:
+def _mac_plan(layer: Any, in_type: FixedType) -> LayerPlan:
     """Weights, bias and an exact accumulator for a QConv2D/QDense."""
     _check_linear_activation(layer)
     cls = type(layer).__name__
@@ -129,10 +129,6 @@ def _mac_plan(layer: Any, in_type: FixedType, *, allow_strides: bool = False) ->
         if tuple(layer.dilation_rate) != (1, 1):
             raise _unsupported(layer, f"dilation_rate {tuple(layer.dilation_rate)} is not "
                                       "supported; use dilation_rate=1")
-        if tuple(layer.strides) != (1, 1) and not allow_strides:
-            raise _unsupported(layer, f"strides {tuple(layer.strides)}: the RTL backend "
-                                      "implements stride 1 only (the hls4ml flow converts "
-                                      "it); use strides=1 and a MaxPooling2D")
         if getattr(layer, "groups", 1) != 1:
             raise _unsupported(layer, "grouped convolution is not supported")
     w_type = quantizer_type(layer, layer.kernel_quantizer_internal, "kernel_quantizer",
@@ -161,17 +157,15 @@ def _input_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if type(layer).__name__ == "InputLayer"]
 
 
-def plan_model(model: Any, *, input_type: FixedType | None = None,
-               allow_strides: bool = False) -> list[LayerPlan]:
+def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[LayerPlan]:
     """Return one :class:`LayerPlan` per layer of ``model`` in order, or raise.
 
     ``model`` must be a single chain from one input to one output. The input
     type is that of the input quantizer (a ``QActivation`` right after the
-    input) unless ``input_type`` is given. Strided convolutions are refused
-    unless ``allow_strides`` (the hls4ml flow implements them, the RTL backend
-    does not). Raises :class:`UnsupportedLayerError` naming the first offending
-    layer. Models as their authors write them go through
-    :func:`fpgacnn.hw.convert.canonical.canonicalize` first.
+    input) unless ``input_type`` is given. Strided convolutions are planned
+    like any other (both flows implement them). Raises
+    :class:`UnsupportedLayerError` naming the first offending layer. Models as their
+    authors write them go through :func:`fpgacnn.hw.convert.canonical.canonicalize` first.
     """
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise UnsupportedLayerError(
@@ -211,7 +205,7 @@ def plan_model(model: Any, *, input_type: FixedType | None = None,
                              result=quantizer_type(layer, layer.quantizer, "quantizer",
                                                    activation=True))
         elif cls in ("QConv2D", "QDense"):
-            plan = _mac_plan(layer, current, allow_strides=allow_strides)
+            plan = _mac_plan(layer, current)
         elif cls == "MaxPooling2D":
             if layer.padding != "valid" or tuple(layer.strides) != tuple(layer.pool_size):
                 raise _unsupported(layer, "only padding 'valid' with strides equal to "

@@ -73,7 +73,6 @@ def load_source(model: Any, *, data_dir: Path | None = None,
 
 
 def _with_random_data(src: ModelSource, input_type: FixedType | None = None) -> ModelSource:
-    t_in = plan_model(canonicalize(src.model, input_type=input_type).model,
-                      allow_strides=True)[0].result
+    t_in = plan_model(canonicalize(src.model, input_type=input_type).model)[0].result
     x = random_on_grid(t_in, tuple(int(d) for d in src.model.input_shape[1:]), RANDOM_SAMPLES)
     return ModelSource(**{**src.__dict__, "calibration": x, "test_x": x})

@@ -139,7 +139,7 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
     check_replaceable(out_dir, lambda d: (d / "rtl.json").is_file() or (d / "filelist.f")
                       .is_file(), "an RTL core")
     tag = _sanitize(name or model.name)
-    plans = plan_model(model, allow_strides=True)
+    plans = plan_model(model)
     stages = build_stages(model, plans)
     if folding is None:
         folding = default_folding(stages, model.name)

@@ -55,7 +55,7 @@ def test_canonical_model_is_exact(name: str) -> None:
     entry = COMPAT[name]
     model = entry.build(0)
     canon = canonicalize(model, input_type=entry.input_type)
-    t_in = plan_model(canon.model, allow_strides=True)[0].result
+    t_in = plan_model(canon.model)[0].result
     x = random_on_grid(t_in, tuple(int(d) for d in model.input_shape[1:]), 200, seed=3)
     want = np.asarray(logits(model).predict(x, verbose=0))
     got = np.asarray(canon.model.predict(x, verbose=0))

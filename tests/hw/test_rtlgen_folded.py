@@ -151,7 +151,7 @@ def expected(model: keras.Model, codes: np.ndarray, info: dict) -> tuple[np.ndar
     """(input codes as int64, QKeras score codes) for uint8 image codes."""
     from fpgacnn.spec.preprocess import codes_to_input
 
-    t_in = plan_model(model, allow_strides=True)[0].result
+    t_in = plan_model(model)[0].result
     x = codes_to_input(codes)
     y = np.asarray(model.predict(x, batch_size=64, verbose=0), dtype=np.float64)
     scale = 2.0 ** info["output"]["score_fraction"]
@@ -537,7 +537,7 @@ def test_strided_convolutions_bit_exact(tmp_path: Path, size: int) -> None:
     from fpgacnn.sim.classifier_harness import ClassifierHarness
 
     model = strided_model(size)
-    st = {s.layer: s for s in build_stages(model, plan_model(model, allow_strides=True))}
+    st = {s.layer: s for s in build_stages(model, plan_model(model))}
     out1 = -(-size // 2)
     assert (st["conv1"].stride, st["conv1"].pad, st["conv1"].out_hw) == \
         (2, ((out1 - 1) * 2 + 3 - size) // 2, tuple(model.get_layer("conv1").output_shape[1:3]))
