@@ -24,7 +24,8 @@ CONFIG_FILE = "build_config.json"
 class EdgeInput(enum.Enum):
     """What the edge core's DMA carries (the one place this is decided: a build option,
     recorded in the tree's ``build_config.json`` and, through the edge core's
-    ``stream_in_bits`` in the package manifest, read by the driver)."""
+    ``stream_in_bits`` in the package manifest, read by the driver). Default
+    :attr:`COLOR` (:attr:`BuildConfig.edge_input`)."""
 
     #: 8-bit gray pixels; the host converts a colour frame to gray
     GRAY = "gray"
@@ -36,7 +37,9 @@ class EdgeInput(enum.Enum):
 class ClassifierInput(enum.Enum):
     """Where the classifier's input image is cut from the frame (a build option, recorded
     in the tree's ``build_config.json``; the emulated board and the driver read the design
-    it gives)."""
+    it gives). Default :attr:`FABRIC` (:attr:`BuildConfig.classifier_input`); a model
+    whose input rule the crop block cannot make is refused at ``generate`` with a
+    :class:`~fpgacnn.boards.sources.BuildInputError` that names ``--classifier-input host``."""
 
     #: the host crops and downscales (numpy) and sends the image through the classifier
     #: DMA's MM2S channel
@@ -71,8 +74,11 @@ class BuildConfig:
     edge_ppc: int = 1
     edge_max_width: int = DEFAULT_MAX_WIDTH
     edge_max_height: int = DEFAULT_MAX_HEIGHT
-    edge_input: EdgeInput = EdgeInput.GRAY
-    classifier_input: ClassifierInput = ClassifierInput.HOST
+    #: the whole frame path in the PL by default: colour frames to the edge DMA,
+    #: ``fcnn_rgb2gray``, and the classifier's crop in the fabric (the host only moves
+    #: frames); ``GRAY`` / ``HOST`` are the explicit host-side options
+    edge_input: EdgeInput = EdgeInput.COLOR
+    classifier_input: ClassifierInput = ClassifierInput.FABRIC
     jobs: int = 2
     template_dir: Path | None = None
 
@@ -113,7 +119,7 @@ class BuildConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in data.items() if k in known}
         d["core_flow"] = CoreFlow(d["core_flow"])
-        # a tree written before the option existed has the gray design
+        # a tree written before the options existed has the gray, host-cropped design
         d["edge_input"] = EdgeInput(d.get("edge_input", EdgeInput.GRAY.value))
         d["classifier_input"] = ClassifierInput(d.get("classifier_input",
                                                       ClassifierInput.HOST.value))

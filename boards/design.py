@@ -333,10 +333,11 @@ def _crop_path(cfg: BuildConfig, cls: ClassifierSources, edge_in_bits: int,
             height=h, width=w, color=ColorMode.GRAY if c == 1 else ColorMode.RGB)
         color = cfg.edge_input is EdgeInput.COLOR
         params = hdl_parameters(CropRule(), spec, in_channels=3 if color else 1,
-                                max_width=cfg.edge_max_width, max_height=cfg.edge_max_height)
+                                max_width=cfg.edge_max_width, max_height=cfg.edge_max_height,
+                                ppc=cfg.edge_ppc)
     except ConfigError as exc:
-        raise BuildInputError(f"classifier_input fabric: {exc}") from None
-    params = {"PPC": cfg.edge_ppc, **params}
+        raise BuildInputError(f"classifier_input fabric (the default): {exc}; build with "
+                              f"--classifier-input host to crop on the host") from None
     out_bits = 8 * params["OUT_CHANNELS"]
     bc, crop = frame_path or ([], [])
     return CropPath(

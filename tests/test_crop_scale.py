@@ -130,8 +130,10 @@ def test_error_bits_are_the_edge_cores_in_the_rtls_order() -> None:
 def test_hdl_parameters_of_a_model() -> None:
     spec = InputSpec(height=8, width=8)
     assert hdl_parameters(CropRule(), spec, in_channels=3, max_width=640, max_height=480) == {
-        "IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8, "OUT_HEIGHT": 8,
-        "MAX_WIDTH": 640, "MAX_HEIGHT": 480}
+        "PPC": 1, "IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+        "OUT_HEIGHT": 8, "MAX_WIDTH": 640, "MAX_HEIGHT": 480}
+    assert hdl_parameters(CropRule(), spec, in_channels=1, max_width=64, max_height=8,
+                          ppc=8)["PPC"] == 8
 
 
 @pytest.mark.parametrize(("rule", "spec", "kw", "message"), [
@@ -144,6 +146,11 @@ def test_hdl_parameters_of_a_model() -> None:
      "in_channels must be 1 (gray) or 3 (colour), got 4"),
     (CropRule(), InputSpec(height=8, width=1), {},
      "the model input 1x8 must be at least 2 pixels wide and fit the maximum frame 640x480"),
+    (CropRule(), InputSpec(height=8, width=8), {"ppc": 3}, "ppc must be one of (1, 2, 4, 8), "
+     "got 3"),
+    (CropRule(), InputSpec(height=32, width=32), {"ppc": 8, "max_width": 255},
+     "at 8 pixels per clock the crop box is at least 256 pixels wide (8 x the model input "
+     "width 32), more than the maximum frame width 255"),
 ])
 def test_hdl_parameters_refuse_what_the_block_cannot_do(rule, spec, kw, message) -> None:
     args = {"in_channels": 3, "max_width": 640, "max_height": 480, **kw}

@@ -10,6 +10,7 @@ step prints one line.
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from pathlib import Path
 
 from fpgacnn.boards.board import BoardError, available_boards, load_board
@@ -49,17 +50,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--edge-max-height", type=int, default=DEFAULT_MAX_HEIGHT, metavar="PX",
                         help=f"largest edge frame height, 1..{MAX_FRAME_HEIGHT} "
                              f"(default {DEFAULT_MAX_HEIGHT})")
+    defaults = {f.name: f.default for f in fields(BuildConfig)}
     parser.add_argument("--edge-input", choices=[e.value for e in EdgeInput],
-                        default=EdgeInput.GRAY.value,
-                        help="what the edge DMA carries: gray pixels (gray, default; the "
-                             "host converts colour) or the BGR frame as it came (color; "
-                             "fcnn_rgb2gray in the fabric)")
+                        default=defaults["edge_input"].value,
+                        help="what the edge DMA carries: the BGR frame as it came (color, "
+                             "default; fcnn_rgb2gray in the fabric) or gray pixels (gray; the "
+                             "host converts colour)")
     parser.add_argument("--classifier-input", choices=[e.value for e in ClassifierInput],
-                        default=ClassifierInput.HOST.value,
-                        help="where the classifier's image is cut from the frame: on the host "
-                             "(host, default; the classifier DMA sends it) or in the fabric "
-                             "(fabric; the edge DMA's stream is broadcast to fcnn_crop_scale, "
-                             "the host only moves frames)")
+                        default=defaults["classifier_input"].value,
+                        help="where the classifier's image is cut from the frame: in the "
+                             "fabric (fabric, default; the edge DMA's stream is broadcast to "
+                             "fcnn_crop_scale, the host only moves frames) or on the host "
+                             "(host; the classifier DMA sends it; for models whose input "
+                             "rule the crop block does not implement)")
     parser.add_argument("--jobs", type=int, default=2, help="Vivado run jobs (default 2)")
     parser.add_argument("--templates", type=Path, default=None, metavar="DIR",
                         help="folder of templates overriding the shipped ones (hook blocks)")

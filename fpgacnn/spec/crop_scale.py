@@ -11,6 +11,7 @@ pixels are their own codes); :func:`hdl_parameters` refuses any other rule with 
 input is refused by the block itself (``ERROR.BAD_SIZE``).
 
 - :func:`hdl_parameters`: the block's HDL parameters for a model and a frame source;
+- :func:`min_crop_width`: the narrowest crop box the block takes at PPC pixels per beat;
 - :func:`register_values`: what the host writes into its registers
   (:data:`fpgacnn.spec.cores.CROP_MAP`) for a frame size;
 - :func:`golden`: the numpy golden model for any crop box (the testbench's reference).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cores import CROP_MAP
+from .edge import SUPPORTED_PPC
 from .errors import ConfigError
 from .frames import CropRule
 from .preprocess import InputSpec, ResizeMethod, to_codes
@@ -37,13 +39,15 @@ def hdl_parameters(
     max_width: int,
     max_height: int,
     bgr: bool = True,
+    ppc: int = 1,
 ) -> dict[str, int]:
     """HDL parameters of ``fcnn_crop_scale`` for a model (``spec``, ``rule``) and a source.
 
     ``in_channels`` is 1 for a gray stream, 3 for a 24-bit colour stream (``bgr``: B in
-    the low byte, as OpenCV frames lie in memory). :class:`ConfigError` naming what the
-    block takes when the rule needs anything but the area resize at ``full_scale`` 256,
-    or the sizes are out of range.
+    the low byte, as OpenCV frames lie in memory); ``ppc`` pixels per beat (the edge
+    core's). :class:`ConfigError` naming what the block takes when the rule needs
+    anything but the area resize at ``full_scale`` 256, or the sizes are out of range
+    (the narrowest crop box, :func:`min_crop_width`, must fit the maximum frame).
     """
     if spec.resize is not ResizeMethod.AREA:
         raise ConfigError(f"the fabric crop-and-downscale implements resize 'area' only, got "
@@ -59,7 +63,15 @@ def hdl_parameters(
     if not (1 <= max_width <= 65535 and 1 <= max_height <= 65535):
         raise ConfigError(f"maximum frame must be 1..65535 x 1..65535, got "
                           f"{max_width}x{max_height}")
+    if ppc not in SUPPORTED_PPC:
+        raise ConfigError(f"ppc must be one of {SUPPORTED_PPC}, got {ppc!r}")
+    if min_crop_width(ppc, spec.width) > max_width:
+        raise ConfigError(f"at {ppc} pixels per clock the crop box is at least "
+                          f"{min_crop_width(ppc, spec.width)} pixels wide ({ppc} x the model "
+                          f"input width {spec.width}), more than the maximum frame width "
+                          f"{max_width}")
     return {
+        "PPC": ppc,
         "IN_CHANNELS": in_channels,
         "BGR": int(bool(bgr)),
         "OUT_CHANNELS": spec.color.channels,
@@ -68,6 +80,14 @@ def hdl_parameters(
         "MAX_WIDTH": max_width,
         "MAX_HEIGHT": max_height,
     }
+
+
+def min_crop_width(ppc: int, out_width: int) -> int:
+    """The fewest crop columns the block takes at ``ppc`` pixels per beat: ``ppc *
+    out_width`` (an output column then spans at least one beat, so a beat reaches at most
+    two output columns, which the block sums in one clock). A narrower box is refused
+    with ``ERROR.BAD_SIZE`` (and by the driver before the frame is sent)."""
+    return ppc * out_width
 
 
 def register_values(rule: CropRule, height: int, width: int) -> dict[str, int]:
@@ -105,4 +125,5 @@ def golden(
     return to_codes(crop[None], spec, full_scale=FABRIC_FULL_SCALE, invert=invert)[0]
 
 
-__all__ = ["FABRIC_FULL_SCALE", "golden", "hdl_parameters", "register_values"]
+__all__ = ["FABRIC_FULL_SCALE", "golden", "hdl_parameters", "min_crop_width",
+           "register_values"]

@@ -13,7 +13,7 @@ import pytest
 from fpgacnn.boards.address_map import AddressMapError, Segment, check
 from fpgacnn.boards.board import PS_PROFILES, available_boards, load_board
 from fpgacnn.boards.build import generate, plan_tree
-from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, CoreFlow
+from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, ClassifierInput, CoreFlow, EdgeInput
 from fpgacnn.boards.design import EDGE_VLNV
 from fpgacnn.boards.finalize import PackageBuildError, finalize_package, main
 from fpgacnn.boards.sources import BuildInputError
@@ -28,10 +28,15 @@ from .conftest import run_stub, write_conversion, write_rtl_filelist
 BOARDS = available_boards()
 
 
+#: The host-side design (gray edge DMA, host crop), which these tests pin cell by cell;
+#: the default design (the whole frame path in the PL) is tests/boards/test_boards_frame_path.py's.
+HOST_DESIGN = {"edge_input": EdgeInput.GRAY, "classifier_input": ClassifierInput.HOST}
+
+
 def _cfg(model_dir: Path, out: Path, board: str = "pynq-z2", flow: CoreFlow = CoreFlow.HLS,
          **kw) -> BuildConfig:
     return BuildConfig(board=board, model="digits", model_dir=model_dir, out_dir=out,
-                       core_flow=flow, **kw)
+                       core_flow=flow, **{**HOST_DESIGN, **kw})
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fpgacnn.boards.board import available_boards
+from fpgacnn.boards.board import available_boards, load_board
 from fpgacnn.boards.build import generate
 from fpgacnn.boards.config import CONFIG_FILE, BuildConfig, ClassifierInput, CoreFlow, EdgeInput
 from fpgacnn.boards.design import BROADCAST_VLNV, CROP_VLNV, RGB2GRAY_VLNV
@@ -78,11 +78,37 @@ def test_colour_path_packages_rgb2gray_and_runs_under_tclsh(tmp_path: Path) -> N
     assert "create_bd_cell -type ip -vlnv fpgacnn:fpgacnn:fcnn_rgb2gray:1.0 rgb2gray" in log
 
 
+@pytest.mark.parametrize("flow", list(CoreFlow))
+@pytest.mark.parametrize("board", available_boards())
+def test_default_build_is_the_whole_frame_path(tmp_path: Path, board: str,
+                                               flow: CoreFlow) -> None:
+    """No option given: colour frames to the edge DMA, rgb2gray and the crop block in the
+    fabric, the classifier DMA only receives; every script runs under tclsh, on every
+    board and in both core flows."""
+    conv = tmp_path / "digits"
+    write_conversion(conv)
+    write_rtl_filelist(conv)
+    cfg = BuildConfig(board=board, model="digits", model_dir=conv, out_dir=tmp_path / "o",
+                      core_flow=flow)
+    assert (cfg.edge_input, cfg.classifier_input) == (EdgeInput.COLOR, FABRIC)
+    generate(cfg)
+    design = read_block_design(cfg.out_dir)
+    assert design.links["frame_bcast/m1_axis"] == "crop/s_axis"
+    assert [c.name for c in design.follow("frame_bcast/m0_axis")[1]] == ["rgb2gray"]
+    assert design.cell("classifier_dma").int("c_include_mm2s") == 0
+    scripts = [cfg.out_dir / "scripts" / "build.tcl"]
+    if flow is CoreFlow.HLS:
+        scripts.append(cfg.out_dir / "scripts" / "hls_ip.tcl")
+    log = run_stub(scripts, tmp_path / "stub.log", load_board(board).vivado_versions[0])
+    assert "fpgacnn:fpgacnn:fcnn_crop_scale_dma:1.0 crop" in log
+    assert "fpgacnn:fpgacnn:fcnn_rgb2gray:1.0 rgb2gray" in log
+
+
 def test_gray_design_stays_available(tmp_path: Path) -> None:
-    """``edge_input=gray`` (still the default): the DMA feeds the edge IP directly; the
-    hardware id tells the two designs apart."""
+    """``edge_input=gray`` (an explicit option; colour is the default): the DMA feeds the
+    edge IP directly; the hardware id tells the two designs apart."""
     assert BuildConfig(board="pynq-z2", model="m", model_dir=tmp_path,
-                       out_dir=tmp_path).edge_input is EdgeInput.GRAY
+                       out_dir=tmp_path).edge_input is EdgeInput.COLOR
     gray = _tree(tmp_path, edge_input=EdgeInput.GRAY)
     design = read_block_design(gray)
     assert design.follow("edge_dma/M_AXIS_MM2S") == ("edge/s_axis", [])
@@ -98,18 +124,19 @@ def test_build_cli_takes_the_edge_input(capsys, tmp_path: Path) -> None:  # noqa
     from fpgacnn.cli import main
 
     conv = write_conversion(tmp_path / "digits")
-    out = tmp_path / "out"
-    assert main(["build", "--board", "pynq-z2", "--model", str(conv), "--out", str(out),
-                 "--edge-input", "color"]) == 0
+    out = tmp_path / "out"  # no option: the whole frame path in the PL
+    assert main(["build", "--board", "pynq-z2", "--model", str(conv), "--out", str(out)]) == 0
     capsys.readouterr()
-    assert json.loads((out / CONFIG_FILE).read_text())["edge_input"] == "color"
-    assert read_block_design(out).follow("edge_dma/M_AXIS_MM2S")[1][-1].name == "rgb2gray"
-    fab = tmp_path / "fab"
-    assert main(["build", "--board", "kv260", "--model", str(conv), "--out", str(fab),
-                 "--edge-input", "color", "--classifier-input", "fabric"]) == 0
+    conf = json.loads((out / CONFIG_FILE).read_text())
+    assert (conf["edge_input"], conf["classifier_input"]) == ("color", "fabric")
+    assert read_block_design(out).links["frame_bcast/m1_axis"] == "crop/s_axis"
+    host = tmp_path / "host"
+    assert main(["build", "--board", "kv260", "--model", str(conv), "--out", str(host),
+                 "--edge-input", "gray", "--classifier-input", "host"]) == 0
     capsys.readouterr()
-    assert json.loads((fab / CONFIG_FILE).read_text())["classifier_input"] == "fabric"
-    assert read_block_design(fab).links["frame_bcast/m1_axis"] == "crop/s_axis"
+    conf = json.loads((host / CONFIG_FILE).read_text())
+    assert (conf["edge_input"], conf["classifier_input"]) == ("gray", "host")
+    assert read_block_design(host).follow("edge_dma/M_AXIS_MM2S") == ("edge/s_axis", [])
     with pytest.raises(SystemExit) as exc:  # argparse refuses the choice with usage
         main(["build", "--board", "pynq-z2", "--model", str(conv), "--out",
               str(tmp_path / "o2"), "--edge-input", "rgb"])
@@ -180,7 +207,14 @@ def test_fabric_crop_refuses_a_model_the_block_cannot_feed(tmp_path: Path) -> No
 
     conv = write_conversion(tmp_path / "wide", shape=(8, 64, 1))
     write_rtl_filelist(conv)
-    with pytest.raises(BuildInputError, match="classifier_input fabric: the model input 64x8"):
+    with pytest.raises(BuildInputError) as err:  # the default classifier input
         generate(BuildConfig(board="pynq-z2", model="wide", model_dir=conv,
                              out_dir=tmp_path / "o", core_flow=CoreFlow.RTL,
-                             edge_max_width=32, edge_max_height=32, classifier_input=FABRIC))
+                             edge_max_width=32, edge_max_height=32))
+    assert str(err.value).startswith("classifier_input fabric (the default): the model input "
+                                     "64x8")
+    assert str(err.value).endswith("build with --classifier-input host to crop on the host")
+    generate(BuildConfig(board="pynq-z2", model="wide", model_dir=conv,
+                         out_dir=tmp_path / "h", core_flow=CoreFlow.RTL, edge_max_width=32,
+                         edge_max_height=32, classifier_input=ClassifierInput.HOST))
+    assert "crop" not in read_block_design(tmp_path / "h").cells

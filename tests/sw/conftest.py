@@ -21,6 +21,10 @@ import pytest
 
 #: The edge core of every emulated board tree (the sim package's, so one harness build).
 EDGE_OPTIONS = {"edge_ppc": 4, "edge_max_width": 640, "edge_max_height": 480}
+#: The frame path of a tree unless a test asks for another: the host-side design (gray
+#: edge DMA, host crop; the build's explicit options), whose DMA channels the fault tests
+#: drive; the build's default, the whole frame path in the PL, is test_sw_pynq_fabric.py's.
+HOST_DESIGN = {"edge_input": "gray", "classifier_input": "host"}
 #: A Zynq-7000 board and a Zynq UltraScale+ board.
 BOARDS = ("pynq-z2", "kv260")
 
@@ -99,14 +103,17 @@ def board_tree(conversions: dict[str, Path], tmp_path_factory: pytest.TempPathFa
     """``board_tree(board, model="digits", **build_options) -> tree`` (generated once each;
     RTL flow unless ``core_flow`` says otherwise)."""
     from fpgacnn.boards.build import generate
-    from fpgacnn.boards.config import BuildConfig, CoreFlow
+    from fpgacnn.boards.config import BuildConfig, ClassifierInput, CoreFlow, EdgeInput
 
     made: dict[tuple, Path] = {}
 
     def make(board: str, model: str = "digits", **options: object) -> Path:
         key = (board, model, tuple(sorted(options.items())))
         if key not in made:
-            opts = {**EDGE_OPTIONS, "core_flow": CoreFlow.RTL, **options}
+            opts = {**EDGE_OPTIONS, "core_flow": CoreFlow.RTL,
+                    "edge_input": EdgeInput(HOST_DESIGN["edge_input"]),
+                    "classifier_input": ClassifierInput(HOST_DESIGN["classifier_input"]),
+                    **options}
             out = tmp_path_factory.mktemp("tree") / f"{board}_{model}"
             generate(BuildConfig(board=board, model=model, model_dir=conversions[model],
                                  out_dir=out, **opts))  # type: ignore[arg-type]
