@@ -134,6 +134,9 @@ PLUMBING: dict[str, list[dict[str, int]]] = {
         {"IN_CHANNELS": 3, "BGR": 0, "OUT_CHANNELS": 3, "OUT_WIDTH": 32, "OUT_HEIGHT": 32},
         {"IN_CHANNELS": 1, "OUT_CHANNELS": 3, "OUT_WIDTH": 2, "OUT_HEIGHT": 1,
          "MAX_WIDTH": 7, "MAX_HEIGHT": 3},
+        {"PPC": 2, "IN_CHANNELS": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 3, "OUT_HEIGHT": 2,
+         "MAX_WIDTH": 17, "MAX_HEIGHT": 5},
+        {"PPC": 8, "IN_CHANNELS": 3, "OUT_CHANNELS": 1, "MAX_WIDTH": 640, "MAX_HEIGHT": 480},
     ],
     "fcnn_crop_scale_dma": [
         {},
@@ -152,6 +155,9 @@ PLUMBING_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_rgb2gray", {"PPC": 3}, "PPC must be 1, 2, 4 or 8, got 3"),
     ("fcnn_crop_scale", {"IN_CHANNELS": 2}, "IN_CHANNELS must be 1 or 3, got 2"),
     ("fcnn_crop_scale_dma", {"PPC": 3}, "PPC must be 1, 2, 4 or 8, got 3"),
+    ("fcnn_crop_scale", {"PPC": 6}, "PPC must be 1, 2, 4 or 8, got 6"),
+    ("fcnn_crop_scale", {"PPC": 8, "OUT_WIDTH": 32, "MAX_WIDTH": 255},
+     "PPC * OUT_WIDTH (256) must not exceed MAX_WIDTH (255)"),
     ("fcnn_crop_scale", {"OUT_WIDTH": 1},
      "need 2 <= OUT_WIDTH <= MAX_WIDTH and 1 <= OUT_HEIGHT <= MAX_HEIGHT, got OUT_WIDTH=1"),
 ]

@@ -54,11 +54,17 @@ BLOCKS: tuple[tuple[str, dict[str, int]], ...] = (
     ("fcnn_axis_broadcast", {"DATA_W": 8}),
     ("fcnn_rgb2gray", {"PPC": 1}),
     ("fcnn_rgb2gray", {"PPC": 4}),
-    # colour frames -> the 8x8 gray input of `digits`
-    ("fcnn_crop_scale", {"IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+    # colour frames -> the 8x8 gray input of `digits`, 1, 4 and 8 pixels per clock
+    ("fcnn_crop_scale", {"PPC": 1, "IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+                         "OUT_HEIGHT": 8}),
+    ("fcnn_crop_scale", {"PPC": 4, "IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+                         "OUT_HEIGHT": 8}),
+    ("fcnn_crop_scale", {"PPC": 8, "IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
                          "OUT_HEIGHT": 8}),
     # colour frames -> a 32x32 RGB model input
-    ("fcnn_crop_scale", {"IN_CHANNELS": 3, "OUT_CHANNELS": 3, "OUT_WIDTH": 32,
+    ("fcnn_crop_scale", {"PPC": 1, "IN_CHANNELS": 3, "OUT_CHANNELS": 3, "OUT_WIDTH": 32,
+                         "OUT_HEIGHT": 32}),
+    ("fcnn_crop_scale", {"PPC": 4, "IN_CHANNELS": 3, "OUT_CHANNELS": 3, "OUT_WIDTH": 32,
                          "OUT_HEIGHT": 32}),
 )
 
@@ -244,7 +250,8 @@ def _block_name(s: dict[str, object]) -> str:
     if s["top"] == "fcnn_crop_scale":
         mode = {(1, 1): "gray", (3, 1): "BGR->gray", (3, 3): "RGB", (1, 3): "gray->RGB"}[
             (p["IN_CHANNELS"], p["OUT_CHANNELS"])]
-        return f"fcnn_crop_scale {mode} -> {p['OUT_WIDTH']}x{p['OUT_HEIGHT']}"
+        return (f"fcnn_crop_scale PPC {p.get('PPC', 1)} {mode} -> "
+                f"{p['OUT_WIDTH']}x{p['OUT_HEIGHT']}")
     return f"{s['top']} " + ", ".join(f"{k}={v}" for k, v in p.items())
 
 

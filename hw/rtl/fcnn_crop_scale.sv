@@ -15,14 +15,17 @@
 // once, after the resize). CTRL.INVERT outputs 255 - code. A gray input with
 // OUT_CHANNELS 3 repeats the code in all three bytes.
 //
-// Streams. Input: AXI4-Stream video, one pixel per beat (8 or 24 bits, BGR
-// order selects the byte of B), tuser = start of frame, tlast = end of line.
+// Streams. Input: AXI4-Stream video, PPC pixels per beat (1, 2, 4 or 8, lane 0 the
+// leftmost; 8 or 24 bits each, BGR order selects the byte of B), tuser = start of
+// frame, tlast = end of line; a line is ceil(FRAME_WIDTH / PPC) beats, the padding
+// lanes of its last beat are ignored (the edge core's framing).
 // Output: the classifier core's input, one pixel per beat (channel 0 = R or
 // gray in the low byte), tlast on the image's last pixel; one image per frame.
 //
 // Registers (AXI4-Lite, fpgacnn.spec.cores.CROP_MAP): frame and crop geometry,
 // latched at each accepted start of frame; a geometry the block cannot take
-// (frame beyond the maxima, crop outside the frame or smaller than the output)
+// (frame beyond the maxima, crop outside the frame, fewer crop lines than OUT_HEIGHT or
+// fewer crop columns than PPC * OUT_WIDTH: fpgacnn.spec.crop_scale.min_crop_width)
 // refuses that frame with ERROR.BAD_SIZE. Malformed input has the edge core's
 // policy: sticky ERROR bits, the damaged image is completed with zero pixels
 // (so the classifier stays in step), input is discarded up to the next SOF,
@@ -32,17 +35,25 @@
 // write (they are checked and decoded in three register stages); a SOF whose
 // geometry changes the divisor waits until the images in flight have left.
 //
+// Rate: one beat (PPC pixels) per clock. A beat's pixels reach at most two output
+// columns (the crop is at least PPC * OUT_WIDTH wide, so an output column spans at
+// least PPC pixels): each lane's area weight splits its value between the current
+// column (w1) and the next (w2), and the beat gives one horizontal sum of each.
+//
 // Pipeline (one clock enable, the output skid buffer's registered ready):
-// S0 framing and area weights, S1 value channels, S2 horizontal products, S3
-// horizontal accumulation, S4 vertical products + accumulator read, S5 vertical
-// accumulation and output count, D1..D8 one quotient bit each, D9 the rounding
-// decision, then the skid buffer: 16 register stages from the input beat that
-// completes an output pixel to that pixel's output beat. Wide adds are
-// carry-select, so no register-to-register path exceeds 10 LUT/CARRY4 levels
-// (the yosys proxy, at 1920x1080 maxima).
+// S0 framing and the lanes' area weights, S1 value channels, S2 horizontal products
+// (per lane), log2(PPC) adder-tree stages summing the lanes, S3 horizontal
+// accumulation, S4 vertical products + accumulator read, S5 vertical accumulation
+// and output count, D1..D8 one quotient bit each, D9 the rounding decision, then the
+// skid buffer: 16 + log2(PPC) register stages from the input beat that completes an
+// output pixel to that pixel's output beat. Wide adds are carry-select, so no
+// register-to-register path exceeds 10 LUT/CARRY4 levels (the yosys proxy, at
+// 1920x1080 maxima).
 `default_nettype none
 
 module fcnn_crop_scale #(
+    // Pixels per input beat (1, 2, 4 or 8).
+    parameter int PPC = 1,
     // Channels of an input pixel: 1 (8-bit gray) or 3 (24-bit colour).
     parameter int IN_CHANNELS = 1,
     // Byte order of a colour input pixel: 1 = BGR (B in the low byte, OpenCV), 0 = RGB.
@@ -83,7 +94,7 @@ module fcnn_crop_scale #(
     input  wire                      s_axil_rready,
 
     // Video in
-    input  wire [8*IN_CHANNELS-1:0]  s_axis_tdata,
+    input  wire [8*IN_CHANNELS*PPC-1:0] s_axis_tdata,
     input  wire                      s_axis_tvalid,
     output wire                      s_axis_tready,
     input  wire                      s_axis_tuser,
@@ -137,6 +148,19 @@ module fcnn_crop_scale #(
     localparam int DB    = SB + WB + HB;                    // denominator
     localparam int NPIX  = OUT_WIDTH * OUT_HEIGHT;
     localparam int CB    = $clog2(NPIX + 1);                // output pixel count
+    localparam int LP    = (PPC > 1) ? $clog2(PPC) : 0;     // log2(PPC): adder-tree stages
+    localparam int KB    = (PPC > 1) ? LP : 1;              // lane index bits
+    localparam int BXB   = WB;                              // beat index in a line
+    localparam int PXB   = 8 * IN_CHANNELS;                 // bits of one input pixel
+    localparam int POW   = PPC * OUT_WIDTH;                 // units of one beat
+
+    if (PPC != 1 && PPC != 2 && PPC != 4 && PPC != 8) begin : g_bad_ppc
+        $fatal(1, "fcnn_crop_scale: PPC must be 1, 2, 4 or 8, got %0d", PPC);
+    end
+    if (POW > MAX_WIDTH) begin : g_bad_pow
+        $fatal(1, "fcnn_crop_scale: PPC * OUT_WIDTH (%0d) must not exceed MAX_WIDTH (%0d): no crop could be taken",
+               POW, MAX_WIDTH);
+    end
 
     if (IN_CHANNELS != 1 && IN_CHANNELS != 3) begin : g_bad_in
         $fatal(1, "fcnn_crop_scale: IN_CHANNELS must be 1 or 3, got %0d", IN_CHANNELS);
@@ -282,6 +306,7 @@ module fcnn_crop_scale #(
     // at the same depth, so any snapshot is one consistent set).
     // ------------------------------------------------------------------
     localparam int AB = WB + HB;   // crop area
+    localparam int TB = WB + 2;    // the signed horizontal position t (see S0)
 
     logic            g1_ok;
     logic [16:0]     g1_x_end, g1_y_end;
@@ -293,20 +318,27 @@ module fcnn_crop_scale #(
 
     logic            g2_ok;
     logic [AB-1:0]   g2_area;
-    logic [WB-1:0]   g2_fw_m1, g2_cx, g2_cx_last, g2_cw_m_ow;
+    logic [WB-1:0]   g2_bpl_m1, g2_cbx, g2_cbx_last, g2_cw_m_pow;
+    logic [KB-1:0]   g2_off, g2_off_last;
+    logic [WB-1:0]   g2_off_ow;
     logic [HB-1:0]   g2_fh_m1, g2_cy, g2_cy_last, g2_ch_m_oh;
     logic            g2_inv;
 
     logic            cfg_ok;
-    logic [WB-1:0]   cfg_fw_m1, cfg_cx, cfg_cx_last, cfg_cw_m_ow;
+    logic [WB-1:0]   cfg_bpl_m1, cfg_cbx, cfg_cbx_last, cfg_cw_m_pow;
+    logic [KB-1:0]   cfg_off, cfg_off_last;
+    logic signed [TB-1:0] cfg_t0;
     logic [HB-1:0]   cfg_fh_m1, cfg_cy, cfg_cy_last, cfg_ch_m_oh;
     logic [DB-1:0]   cfg_den;
     logic            cfg_inv;
 
+    wire [WB-1:0] g1_fw_m1   = WB'(g1_fw - 16'd1);
+    wire [WB-1:0] g1_cx_last = WB'(g1_x_end - 17'd1);
+
     always_ff @(posedge clk) begin
         g1_ok    <= (reg_frame_width != 16'd0) && (32'(reg_frame_width) <= MAX_WIDTH) &&
                     (reg_frame_height != 16'd0) && (32'(reg_frame_height) <= MAX_HEIGHT) &&
-                    (32'(reg_crop_width) >= OUT_WIDTH) && (32'(reg_crop_height) >= OUT_HEIGHT);
+                    (32'(reg_crop_width) >= POW) && (32'(reg_crop_height) >= OUT_HEIGHT);
         g1_x_end <= 17'(reg_crop_x) + 17'(reg_crop_width);
         g1_y_end <= 17'(reg_crop_y) + 17'(reg_crop_height);
         g1_area  <= AB'(reg_crop_width) * AB'(reg_crop_height);
@@ -318,33 +350,39 @@ module fcnn_crop_scale #(
         g1_ch    <= HB'(reg_crop_height);
         g1_inv   <= reg_invert;
 
-        g2_ok      <= g1_ok && (g1_x_end <= 17'(g1_fw)) && (g1_y_end <= 17'(g1_fh));
-        g2_area    <= g1_area;
-        g2_fw_m1   <= WB'(g1_fw - 16'd1);
-        g2_fh_m1   <= HB'(g1_fh - 16'd1);
-        g2_cx      <= g1_cx;
-        g2_cy      <= g1_cy;
-        g2_cx_last <= WB'(g1_x_end - 17'd1);
-        g2_cy_last <= HB'(g1_y_end - 17'd1);
-        g2_cw_m_ow <= g1_cw - WB'(OUT_WIDTH);
-        g2_ch_m_oh <= g1_ch - HB'(OUT_HEIGHT);
-        g2_inv     <= g1_inv;
+        g2_ok       <= g1_ok && (g1_x_end <= 17'(g1_fw)) && (g1_y_end <= 17'(g1_fh));
+        g2_area     <= g1_area;
+        g2_bpl_m1   <= g1_fw_m1 >> LP;          // beats per line - 1
+        g2_fh_m1    <= HB'(g1_fh - 16'd1);
+        g2_cbx      <= g1_cx >> LP;             // the crop's first and last beat in a line
+        g2_cbx_last <= g1_cx_last >> LP;
+        g2_off      <= KB'(g1_cx & WB'(PPC - 1));   // their first / last crop lane
+        g2_off_last <= KB'(g1_cx_last & WB'(PPC - 1));
+        g2_off_ow   <= WB'(g1_cx & WB'(PPC - 1)) * WB'(OUT_WIDTH);
+        g2_cy       <= g1_cy;
+        g2_cy_last  <= HB'(g1_y_end - 17'd1);
+        g2_cw_m_pow <= g1_cw - WB'(POW);
+        g2_ch_m_oh  <= g1_ch - HB'(OUT_HEIGHT);
+        g2_inv      <= g1_inv;
 
-        cfg_ok      <= g2_ok;
-        cfg_fw_m1   <= g2_fw_m1;
-        cfg_fh_m1   <= g2_fh_m1;
-        cfg_cx      <= g2_cx;
-        cfg_cy      <= g2_cy;
-        cfg_cx_last <= g2_cx_last;
-        cfg_cy_last <= g2_cy_last;
-        cfg_cw_m_ow <= g2_cw_m_ow;
-        cfg_ch_m_oh <= g2_ch_m_oh;
-        cfg_den     <= FUSED ? DB'(g2_area) * DB'(1000) : DB'(g2_area);   // 1000 needs SB bits, not AB
-        cfg_inv     <= g2_inv;
+        cfg_ok       <= g2_ok;
+        cfg_bpl_m1   <= g2_bpl_m1;
+        cfg_fh_m1    <= g2_fh_m1;
+        cfg_cbx      <= g2_cbx;
+        cfg_cbx_last <= g2_cbx_last;
+        cfg_off      <= g2_off;
+        cfg_off_last <= g2_off_last;
+        cfg_t0       <= $signed(TB'(g2_cw_m_pow)) + $signed(TB'(g2_off_ow));
+        cfg_cy       <= g2_cy;
+        cfg_cy_last  <= g2_cy_last;
+        cfg_cw_m_pow <= g2_cw_m_pow;
+        cfg_ch_m_oh  <= g2_ch_m_oh;
+        cfg_den      <= FUSED ? DB'(g2_area) * DB'(1000) : DB'(g2_area);   // 1000 needs SB bits, not AB
+        cfg_inv      <= g2_inv;
     end
 
     // ------------------------------------------------------------------
-    // S0: frame state machine, crop position, area weights
+    // S0: frame state machine, crop position, the lanes' area weights
     // ------------------------------------------------------------------
     wire ce;          // the output skid buffer has room: every stage advances
     wire pipe_busy;   // an entry is in S2..D9, or S5 is padding an image
@@ -354,19 +392,22 @@ module fcnn_crop_scale #(
     localparam logic [1:0] S_RUN  = 2'd1;   // accepting the frame's beats
     localparam logic [1:0] S_PAD  = 2'd2;   // fault: completing the image; input dropped to SOF
 
-    // The frame's geometry and position. While waiting for a SOF they follow the
-    // configuration every cycle (and hold the start-of-frame state), so the SOF beat
-    // is handled like any other beat; from the SOF on they stay fixed.
+    // The frame's geometry and position (in beats along a line). While waiting for a SOF
+    // they follow the configuration every cycle (and hold the start-of-frame state), so
+    // the SOF beat is handled like any other beat; from the SOF on they stay fixed.
     logic [1:0]      state;
     logic            dropping, seen_frame;
     logic            f_ok;           // the geometry is one the block takes
-    logic [WB-1:0]   in_x, fw_m1, cx, cx_last, cw_m_ow;
+    logic [BXB-1:0]  in_x, bpl_m1, cbx, cbx_last, cw_m_pow;
+    logic [KB-1:0]   off, off_last;  // first / last crop lane of the crop's first / last beat
+    logic signed [TB-1:0] t0;        // t at the start of each crop line
     logic [HB-1:0]   in_y, fh_m1, cy, cy_last, ch_m_oh;
     logic [DB-1:0]   f_den, den;     // den: the divider's, taken from f_den at the SOF
     logic            f_inv, inv;
-    // hr / vr: units (1/OUT_WIDTH pixel, 1/OUT_HEIGHT line) from the end of the current
-    // crop pixel / line to the next output column / row boundary, minus one pixel / line.
-    logic signed [WB:0] hr;
+    // t: units (1/OUT_WIDTH pixel) from the end of the current beat (all PPC lanes) to
+    // the current output column's right edge; <= 0 when that edge is in the beat (the
+    // column completes). vr: the same per crop line, minus one line (one line per step).
+    logic signed [TB-1:0] t;
     logic signed [HB:0] vr;
     logic [PB-1:0]   col;            // output column of the next horizontal sum
     logic            first_row;      // the next crop pixel is in the crop's first row
@@ -392,21 +433,37 @@ module fcnn_crop_scale #(
     wire frame_beat = sof_fire || (s_fire && state == S_RUN);
     wire sof_early  = (state == S_RUN) && s_axis_tvalid && s_axis_tuser && ce;
 
-    wire last_x   = (in_x == fw_m1);
-    wire last_y   = (in_y == fh_m1);
-    wire st_fault = frame_beat && (s_axis_tlast != last_x);
-    wire in_crop  = (in_x >= cx) && (in_x <= cx_last) && (in_y >= cy) && (in_y <= cy_last);
-    wire crop_end_x = (in_x == cx_last);
+    wire last_x     = (in_x == bpl_m1);
+    wire last_y     = (in_y == fh_m1);
+    wire st_fault   = frame_beat && (s_axis_tlast != last_x);
+    wire crop_row   = (in_y >= cy) && (in_y <= cy_last);
+    wire in_crop    = (in_x >= cbx) && (in_x <= cbx_last) && crop_row;
+    wire crop_beg_x = (in_x == cbx);
+    wire crop_end_x = (in_x == cbx_last);
     wire crop_end   = crop_end_x && (in_y == cy_last);
 
-    // Area weights of this pixel: w1 to the current output column (row), w2 to the next.
-    wire           h_emit = hr[WB] || (hr == '0);   // the pixel reaches the boundary
-    wire [OWB-1:0] w2     = h_emit ? OWB'(-hr) : OWB'(0);
-    wire [OWB-1:0] w1     = OWB'(OUT_WIDTH) - w2;
+    // Area weights of each lane: w1 to the current output column, w2 to the next (a
+    // beat reaches at most two). Lane k ends (PPC - 1 - k) * OUT_WIDTH units before the
+    // beat's end, so t + (PPC - k) * OUT_WIDTH units of the column lie from its start on.
+    wire           h_emit = t[TB-1] || (t == '0);   // the beat reaches the column's edge
+    logic [PPC*OWB-1:0] w1, w2;
+    always_comb begin
+        for (int k = 0; k < PPC; k++) begin
+            logic signed [TB:0] d;
+            logic [OWB-1:0]     wc;
+            logic               act;
+            d   = (TB+1)'(t) + (TB+1)'((PPC - k) * OUT_WIDTH);
+            wc  = d[TB] || (d == '0) ? OWB'(0)
+                : (d >= (TB+1)'(OUT_WIDTH)) ? OWB'(OUT_WIDTH) : OWB'(d);
+            act = (!crop_beg_x || 32'(k) >= 32'(off)) && (!crop_end_x || 32'(k) <= 32'(off_last));
+            w1[k*OWB +: OWB] = act ? wc : OWB'(0);
+            w2[k*OWB +: OWB] = act ? OWB'(OUT_WIDTH) - wc : OWB'(0);
+        end
+    end
+    wire signed [TB-1:0] t_next = h_emit ? t + $signed(TB'(cw_m_pow)) : t - TB'(POW);
     wire           v_emit = vr[HB] || (vr == '0);
     wire [OHB-1:0] wv2    = v_emit ? OHB'(-vr) : OHB'(0);
     wire [OHB-1:0] wv1    = OHB'(OUT_HEIGHT) - wv2;
-    wire signed [WB:0] hr_next = h_emit ? hr + $signed({1'b0, cw_m_ow}) : hr - (WB+1)'(OUT_WIDTH);
     wire signed [HB:0] vr_next = v_emit ? vr + $signed({1'b0, ch_m_oh}) : vr - (HB+1)'(OUT_HEIGHT);
 
     wire pad_done  = (state == S_PAD) && !pipe_busy && !s1_valid;
@@ -420,13 +477,13 @@ module fcnn_crop_scale #(
     wire tok       = pix_tok || abort_tok;
 
     // S1 registers: the token.
-    logic                     s1_valid, s1_abort, s1_fs;
-    logic [8*IN_CHANNELS-1:0] s1_pix;
-    logic [OWB-1:0]           s1_w1, s1_w2;
-    logic                     s1_hemit;
-    logic [PB-1:0]            s1_col;
-    logic [OHB-1:0]           s1_wv1, s1_wv2;
-    logic                     s1_vemit, s1_first;
+    logic                         s1_valid, s1_abort, s1_fs;
+    logic [PXB*PPC-1:0]           s1_pix;
+    logic [PPC*OWB-1:0]           s1_w1, s1_w2;
+    logic                         s1_hemit;
+    logic [PB-1:0]                s1_col;
+    logic [OHB-1:0]               s1_wv1, s1_wv2;
+    logic                         s1_vemit, s1_first;
 
     always_ff @(posedge clk) begin
         evt_eol_early   <= 1'b0;
@@ -475,23 +532,25 @@ module fcnn_crop_scale #(
                 state    <= S_PAD;
             end else begin
                 if (last_x) begin
-                    in_x <= WB'(0);
+                    in_x <= BXB'(0);
                     in_y <= in_y + HB'(1);
                     if (last_y) begin
                         state      <= S_IDLE;
                         seen_frame <= 1'b1;
                     end
                 end else begin
-                    in_x <= in_x + WB'(1);
+                    in_x <= in_x + BXB'(1);
                 end
                 if (in_crop) begin
                     crop_started <= 1'b1;
                     if (crop_end) crop_done <= 1'b1;
-                    hr <= hr_next;
                     if (h_emit) col <= (col == PB'(OUT_WIDTH - 1)) ? PB'(0) : col + PB'(1);
                     if (crop_end_x) begin
+                        t         <= t0;     // the next crop line starts over
                         first_row <= 1'b0;
                         vr <= vr_next;
+                    end else begin
+                        t <= t_next;
                     end
                 end
             end
@@ -501,19 +560,22 @@ module fcnn_crop_scale #(
         // start-of-frame state. Last in this block, so it overrides the frame's updates.
         if (to_idle) begin
             f_ok         <= cfg_ok;
-            fw_m1        <= cfg_fw_m1;
+            bpl_m1       <= cfg_bpl_m1;
             fh_m1        <= cfg_fh_m1;
-            cx           <= cfg_cx;
+            cbx          <= cfg_cbx;
+            cbx_last     <= cfg_cbx_last;
+            off          <= cfg_off;
+            off_last     <= cfg_off_last;
+            t0           <= cfg_t0;
             cy           <= cfg_cy;
-            cx_last      <= cfg_cx_last;
             cy_last      <= cfg_cy_last;
-            cw_m_ow      <= cfg_cw_m_ow;
+            cw_m_pow     <= cfg_cw_m_pow;
             ch_m_oh      <= cfg_ch_m_oh;
             f_den        <= cfg_den;
             f_inv        <= cfg_inv;
             in_x         <= '0;
             in_y         <= '0;
-            hr           <= $signed({1'b0, cfg_cw_m_ow});
+            t            <= cfg_t0;
             vr           <= $signed({1'b0, cfg_ch_m_oh});
             col          <= '0;
             first_row    <= 1'b1;
@@ -551,71 +613,43 @@ module fcnn_crop_scale #(
     end
 
     // ------------------------------------------------------------------
-    // S1 -> S2: value channels
+    // S1 -> S2: value channels of every lane
     // ------------------------------------------------------------------
-    logic [NV*VB-1:0] s1_v;
-    if (FUSED) begin : g_fused
-        wire [7:0] b = s1_pix[(BGR ? 0 : 16) +: 8];
-        wire [7:0] g = s1_pix[8 +: 8];
-        wire [7:0] r = s1_pix[(BGR ? 16 : 0) +: 8];
-        assign s1_v = VB'(18'(r) * 18'd299 + 18'(g) * 18'd587 + 18'(b) * 18'd114);
-    end else if (NV == 3) begin : g_rgb
-        assign s1_v = BGR ? {s1_pix[0 +: 8], s1_pix[8 +: 8], s1_pix[16 +: 8]}  // c0 = R
-                          : s1_pix;
-    end else begin : g_gray
-        assign s1_v = s1_pix[7:0];
+    logic [PPC*NV*VB-1:0] s1_v;
+    for (genvar k = 0; k < PPC; k++) begin : g_lane
+        wire [PXB-1:0] px = s1_pix[k*PXB +: PXB];
+        if (FUSED) begin : g_fused
+            wire [7:0] b = px[(BGR ? 0 : 16) +: 8];
+            wire [7:0] g = px[8 +: 8];
+            wire [7:0] r = px[(BGR ? 16 : 0) +: 8];
+            assign s1_v[k*NV*VB +: NV*VB] = VB'(18'(r) * 18'd299 + 18'(g) * 18'd587 +
+                                                 18'(b) * 18'd114);
+        end else if (NV == 3) begin : g_rgb
+            assign s1_v[k*NV*VB +: NV*VB] = BGR ? {px[0 +: 8], px[8 +: 8], px[16 +: 8]}  // c0 = R
+                                                : px;
+        end else begin : g_gray
+            assign s1_v[k*NV*VB +: NV*VB] = px[7:0];
+        end
     end
 
-    logic                s2_valid, s2_abort, s2_fs, s2_hemit, s2_vemit, s2_first;
-    logic [NV*VB-1:0]    s2_v;
-    logic [OWB-1:0]      s2_w1, s2_w2;
-    logic [PB-1:0]       s2_col;
-    logic [OHB-1:0]      s2_wv1, s2_wv2;
+    // Side band of a token from S2 to S3: valid, abort, fs, hemit, vemit, first, col,
+    // wv1, wv2 (valid is bit 0).
+    localparam int SBW = 6 + PB + 2 * OHB;
+    logic [SBW-1:0]       s2_sb;
+    logic [PPC*NV*VB-1:0] s2_v;
+    logic [PPC*OWB-1:0]   s2_w1, s2_w2;
 
     always_ff @(posedge clk) begin
         if (ce) begin
-            s2_valid <= s1_valid;
-            s2_abort <= s1_abort;
-            s2_fs    <= s1_fs;
-            s2_v     <= s1_v;
-            s2_w1    <= s1_w1;
-            s2_w2    <= s1_w2;
-            s2_hemit <= s1_hemit;
-            s2_col   <= s1_col;
-            s2_wv1   <= s1_wv1;
-            s2_wv2   <= s1_wv2;
-            s2_vemit <= s1_vemit;
-            s2_first <= s1_first;
+            s2_sb <= {s1_wv2, s1_wv1, s1_col, s1_first, s1_vemit, s1_hemit, s1_fs, s1_abort,
+                      s1_valid};
+            s2_v  <= s1_v;
+            s2_w1 <= s1_w1;
+            s2_w2 <= s1_w2;
         end
-        if (srst) s2_valid <= 1'b0;
+        if (srst) s2_sb[0] <= 1'b0;
     end
-
-    // ------------------------------------------------------------------
-    // S2 -> S3: horizontal products
-    // ------------------------------------------------------------------
-    logic                s3_valid, s3_abort, s3_fs, s3_hemit, s3_vemit, s3_first;
-    logic [NV*HSB-1:0]   s3_m1, s3_m2;
-    logic [PB-1:0]       s3_col;
-    logic [OHB-1:0]      s3_wv1, s3_wv2;
-
-    always_ff @(posedge clk) begin
-        if (ce) begin
-            s3_valid <= s2_valid;
-            s3_abort <= s2_abort;
-            s3_fs    <= s2_fs;
-            s3_hemit <= s2_hemit;
-            s3_col   <= s2_col;
-            s3_wv1   <= s2_wv1;
-            s3_wv2   <= s2_wv2;
-            s3_vemit <= s2_vemit;
-            s3_first <= s2_first;
-            for (int c = 0; c < NV; c++) begin
-                s3_m1[c*HSB +: HSB] <= HSB'(s2_v[c*VB +: VB]) * HSB'(s2_w1);
-                s3_m2[c*HSB +: HSB] <= HSB'(s2_v[c*VB +: VB]) * HSB'(s2_w2);
-            end
-        end
-        if (srst) s3_valid <= 1'b0;
-    end
+    wire s2_valid = s2_sb[0];
 
     // Carry-select a + b (as csel below): horizontal sums (HSB bits), area sums (FB bits).
     localparam int HL = HSB / 2;
@@ -640,6 +674,59 @@ module fcnn_crop_scale #(
         fadd = lo[FL] ? {hi1[FB-FL:1], lo[FL-1:0]} : {hi0, lo[FL-1:0]};
     endfunction
     /* verilator lint_on UNUSEDSIGNAL */
+
+    // ------------------------------------------------------------------
+    // S2 -> S3: horizontal products of every lane, then log2(PPC) adder-tree stages:
+    // the beat's sum to the current column (m1) and to the next (m2)
+    // ------------------------------------------------------------------
+    // Level l holds PPC >> l partial sums (the rest of its PPC entries are unused).
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [PPC*NV*HSB-1:0] tr_m1 [LP+1];
+    logic [PPC*NV*HSB-1:0] tr_m2 [LP+1];
+    /* verilator lint_on UNUSEDSIGNAL */
+    logic [SBW-1:0]        tr_sb [LP+1];
+
+    always_ff @(posedge clk) begin
+        if (ce) begin
+            tr_sb[0] <= s2_sb;
+            for (int k = 0; k < PPC; k++) begin
+                for (int c = 0; c < NV; c++) begin
+                    tr_m1[0][(k*NV+c)*HSB +: HSB] <= HSB'(s2_v[(k*NV+c)*VB +: VB]) *
+                                                     HSB'(s2_w1[k*OWB +: OWB]);
+                    tr_m2[0][(k*NV+c)*HSB +: HSB] <= HSB'(s2_v[(k*NV+c)*VB +: VB]) *
+                                                     HSB'(s2_w2[k*OWB +: OWB]);
+                end
+            end
+        end
+        if (srst) tr_sb[0][0] <= 1'b0;
+    end
+
+    for (genvar l = 1; l <= LP; l++) begin : g_tree
+        always_ff @(posedge clk) begin
+            if (ce) begin
+                tr_sb[l] <= tr_sb[l-1];
+                tr_m1[l] <= '0;
+                tr_m2[l] <= '0;
+                for (int k = 0; k < (PPC >> l); k++) begin
+                    for (int c = 0; c < NV; c++) begin
+                        tr_m1[l][(k*NV+c)*HSB +: HSB] <= hadd(tr_m1[l-1][(2*k*NV+c)*HSB +: HSB],
+                                                              tr_m1[l-1][((2*k+1)*NV+c)*HSB +: HSB]);
+                        tr_m2[l][(k*NV+c)*HSB +: HSB] <= hadd(tr_m2[l-1][(2*k*NV+c)*HSB +: HSB],
+                                                              tr_m2[l-1][((2*k+1)*NV+c)*HSB +: HSB]);
+                    end
+                end
+            end
+            if (srst) tr_sb[l][0] <= 1'b0;
+        end
+    end
+
+    wire                s3_valid, s3_abort, s3_fs, s3_hemit, s3_vemit, s3_first;
+    wire [PB-1:0]       s3_col;
+    wire [OHB-1:0]      s3_wv1, s3_wv2;
+    wire [NV*HSB-1:0]   s3_m1 = tr_m1[LP][NV*HSB-1:0];
+    wire [NV*HSB-1:0]   s3_m2 = tr_m2[LP][NV*HSB-1:0];
+    assign {s3_wv2, s3_wv1, s3_col, s3_first, s3_vemit, s3_hemit, s3_fs, s3_abort,
+            s3_valid} = tr_sb[LP];
 
     // ------------------------------------------------------------------
     // S3 -> S4: horizontal accumulation (one sum per output column)
@@ -848,7 +935,12 @@ module fcnn_crop_scale #(
         div_busy = 1'b0;
         for (int k = 0; k <= 8; k++) div_busy = div_busy | d_valid[k];
     end
-    assign pipe_busy = s2_valid || s3_valid || s4_valid || s5_valid || padding || div_busy ||
+    logic tree_busy;
+    always_comb begin
+        tree_busy = 1'b0;
+        for (int l = 0; l <= LP; l++) tree_busy = tree_busy | tr_sb[l][0];
+    end
+    assign pipe_busy = s2_valid || tree_busy || s4_valid || s5_valid || padding || div_busy ||
                        r_valid;
 
     assign sts_wait_sof = (state == S_IDLE);

@@ -2,11 +2,11 @@
 //
 // In the board's frame path the edge DMA's MM2S stream (one frame per transfer, tlast
 // only at its end, no tuser, PPC pixels per beat as the edge core takes them) is
-// broadcast to the edge IP and to this block. The block turns it into what
-// fcnn_crop_scale takes: one pixel per beat (the beat's lanes in order, lane 0 first),
-// tuser on a frame's first pixel, tlast at each line's last pixel. A frame is
-// FRAME_HEIGHT lines of ceil(FRAME_WIDTH/PPC) beats, as the edge core frames it; the
-// padding lanes of a line's last beat are skipped. Framing follows fcnn_edge_dma: a DMA
+// broadcast to the edge IP and to this block. The block gives fcnn_crop_scale (at the
+// same PPC) the video framing it takes: tuser on a frame's first beat, tlast on each
+// line's last beat. A frame is FRAME_HEIGHT lines of ceil(FRAME_WIDTH/PPC) beats, as the
+// edge core frames it (fcnn_crop_scale ignores the padding lanes of a line's last
+// beat). Framing follows fcnn_edge_dma: a DMA
 // tlast before the frame's last beat ends the frame early (the line ends there: the crop
 // block's malformed-stream policy flags it), beats past a frame's end start the next
 // frame, and a reset or a CTRL.SOFT_RESET write restarts the framing.
@@ -17,9 +17,9 @@
 // and frames with the copy taken at each frame's first beat, so a write during a frame
 // changes the next one (as the crop block latches its geometry at each SOF).
 //
-// Rate: one pixel per clock. At PPC > 1 a beat is taken every PPC clocks (fewer on a
-// line's padded last beat); behind fcnn_axis_broadcast this holds the edge path to one
-// pixel per clock (see docs/architecture.md "Frame path").
+// Rate: one beat (PPC pixels) per clock, the edge core's rate, so behind
+// fcnn_axis_broadcast it does not hold the edge path back. The stream passes straight
+// through (tready is fcnn_crop_scale's); the framing counters add no register stage.
 `default_nettype none
 
 module fcnn_crop_scale_dma #(
@@ -81,9 +81,7 @@ module fcnn_crop_scale_dma #(
         $fatal(1, "fcnn_crop_scale_dma: PPC must be 1, 2, 4 or 8, got %0d", PPC);
     end
 
-    localparam int PB      = 8 * IN_CHANNELS;          // bits of one pixel
     localparam int LOG_PPC = (PPC > 1) ? $clog2(PPC) : 0;
-    localparam int KB      = (PPC > 1) ? LOG_PPC : 1;  // lane index bits
 
     // Copies of FRAME_WIDTH / FRAME_HEIGHT and the soft reset, from the register writes.
     localparam logic [7:0] A_CTRL         = 8'h00;
@@ -103,45 +101,32 @@ module fcnn_crop_scale_dma #(
         end
     end
 
-    // Beat register and lane counter (the PPC -> 1 down-converter).
-    logic [PB*PPC-1:0] beat;
-    logic              beat_last;   // the DMA's tlast on this beat
-    logic              have;
-    logic [KB-1:0]     lane;
-    logic [15:0]       fx, fy;      // beat in line, line in frame
-    logic [15:0]       fh;          // the frame's geometry (copied at its first beat)
-    logic [15:0]       bpl_m1;      // beats per line - 1
-    logic [KB-1:0]     eol_lane;    // lane of a line's last pixel: (width - 1) mod PPC
-    logic              at_sof;      // the next beat taken is a frame's first
-    wire         line_end  = (fx == bpl_m1);
-    wire         frame_end = line_end && (fy == fh - 16'd1);
-    // The beat's last pixel: its last lane, or on a line's last beat the line's last pixel
-    // (the padding lanes after it are skipped).
-    wire         pix_eol   = line_end && (lane == eol_lane);
-    wire         lane_last = (32'(lane) == PPC - 1) || pix_eol;
-    wire  [15:0] cfg_w_m1  = cfg_width - 16'd1;
+    // Framing counters: beat in line, line in frame, and the frame's geometry (copied at
+    // its first beat). Before a frame's first beat the counters read 0, and the line
+    // length and height of that frame come straight from the copies of the registers.
+    logic [15:0] fx, fy;        // beat in line, line in frame
+    logic [15:0] fh_m1;         // lines - 1
+    logic [15:0] bpl_m1;        // beats per line - 1
+    logic        at_sof;        // the next beat is a frame's first
+    wire  [15:0] cfg_w_m1   = cfg_width - 16'd1;
+    wire  [15:0] cur_bpl_m1 = at_sof ? (cfg_w_m1 >> LOG_PPC) : bpl_m1;
+    wire  [15:0] cur_fh_m1  = at_sof ? cfg_height - 16'd1 : fh_m1;
+    wire         line_end   = (fx == cur_bpl_m1);
+    wire         frame_end  = line_end && (fy == cur_fh_m1);
 
-    wire         c_tready;
-    wire         c_fire    = have && c_tready;
-    wire         beat_done = c_fire && lane_last;
-    assign s_axis_tready   = !have || beat_done;
-    wire         in_fire   = s_axis_tvalid && s_axis_tready;
-
-    wire frame_done = beat_done && (beat_last || frame_end);
+    wire c_tready;
+    assign s_axis_tready = c_tready;
+    wire in_fire    = s_axis_tvalid && c_tready;
+    wire frame_done = in_fire && (s_axis_tlast || frame_end);
 
     always_ff @(posedge clk) begin
-        if (frame_done)
-            at_sof <= 1'b1;
-        if (in_fire && (at_sof || frame_done)) begin
-            bpl_m1   <= cfg_w_m1 >> LOG_PPC;
-            eol_lane <= KB'(cfg_w_m1 & 16'(PPC - 1));
-            fh       <= cfg_height;
-            at_sof <= 1'b0;
-        end
-        if (beat_done) begin
-            have <= 1'b0;
-            lane <= '0;
-            if (beat_last || frame_end) begin
+        if (in_fire) begin
+            if (at_sof) begin
+                bpl_m1 <= cfg_w_m1 >> LOG_PPC;
+                fh_m1  <= cfg_height - 16'd1;
+            end
+            at_sof <= frame_done;
+            if (frame_done) begin
                 fx <= '0;
                 fy <= '0;
             end else if (line_end) begin
@@ -150,26 +135,16 @@ module fcnn_crop_scale_dma #(
             end else begin
                 fx <= fx + 16'd1;
             end
-        end else if (c_fire) begin
-            lane <= lane + KB'(1);
-        end
-        if (in_fire) begin
-            beat      <= s_axis_tdata;
-            beat_last <= s_axis_tlast;
-            have      <= 1'b1;
         end
         if (rst || soft_rst) begin
             at_sof <= 1'b1;
-            have <= 1'b0;
-            lane <= '0;
-            fx   <= '0;
-            fy   <= '0;
+            fx     <= '0;
+            fy     <= '0;
         end
     end
 
-    wire [PB-1:0] pixel = beat[32'(lane) * PB +: PB];
-
     fcnn_crop_scale #(
+        .PPC          (PPC),
         .IN_CHANNELS  (IN_CHANNELS),
         .BGR          (BGR),
         .OUT_CHANNELS (OUT_CHANNELS),
@@ -199,11 +174,11 @@ module fcnn_crop_scale_dma #(
         .s_axil_rresp   (s_axil_rresp),
         .s_axil_rvalid  (s_axil_rvalid),
         .s_axil_rready  (s_axil_rready),
-        .s_axis_tdata   (pixel),
-        .s_axis_tvalid  (have),
+        .s_axis_tdata   (s_axis_tdata),
+        .s_axis_tvalid  (s_axis_tvalid),
         .s_axis_tready  (c_tready),
-        .s_axis_tuser   ((fx == 16'd0) && (fy == 16'd0) && (lane == '0)),
-        .s_axis_tlast   (pix_eol || (beat_last && lane_last)),
+        .s_axis_tuser   (at_sof),
+        .s_axis_tlast   (line_end || s_axis_tlast),
         .m_axis_tdata   (m_axis_tdata),
         .m_axis_tvalid  (m_axis_tvalid),
         .m_axis_tready  (m_axis_tready),

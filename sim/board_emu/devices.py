@@ -486,7 +486,9 @@ class CropScale:
     the RTL frames it: FRAME_HEIGHT lines of ceil(FRAME_WIDTH/PPC) beats, padding lanes
     skipped; the image is :func:`fpgacnn.spec.crop_scale.golden` of the crop box the
     registers hold (the RTL is bit-exact with it: sim/fcnn_crop_scale_dma), one pixel
-    per beat. A short packet raises ``ERROR.EOL_EARLY`` and yields an image of the frame
+    per beat. A crop box narrower than :func:`~fpgacnn.spec.crop_scale.min_crop_width`
+    is refused (``BAD_SIZE``), as the RTL refuses it. A short packet raises
+    ``ERROR.EOL_EARLY`` and yields an image of the frame
     completed with zero pixels (the RTL completes the damaged image, so the classifier
     stays in step; its codes are not modelled bit for bit). A geometry the block refuses
     (``BAD_SIZE``) yields no image; ``CTRL.ENABLE`` 0 holds the frame's start (the RTL
@@ -532,14 +534,14 @@ class CropScale:
 
     def image(self, packet: bytes) -> bytes | None:
         """The classifier's image (one pixel per beat) of one DMA transfer, or None."""
-        from fpgacnn.spec.crop_scale import golden
+        from fpgacnn.spec.crop_scale import golden, min_crop_width
 
         r, p = self.regs, self.params
         w, h = r["FRAME_WIDTH"], r["FRAME_HEIGHT"]
         box = (r["CROP_Y"], r["CROP_X"], r["CROP_HEIGHT"], r["CROP_WIDTH"])
         if not (1 <= w <= p["MAX_WIDTH"] and 1 <= h <= p["MAX_HEIGHT"]
                 and p["OUT_HEIGHT"] <= box[2] <= h - box[0]
-                and p["OUT_WIDTH"] <= box[3] <= w - box[1]):
+                and min_crop_width(self.ppc, p["OUT_WIDTH"]) <= box[3] <= w - box[1]):
             self.regs["ERROR"] |= self._err["BAD_SIZE"]
             return None
         line = -(-w // self.ppc) * self.ppc

@@ -20,11 +20,12 @@ from cocotbext.axi import AxiStreamFrame
 
 from fpgacnn.sim.tb import AxisTB, ProtocolError
 from fpgacnn.spec.cores import CROP_CORE_ID, CROP_MAP, CROP_REGISTERS, CROP_VERSION
-from fpgacnn.spec.crop_scale import golden, register_values
+from fpgacnn.spec.crop_scale import golden, min_crop_width, register_values
 from fpgacnn.spec.frames import CropRule, classifier_codes
 from fpgacnn.spec.preprocess import ColorMode, InputSpec
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
+PPC = int(PARAMS.get("PPC", 1))
 IN_CH = int(PARAMS.get("IN_CHANNELS", 1))
 OUT_CH = int(PARAMS.get("OUT_CHANNELS", 1))
 BGR = int(PARAMS.get("BGR", 1))
@@ -34,6 +35,8 @@ MAX_W = int(PARAMS.get("MAX_WIDTH", 64))
 MAX_H = int(PARAMS.get("MAX_HEIGHT", 48))
 SEED = int(PARAMS.get("seed", 1))
 NPIX = OUT_W * OUT_H
+BEAT = IN_CH * PPC        # bytes of one input beat
+MIN_COLS = min_crop_width(PPC, OUT_W)   # the narrowest crop box the block takes
 SPEC = InputSpec(height=OUT_H, width=OUT_W,
                  color=ColorMode.GRAY if OUT_CH == 1 else ColorMode.RGB)
 
@@ -47,13 +50,14 @@ Box = tuple[int, int, int, int]   # (y0, x0, rows, cols)
 
 
 class TB(AxisTB):
-    """Video lines in, classifier pixels out; registers through AXI4-Lite."""
+    """Video lines in (PPC pixels per beat), classifier pixels out; registers through
+    AXI4-Lite."""
 
     def __init__(self, dut, seed: int) -> None:
         super().__init__(dut, seed=seed, resets=[dut.soft_rst])
-        if (len(dut.s_axis_tdata), len(dut.m_axis_tdata)) != (8 * IN_CH, 8 * OUT_CH):
+        if (len(dut.s_axis_tdata), len(dut.m_axis_tdata)) != (8 * BEAT, 8 * OUT_CH):
             raise ProtocolError(f"ports of {len(dut.s_axis_tdata)}/{len(dut.m_axis_tdata)} "
-                                f"bits, expected {8 * IN_CH}/{8 * OUT_CH}")
+                                f"bits, expected {8 * BEAT}/{8 * OUT_CH}")
         self.rng_np = np.random.default_rng(seed)
 
     async def write(self, name: str, value: int) -> None:
@@ -71,13 +75,17 @@ class TB(AxisTB):
         await ClockCycles(self.dut.clk, 4)   # the geometry reaches the SOF latch
 
     def lines(self, frame: np.ndarray, *, sof: bool = True) -> list[AxiStreamFrame]:
-        """One AxiStreamFrame per line (tlast on its last beat), tuser on the first beat."""
+        """One AxiStreamFrame per line (tlast on its last beat), tuser on the first beat;
+        a line's last beat is filled up to PPC pixels with random padding lanes."""
         out = []
+        width = frame.shape[1]
+        pad = (-width % PPC) * IN_CH
         for y, row in enumerate(frame.reshape(frame.shape[0], -1)):
-            tuser = [0] * len(row)
+            data = bytes(row.tolist()) + self.rng_np.integers(0, 256, pad, np.uint8).tobytes()
+            tuser = [0] * len(data)
             if y == 0 and sof:
-                tuser[:IN_CH] = [1] * IN_CH
-            out.append(AxiStreamFrame(bytes(row.tolist()), tuser=tuser))
+                tuser[:BEAT] = [1] * BEAT
+            out.append(AxiStreamFrame(data, tuser=tuser))
         return out
 
     def queue(self, lines: list[AxiStreamFrame]) -> None:
@@ -135,25 +143,27 @@ def photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 def random_geometry(rng: np.random.Generator) -> tuple[int, int, Box]:
     """A frame size within the maxima and a crop box the block takes."""
     height = int(rng.integers(OUT_H, min(MAX_H, 3 * OUT_H + 6) + 1))
-    width = int(rng.integers(OUT_W, min(MAX_W, 3 * OUT_W + 8) + 1))
+    width = int(rng.integers(MIN_COLS, min(MAX_W, 3 * MIN_COLS + 8) + 1))
     rows = int(rng.integers(OUT_H, height + 1))
-    cols = int(rng.integers(OUT_W, width + 1))
+    cols = int(rng.integers(MIN_COLS, width + 1))
     y0 = int(rng.integers(0, height - rows + 1))
     x0 = int(rng.integers(0, width - cols + 1))
     return height, width, (y0, x0, rows, cols)
 
 
 def tie_frame(rng: np.random.Generator) -> tuple[np.ndarray, Box]:
-    """A frame whose outputs land on exact halves (round half to even decides them)."""
+    """A frame whose outputs land on exact halves (round half to even decides them); each
+    pixel repeated PPC times along the line (the narrowest box the block takes)."""
     if IN_CH == 3 and OUT_CH == 1:   # identity size: (299 R + 587 G + 114 B) % 1000 == 500
         rgb = rng.integers(0, 256, (200_000, 3))
         rgb = rgb[(rgb @ np.array([299, 587, 114])) % 1000 == 500][: OUT_H * OUT_W]
         rgb = rgb.astype(np.uint8).reshape(OUT_H, OUT_W, 3)
-        frame = rgb[:, :, ::-1] if BGR else rgb
-        return np.ascontiguousarray(frame), (0, 0, OUT_H, OUT_W)
+        frame = np.repeat(rgb[:, :, ::-1] if BGR else rgb, PPC, axis=1)
+        return np.ascontiguousarray(frame), (0, 0, OUT_H, PPC * OUT_W)
     # two input columns per output column: (a + b) / 2 is a tie whenever a + b is odd
     shape = (OUT_H, 2 * OUT_W) + ((IN_CH,) if IN_CH == 3 else ())
-    return rng.integers(0, 256, shape, dtype=np.uint8), (0, 0, OUT_H, 2 * OUT_W)
+    frame = np.repeat(rng.integers(0, 256, shape, dtype=np.uint8), PPC, axis=1)
+    return frame, (0, 0, OUT_H, 2 * PPC * OUT_W)
 
 
 async def run_frames(tb: TB, cases: list[tuple[np.ndarray, Box, bool]]) -> None:
@@ -208,7 +218,7 @@ async def back_to_back(dut) -> None:
         assert (got == expected(f, box)).all(), f"frame {n} differs"
     await tb.source.wait()   # the lines below the crop box, too
     await ClockCycles(dut.clk, 2)
-    beats = len(frames) * height * width
+    beats = len(frames) * height * -(-width // PPC)
     if len(tb.in_mon.cycles) != beats:
         raise ProtocolError(f"{len(tb.in_mon.cycles)} input beats recorded, sent {beats}")
     span = tb.in_mon.span()
@@ -223,6 +233,7 @@ async def package_rule(dut) -> None:
     tb = TB(dut, SEED + 8)
     await tb.reset()
     rng = tb.rng_np
+    checked = 0
     for rule in (CropRule(fraction=0.9), CropRule(invert=True), CropRule(fraction=0.5)):
         frame = photo(rng, MAX_H, MAX_W)
         regs = register_values(rule, MAX_H, MAX_W)
@@ -230,7 +241,7 @@ async def package_rule(dut) -> None:
             await tb.write(name, value)
         await ClockCycles(dut.clk, 4)
         y0, x0, rows, cols = rule.box(MAX_H, MAX_W)
-        if rows < OUT_H or cols < OUT_W:
+        if rows < OUT_H or cols < MIN_COLS:
             continue
         tb.queue(tb.lines(frame))
         await tb.wait_images(1)
@@ -240,15 +251,18 @@ async def package_rule(dut) -> None:
         else:
             exp = expected(frame, (y0, x0, rows, cols), rule.invert)
         assert (got == exp.reshape(got.shape)).all(), f"{rule}: differs from the runtime's codes"
+        checked += 1
+    assert checked, "no rule's box fits the block at these maxima"
 
 
 # --- faults ------------------------------------------------------------------------------
 
 
 def _frame(rng: np.random.Generator) -> tuple[np.ndarray, Box]:
-    height, width = min(MAX_H, 2 * OUT_H + 3), min(MAX_W, 2 * OUT_W + 5)
+    height, width = min(MAX_H, 2 * OUT_H + 3), min(MAX_W, MIN_COLS + OUT_W + 5)
     return photo(rng, height, width), (2 if height - 2 >= OUT_H + 1 else 0, 1,
-                                       OUT_H + 1 if height >= OUT_H + 3 else OUT_H, OUT_W + 2)
+                                       OUT_H + 1 if height >= OUT_H + 3 else OUT_H,
+                                       MIN_COLS + 2)
 
 
 FAULTS = ["eol_early", "eol_late", "sof_missing", "sof_early", "frame_long",
@@ -270,7 +284,7 @@ async def faults(dut, fault: str, backpressure: bool) -> None:
     await tb.configure(height, width, box)
     good = tb.lines(frame)
     lines = tb.lines(frame)
-    bpl = width * IN_CH
+    bpl = len(good[0].tdata)   # bytes of a line: ceil(width / PPC) beats
     bit, images = {
         "eol_early": ("EOL_EARLY", 1), "eol_late": ("EOL_LATE", 1),
         "sof_missing": ("SOF_MISSING", 0), "sof_early": ("SOF_EARLY", 1),
@@ -279,9 +293,9 @@ async def faults(dut, fault: str, backpressure: bool) -> None:
     }[fault]
     mid = y0 + rows // 2
     if fault == "eol_early":        # a short line inside the crop
-        lines[mid] = AxiStreamFrame(bytes(lines[mid].tdata[: bpl - IN_CH]))
+        lines[mid] = AxiStreamFrame(bytes(lines[mid].tdata[: bpl - BEAT]))
     elif fault == "eol_late":       # a long line inside the crop
-        lines[mid] = AxiStreamFrame(bytes(lines[mid].tdata) + bytes(IN_CH * 2))
+        lines[mid] = AxiStreamFrame(bytes(lines[mid].tdata) + bytes(BEAT * 2))
     elif fault == "sof_missing":
         lines = tb.lines(frame, sof=False)
     elif fault == "sof_early":      # the frame stops half way, the next one begins
@@ -291,11 +305,11 @@ async def faults(dut, fault: str, backpressure: bool) -> None:
     elif fault == "fault_above_crop":
         if y0 == 0:
             return  # the geometry puts no line above the crop
-        lines[0] = AxiStreamFrame(bytes(lines[0].tdata[:IN_CH]), tuser=[1] * IN_CH)
+        lines[0] = AxiStreamFrame(bytes(lines[0].tdata[:BEAT]), tuser=[1] * BEAT)
     elif fault == "fault_below_crop":
         if y0 + rows >= height:
             return
-        lines[-1] = AxiStreamFrame(bytes(lines[-1].tdata) + bytes(IN_CH))
+        lines[-1] = AxiStreamFrame(bytes(lines[-1].tdata) + bytes(BEAT))
     tb.queue(lines + good)
     await tb.wait_images(images + 1)
     await ClockCycles(dut.clk, 50)
@@ -341,8 +355,8 @@ async def registers(dut) -> None:
     assert not tb.out_mon.beats, "a refused geometry produced output"
     assert await tb.read("ERROR") == _ERR["BAD_SIZE"]
     await tb.write("ERROR", _ERR["BAD_SIZE"])
-    # A crop smaller than the output is refused too.
-    await tb.configure(height, width, (0, 0, rows, OUT_W - 1))
+    # A crop narrower than PPC * OUT_WIDTH columns is refused too.
+    await tb.configure(height, width, (0, 0, rows, MIN_COLS - 1))
     tb.queue(tb.lines(frame))
     await ClockCycles(dut.clk, height * width * 2 + 50)
     assert not tb.out_mon.beats and await tb.read("ERROR") == _ERR["BAD_SIZE"]

@@ -36,10 +36,26 @@ PARAM_SETS = [
     {"IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8, "OUT_HEIGHT": 8,
      "MAX_WIDTH": 29, "MAX_HEIGHT": 12},
 ]
+#: PPC pixels per beat, the edge core's rate (slow: one more Verilator build each; the
+#: default suite runs PPC 1, 4 and 8 through sim/fcnn_crop_scale_dma).
+SLOW_PARAM_SETS = [
+    # colour -> the 8x8 gray of `digits`
+    {"PPC": 4, "IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8, "OUT_HEIGHT": 8,
+     "MAX_WIDTH": 64, "MAX_HEIGHT": 48},
+    {"PPC": 2, "IN_CHANNELS": 1, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 5, "OUT_HEIGHT": 4,
+     "MAX_WIDTH": 40, "MAX_HEIGHT": 24},
+    # (maxima that fit the package rule's square box of at least PPC x OUT_WIDTH pixels)
+    {"PPC": 8, "IN_CHANNELS": 3, "BGR": 0, "OUT_CHANNELS": 3, "OUT_WIDTH": 5, "OUT_HEIGHT": 3,
+     "MAX_WIDTH": 96, "MAX_HEIGHT": 48},
+    {"PPC": 8, "IN_CHANNELS": 1, "BGR": 1, "OUT_CHANNELS": 3, "OUT_WIDTH": 2, "OUT_HEIGHT": 1,
+     "MAX_WIDTH": 40, "MAX_HEIGHT": 20},
+]
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("params", PARAM_SETS, ids=runner.param_key)
+@pytest.mark.parametrize("params", PARAM_SETS + [pytest.param(p, marks=pytest.mark.slow)
+                                                 for p in SLOW_PARAM_SETS],
+                         ids=runner.param_key)
 def test_fcnn_crop_scale(params: dict[str, int]) -> None:
     """Real photos and rounding ties under the idle x backpressure matrix, the package's
     crop rule, faults and resynchronisation, registers."""

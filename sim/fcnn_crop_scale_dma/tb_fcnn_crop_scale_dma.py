@@ -19,7 +19,7 @@ from cocotbext.axi import AxiStreamFrame
 
 from fpgacnn.sim.tb import AxisTB
 from fpgacnn.spec.cores import CROP_MAP, CROP_REGISTERS
-from fpgacnn.spec.crop_scale import golden, register_values
+from fpgacnn.spec.crop_scale import golden, min_crop_width, register_values
 from fpgacnn.spec.frames import CropRule, classifier_codes
 from fpgacnn.spec.preprocess import ColorMode, InputSpec
 
@@ -43,6 +43,7 @@ class TB(AxisTB):
         self.ppc = len(dut.s_axis_tdata) // (8 * IN_CH)
         assert self.ppc * 8 * IN_CH == len(dut.s_axis_tdata)
         self.rng_np = np.random.default_rng(seed)
+        self.min_cols = min_crop_width(self.ppc, OUT_W)   # the narrowest box it takes
 
     async def configure(self, regs: dict[str, int]) -> None:
         for name, value in regs.items():
@@ -74,7 +75,8 @@ def photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     import cv2
     from skimage import data
 
-    small = cv2.resize(data.astronaut(), None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
+    scale = max(0.15, (h + 1) / 512, (w + 1) / 512)
+    small = cv2.resize(data.astronaut(), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     y, x = rng.integers(0, small.shape[0] - h + 1), rng.integers(0, small.shape[1] - w + 1)
     bgr = np.ascontiguousarray(small[y:y + h, x:x + w, ::-1])
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if IN_CH == 1 else bgr
@@ -94,8 +96,8 @@ async def frames(dut, idle: bool, backpressure: bool) -> None:
     rng = tb.rng_np
     for _ in range(4):
         h = int(rng.integers(OUT_H, MAX_H + 1))
-        w = int(rng.integers(OUT_W, MAX_W + 1))
-        rows, cols = int(rng.integers(OUT_H, h + 1)), int(rng.integers(OUT_W, w + 1))
+        w = int(rng.integers(tb.min_cols, MAX_W + 1))
+        rows, cols = int(rng.integers(OUT_H, h + 1)), int(rng.integers(tb.min_cols, w + 1))
         y0, x0 = int(rng.integers(0, h - rows + 1)), int(rng.integers(0, w - cols + 1))
         frame = photo(rng, h, w)
         await tb.configure({"FRAME_WIDTH": w, "FRAME_HEIGHT": h, "CROP_X": x0, "CROP_Y": y0,
@@ -111,18 +113,28 @@ async def frames(dut, idle: bool, backpressure: bool) -> None:
 @cocotb.test(skip=BENCH)
 async def package_rule(dut) -> None:
     """The package's crop rule: registers from register_values(), the image equal to the
-    host's classifier_codes() (what the pynq backend computed per frame before)."""
+    host's classifier_codes() (what the pynq backend computed per frame before); two
+    transfers back to back are taken at one beat (PPC pixels) per clock, the edge core's
+    rate, so behind the broadcast the crop path never holds the edge path back."""
     tb = TB(dut, SEED + 9)
     await tb.reset()
+    h, w = MAX_H, MAX_W - 1
     for rule in (CropRule(fraction=0.9), CropRule(invert=True)):
-        frame = photo(tb.rng_np, MAX_H, MAX_W - 1)
-        await tb.configure(register_values(rule, MAX_H, MAX_W - 1))
+        assert rule.box(h, w)[3] >= tb.min_cols, "maxima too small for the rule's box"
+        frame = photo(tb.rng_np, h, w)
+        await tb.configure(register_values(rule, h, w))
+        tb.in_mon.cycles.clear()
         for _ in range(2):   # back to back, one geometry
             await tb.source.send(tb.transfer(frame))
         for _ in range(2):
             got = await tb.image()
             exp = classifier_codes(frame, rule, SPEC).reshape(OUT_H, OUT_W, OUT_CH)
             assert (got == exp).all(), f"rule {rule} differs"
+        await tb.source.wait()
+        await ClockCycles(dut.clk, 2)
+        beats = 2 * h * -(-w // tb.ppc)
+        assert len(tb.in_mon.cycles) == beats, f"{len(tb.in_mon.cycles)} beats, sent {beats}"
+        assert tb.in_mon.span() == beats - 1, f"{beats} beats took {tb.in_mon.span() + 1} cycles"
 
 
 @cocotb.test(skip=BENCH)

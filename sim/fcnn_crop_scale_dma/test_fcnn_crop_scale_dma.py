@@ -21,20 +21,22 @@ PARAM_SETS = [
     {"PPC": 1, "IN_CHANNELS": 1, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8, "OUT_HEIGHT": 8,
      "MAX_WIDTH": 30, "MAX_HEIGHT": 20},
     # colour frames, 4 pixels per beat (widths not multiples of 4) -> a 3-channel input
+    # (the crop box at least 4 x 5 = 20 pixels wide)
     {"PPC": 4, "IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 3, "OUT_WIDTH": 5, "OUT_HEIGHT": 3,
-     "MAX_WIDTH": 31, "MAX_HEIGHT": 17},
-    # colour frames, 8 pixels per beat -> gray (BT.601 fused with the resize); maxima
-    # 64x48: fcnn_crop_scale's fused path gives wrong codes at 29x12 maxima (open finding)
+     "MAX_WIDTH": 31, "MAX_HEIGHT": 26},
+    # colour frames, 8 pixels per beat -> gray (BT.601 fused with the resize); the box at
+    # least 8 x 8 = 64 pixels wide
     {"PPC": 8, "IN_CHANNELS": 3, "BGR": 1, "OUT_CHANNELS": 1, "OUT_WIDTH": 8, "OUT_HEIGHT": 8,
-     "MAX_WIDTH": 64, "MAX_HEIGHT": 48},
+     "MAX_WIDTH": 100, "MAX_HEIGHT": 76},
 ]
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("params", PARAM_SETS, ids=runner.param_key)
 def test_fcnn_crop_scale_dma(params: dict[str, int]) -> None:
-    """DMA framing -> 1 pixel per beat video -> crop: bit-exact under the idle x
-    backpressure matrix, the package's rule, a short transfer and resync."""
+    """DMA framing -> PPC pixels per beat video -> crop: bit-exact under the idle x
+    backpressure matrix, the package's rule at one beat per clock, a short transfer and
+    resync."""
     runner.run(
         toplevel=TOPLEVEL,
         sources=rtl_sources(TOPLEVEL),
