@@ -16,10 +16,15 @@ written by ``python -m fpgacnn.apps.calibrate_mvu``). ``--block`` picks what to 
 - ``fixed``: requantization and max pooling per bit (:func:`measure_fixed`), section
   ``fixed``;
 - ``all`` (default): the three above;
+- ``rom``: the folded units of CNV's :data:`ROM_LAYERS`, each synthesized alone
+  (:func:`instance_probe`) out of a generated core with its weight ROM in block RAM and
+  in LUT logic (:func:`measure_rom`), section ``rom``: the distributed ROM's LUTs
+  (:func:`fpgacnn.hw.fold.resources.rom_logic_factor`);
 - ``cores``: no synthesis: the whole-core factors refitted on ``bench_classifier``
-  reports (``--bench build/bench/classifier_report.json ...``): yosys's figures of the
-  generated cores against the sum of the block models (:func:`core_points`), section
-  ``cores``.
+  reports (``--bench build/bench/classifier_report.json ...``) and on the cores of the
+  section measured before (re-modelled by the current blocks,
+  :func:`remodel_core_points`): yosys's figures of the generated cores against the sum
+  of the block models (:func:`core_points`), section ``cores``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: (XW, WW) element widths measured.
-WIDTHS = ((2, 2), (4, 4), (8, 8))
+WIDTHS = ((2, 2), (4, 4), (8, 8), (8, 2))
 
 
 #: The folded unit's probe: (PE, SIMD) points on an IN_LEN x N layer fed C_IN per beat.
@@ -184,6 +189,88 @@ def fit_swu(points: list[dict[str, Any]]) -> dict[str, float]:
             "ff_base": round(ff_base, 1)}
 
 
+#: The layers whose weight ROM is measured in block RAM and in LUT logic (section ``rom``):
+#: (layer, PE, SIMD) of ``bench_classifier``'s CNV (``cnv_model(0)``: dense random 2-bit
+#: weights), its second and third convolutions as folded for 3,000 images/s (ROMs of
+#: 36 x 2048 and 144 x 1024 bits).
+ROM_LAYERS = (("conv2", 16, 64), ("conv3", 8, 64))
+
+
+def instance_probe(rtl_dir: Path, layer: str, run: Path) -> Path:
+    """A wrapper ``fcnn_layer_probe`` around the ``fcnn_cnn_mvu`` instance of ``layer`` in
+    the generated core ``rtl_dir`` (its parameters as generated, the weight file by its
+    absolute path, every port a port of the wrapper at the top's wire widths)."""
+    import re
+
+    top = (rtl_dir / "fcnn_classifier.sv").read_text()
+    stage = re.search(rf"// (\w+): layer '{layer}'", top)
+    inst = stage and re.search(rf"\n    fcnn_cnn_mvu #\((.*?)\n    \) u_{stage.group(1)}_mvu "
+                               r"\((.*?)\n    \);", top, re.S)
+    if not inst:
+        raise ValueError(f"layer '{layer}': expected a folded unit fcnn_cnn_mvu in "
+                         f"{rtl_dir / 'fcnn_classifier.sv'}, found none")
+    widths = {m.group(2): int(m.group(1)) + 1
+              for m in re.finditer(r"wire \[(\d+):0\] (\w+);", top)}
+    inputs = {"clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tlast", "m_axis_tready"}
+    ports = re.findall(r"\.(\w+)\(([^)]*)\)", inst.group(2))
+    decl = ", ".join(f"{'input' if port in inputs else 'output'} wire "
+                     f"[{widths.get(sig.strip(), 1) - 1}:0] {port}" for port, sig in ports)
+    params = inst.group(1).replace("{MEM_DIR, ", '{"' + str((rtl_dir / "mem").resolve()) + '/", ')
+    run.mkdir(parents=True, exist_ok=True)
+    wrapper = run / "fcnn_layer_probe.sv"
+    wrapper.write_text(f"module fcnn_layer_probe ({decl});\n  fcnn_cnn_mvu #({params}\n  ) u "
+                       f"({', '.join(f'.{port}({port})' for port, _ in ports)});\nendmodule\n")
+    return wrapper
+
+
+def measure_rom(out_dir: Path) -> list[dict[str, Any]]:
+    """yosys figures of the :data:`ROM_LAYERS` 'folded units, each synthesized alone
+    with its weight ROM in block RAM and in logic (as ``bench_classifier`` measures a
+    distributed ROM): one point per layer, section ``rom``."""
+    import dataclasses
+
+    from fpgacnn.apps.bench_classifier import cnv_model, yosys_sources
+    from fpgacnn.apps.yosys_synth import synthesize
+    from fpgacnn.boards.target import board_target
+    from fpgacnn.hw.convert.plan import plan_model
+    from fpgacnn.hw.fold.solver import solve_stages
+    from fpgacnn.hw.rtlgen import generate_rtl
+    from fpgacnn.hw.rtlgen.stages import build_stages
+    from fpgacnn.sim.classifier_harness import rtl_sources
+    from fpgacnn.spec.folding import Impl, LayerFolding
+
+    model = cnv_model(0)
+    stages = build_stages(model, plan_model(model))
+    base = solve_stages(stages, model="cnv", target=board_target("pynq-z2"), rate=3000.0)
+    want = {layer: (pe, simd) for layer, pe, simd in ROM_LAYERS}
+    got: dict[tuple[str, str], Any] = {}
+    for style in ("block", "distributed"):
+        layers = tuple(LayerFolding(layer=lf.layer, impl=Impl.FOLDED, pe=want[lf.layer][0],
+                                    simd=want[lf.layer][1], rom_style=style)
+                       if lf.layer in want else lf for lf in base.layers)
+        gen = generate_rtl(model, out_dir / f"rom_{style}" / "rtl",
+                           folding=dataclasses.replace(base, layers=layers))
+        sources = [f for f in rtl_sources(gen.out_dir) if f.name != "fcnn_classifier.sv"]
+        for layer in want:
+            run = out_dir / f"rom_{style}" / layer
+            wrapper = instance_probe(gen.out_dir, layer, run)
+            got[layer, style] = synthesize(
+                sources=[*yosys_sources(sources, run / "src"), wrapper],
+                top="fcnn_layer_probe", parameters={}, out_dir=run, depth=False)
+    out = []
+    for layer, (pe, simd) in want.items():
+        st = next(s for s in stages if s.layer == layer)
+        h, w, c = st.in_shape
+        in_len, n, ww = st.kernel * st.kernel * c, st.out_shape[2], st.w_width
+        blk, lgc = got[layer, "block"], got[layer, "distributed"]
+        out.append({"layer": layer, "xw": st.in_type.width, "ww": ww, "pe": pe, "simd": simd,
+                    "in_len": in_len, "c_in": simd, "n": n,
+                    "depth": (n // pe) * (in_len // simd), "width": pe * simd * ww,
+                    "lut_block": blk.lut_total, "lut_logic": lgc.lut_total,
+                    "ff_block": blk.ff, "ff_logic": lgc.ff, "bram36_block": blk.bram18 / 2})
+    return out
+
+
 #: The fixed blocks' probe points: requantization (C, IW, OW, SHIFT) -- the arithmetic the
 #: MVU now applies per fold -- and max pooling (C, BW, W, P; H = W).
 REQUANT_POINTS = ((64, 13, 2, 4), (256, 15, 2, 4), (16, 20, 8, 6))
@@ -261,6 +348,44 @@ def core_points(report: Path) -> list[dict[str, Any]]:
     return out
 
 
+def parse_folding(text: str) -> list[Any]:
+    """The layers of a folding text as :func:`core_points` writes it ("conv1 U, fc1 2x16 d")."""
+    from fpgacnn.spec.folding import Impl, LayerFolding
+
+    out = []
+    for part in text.split(", "):
+        name, fold, *rom = part.split(" ")
+        if fold == "U":
+            out.append(LayerFolding(layer=name, impl=Impl.UNROLLED))
+            continue
+        pe, simd = (int(v) for v in fold.split("x"))
+        out.append(LayerFolding(layer=name, impl=Impl.FOLDED, pe=pe, simd=simd,
+                                rom_style={"b": "block", "d": "distributed"}[rom[0]]))
+    return out
+
+
+def remodel_core_points(points: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+    """``points`` (section ``cores``) with their ``model_*`` figures recomputed by the
+    current block model (:func:`fpgacnn.hw.fold.solver.block_sum`) for the same model
+    (``bench_classifier``'s, at ``seed``) and folding: after a block model changes, the
+    whole-core factors are refitted on the cores already measured."""
+    from fpgacnn.apps.bench_classifier import BenchConfig, load_model
+    from fpgacnn.boards.target import board_target
+    from fpgacnn.hw.convert.plan import plan_model
+    from fpgacnn.hw.fold.solver import block_sum
+    from fpgacnn.hw.rtlgen.stages import build_stages
+
+    cfg = BenchConfig(out_dir=Path("."), seed=seed)
+    out = []
+    for pt in points:
+        model = load_model(pt["model"], cfg)[0]
+        est = block_sum(build_stages(model, plan_model(model)), parse_folding(pt["folding"]),
+                        board_target(pt["board"]))
+        out.append({**pt, "model_lut": round(est.lut), "model_lutram": round(est.lutram),
+                    "model_ff": round(est.ff), "model_bram36": est.bram36})
+    return out
+
+
 def fit_cores(points: list[dict[str, Any]]) -> dict[str, float]:
     """The whole-core factors: the median yosys / block-model ratio of LUT and of FF."""
     return {"lut_factor": round(float(np.median([p["yosys_lut"] / p["model_lut"]
@@ -280,9 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=output_root() / "fold_calibrate")
     p.add_argument("--write", type=Path, default=CALIBRATION_FILE,
                    help=f"calibration file to write (default: {CALIBRATION_FILE})")
-    p.add_argument("--block", choices=("mvu", "swu", "fixed", "all", "cores"), default="all",
+    p.add_argument("--block", choices=("mvu", "swu", "fixed", "all", "rom", "cores"),
+                   default="all",
                    help="what to measure: the folded unit, the sliding-window unit, the "
-                        "fixed blocks (requantization, pooling), all three (default), or "
+                        "fixed blocks (requantization, pooling), all three (default), "
+                        "'rom': CNV layers with their weight ROM in BRAM and in logic, or "
                         "'cores': refit the whole-core factors on --bench reports")
     p.add_argument("--bench", type=Path, nargs="*", default=[], metavar="REPORT",
                    help="classifier_report.json files of bench_classifier runs (--block cores)")
@@ -303,8 +430,16 @@ def main(argv: list[str] | None = None) -> int:
                        "points": points, "fit": fit_swu(points)}
     if args.block in ("fixed", "all"):
         data.setdefault("fixed", {}).update(measure_fixed(args.work))
+    if args.block == "rom":
+        data["rom"] = {**data.get("rom", {}), "block": "fcnn_cnn_mvu",
+                       "tool": "yosys synth_xilinx -family xc7",
+                       "points": measure_rom(args.work)}
     if args.block == "cores":
         points = [pt for r in args.bench for pt in core_points(r)]
+        known = {(pt["model"], pt["board"], pt["folding"]) for pt in points}
+        # the cores measured before (section cores) stay, re-modelled by the current blocks
+        points += [pt for pt in remodel_core_points(data.get("cores", {}).get("points", []))
+                   if (pt["model"], pt["board"], pt["folding"]) not in known]
         if not points:
             p.error("--block cores needs --bench reports with synthesized rows")
         data["cores"] = {**data.get("cores", {}), "points": points, **fit_cores(points)}

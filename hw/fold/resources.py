@@ -21,9 +21,11 @@ Blocks and their models:
   widths. Flip-flops: the PE accumulators, the N-wide result register, the stage
   registers of the SIMD inputs and of the PE*SIMD weights;
 - weight ROM (``(N/PE)*(IN_LEN/SIMD)`` words of ``PE*SIMD*WW`` bits): in block RAM
-  with the best BRAM36/BRAM18 aspect ratio (32Kx1 .. 512x72; 16Kx1 .. 512x36), or
-  as distributed ROM (LUT6 = 64x1, with MUXF7/F8 up to 256 words and a LUT mux
-  above); the solver picks per layer (``rom_style``);
+  with the best BRAM36/BRAM18 aspect ratio (32Kx1 .. 512x72; 16Kx1 .. 512x36; the
+  read register inside the BRAM), or as distributed ROM -- LUT logic (LUT6 = 64x1,
+  with MUXF7/F8 up to 256 words and a LUT mux above) times the factor yosys measured
+  on CNV's layers (section ``rom``, :func:`rom_logic_factor`); the solver picks per
+  layer (``rom_style``);
 - input vector buffer of a folded layer (two banks): registers when a bank is one
   word (with the multiplexer that picks the SIMD slice, fitted on the unit's own
   yosys points in ``calibration.json``), else a small memory (counted like a ROM);
@@ -199,28 +201,43 @@ def _mac_surface() -> tuple[float, float, float, tuple[float, ...], tuple[float,
             tuple(f[3] for _, f in fits))
 
 
+def _interp(xw: int, ww: int, which: int) -> float:
+    """Term ``which`` of :func:`_mac_surface` (4 bases, 5 per PE, 6 per output) at XW*WW,
+    interpolated over the measured widths (the mean where two share a product)."""
+    surf = _mac_surface()
+    by: dict[float, list[float]] = {}
+    for x, v in zip(surf[3], surf[which], strict=True):
+        by.setdefault(x, []).append(v)
+    xs = sorted(by)
+    return float(np.interp(xw * ww, xs, [float(np.mean(by[x])) for x in xs]))
+
+
 def lut_per_mac(xw: int, ww: int) -> float:
-    """LUTs of one multiply-add lane of the folded array (at least 1)."""
+    """LUTs of one multiply-add lane of the folded array (at least 1): the width's own fit
+    where it was measured, else the surface through the measured widths."""
+    fit = _width_fits().get((xw, ww))
+    if fit is not None:
+        return fit[1]
     a, b, c, *_ = _mac_surface()
     return max(1.0, a * xw * ww + b * (xw + ww) + c)
 
 
 def lut_base(xw: int, ww: int) -> float:
     """LUTs of the folded unit's control path."""
-    _, _, _, xs, bases, _, _ = _mac_surface()
-    return float(np.interp(xw * ww, xs, bases))
+    fit = _width_fits().get((xw, ww))
+    return fit[0] if fit is not None else _interp(xw, ww, 4)
 
 
 def lut_per_pe(xw: int, ww: int) -> float:
     """LUTs of one PE's accumulator path (apart from its multiply lanes)."""
-    _, _, _, xs, _, per_pe, _ = _mac_surface()
-    return float(np.interp(xw * ww, xs, per_pe))
+    fit = _width_fits().get((xw, ww))
+    return fit[2] if fit is not None else _interp(xw, ww, 5)
 
 
 def lut_per_output(xw: int, ww: int) -> float:
     """LUTs per output N of the folded unit (its output stage)."""
-    _, _, _, xs, _, _, per_out = _mac_surface()
-    return float(np.interp(xw * ww, xs, per_out))
+    fit = _width_fits().get((xw, ww))
+    return fit[3] if fit is not None else _interp(xw, ww, 6)
 
 
 def block_ram(depth: int, width: int) -> float:
@@ -242,11 +259,34 @@ def lut_rom(depth: int, width: int) -> float:
 
 
 def memory(depth: int, width: int, style: str) -> Cost:
-    """A memory read through a register, as ``style`` ("block" | "distributed")."""
+    """A memory read through a register, as ``style`` ("block" | "distributed"): in block
+    RAM the read register is the BRAM's own (no FFs), in LUTRAM it is ``width`` FFs."""
     if style == "block" and depth * width > SMALL_MEMORY_BITS:
-        return Cost(ff=width, bram36=block_ram(depth, width))
+        return Cost(bram36=block_ram(depth, width))
     luts = lut_rom(depth, width)
     return Cost(lut=luts, lutram=luts, ff=width)
+
+
+@functools.cache
+def rom_logic_factor() -> float:
+    """yosys's LUTs of a distributed weight ROM (built as LUT logic, ``rom_style =
+    "logic"``) per LUT of :func:`lut_rom`: the mean over the calibration's paired layers
+    (section ``rom``: the same MVU with its ROM in block RAM and in logic, the LUT
+    difference against ``lut_rom(depth, width)``), at least 1."""
+    pts = calibration().get("rom", {}).get("points", [])
+    ratios = [(p["lut_logic"] - p["lut_block"]) / lut_rom(p["depth"], p["width"])
+              for p in pts]
+    return max(1.0, float(np.mean(ratios))) if ratios else 1.0
+
+
+def weight_rom(depth: int, width: int, style: str) -> Cost:
+    """A folded unit's weight ROM: in block RAM (:func:`memory`), or distributed -- LUT
+    logic, not LUTRAM (yosys 0.23 maps no ROM to LUTRAM cells; Vivado's distributed ROM
+    is logic too): :func:`lut_rom` times :func:`rom_logic_factor`, and its read
+    register."""
+    if style == "block" and depth * width > SMALL_MEMORY_BITS:
+        return memory(depth, width, style)
+    return Cost(lut=lut_rom(depth, width) * rom_logic_factor(), ff=width)
 
 
 def cheaper_memory(depth: int, width: int) -> Cost:
@@ -379,7 +419,7 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
     if s.requant:       # PE sums requantized per fold (fcnn_cnn_requant's arithmetic)
         array = array + Cost(lut=lf.pe * s.acc_w * cal["fixed"]["requant_lut_per_bit"])
     depth = (s.n // lf.pe) * (s.in_len // lf.simd)
-    rom = memory(depth, macs * s.ww, lf.rom_style)
+    rom = weight_rom(depth, macs * s.ww, lf.rom_style)
     words = s.in_len // max(s.c_in, lf.simd)
     if words <= 1:
         mux = xmux_lut_per_bit() * 2 * s.in_len * s.xw if lf.simd < s.in_len else 0.0

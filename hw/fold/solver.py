@@ -10,9 +10,14 @@ window unit ``fcnn_cnn_swu`` -- or, at stride 1, a multiple of Cin dividing the
 window: :func:`fpgacnn.spec.folding.conv_simd_error`) and its weight ROM in block
 or distributed memory, or, for a convolution at stride 1, the unrolled per-pixel
 kernel (one padded input pixel per clock). "Cheapest" is the resource model's
-estimate (:mod:`.resources`) weighed against the budget; when the core's total
-overflows one resource (say BRAM), that resource's weight is
-raised and the layers are chosen again (so weights move to LUTs, or back).
+estimate (:mod:`.resources`) weighed against the budget: the fewest LUTs and FFs
+(each as a share of its budget; BRAM weighs only :data:`BRAM_WEIGHT` as much, a
+tie-breaker) with the core's block RAM within its budget -- a hard constraint,
+met exactly by a small knapsack over the layers (:func:`_choose`), so weight ROMs go
+to block RAM wherever it still has room and to LUTs where it has not (CNV at 3,000
+images/s: the shallow, wide ROMs of its second convolution stay in LUTs, the rest in
+BRAM). When the core's LUTs, LUTRAM or FFs overflow, that resource's weight is raised
+and the layers are chosen again.
 
 - ``rate`` (images/s) given: II = floor(clock / rate); the core must fit at it,
   else :class:`FoldingError` names the resource, the layer that uses most of it,
@@ -54,6 +59,12 @@ log = logging.getLogger(__name__)
 BUDGET_FRACTION = {"lut": 0.85, "ff": 0.85, "lutram": 0.85, "bram36": 0.95, "dsp": 0.90}
 #: Rounds of re-weighting an overflowing resource before giving up on an II.
 REWEIGHT_ROUNDS = 8
+#: Weight of BRAM36 (as a share of its budget) against LUTs and FFs (1 each) in a layer's
+#: score. BRAM's budget is a constraint of the choice (:func:`_choose`); within it, block
+#: RAM is nearly free: a layer keeps a ROM in LUTs only where that costs at most about
+#: 0.1 * 45,220 / 133 = 34 LUTs per BRAM36 on the xc7z020 (yosys: a shallow ROM in BRAM
+#: saves 119-290 LUTs per BRAM36 on CNV, calibration_fold.json section ``rom``).
+BRAM_WEIGHT = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,6 +177,38 @@ def _score(c: Cost, budget: Budget, weights: dict[str, float]) -> float:
                for k in ("lut", "ff", "bram36", "dsp"))
 
 
+def _halves(bram36: float) -> int:
+    """BRAM36 as a whole number of BRAM18 halves (the model counts halves)."""
+    return int(math.ceil(2 * bram36 - 1e-9))
+
+
+def _pareto(items: list[tuple[int, float, Any]]) -> list[tuple[int, float, Any]]:
+    """The (BRAM halves, score, payload) items no other beats on both counts, by BRAM."""
+    out: list[tuple[int, float, Any]] = []
+    for b, sc, pay in sorted(items, key=lambda t: (t[0], t[1])):
+        if not out or sc < out[-1][1]:
+            out.append((b, sc, pay))
+    return out
+
+
+def _choose(options: list[list[tuple[LayerFolding, Cost]]], budget: Budget,
+            weights: dict[str, float], bram_room: float) -> list[int] | None:
+    """Per layer the index of its option: the least total score with the layers' BRAM36
+    within ``bram_room`` (a multiple-choice knapsack in BRAM18 halves, solved exactly over
+    the Pareto fronts of score against BRAM), or None when even the fewest BRAM36 per
+    layer overflow it."""
+    room = int(math.floor(2 * bram_room + 1e-9))
+    front: list[tuple[int, float, tuple[int, ...]]] = [(0, 0.0, ())]
+    for opts in options:
+        mine = _pareto([(_halves(c.bram36), _score(c, budget, weights), j)
+                        for j, (_, c) in enumerate(opts)])
+        front = _pareto([(b0 + b1, s0 + s1, picks + (j,)) for b0, s0, picks in front
+                         for b1, s1, j in mine if b0 + b1 <= room])
+        if not front:
+            return None
+    return list(min(front, key=lambda t: t[1])[2])
+
+
 @dataclass(frozen=True)
 class _Plan:
     ii: int
@@ -213,13 +256,18 @@ class _Problem:
         return sorted(v for v in found if v >= lo)
 
     def plan(self, ii: int) -> _Plan:
-        """The cheapest choice per layer at ``ii``, re-weighted while a resource overflows."""
-        weights = {"lut": 1.0, "ff": 1.0, "bram36": 1.0, "dsp": 1.0}
-        opts = [_options(s, ii) for s in self.shapes]
+        """The cheapest choice per layer at ``ii`` with the BRAM36 within budget
+        (:func:`_choose`), re-weighted while LUTs, LUTRAM or FFs overflow."""
+        weights = {"lut": 1.0, "ff": 1.0, "bram36": BRAM_WEIGHT, "dsp": 1.0}
+        opts = [[(lf, self.cost(i, lf)) for lf in _options(s, ii)]
+                for i, s in enumerate(self.shapes)]
         best: _Plan | None = None
         for _ in range(REWEIGHT_ROUNDS):
-            chosen = [min(o, key=lambda lf, i=i: _score(self.cost(i, lf), self.budget, weights))
-                      for i, o in enumerate(opts)]
+            picks = _choose(opts, self.budget, weights, self.budget.bram36 - self.fixed.bram36)
+            if picks is None:       # BRAM overflows at any choice: the fewest per layer
+                picks = [min(range(len(o)), key=lambda j, o=o: (o[j][1].bram36, _score(
+                    o[j][1], self.budget, weights))) for o in opts]
+            chosen = [opts[i][j][0] for i, j in enumerate(picks)]
             costs = tuple(self.cost(i, lf) for i, lf in enumerate(chosen))
             total = self.fixed
             for c in costs:
@@ -230,8 +278,8 @@ class _Problem:
             plan = _Plan(ii, tuple(chosen), costs, total, over)
             if best is None or over is None:
                 best = plan
-            if over is None:
-                return plan
+            if over is None or over == "bram36":
+                return plan if over is None else best
             weights[over if over != "lutram" else "lut"] *= 2.0
         assert best is not None
         return best
