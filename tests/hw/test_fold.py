@@ -233,3 +233,59 @@ def test_a_streamed_convolution_costs_its_window_unit_not_whole_window_banks(cnv
     assert b.ff - a.ff >= 2 * conv2.in_len * conv2.xw - 32 * 2 - 192 * 2
     swu = rm.swu_cost(conv2, 32)
     assert swu.bram36 > 0 or swu.lutram > 0    # the line buffer is a memory
+
+
+def test_the_bram_choice_is_an_exact_knapsack() -> None:
+    """_choose picks, per layer, the option of least total score with the layers' BRAM36
+    within the room: the same as trying every combination (random small instances)."""
+    import itertools
+    import random
+
+    from fpgacnn.hw.fold import resources as rm
+    from fpgacnn.hw.fold.solver import BRAM_WEIGHT, Budget, _choose, _score
+
+    budget = Budget.of(board_target("pynq-z2"))
+    weights = {"lut": 1.0, "ff": 1.0, "bram36": BRAM_WEIGHT, "dsp": 1.0}
+    rng = random.Random(5)
+    for _ in range(40):
+        opts = [[(None, rm.Cost(lut=rng.randrange(100, 9000), ff=rng.randrange(0, 3000),
+                                bram36=rng.randrange(0, 60) / 2))
+                 for _ in range(rng.randrange(1, 5))] for _ in range(rng.randrange(1, 5))]
+        room = rng.randrange(0, 80) / 2
+        best = None
+        for combo in itertools.product(*(range(len(o)) for o in opts)):
+            costs = [opts[i][j][1] for i, j in enumerate(combo)]
+            if sum(c.bram36 for c in costs) <= room:
+                sc = sum(_score(c, budget, weights) for c in costs)
+                best = sc if best is None else min(best, sc)
+        picks = _choose(opts, budget, weights, room)
+        if best is None:
+            assert picks is None
+            continue
+        costs = [opts[i][j][1] for i, j in enumerate(picks)]
+        assert sum(c.bram36 for c in costs) <= room
+        assert sum(_score(c, budget, weights) for c in costs) == pytest.approx(best)
+
+
+def test_cnv_keeps_a_rom_in_luts_only_where_bram_has_no_room(cnv) -> None:
+    """CNV at FINN's rate (3,000 images/s) on the xc7z020: the BRAM36 estimate is within
+    budget, and every layer whose weight ROM the solver leaves in LUTs would overflow the
+    BRAM36 budget with it in block RAM (so ROMs go to BRAM while it has room: fewer LUTs);
+    at least one layer keeps its ROM in BRAM."""
+    from fpgacnn.hw.fold.solver import Budget
+
+    _, stages = cnv
+    t = board_target("pynq-z2")
+    f = solve_stages(stages, model="cnv", target=t, rate=3000.0)
+    budget = Budget.of(t)
+    assert _cycles(stages, f) <= 100e6 / 3000
+    assert f.estimate.bram36 <= budget.bram36 and f.estimate.lut <= budget.lut
+    folded = [lf for lf in f.layers if lf.impl is Impl.FOLDED]
+    assert any(lf.rom_style == "block" for lf in folded)
+    for lf in folded:
+        if lf.rom_style != "distributed":
+            continue
+        moved = dataclasses.replace(f, layers=tuple(
+            dataclasses.replace(x, rom_style="block") if x.layer == lf.layer else x
+            for x in f.layers))
+        assert estimate_folding(stages, moved, t).estimate.bram36 > budget.bram36, lf.layer

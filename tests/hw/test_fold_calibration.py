@@ -45,6 +45,23 @@ def test_the_lut_model_reproduces_the_calibration_points() -> None:
         assert abs(est - p["lut"]) <= LUT_FIT_TOLERANCE * p["lut"], (round(est), p)
 
 
+def test_the_distributed_rom_model_reproduces_its_points() -> None:
+    """Section ``rom``: each layer synthesized with its weight ROM in block RAM and in LUT
+    logic; the model's difference (the ROM as logic times the fitted factor, and its read
+    register) within 35 % of yosys's LUT difference, the FFs exact (a BRAM holds the read
+    register), and the block ROM's BRAM36 as the aspect-ratio rule counts it."""
+    pts = rm.calibration()["rom"]["points"]
+    assert len(pts) >= 2 and rm.rom_logic_factor() >= 1.0
+    for p in pts:
+        logic = rm.weight_rom(p["depth"], p["width"], "distributed")
+        block = rm.weight_rom(p["depth"], p["width"], "block")
+        assert logic.lutram == 0 and block.lut == 0 and block.ff == 0
+        diff = p["lut_logic"] - p["lut_block"]
+        assert abs(logic.lut - diff) <= FRESH_TOLERANCE * diff, (round(logic.lut), p)
+        assert logic.ff == p["ff_logic"] - p["ff_block"] == p["width"]
+        assert block.bram36 == p["bram36_block"]
+
+
 @pytest.mark.parametrize("rom", ["block"])
 def test_a_fresh_yosys_run_agrees_with_the_layer_estimate(tmp_path, rom: str) -> None:
     xw, ww, pe, simd = 4, 4, 2, 8              # not a calibration point
