@@ -89,12 +89,16 @@ module fcnn_crop_scale_dma #(
     localparam logic [7:0] A_FRAME_HEIGHT = 8'h10;
     wire wr = s_axil_awvalid && s_axil_awready && s_axil_wvalid && s_axil_wready;
     logic [15:0] cfg_width, cfg_height;
+    logic [15:0] cfg_bpl_m1, cfg_fh_m1;   // beats per line - 1, lines - 1 (a clock later)
     wire soft_rst = wr && (s_axil_awaddr == A_CTRL) && s_axil_wstrb[0] && s_axil_wdata[1];
+    wire [15:0] cfg_w_m1 = cfg_width - 16'd1;
     always_ff @(posedge clk) begin
         if (wr && s_axil_awaddr == A_FRAME_WIDTH && &s_axil_wstrb[1:0])
             cfg_width <= s_axil_wdata[15:0];
         if (wr && s_axil_awaddr == A_FRAME_HEIGHT && &s_axil_wstrb[1:0])
             cfg_height <= s_axil_wdata[15:0];
+        cfg_bpl_m1 <= cfg_w_m1 >> LOG_PPC;
+        cfg_fh_m1  <= cfg_height - 16'd1;
         if (rst) begin
             cfg_width  <= 16'd1;
             cfg_height <= 16'd1;
@@ -108,9 +112,8 @@ module fcnn_crop_scale_dma #(
     logic [15:0] fh_m1;         // lines - 1
     logic [15:0] bpl_m1;        // beats per line - 1
     logic        at_sof;        // the next beat is a frame's first
-    wire  [15:0] cfg_w_m1   = cfg_width - 16'd1;
-    wire  [15:0] cur_bpl_m1 = at_sof ? (cfg_w_m1 >> LOG_PPC) : bpl_m1;
-    wire  [15:0] cur_fh_m1  = at_sof ? cfg_height - 16'd1 : fh_m1;
+    wire  [15:0] cur_bpl_m1 = at_sof ? cfg_bpl_m1 : bpl_m1;
+    wire  [15:0] cur_fh_m1  = at_sof ? cfg_fh_m1 : fh_m1;
     wire         line_end   = (fx == cur_bpl_m1);
     wire         frame_end  = line_end && (fy == cur_fh_m1);
 
@@ -122,8 +125,8 @@ module fcnn_crop_scale_dma #(
     always_ff @(posedge clk) begin
         if (in_fire) begin
             if (at_sof) begin
-                bpl_m1 <= cfg_w_m1 >> LOG_PPC;
-                fh_m1  <= cfg_height - 16'd1;
+                bpl_m1 <= cfg_bpl_m1;
+                fh_m1  <= cfg_fh_m1;
             end
             at_sof <= frame_done;
             if (frame_done) begin
