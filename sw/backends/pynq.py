@@ -592,13 +592,13 @@ class PynqEdgeEngine(eng.EdgeEngine):
             if self._send_pending is not None:  # the previous frame must be fully sent
                 self._dma.wait("send", self._send_pending.sent)
                 self._send_pending = None
+            if self.fabric is not None:  # first: it may refuse the frame (FrameError)
+                self.fabric.program(h, w)
             if self._config != (w, h, threshold):  # latched at the next SOF
                 self._write("WIDTH", w)
                 self._write("HEIGHT", h)
                 self._write("THRESHOLD", threshold)
                 self._config = (w, h, threshold)
-            if self.fabric is not None:
-                self.fabric.program(h, w)
             split.mark("dma")
             slot = self._slot
             self._slot ^= 1

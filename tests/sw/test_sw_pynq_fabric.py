@@ -106,3 +106,24 @@ def test_fabric_crop_faults_are_named_and_recovered(board_tree: Callable[..., Pa
             pipe.process(frames[0])
         _same([expected], [pipe.process(frames[0])])
     assert emu.live_buffers == 0
+
+
+def test_fabric_crop_too_narrow_for_ppc_is_refused(board_tree: Callable[..., Path],
+                                                    frames) -> None:  # noqa: ANN001
+    """At PPC 4 the crop block takes a box at least 4 x 8 = 32 pixels wide: a frame whose
+    box is narrower is refused in one line before it is sent (the block would refuse it
+    with BAD_SIZE); the next frame goes through."""
+    from fpgacnn.spec.crop_scale import min_crop_width
+
+    tree = board_tree("pynq-z2", edge_input=EdgeInput.COLOR, classifier_input=FABRIC)
+    assert min_crop_width(4, 8) == 32
+    small = np.ascontiguousarray(frames[0][:31, :40])   # the centred square: 31 x 31
+    with Pipeline.open(emulated_package(tree), "reference") as ref:
+        expected = ref.process(frames[0])
+    emu = EmulatedBoard(tree)
+    with open_emulated(tree, board=emu, timeout_s=5.0) as pipe:
+        with pytest.raises(FrameError, match="at least 32 pixels wide .* a 40x31 frame's "
+                                             "is 31"):
+            pipe.process(small)
+        _same([expected], [pipe.process(frames[0])])
+    assert emu.live_buffers == 0
