@@ -1,6 +1,7 @@
 """cocotb testbench of the whole frame path in one simulation (``fcnn_frame_path_top``).
 
-The pytest entry points are in ``test_fcnn_frame_path.py`` beside this file; it writes
+It is run by :func:`fpgacnn.apps.bench_frame_path.run_frames` (the slow test
+``tests/test_frame_path.py`` and the cycle benchmark), which writes
 the frames and what the ``reference`` backend makes of them (edge maps, score codes)
 to ``FCNN_TB_PARAMS["data"]``. Registers come from :data:`fpgacnn.spec.cores.EDGE_MAP`
 (the edge IP) and :data:`~fpgacnn.spec.cores.CROP_MAP` with
