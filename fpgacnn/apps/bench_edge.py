@@ -66,6 +66,9 @@ BLOCKS: tuple[tuple[str, dict[str, int]], ...] = (
                          "OUT_HEIGHT": 32}),
     ("fcnn_crop_scale", {"PPC": 4, "IN_CHANNELS": 3, "OUT_CHANNELS": 3, "OUT_WIDTH": 32,
                          "OUT_HEIGHT": 32}),
+    # the board's crop IP: DMA framing + fcnn_crop_scale
+    ("fcnn_crop_scale_dma", {"PPC": 4, "IN_CHANNELS": 3, "OUT_CHANNELS": 1, "OUT_WIDTH": 8,
+                             "OUT_HEIGHT": 8}),
 )
 
 
@@ -230,7 +233,7 @@ def measure_blocks(cfg: BenchConfig, report: BenchReport) -> BenchReport:
     from fpgacnn.hw import rtl_sources
 
     for top, params in BLOCKS:
-        if top == "fcnn_crop_scale":
+        if top.startswith("fcnn_crop_scale"):
             params = {**params, "MAX_WIDTH": cfg.synth_max_width,
                       "MAX_HEIGHT": cfg.synth_max_height}
         key = "_".join(f"{k}{v}" for k, v in params.items())
@@ -247,10 +250,10 @@ def measure_blocks(cfg: BenchConfig, report: BenchReport) -> BenchReport:
 
 def _block_name(s: dict[str, object]) -> str:
     p = s["parameters"]
-    if s["top"] == "fcnn_crop_scale":
+    if str(s["top"]).startswith("fcnn_crop_scale"):
         mode = {(1, 1): "gray", (3, 1): "BGR->gray", (3, 3): "RGB", (1, 3): "gray->RGB"}[
             (p["IN_CHANNELS"], p["OUT_CHANNELS"])]
-        return (f"fcnn_crop_scale PPC {p.get('PPC', 1)} {mode} -> "
+        return (f"{s['top']} PPC {p.get('PPC', 1)} {mode} -> "
                 f"{p['OUT_WIDTH']}x{p['OUT_HEIGHT']}")
     return f"{s['top']} " + ", ".join(f"{k}={v}" for k, v in p.items())
 
