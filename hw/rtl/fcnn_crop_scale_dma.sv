@@ -15,7 +15,9 @@
 // (fpgacnn.spec.cores.CROP_MAP): this wrapper keeps a copy of each write to them (the
 // crop block takes a write when AWVALID, WVALID and both readies are high together)
 // and frames with the copy taken at each frame's first beat, so a write during a frame
-// changes the next one (as the crop block latches its geometry at each SOF).
+// changes the next one (as the crop block latches its geometry at each SOF; the copy
+// is decoded into beats per line a clock after the write, well within the crop
+// block's own four clocks).
 //
 // Rate: one beat (PPC pixels) per clock, the edge core's rate, so behind
 // fcnn_axis_broadcast it does not hold the edge path back. The stream passes straight
