@@ -425,7 +425,8 @@ CROP_MAP = RegisterMap(
         _geometry("CROP_X", 0x14, 0, "first column of the crop box"),
         _geometry("CROP_Y", 0x18, 0, "first line of the crop box"),
         _geometry("CROP_WIDTH", 0x1C, "MAX_WIDTH",
-                  "crop box width, `OUT_WIDTH`..FRAME_WIDTH - CROP_X"),
+                  "crop box width, `PPC` x `OUT_WIDTH`..FRAME_WIDTH - CROP_X "
+                  "(fpgacnn.spec.crop_scale.min_crop_width)"),
         _geometry("CROP_HEIGHT", 0x20, "MAX_HEIGHT",
                   "crop box height, `OUT_HEIGHT`..FRAME_HEIGHT - CROP_Y"),
         Register("FRAME_COUNT", 0x24, Access.RO_WC, 0, "output images completed"),
