@@ -110,3 +110,20 @@ def test_a_fresh_swu_yosys_run_agrees_with_its_estimate(tmp_path) -> None:
     measured = measure_swu(tmp_path, c, bw, h, w, k, simd, stride, style)
     assert measured["rows"] == swu_rows(k, stride)
     _swu_agrees(measured)
+
+
+def test_the_whole_core_factors_fit_the_current_block_model() -> None:
+    """Section ``cores``: each measured core's block-model figures are what the current
+    block model gives for its model and folding (within 1 %: a block model changed without
+    ``fold_calibrate --block cores`` fails here), and the factors are the median ratios."""
+    from fpgacnn.apps.fold_calibrate import fit_cores, parse_folding, remodel_core_points
+
+    cores = rm.calibration()["cores"]
+    pts = cores["points"]
+    assert len(pts) >= 3
+    for old, new in zip(pts, remodel_core_points(pts), strict=True):
+        assert parse_folding(old["folding"]) and new["folding"] == old["folding"]
+        for k in ("model_lut", "model_ff"):
+            assert abs(new[k] - old[k]) <= 0.01 * old[k], (old["model"], k, new[k], old[k])
+        assert new["model_bram36"] == old["model_bram36"]
+    assert fit_cores(pts) == {"lut_factor": cores["lut_factor"], "ff_factor": cores["ff_factor"]}
