@@ -47,7 +47,15 @@ from .folding import (
     stride,
 )
 from .kernel import KernelInfo, generate_kernel
-from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, build_stages
+from .stages import (
+    ConvStage,
+    DenseStage,
+    PoolStage,
+    RequantStage,
+    Stage,
+    ThresholdStage,
+    build_stages,
+)
 from .weights import MEM_SUBDIR, mem_name, weight_words, write_mem
 
 log = logging.getLogger(__name__)
@@ -59,7 +67,7 @@ TOP = "fcnn_classifier"
 #: instantiate) come from their lists ``hw/rtl/<block>.f``.
 LIB_BLOCKS = (
     "fcnn_cnn_window", "fcnn_cnn_swu", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
-    "fcnn_cnn_requant", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
+    "fcnn_cnn_requant", "fcnn_cnn_threshold", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
 )
 
 
@@ -119,6 +127,8 @@ def _stage_dict(st: Stage, kernels: dict[str, KernelInfo],
         d.update(pool=st.pool)
     elif isinstance(st, RequantStage):
         d.update(shift=st.shift)
+    elif isinstance(st, ThresholdStage):
+        d.update(thresholds=st.thresholds, levels=st.levels)
     return d
 
 

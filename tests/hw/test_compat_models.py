@@ -55,9 +55,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "hls4ml_single_dense_exact": ("exact", ""),
     "hls4ml_single_dense_auto_po2": ("exact", ""),
     "hls4ml_qactivation_kwarg": ("exact", ""),
-    "hls4ml_btnn_ternary": ("refused", "layer 'q_activation' (QActivation): quantizer "
-                                       "binary_tanh is not supported (use quantized_bits or "
-                                       "quantized_relu)"),
+    "hls4ml_btnn_ternary": ("exact", ""),
     "hls4ml_btnn_binary_relu": ("exact", ""),
     "hls4ml_qconv2dbn": ("refused", "the AXI4-Stream top needs an (H, W, C) or (N,) input and a "
                                     "flat output (class scores), got (8, 8, 1) -> (6, 6, 4)"),
