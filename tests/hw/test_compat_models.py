@@ -62,9 +62,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "tutorial_part4_jet_mlp": ("exact", ""),
     "tutorial_part6_svhn_cnn": ("approx", ""),
     "qkeras_example_mnist": ("exact", ""),
-    "qkeras_example_mnist_po2": ("refused", "layer 'acti' (QActivation): quantizer "
-                                            "quantized_relu_po2 is not supported (use "
-                                            "quantized_bits or quantized_relu)"),
+    "qkeras_example_mnist_po2": ("exact", ""),
     "qkeras_example_mnist_b2t": ("exact", ""),
     "qkeras_example_mnist_bn": ("refused", "layer 'dense' (QDense): kernel_quantizer "
                                            "quantized_ulaw(4,0,1) gives values that are not "
