@@ -64,19 +64,18 @@ module fcnn_cnn_threshold #(
     // Bits of the count k (0..N).
     localparam int KW = $clog2(N + 1);
 
-    // The thresholds and the input, widened by one bit so that one signed compare fits
-    // both signed and unsigned inputs.
-    function automatic logic signed [IW:0] widen(input logic [IW-1:0] v);
-        return (I_SIGNED == 1) ? {v[IW-1], v} : {1'b0, v};
-    endfunction
-
     wire [C*OW-1:0] q_all;
 
     for (genvar c = 0; c < C; c++) begin : g_elem
-        wire signed [IW:0] x = widen(s_axis_tdata[c*IW +: IW]);
+        // The input and the thresholds widened by one bit (sign or zero), so that one
+        // signed compare serves signed and unsigned inputs.
+        wire [IW-1:0] xin = s_axis_tdata[c*IW +: IW];
+        wire signed [IW:0] x = {(I_SIGNED == 1) ? xin[IW-1] : 1'b0, xin};
         wire [N-1:0] ge;                     // thermometer: ge[j] = (x >= THRESHOLDS[j])
         for (genvar j = 0; j < N; j++) begin : g_cmp
-            assign ge[j] = (x >= widen(THRESHOLDS[j*IW +: IW]));
+            localparam logic [IW-1:0] TJ = THRESHOLDS[j*IW +: IW];
+            localparam logic signed [IW:0] T = {(I_SIGNED == 1) ? TJ[IW-1] : 1'b0, TJ};
+            assign ge[j] = (x >= T);
         end
         logic [KW-1:0] k;
         always_comb begin
