@@ -11,8 +11,14 @@
 // quantized_relu_po2, quantized_po2), so the block is bit-exact with it.
 //
 // N comparators per element; the comparisons form a thermometer code (the thresholds
-// increase), k is its count. One register stage (an fcnn_axis_skid: one beat per
-// clock, registered s_axis_tready); m_axis_tlast is s_axis_tlast delayed with its beat.
+// increase), k is its count. PE elements are compared per clock:
+// - PE = C: one beat per clock, one register stage (an fcnn_axis_skid, registered
+//   s_axis_tready);
+// - PE < C (C % PE == 0, folded, as FINN folds its thresholds): a beat is taken into a
+//   register, its C/PE groups of PE elements are compared one group per clock (a shift
+//   register, no multiplexers), and the assembled beat leaves through the skid buffer:
+//   one beat per C/PE + 2 clocks, PE*N comparators instead of C*N.
+// m_axis_tlast is s_axis_tlast delayed with its beat.
 `default_nettype none
 
 module fcnn_cnn_threshold #(
@@ -26,6 +32,8 @@ module fcnn_cnn_threshold #(
     parameter int OW = 8,
     // Number of thresholds (output levels: N + 1).
     parameter int N = 1,
+    // Elements compared per clock (C % PE == 0; PE = C: one beat per clock).
+    parameter int PE = C,
     // N thresholds, IW bits each, entry j at [j*IW +: IW], strictly increasing.
     parameter logic [N*IW-1:0] THRESHOLDS = '0,
     // N + 1 output codes, OW bits each, entry k at [k*OW +: OW].
@@ -60,16 +68,23 @@ module fcnn_cnn_threshold #(
     if (N < 1 || N > 63) begin : g_bad_n
         $fatal(1, "fcnn_cnn_threshold: N must be 1..63, got %0d", N);
     end
+    if (PE < 1 || PE > C || C % PE != 0) begin : g_bad_pe
+        $fatal(1, "fcnn_cnn_threshold: PE must divide C, got C=%0d PE=%0d", C, PE);
+    end
 
     // Bits of the count k (0..N).
     localparam int KW = $clog2(N + 1);
 
-    wire [C*OW-1:0] q_all;
+    // ------------------------------------------------------------------
+    // PE comparator banks: element p of e_in -> level code of element p of e_out
+    // ------------------------------------------------------------------
+    wire [PE*IW-1:0] e_in;
+    wire [PE*OW-1:0] e_out;
 
-    for (genvar c = 0; c < C; c++) begin : g_elem
+    for (genvar p = 0; p < PE; p++) begin : g_elem
         // The input and the thresholds widened by one bit (sign or zero), so that one
         // signed compare serves signed and unsigned inputs.
-        wire [IW-1:0] xin = s_axis_tdata[c*IW +: IW];
+        wire [IW-1:0] xin = e_in[p*IW +: IW];
         wire signed [IW:0] x = {(I_SIGNED == 1) ? xin[IW-1] : 1'b0, xin};
         wire [N-1:0] ge;                     // thermometer: ge[j] = (x >= THRESHOLDS[j])
         for (genvar j = 0; j < N; j++) begin : g_cmp
@@ -84,7 +99,66 @@ module fcnn_cnn_threshold #(
                 k = k + KW'(ge[j]);
             end
         end
-        assign q_all[c*OW +: OW] = LEVELS[k*OW +: OW];
+        assign e_out[p*OW +: OW] = LEVELS[k*OW +: OW];
+    end
+
+    wire [C*OW-1:0] beat_data;   // the finished beat, into the skid buffer
+    wire            beat_last;
+    wire            beat_valid;
+    wire            beat_ready;
+
+    if (PE == C) begin : g_full
+        assign e_in          = s_axis_tdata;
+        assign beat_data     = e_out;
+        assign beat_last     = s_axis_tlast;
+        assign beat_valid    = s_axis_tvalid;
+        assign s_axis_tready = beat_ready;
+    end else begin : g_folded
+        localparam int G  = C / PE;                      // groups per beat
+        localparam int GW = (G > 1) ? $clog2(G) : 1;
+        logic [C*IW-1:0] x_reg;      // the beat's inputs, the next group lowest
+        logic [C*OW-1:0] y_reg;      // the level codes, shifted in from the top
+        logic            last_reg;
+        logic            busy;       // a beat is held
+        logic            done;       // all its groups are compared
+        logic [GW-1:0]   group;
+
+        assign e_in          = x_reg[PE*IW-1:0];
+        assign s_axis_tready = !busy;
+        assign beat_data     = y_reg;
+        assign beat_last     = last_reg;
+        assign beat_valid    = done;
+
+        always_ff @(posedge clk) begin
+            if (rst) begin
+                busy  <= 1'b0;
+                done  <= 1'b0;
+                group <= '0;
+            end else if (!busy) begin
+                if (s_axis_tvalid) begin
+                    busy  <= 1'b1;
+                    group <= '0;
+                end
+            end else if (!done) begin
+                group <= group + GW'(1);
+                if (group == GW'(G - 1)) begin
+                    done <= 1'b1;
+                end
+            end else if (beat_ready) begin
+                busy <= 1'b0;
+                done <= 1'b0;
+            end
+        end
+
+        always_ff @(posedge clk) begin
+            if (!busy && s_axis_tvalid) begin
+                x_reg    <= s_axis_tdata;
+                last_reg <= s_axis_tlast;
+            end else if (busy && !done) begin
+                x_reg <= x_reg >> (PE * IW);
+                y_reg <= {e_out, y_reg[C*OW-1:PE*OW]};
+            end
+        end
     end
 
     fcnn_axis_skid #(
@@ -92,9 +166,9 @@ module fcnn_cnn_threshold #(
     ) u_skid (
         .clk     (clk),
         .rst     (rst),
-        .s_data  ({s_axis_tlast, q_all}),
-        .s_valid (s_axis_tvalid),
-        .s_ready (s_axis_tready),
+        .s_data  ({beat_last, beat_data}),
+        .s_valid (beat_valid),
+        .s_ready (beat_ready),
         .m_data  ({m_axis_tlast, m_axis_tdata}),
         .m_valid (m_axis_tvalid),
         .m_ready (m_axis_tready)

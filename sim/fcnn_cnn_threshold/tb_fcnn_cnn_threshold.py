@@ -67,5 +67,9 @@ async def elements(dut, idle: bool, backpressure: bool) -> None:
         if last != lasts[n]:
             raise ProtocolError(f"beat {n}: m_last={last}, s_last was {lasts[n]}")
     if not idle and not backpressure:
+        # PE = C: one beat per clock; folded: one beat per C/PE + 2 clocks
+        groups = c // int(dut.PE.value)
+        per_beat = 1 if groups == 1 else groups + 2
         span = tb.in_mon.span()
-        assert span == len(tb.in_mon.cycles) - 1, f"not one beat per clock: span {span}"
+        assert span == per_beat * (len(tb.in_mon.cycles) - 1), \
+            f"not one beat per {per_beat} clocks: span {span} for {len(tb.in_mon.cycles)} beats"

@@ -24,12 +24,13 @@ TOPLEVEL = "fcnn_cnn_threshold"
 SOURCES = rtl_sources("fcnn_cnn_threshold")
 SEED = tb_seed()
 
-#: (C, IW, I_SIGNED, OW, N, table seed)
+#: (C, IW, I_SIGNED, OW, N, PE, table seed)
 PARAM_SETS = [
-    pytest.param((4, 12, 1, 2, 1, 1), marks=pytest.mark.slow),  # binary_tanh-like: 1 threshold
-    (3, 20, 1, 11, 10, 2),    # quantized_relu_po2(4,4)-like: 10 thresholds on an accumulator
-    (2, 8, 0, 16, 15, 3),     # an unsigned input (po2 input quantizer)
-    pytest.param((1, 6, 1, 5, 63, 4), marks=pytest.mark.slow),  # the most: 63 of 64 codes
+    pytest.param((4, 12, 1, 2, 1, 4, 1), marks=pytest.mark.slow),  # binary_tanh-like
+    (6, 20, 1, 11, 10, 2, 2),  # quantized_relu_po2(4,4)-like on an accumulator, folded
+    (2, 8, 0, 16, 15, 2, 3),   # an unsigned input (po2 input quantizer), one beat per clock
+    pytest.param((1, 6, 1, 5, 63, 1, 4), marks=pytest.mark.slow),  # the most: 63 of 64 codes
+    pytest.param((8, 10, 1, 3, 5, 1, 5), marks=pytest.mark.slow),  # folded to one element
 ]
 
 
@@ -43,13 +44,14 @@ def table(iw: int, signed: int, ow: int, n: int, seed: int) -> tuple[list[int], 
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("spec", PARAM_SETS, ids=lambda s: "C{}_IW{}_S{}_OW{}_N{}".format(*s))
+@pytest.mark.parametrize("spec", PARAM_SETS,
+                         ids=lambda s: "C{}_IW{}_S{}_OW{}_N{}_PE{}".format(*s))
 def test_fcnn_cnn_threshold(spec: tuple[int, ...]) -> None:
     """Thresholds, their neighbours, extremes and random codes under the idle x backpressure
-    matrix."""
-    c, iw, signed, ow, n, tseed = spec
+    matrix, at the block's rate (one beat per clock, or per C/PE + 2 clocks folded)."""
+    c, iw, signed, ow, n, pe, tseed = spec
     thr, levels = table(iw, signed, ow, n, tseed)
-    params = {"C": c, "IW": iw, "I_SIGNED": signed, "OW": ow, "N": n,
+    params = {"C": c, "IW": iw, "I_SIGNED": signed, "OW": ow, "N": n, "PE": pe,
               "THRESHOLDS": verilog_literal(thr, iw), "LEVELS": verilog_literal(levels, ow)}
     runner.run(
         toplevel=TOPLEVEL,
