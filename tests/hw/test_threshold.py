@@ -124,3 +124,36 @@ def test_plan_of_threshold_input_quantizer_and_activation() -> None:
     assert all(len(la._inbound_nodes) == 1 for la in model.layers[1:])
     x = np.random.default_rng(3).integers(0, 1 << 16, size=(20, 4, 4, 1)) / 256.0
     np.testing.assert_array_equal(view.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_rtl_stages_of_threshold_activations() -> None:
+    """The RTL core: a threshold stage at the input and after the dense layer's exact
+    accumulator, each ``fcnn_cnn_threshold`` with the plan's table as integer codes."""
+    from fpgacnn.hw.rtlgen.emit import build_netlist, threshold_pe
+    from fpgacnn.hw.rtlgen.folding import default_folding, geometry
+    from fpgacnn.hw.rtlgen.stages import DenseStage, ThresholdStage, build_stages
+
+    model = _po2_model()
+    plans = {p.name: p for p in plan_model(model)}
+    stages = build_stages(model, list(plans.values()))
+    assert [type(s).__name__ for s in stages] == ["ThresholdStage", "DenseStage",
+                                                  "ThresholdStage"]
+    first, dense, last = stages
+    assert isinstance(first, ThresholdStage) and isinstance(last, ThresholdStage)
+    assert isinstance(dense, DenseStage) and last.in_type == dense.out_type
+    for st, name in ((first, "q_in"), (last, "out")):
+        thr = plans[name].threshold
+        assert (st.thresholds, st.levels) == thr.codes()
+        assert np.array_equal(np.asarray(st.thresholds) * thr.in_type.lsb, thr.thresholds)
+    folding = default_folding(stages, model.name)
+    net = build_netlist("top", stages, {}, folding)
+    inst = {it.name: dict(it.params) for it in net.items
+            if it.kind == "instance" and it.module == "fcnn_cnn_threshold"}
+    assert set(inst) == {f"u_{first.name}", f"u_{last.name}"}
+    assert inst[f"u_{last.name}"]["N"] == "1" and inst[f"u_{first.name}"]["N"] == "15"
+    # a threshold stage never slows the folded unit before it
+    lf = folding.layers[0]
+    g = geometry(dense)
+    pe = threshold_pe(stages, last, folding)
+    assert 3 % pe == 0 and (pe == 3 or 3 // pe + 2 <= (g.in_len // lf.simd) * (g.n // lf.pe))
+    assert inst[f"u_{last.name}"]["PE"] == str(pe) and threshold_pe(stages, first, folding) == 1
