@@ -48,6 +48,13 @@ CNN_BLOCKS: dict[str, list[dict[str, int | str]]] = {
         {"C": 2, "IW": 16, "OW": 8, "SHIFT": -2},
         {"C": 1, "IW": 4, "OW": 8, "O_SIGNED": 1, "SHIFT": 7},
     ],
+    "fcnn_cnn_threshold": [
+        {"C": 10, "IW": 20, "OW": 2, "N": 1, "THRESHOLDS": "20'h00001", "LEVELS": "4'b0111"},
+        {"C": 1, "IW": 4, "I_SIGNED": 0, "OW": 8, "N": 15},
+        {"C": 2, "IW": 64, "OW": 32, "N": 63},
+        {"C": 32, "IW": 27, "OW": 11, "N": 10, "PE": 8},
+        {"C": 4, "IW": 8, "I_SIGNED": 0, "OW": 4, "N": 3, "PE": 1},
+    ],
     "fcnn_cnn_argmax": [{"N": 10, "SW": 16}, {"N": 1, "SW": 1}, {"N": 256, "SW": 8}],
     "fcnn_cnn_mvu": [
         {"IN_LEN": 576, "C_IN": 576, "N": 64, "PE": 8, "SIMD": 32, "XW": 2, "WW": 2,
@@ -71,6 +78,8 @@ CNN_BAD: list[tuple[str, dict[str, int], str]] = [
     ("fcnn_cnn_maxpool", {"W": 3, "H": 4, "P": 4}, "W and H must be >= P, got W=3 H=4 P=4"),
     ("fcnn_cnn_requant", {"O_SIGNED": 2}, "O_SIGNED must be 0 or 1, got 2"),
     ("fcnn_cnn_argmax", {"N": 257}, "N must be 1..256, got 257"),
+    ("fcnn_cnn_threshold", {"N": 64}, "N must be 1..63, got 64"),
+    ("fcnn_cnn_threshold", {"C": 4, "PE": 3}, "PE must divide C, got C=4 PE=3"),
     ("fcnn_cnn_mvu", {"OUT_W": 33}, "need OUT_W 0..32, O_SIGNED 0 or 1, SHIFT -32..64, got 33"),
     ("fcnn_cnn_mvu", {"IN_LEN": 12, "C_IN": 4, "SIMD": 3},
      "SIMD % C_IN == 0 or C_IN % SIMD == 0, got IN_LEN=12 C_IN=4 SIMD=3"),

@@ -9,6 +9,7 @@ Generating the project never runs a vendor tool; :mod:`.synth` does that.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import platform
@@ -191,8 +192,7 @@ def _apply_overrides(plans: list[LayerPlan], cfg: ConvertConfig) -> list[LayerPl
     out = []
     for p in plans:
         t = cfg.result_overrides.get(p.name)
-        out.append(p if t is None else LayerPlan(name=p.name, class_name=p.class_name, result=t,
-                                                 weight=p.weight, bias=p.bias, accum=p.accum))
+        out.append(p if t is None else dataclasses.replace(p, result=t))
     return out
 
 
@@ -349,7 +349,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     t0 = time.perf_counter()
     conf = hls_config(model, plans, cfg)
     with heartbeat(say, "writing the hls4ml project"):
-        hls_model = build_project(model, conf, cfg, project_dir)
+        hls_model = build_project(model, conf, cfg, project_dir, plans=plans)
     timings["convert_s"] = time.perf_counter() - t0
     say(f"hls4ml project written in {time.perf_counter() - t0:.1f} s; compiling the C "
         "simulation (about a minute)")

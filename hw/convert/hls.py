@@ -15,7 +15,9 @@ from fpgacnn.spec.errors import ToolError, UnsupportedLayerError
 from ._hls4ml_shim import keras2_for_hls4ml
 from .config import ConvertConfig
 from .fixed import FixedType
-from .plan import LayerPlan
+from .hls_threshold import register as register_threshold
+from .hls_threshold import threshold_view
+from .plan import LayerPlan, plan_model
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +26,13 @@ PROJECT_NAME = "fcnn_classifier"
 
 
 def hls_config(model: Any, plans: list[LayerPlan], cfg: ConvertConfig) -> dict[str, Any]:
-    """Return hls4ml's per-layer config (``granularity='name'``), every type set from ``plans``."""
+    """Return hls4ml's per-layer config (``granularity='name'``), every type set from ``plans``.
+
+    Threshold activations reach hls4ml as ``FcnnThreshold`` layers (:mod:`.hls_threshold`).
+    """
+    model = threshold_view(model, plans)
     with keras2_for_hls4ml() as hls4ml, contextlib.redirect_stdout(io.StringIO()) as out:
+        register_threshold(hls4ml, cfg.backend.value)
         conf = hls4ml.utils.config_from_keras_model(model, granularity="name",
                                                     backend=cfg.backend.value)
     log.debug("hls4ml config_from_keras_model: %s", out.getvalue())
@@ -96,9 +103,15 @@ def audit_types(hls_model: Any, plans: list[LayerPlan]) -> dict[str, str]:
     return found
 
 
-def build_project(model: Any, conf: dict[str, Any], cfg: ConvertConfig, project_dir: Path) -> Any:
-    """Convert ``model`` with ``conf`` into an hls4ml project in ``project_dir``; write it."""
+def build_project(model: Any, conf: dict[str, Any], cfg: ConvertConfig, project_dir: Path, *,
+                  plans: list[LayerPlan] | None = None) -> Any:
+    """Convert ``model`` with ``conf`` into an hls4ml project in ``project_dir``; write it.
+
+    ``plans`` (default: planned again) supply the tables of threshold activations.
+    """
+    model = threshold_view(model, plans if plans is not None else plan_model(model))
     with keras2_for_hls4ml() as hls4ml, contextlib.redirect_stdout(io.StringIO()) as out:
+        register_threshold(hls4ml, cfg.backend.value)
         hls_model = hls4ml.converters.convert_from_keras_model(
             model, hls_config=conf, output_dir=str(project_dir), project_name=PROJECT_NAME,
             backend=cfg.backend.value, io_type=cfg.io_type.value, part=cfg.part,

@@ -19,6 +19,13 @@ import numpy as np
 
 from .errors import UnsupportedLayerError
 from .fixed import FixedType, Overflow, Rounding, exact_sum_type
+from .threshold import (
+    THRESHOLD_QUANTIZERS,
+    Threshold,
+    derive_threshold,
+    input_threshold_type,
+    is_threshold_quantizer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +45,15 @@ class LayerPlan:
     weight: FixedType | None = None
     bias: FixedType | None = None
     accum: FixedType | None = None
+    #: A QActivation whose quantizer is a threshold activation (:mod:`.threshold`): its
+    #: thresholds on the input's grid and its levels (``result`` holds them exactly).
+    threshold: Threshold | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         out: dict[str, Any] = {"name": self.name, "class": self.class_name,
                                "result": self.result.to_dict()}
-        for key in ("weight", "bias", "accum"):
+        for key in ("weight", "bias", "accum", "threshold"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.to_dict()
@@ -81,7 +91,8 @@ def quantizer_type(layer: Any, quantizer: Any, role: str, *, activation: bool) -
     Supported: ``quantized_bits`` with ``alpha`` None or 1 (weights may be
     symmetric; activations may not) and ``quantized_relu`` without slope,
     upper bound or sigmoid. Activation types round half to even and
-    saturate, as QKeras does.
+    saturate, as QKeras does. (The activations of :data:`.threshold.THRESHOLD_QUANTIZERS`
+    are planned by :func:`.threshold.derive_threshold` instead.)
     """
     if quantizer is None:
         raise _unsupported(layer, f"{role} is not quantized (the firmware needs a QKeras "
@@ -110,7 +121,8 @@ def quantizer_type(layer: Any, quantizer: Any, role: str, *, activation: bool) -
         return FixedType(width=int(quantizer.bits), integer=int(quantizer.integer), signed=False,
                          rounding=rnd, overflow=ovf)
     raise _unsupported(layer, f"{role} {qname} is not supported (use quantized_bits"
-                              + (" or quantized_relu)" if activation else ")"))
+                              + (", quantized_relu, " + ", ".join(THRESHOLD_QUANTIZERS) + ")"
+                                 if activation else ")"))
 
 
 def _check_linear_activation(layer: Any) -> None:
@@ -162,7 +174,10 @@ def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[Layer
 
     ``model`` must be a single chain from one input to one output. The input
     type is that of the input quantizer (a ``QActivation`` right after the
-    input) unless ``input_type`` is given. Strided convolutions are planned
+    input) unless ``input_type`` is given; a threshold input quantizer
+    (``quantized_relu_po2``, ``binary_tanh``, ...) gives the narrowest type holding all its
+    levels (:func:`.threshold.input_threshold_type`), and the inputs on that grid are
+    quantized by its thresholds. Strided convolutions are planned
     like any other (both flows implement them). Raises
     :class:`UnsupportedLayerError` naming the first offending layer. Models as their
     authors write them go through :func:`fpgacnn.hw.convert.canonical.canonicalize` first.
@@ -194,13 +209,19 @@ def plan_model(model: Any, *, input_type: FixedType | None = None) -> list[Layer
                 f"model '{model.name}' has no input quantizer (a QActivation right after the "
                 "input): give the input's type with --input-type (API: input_type=)"
             )
-        q = quantizer_type(first, first.quantizer, "quantizer", activation=True)
-        input_type = q.with_modes(Rounding.TRN, Overflow.WRAP)
+        if is_threshold_quantizer(first.quantizer):
+            input_type = input_threshold_type(first, first.quantizer)
+        else:
+            q = quantizer_type(first, first.quantizer, "quantizer", activation=True)
+            input_type = q.with_modes(Rounding.TRN, Overflow.WRAP)
     plans = [LayerPlan(name=layers[0].name, class_name="InputLayer", result=input_type)]
     current = input_type
     for layer in layers[1:]:
         cls = type(layer).__name__
-        if cls == "QActivation":
+        if cls == "QActivation" and is_threshold_quantizer(layer.quantizer):
+            thr = derive_threshold(layer, layer.quantizer, current)
+            plan = LayerPlan(name=layer.name, class_name=cls, result=thr.out_type, threshold=thr)
+        elif cls == "QActivation":
             plan = LayerPlan(name=layer.name, class_name=cls,
                              result=quantizer_type(layer, layer.quantizer, "quantizer",
                                                    activation=True))

@@ -36,7 +36,7 @@ from fpgacnn.spec.folding import Folding, Impl, LayerFolding
 
 from .folding import default_folding, geometry, initiation_interval, streams, stride
 from .kernel import KernelInfo, pack_offsets
-from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage
+from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, ThresholdStage
 from .weights import mem_name
 
 #: The template the netlist is rendered through.
@@ -332,6 +332,8 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
             _mvu(t, st, lf, prev, st.name, in_len=sh * sw * sc, c_in=sc, n=oc,
                  w_width=st.w_width, accum=st.out_type.width,
                  bias=st.bias_acc, prod_shift=st.prod_shift, vectors=1)
+        elif isinstance(st, ThresholdStage):
+            _threshold(t, st, prev, threshold_pe(stages, st, folding))
         elif isinstance(st, RequantStage) and prev == st.name:
             continue                                  # done inside the dense layer's MVU
         elif isinstance(st, RequantStage):
@@ -376,6 +378,43 @@ def _mvu(t: Netlist, st: Stage, lf: LayerFolding, src: str, dst: str, *, in_len:
         "WEIGHT_FILE": "{MEM_DIR, " + _str(mem_name(st.name)) + "}",
         "ROM_STYLE": _str(lf.rom_style), "VECTORS": vectors, **rq,
     }, _stream_ports(src, dst))
+
+
+def threshold_pe(stages: list[Stage], st: ThresholdStage, folding: Folding) -> int:
+    """Elements the threshold stage ``st`` compares per clock (its ``PE``).
+
+    A folded conv/dense unit before it gives one output beat per
+    ``T = (IN_LEN/SIMD) * (N/PE_mvu)`` clocks at most, so the stage may take
+    ``C/PE + 2 <= T`` clocks per beat (``fcnn_cnn_threshold`` folded) without ever
+    slowing it: the smallest such PE dividing C. After an unrolled convolution, at the
+    input, or when nothing folded fits: PE = C (one beat per clock).
+    """
+    c = st.in_shape[2]
+    i = stages.index(st)
+    prod = stages[i - 1] if i > 0 else None
+    lf = {f.layer: f for f in folding.layers}.get(prod.layer) if prod is not None else None
+    if lf is None or lf.impl is not Impl.FOLDED:
+        return c
+    g = geometry(prod)
+    t_vec = (g.in_len // lf.simd) * (g.n // lf.pe)
+    return next((pe for pe in range(1, c) if c % pe == 0 and c // pe + 2 <= t_vec), c)
+
+
+def _threshold(t: Netlist, st: ThresholdStage, src: str, pe: int) -> None:
+    """One ``fcnn_cnn_threshold`` (``pe`` elements per clock) from stream ``src`` to the
+    stream ``<stage>`` it declares; its table (threshold and level codes) is in its
+    parameters."""
+    c = st.in_shape[2]
+    t.comment(f"{st.name}: layer '{st.layer}', threshold activation: {len(st.thresholds)} "
+              f"thresholds on {st.in_type.hls()} -> {len(st.levels)} levels of "
+              f"{st.out_type.hls()}, {pe} of {c} elements per clock")
+    t.stream(st.name, c * st.out_type.width)
+    t.instance("fcnn_cnn_threshold", f"u_{st.name}", {
+        "C": c, "IW": st.in_type.width, "I_SIGNED": int(st.in_type.signed),
+        "OW": st.out_type.width, "N": len(st.thresholds), "PE": pe,
+        "THRESHOLDS": _flat_literal(st.thresholds, st.in_type.width),
+        "LEVELS": _flat_literal(st.levels, st.out_type.width),
+    }, _stream_ports(src, st.name))
 
 
 def input_fifo_depth(st: ConvStage) -> int:

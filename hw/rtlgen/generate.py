@@ -36,7 +36,7 @@ from fpgacnn.spec.outputs import check_replaceable
 
 from .. import rtl_sources
 from ..convert.plan import plan_model
-from .emit import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout, write_top
+from .emit import LABEL_BITS, STATUS_BITS, ClassifierOutputLayout, threshold_pe, write_top
 from .folding import (
     check_folding,
     default_folding,
@@ -47,7 +47,15 @@ from .folding import (
     stride,
 )
 from .kernel import KernelInfo, generate_kernel
-from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, build_stages
+from .stages import (
+    ConvStage,
+    DenseStage,
+    PoolStage,
+    RequantStage,
+    Stage,
+    ThresholdStage,
+    build_stages,
+)
 from .weights import MEM_SUBDIR, mem_name, weight_words, write_mem
 
 log = logging.getLogger(__name__)
@@ -59,7 +67,7 @@ TOP = "fcnn_classifier"
 #: instantiate) come from their lists ``hw/rtl/<block>.f``.
 LIB_BLOCKS = (
     "fcnn_cnn_window", "fcnn_cnn_swu", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
-    "fcnn_cnn_requant", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
+    "fcnn_cnn_requant", "fcnn_cnn_threshold", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
 )
 
 
@@ -95,7 +103,7 @@ def _sanitize(name: str) -> str:
 
 
 def _stage_dict(st: Stage, kernels: dict[str, KernelInfo],
-                fold: dict[str, LayerFolding]) -> dict[str, Any]:
+                fold: dict[str, LayerFolding], pe: int = 0) -> dict[str, Any]:
     d: dict[str, Any] = {"name": st.name, "layer": st.layer, "kind": type(st).__name__,
                          "in_shape": list(st.in_shape), "out_shape": list(st.out_shape),
                          "in_type": st.in_type.hls(), "out_type": st.out_type.hls()}
@@ -119,6 +127,8 @@ def _stage_dict(st: Stage, kernels: dict[str, KernelInfo],
         d.update(pool=st.pool)
     elif isinstance(st, RequantStage):
         d.update(shift=st.shift)
+    elif isinstance(st, ThresholdStage):
+        d.update(thresholds=st.thresholds, levels=st.levels, pe=pe)
     return d
 
 
@@ -197,7 +207,8 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
     ii = initiation_interval(stages, folding)
     info = {
         "model": model.name, "top": TOP,
-        "stages": [_stage_dict(s, kernels, fold) for s in stages],
+        "stages": [_stage_dict(s, kernels, fold, threshold_pe(stages, s, folding)
+                              if isinstance(s, ThresholdStage) else 0) for s in stages],
         "input": {"shape": [h, w, c], "element_type": first.in_type.hls(),
                   "element_fraction": first.in_type.fraction,
                   "element_signed": first.in_type.signed,

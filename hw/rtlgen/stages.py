@@ -88,6 +88,29 @@ class RequantStage(Stage):
     shift: int
 
 
+@dataclass(kw_only=True)
+class ThresholdStage(Stage):
+    """A threshold activation (``fcnn_cnn_threshold``): ``levels[#{thresholds <= x}]``.
+
+    After a conv/dense layer (its exact accumulator) or at the input (a threshold input
+    quantizer); the table is the plan's (:class:`fpgacnn.hw.convert.threshold.Threshold`),
+    as integer codes: ``thresholds`` on ``in_type``, ``levels`` on ``out_type``.
+    """
+
+    thresholds: list[int]
+    levels: list[int]
+
+
+def _threshold_stage(name: str, layer: str, shape: tuple[int, int, int],
+                     plan: LayerPlan) -> ThresholdStage:
+    thr = plan.threshold
+    assert thr is not None
+    t_codes, l_codes = thr.codes()
+    return ThresholdStage(name=name, layer=layer, in_shape=shape, out_shape=shape,
+                          in_type=thr.in_type, out_type=thr.out_type, thresholds=t_codes,
+                          levels=l_codes)
+
+
 def _int_mantissas(values: np.ndarray, frac: int, what: str, layer: str) -> np.ndarray:
     scaled = np.asarray(values, dtype=np.float64) * (2.0 ** frac)
     ints = np.round(scaled)
@@ -106,7 +129,10 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
     """Map the model's layers (with their planned types) onto hardware stages.
 
     Supported chain: input quantizer, then QConv2D [+ QActivation relu],
-    MaxPooling2D, Flatten, QDense [+ QActivation]. Raises :class:`RtlGenError`
+    MaxPooling2D, Flatten, QDense [+ QActivation]. A threshold activation (the plan's
+    ``threshold``: ``binary_tanh``, ``quantized_relu_po2``, ...) becomes a
+    :class:`ThresholdStage` after the layer's exact accumulator (or after the input, for
+    a threshold input quantizer). Raises :class:`RtlGenError`
     naming the layer otherwise.
     """
     layers = list(model.layers)
@@ -121,8 +147,15 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
     cur_type = plans[0].result
     stages: list[Stage] = []
     i = 1
-    # The input quantizer: the stream already carries codes on its grid.
+    # The input quantizer: the stream already carries codes on its grid (a threshold
+    # input quantizer still maps them onto its levels).
+    n_thr = 0
     if i < len(layers) and type(layers[i]).__name__ == "QActivation":
+        if by_name[layers[i].name].threshold is not None:
+            stages.append(_threshold_stage(f"thr{n_thr}", layers[i].name, (h, w, c),
+                                           by_name[layers[i].name]))
+            cur_type = stages[-1].out_type
+            n_thr += 1
         i += 1
     flat = False
     n_conv = n_pool = n_dense = 0
@@ -162,7 +195,8 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
                 b_frac = plan.bias.fraction
             else:
                 bq, b_frac = np.zeros(cout, dtype=np.int64), 0
-            out_t = act_plan.result if act_plan is not None else plan.result
+            thr_act = act_plan is not None and act_plan.threshold is not None
+            out_t = act_plan.result if act_plan is not None and not thr_act else plan.accum
             acc = plan.accum
             stages.append(ConvStage(
                 name=f"conv{n_conv}", layer=layer.name, in_shape=(h, w, c),
@@ -172,9 +206,14 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
                 bias=bq, b_frac=b_frac, accum=acc,
                 bias_acc=bq << (acc.fraction - b_frac),
                 prod_shift=acc.fraction - (cur_type.fraction + plan.weight.fraction),
-                quantize=act is not None, relu=act is not None and _is_relu(act)))
+                quantize=act is not None and not thr_act,
+                relu=act is not None and not thr_act and _is_relu(act)))
             n_conv += 1
             h, w, c, cur_type = oh, ow, cout, out_t
+            if thr_act:   # the exact accumulator, then the threshold activation
+                stages.append(_threshold_stage(f"thr{n_thr}", act.name, (h, w, c), act_plan))
+                cur_type = stages[-1].out_type
+                n_thr += 1
             i += 2 if act is not None else 1
         elif cls == "MaxPooling2D":
             p = int(layer.pool_size[0])
@@ -213,7 +252,12 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
                 w_width=plan.weight.width, bias_acc=bias_acc, prod_shift=prod_shift))
             h, w, c, cur_type = 1, 1, n, acc
             i += 1
-            if act is not None:
+            if act is not None and act_plan.threshold is not None:
+                stages.append(_threshold_stage(f"thr{n_thr}", act.name, (1, 1, n), act_plan))
+                cur_type = stages[-1].out_type
+                n_thr += 1
+                i += 1
+            elif act is not None:
                 out_t = act_plan.result
                 stages.append(RequantStage(
                     name=f"act{n_dense}", layer=act.name, in_shape=(1, 1, n), out_shape=(1, 1, n),
@@ -224,7 +268,8 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
         else:
             raise RtlGenError(f"layer '{layer.name}' ({cls}): not supported by the RTL backend "
                               "(supported: QConv2D, QActivation, MaxPooling2D, Flatten, QDense)")
-    if not stages or not isinstance(stages[-1], (DenseStage, RequantStage)):
+    if not stages or not isinstance(stages[-1], (DenseStage, RequantStage, ThresholdStage)) \
+            or not any(isinstance(s, DenseStage) for s in stages):
         raise RtlGenError(f"model '{model.name}': the RTL core must end in a QDense layer "
                           "(the scores)")
     if any(not s.in_type.signed and s.in_type.width > 32 for s in stages):

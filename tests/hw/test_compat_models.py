@@ -55,18 +55,14 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "hls4ml_single_dense_exact": ("exact", ""),
     "hls4ml_single_dense_auto_po2": ("exact", ""),
     "hls4ml_qactivation_kwarg": ("exact", ""),
-    "hls4ml_btnn_ternary": ("refused", "layer 'q_activation' (QActivation): quantizer "
-                                       "binary_tanh is not supported (use quantized_bits or "
-                                       "quantized_relu)"),
+    "hls4ml_btnn_ternary": ("exact", ""),
     "hls4ml_btnn_binary_relu": ("exact", ""),
     "hls4ml_qconv2dbn": ("refused", "the AXI4-Stream top needs an (H, W, C) or (N,) input and a "
                                     "flat output (class scores), got (8, 8, 1) -> (6, 6, 4)"),
     "tutorial_part4_jet_mlp": ("exact", ""),
     "tutorial_part6_svhn_cnn": ("approx", ""),
     "qkeras_example_mnist": ("exact", ""),
-    "qkeras_example_mnist_po2": ("refused", "layer 'acti' (QActivation): quantizer "
-                                            "quantized_relu_po2 is not supported (use "
-                                            "quantized_bits or quantized_relu)"),
+    "qkeras_example_mnist_po2": ("exact", ""),
     "qkeras_example_mnist_b2t": ("exact", ""),
     "qkeras_example_mnist_bn": ("refused", "layer 'dense' (QDense): kernel_quantizer "
                                            "quantized_ulaw(4,0,1) gives values that are not "
