@@ -2,8 +2,8 @@
 
 The cocotb tests are in ``tb_fcnn_cnn_threshold.py``. Each set's thresholds (strictly
 increasing) and levels (any codes) are drawn from its own seed and passed both as HDL
-parameters and to the testbench's golden model. Two sets run in the default suite, the
-other two are ``slow``. Replay a failure with the logged
+parameters and to the testbench's golden model. One set runs in the default suite, the
+other four are ``slow``. Replay a failure with the logged
 seed: ``FCNN_TB_SEED=<n> pytest sim/fcnn_cnn_threshold``.
 """
 
@@ -28,7 +28,8 @@ SEED = tb_seed()
 PARAM_SETS = [
     pytest.param((4, 12, 1, 2, 1, 4, 1), marks=pytest.mark.slow),  # binary_tanh-like
     (6, 20, 1, 11, 10, 2, 2),  # quantized_relu_po2(4,4)-like on an accumulator, folded
-    (2, 8, 0, 16, 15, 2, 3),   # an unsigned input (po2 input quantizer), one beat per clock
+    pytest.param((2, 8, 0, 16, 15, 2, 3),  # an unsigned input (po2 input quantizer), one
+                 marks=pytest.mark.slow),  # beat per clock
     pytest.param((1, 6, 1, 5, 63, 1, 4), marks=pytest.mark.slow),  # the most: 63 of 64 codes
     pytest.param((8, 10, 1, 3, 5, 1, 5), marks=pytest.mark.slow),  # folded to one element
 ]
