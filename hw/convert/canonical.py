@@ -447,14 +447,14 @@ def _resolve_quantizer(q: Any) -> Any:
     if q is None or _is_quantizer(q):
         return q
     if isinstance(q, str):
-        from qkeras.utils import get_quantizer
+        from qkeras.quantizers import get_quantizer
 
         try:
             return get_quantizer(q)
         except Exception:  # noqa: BLE001 - a non-quantizer activation string
             return None
     if isinstance(q, dict):
-        from qkeras.utils import get_quantizer
+        from qkeras.quantizers import get_quantizer
 
         return get_quantizer(q)
     return None
