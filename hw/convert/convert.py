@@ -307,17 +307,20 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     if canon.approximate:
         data = source.test_x if source.test_x is not None else source.calibration
         if data is None:
-            raise UsageError(f"layers {', '.join(canon.approximate)} are folded approximately; "
-                             "give data (--data) to measure the accuracy change")
+            raise UsageError(f"layers {', '.join(canon.approximate)} are rewritten "
+                             "approximately (rounded onto fixed-point grids); give data "
+                             "(--data) to measure the accuracy change")
         approx = {"layers": list(canon.approximate),
                   **accuracy_delta(original, canon.model, data, source.test_y)}
-        say(f"approximate folding of {', '.join(canon.approximate)}: {approx['label_changes']} "
-            f"of {approx['n']} labels change (accuracy delta {approx['delta']:.2%})")
+        say(f"approximate rewrite of {', '.join(canon.approximate)} (not bit-exact with the "
+            f"original): {approx['label_changes']} of {approx['n']} labels change (accuracy "
+            f"delta {approx['delta']:.2%})")
         if approx["delta"] > MAX_ACCURACY_DELTA:
             raise VerificationError(
-                f"folding {', '.join(canon.approximate)} changes the accuracy by "
-                f"{approx['delta']:.2%} on {approx['n']} samples (limit "
-                f"{MAX_ACCURACY_DELTA:.0%}); use QConv2DBatchnorm or quantize the scale")
+                f"rounding {', '.join(canon.approximate)} onto fixed-point grids changes the "
+                f"accuracy by {approx['delta']:.2%} on {approx['n']} samples (limit "
+                f"{MAX_ACCURACY_DELTA:.0%}); use QConv2DBatchnorm, quantized_bits(alpha=1) "
+                "weights or a wider --float-weights")
     model = hls_view(source.model)
     n_verify = DEFAULT_VERIFY_SAMPLES if verify_samples is None else int(verify_samples)
     if n_verify < 0:
