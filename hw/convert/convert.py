@@ -327,10 +327,16 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         raise UsageError(f"--verify-samples: expected a count >= 0, got {n_verify}")
     timings: dict[str, float] = {}
     plans = _apply_overrides(plan_model(model), cfg)
-    from .synth import axis_params  # the AXI4-Stream top's limits, checked before any work
+    from .synth import axis_params, output_notice  # the AXI4-Stream top's limits, first
 
     axis_params({"input": {"shape": list(model.input_shape[1:])},
-                 "output": {"shape": list(model.output_shape[1:])}})
+                 "output": {"shape": list(model.output_shape[1:]),
+                            "type": plans[-1].result.to_dict()}})
+    notices = canon.notices
+    out_note = output_notice(tuple(model.output_shape[1:]), model.layers[-1].name)
+    if out_note is not None:
+        say(f"note: {out_note}")
+        notices = (*notices, out_note)
     ranges = None
     if source.calibration is not None:
         ranges = observe_ranges(model, source.calibration)
@@ -387,7 +393,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         "input": {"shape": in_shape, "type": plans[0].result.to_dict(), "dtype": "float64"},
         "output": {"shape": out_shape, "type": plans[-1].result.to_dict()},
         "classes": list(source.classes),
-        "notices": [n.to_dict() for n in canon.notices],
+        "notices": [n.to_dict() for n in notices],
         "approximate": approx,
     }
     _dump(out_dir / CONVERSION_FILE, manifest)
@@ -408,7 +414,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         )
     return ConversionResult(out_dir=out_dir, project_dir=project_dir, plans=plans,
                             bit_exact=report, timings=timings, hls_model=hls_model,
-                            model=source.model, notices=canon.notices)
+                            model=source.model, notices=notices)
 
 
 def from_model(model: Any, *, name: str | None = None, classes: Sequence[str] | None = None,

@@ -47,7 +47,15 @@ from .folding import (
     stride,
 )
 from .kernel import KernelInfo, generate_kernel
-from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, build_stages
+from .stages import (
+    ConvStage,
+    DenseStage,
+    PoolStage,
+    RequantStage,
+    Stage,
+    build_stages,
+    score_count,
+)
 from .weights import MEM_SUBDIR, mem_name, weight_words, write_mem
 
 log = logging.getLogger(__name__)
@@ -60,6 +68,7 @@ TOP = "fcnn_classifier"
 LIB_BLOCKS = (
     "fcnn_cnn_window", "fcnn_cnn_swu", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
     "fcnn_cnn_requant", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
+    "fcnn_cnn_gather",
 )
 
 
@@ -192,7 +201,7 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
 
     first, last = stages[0], stages[-1]
     h, w, c = first.in_shape
-    n_cls, s_bits = last.out_shape[2], last.out_type.width
+    n_cls, s_bits = score_count(stages), last.out_type.width
     pads = [st.pad for st in stages if isinstance(st, ConvStage)]
     ii = initiation_interval(stages, folding)
     info = {
