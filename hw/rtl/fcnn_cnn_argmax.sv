@@ -52,10 +52,10 @@ module fcnn_cnn_argmax #(
 
     // a > b as scores: both extended by one bit (the sign, or a 0) and compared signed
     function automatic logic greater(input logic [SW-1:0] a, input logic [SW-1:0] b);
-        logic ea, eb;
-        ea = (SIGNED == 1) ? a[SW-1] : 1'b0;
-        eb = (SIGNED == 1) ? b[SW-1] : 1'b0;
-        return $signed({ea, a}) > $signed({eb, b});
+        logic [SW:0] ea, eb;
+        ea = {(SIGNED == 1) ? a[SW-1] : 1'b0, a};
+        eb = {(SIGNED == 1) ? b[SW-1] : 1'b0, b};
+        greater = $signed(ea) > $signed(eb);
     endfunction
 
     // ------------------------------------------------------------------
