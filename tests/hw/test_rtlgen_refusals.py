@@ -114,3 +114,23 @@ def test_the_top_is_a_netlist_rendered_through_one_template() -> None:
     assert 'module fcnn_classifier #(' in text and '    parameter MEM_DIR = ""\n' in text
     assert text.rstrip().endswith("`resetall")
     assert text.count("    fcnn_cnn_") == len(instances)
+
+
+@pytest.mark.parametrize(("relu", "signed"), [(True, "0"), (False, "1")])
+def test_a_feature_map_output_is_gathered(tmp_path: Path, relu: bool, signed: str) -> None:
+    """A chain ending in a convolution: its 3x3x2 map is gathered into one beat of 18 scores
+    before the arg-max, which compares them unsigned after a ReLU."""
+    inp = keras.Input((5, 5, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(4, 0, keep_negative=False, alpha=1),
+                           name="q_in")(inp)
+    x = qkeras.QConv2D(2, 3, kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
+                       bias_quantizer=qkeras.quantized_bits(3, 0, alpha=1), name="conv")(x)
+    act = qkeras.quantized_relu(6, 2) if relu else qkeras.quantized_bits(6, 2, alpha=1)
+    x = qkeras.QActivation(act, name="act")(x)
+    res = generate_rtl(keras.Model(inp, x, name="fmap"), tmp_path / "rtl")
+    assert (res.num_classes, res.score_bits, res.output_bits) == (18, 6, 128)
+    assert res.info["output"]["score_signed"] is not relu
+    top = (tmp_path / "rtl" / "fcnn_classifier.sv").read_text()
+    assert "fcnn_cnn_gather #(\n        .DW(12),\n        .BEATS(9)\n    ) u_gather" in top
+    assert f".N(18),\n        .SW(6),\n        .SIGNED({signed})\n    ) u_argmax" in top
+    assert ".s_axis_tdata(fm_data)" in top
