@@ -19,6 +19,7 @@ Other ``+``/``-`` options are not supported.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -216,7 +217,8 @@ def classifier_sources(model: str, model_dir: Path, flow: CoreFlow) -> Classifie
         man["project"]["dir"]
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
         raise BuildInputError(f"{manifest_path}: not a conversion manifest ({exc!r})") from None
-    if len(in_shape) != 3 or len(out_shape) != 1 or out_shape[0] != len(classes):
+    # a feature-map output (H, W, C) leaves flattened: its H*W*C elements are the scores
+    if len(in_shape) != 3 or len(out_shape) not in (1, 3) or math.prod(out_shape) != len(classes):
         raise BuildInputError(f"{manifest_path}: the classifier core needs an (H, W, C) input and "
                           f"one score per class, got {in_shape} -> {out_shape} with "
                           f"{len(classes)} classes")

@@ -34,7 +34,8 @@ HARNESS = "fcnn_axis_tb"
 
 @dataclass(frozen=True, kw_only=True)
 class AxisOutput:
-    """Decoded output beats: scores ``(N, K)`` as values, labels, status bytes
+    """Decoded output beats: scores ``(N, K)`` as values (K the output's elements, a
+    feature map flattened in (H, W, C) order), labels, status bytes
     (:class:`~fpgacnn.spec.cores.ClassifierStatus`) and TLAST ``(N,)``."""
 
     scores: np.ndarray
@@ -68,7 +69,7 @@ def _run(conv_dir: Path, exe: Path, codes: np.ndarray, args: list[str],
     t_in = FixedType.from_dict(manifest["input"]["type"])
     t_out = FixedType.from_dict(manifest["output"]["type"])
     codes = codes & ((1 << t_in.width) - 1)  # two's complement bits of the input type
-    k = int(manifest["output"]["shape"][0])
+    k = int(np.prod(manifest["output"]["shape"]))  # a feature map: flattened (H, W, C)
     with tempfile.TemporaryDirectory() as tmp:
         fin, fout, flast = Path(tmp) / "in.bin", Path(tmp) / "out.bin", Path(tmp) / "last.bin"
         codes.astype(np.uint32).tofile(fin)

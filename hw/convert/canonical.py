@@ -23,8 +23,11 @@ a notice says otherwise (the final softmax).
   evaluated once, as QKeras does at inference, and replaced by the
   ``quantized_bits(alpha=1)`` grid that holds every value it produced exactly
   (a per-channel power-of-two scale becomes wider weights; binary/ternary
-  weights become 2-bit integers). Values that are not fixed-point numbers (a
-  float ``alpha="auto"`` scale) are refused.
+  weights become 2-bit integers). Values that are not fixed-point numbers
+  (``quantized_ulaw``'s log grid, a float ``alpha="auto"`` scale) cannot be
+  exact: they are rounded onto the grid :data:`FOLD_EXTRA_BITS` bits finer than
+  the quantizer's (biases: :data:`MAX_WEIGHT_BITS` bits) spanning their largest
+  magnitude, listed in ``approximate``, and the change is measured.
 - ``QConv2DBatchnorm`` becomes a ``QConv2D`` with the folded, quantized kernel and
   bias that QKeras itself computes at inference (exact when it has a bias
   quantizer).
@@ -65,7 +68,9 @@ MAX_WEIGHT_BITS = 24
 DEFAULT_FLOAT_WEIGHTS = FixedType(width=16, integer=6, signed=True)
 #: Float layers converted with weights on :data:`DEFAULT_FLOAT_WEIGHTS` (their quantized twins).
 FLOAT_MAC_LAYERS: tuple[str, ...] = ("Dense", "Conv2D")
-#: Extra bits of a kernel that a float BatchNormalization is folded into.
+#: Extra bits of a kernel whose values are rounded onto a fixed-point grid: a float
+#: BatchNormalization folded into it, or a quantizer whose values are not fixed-point
+#: numbers (``quantized_ulaw``, ``alpha="auto"``).
 FOLD_EXTRA_BITS = 8
 #: BatchNormalization kinds folded into the QConv2D/QDense before them.
 BATCHNORM_LAYERS: tuple[str, ...] = ("BatchNormalization", "QBatchNormalization")
@@ -99,7 +104,8 @@ class CanonicalModel:
     notices: tuple[Notice, ...]
     #: Whether ``model`` is a new model (changed, or rebuilt with an explicit InputLayer).
     changed: bool = False
-    #: Layers whose rewrite is not exact (a float BatchNormalization folded by rounding).
+    #: Layers whose rewrite is not exact (a float BatchNormalization folded by rounding,
+    #: float weights or non-fixed-point quantizer values rounded onto a grid).
     approximate: tuple[str, ...] = ()
 
 
@@ -187,17 +193,28 @@ def exact_grid(values: np.ndarray, *, max_bits: int = MAX_WEIGHT_BITS) -> tuple[
     return (bits, integer) if bits <= max_bits else None
 
 
-def _grid_quantizer(layer: Any, values: np.ndarray, role: str, written: Any) -> Any:
+def _grid_quantizer(layer: Any, values: np.ndarray, role: str, written: Any, *, bits: int,
+                    notices: list[Notice]) -> tuple[Any, np.ndarray, bool]:
+    """The ``quantized_bits(alpha=1)`` grid of ``values`` (what ``written`` gave), the values.
+
+    Exact when ``values`` are fixed-point numbers of at most :data:`MAX_WEIGHT_BITS`
+    bits. Otherwise (a log grid, a float scale) they are rounded onto the signed
+    ``bits``-bit grid spanning their largest magnitude, a notice says so and the
+    third element is True (the caller lists the layer as approximate).
+    """
     from qkeras import quantized_bits
 
     grid = exact_grid(values)
-    if grid is None:
-        raise _refuse(layer, f"{role} {written} gives values that are not fixed-point numbers "
-                             f"of at most {MAX_WEIGHT_BITS} bits (a float scale such as "
-                             "alpha='auto'); use quantized_bits(bits, integer, alpha=1) or "
-                             "alpha='auto_po2'")
-    bits, integer = grid
-    return quantized_bits(bits, integer, keep_negative=True, alpha=1)
+    if grid is not None:
+        return quantized_bits(grid[0], grid[1], keep_negative=True, alpha=1), values, False
+    rounded, integer = _round_grid(np.asarray(values, dtype=np.float64), bits)
+    quant = quantized_bits(bits, integer, keep_negative=True, alpha=1)
+    err = float(np.abs(rounded - values).max(initial=0.0))
+    notices.append(Notice(layer=layer.name, kind="weights_rounded_approx",
+                          text=f"{role} {written} gives values that are not fixed-point numbers; "
+                               f"rounded onto {quant} (largest change {err:.2g}; not exact: "
+                               "the change is measured)"))
+    return quant, rounded.astype(np.float32), True
 
 
 def _eval(quantizer: Any, values: Any) -> np.ndarray:
@@ -216,6 +233,8 @@ class _Op:
         self.q_kernel: np.ndarray | None = None
         self.q_bias: np.ndarray | None = None
         self.kernel_bits = 8
+        # whether a weight was rounded (values that were not fixed-point numbers)
+        self.rounded = False
 
     @property
     def name(self) -> str:
@@ -263,19 +282,25 @@ def _mac(layer: Any, notices: list[Notice]) -> tuple[_Op, Any]:
     else:
         q_kernel = _eval(kq, weights[0]) if kq is not None else None
         q_bias = _eval(bq, weights[1]) if (bq is not None and layer.use_bias) else None
+    rounded = False
+    kernel_bits = int(getattr(kq, "bits", 8) or 8)
     if cls == "QConv2DBatchnorm" or (kq is not None and not _plain_bits(kq)):
-        new_kq = _grid_quantizer(layer, q_kernel, "kernel_quantizer", kq)
+        new_kq, q_kernel, rounded = _grid_quantizer(
+            layer, q_kernel, "kernel_quantizer", kq, notices=notices,
+            bits=min(MAX_WEIGHT_BITS, kernel_bits + FOLD_EXTRA_BITS))
         cfg["kernel_quantizer"] = new_kq
         weights = [q_kernel, *weights[1:]]
-        if cls != "QConv2DBatchnorm":
+        if cls != "QConv2DBatchnorm" and not rounded:
             notices.append(Notice(layer=layer.name, kind="exact_weights",
                                   text=f"kernel_quantizer {kq} evaluated once (as QKeras does at "
                                        f"inference): weights on the grid {new_kq}"))
     if cls == "QConv2DBatchnorm" or (bq is not None and layer.use_bias and not _plain_bits(bq)):
-        new_bq = _grid_quantizer(layer, q_bias, "bias_quantizer", bq)
+        new_bq, q_bias, bias_rounded = _grid_quantizer(
+            layer, q_bias, "bias_quantizer", bq, bits=MAX_WEIGHT_BITS, notices=notices)
+        rounded = rounded or bias_rounded
         cfg["bias_quantizer"] = new_bq
         weights = [weights[0], q_bias]
-        if cls != "QConv2DBatchnorm":
+        if cls != "QConv2DBatchnorm" and not bias_rounded:
             notices.append(Notice(layer=layer.name, kind="exact_weights",
                                   text=f"bias_quantizer {bq} evaluated once: biases on the grid "
                                        f"{new_bq}"))
@@ -284,7 +309,8 @@ def _mac(layer: Any, notices: list[Notice]) -> tuple[_Op, Any]:
         cfg["kernel_quantizer"] = kq
     op = _Op(out_cls, cfg, weights, layer)
     op.q_kernel, op.q_bias = q_kernel, q_bias
-    op.kernel_bits = int(getattr(kq, "bits", 8) or 8)
+    op.kernel_bits = kernel_bits
+    op.rounded = rounded
     return op, act
 
 
@@ -468,7 +494,8 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None,
     refuses it). ``input_type`` adds an input quantizer to a model without one;
     a model without one and no ``input_type`` is refused with a message naming
     ``--input-type``. A float ``Dense``/``Conv2D`` gets weights and biases on
-    ``float_weights`` (rounding them is approximate: listed in ``approximate``).
+    ``float_weights`` (rounding them is approximate: listed in ``approximate``, as
+    are layers whose quantizer values are not fixed-point numbers and get rounded).
     Raises :class:`UnsupportedLayerError` for what cannot be made exact.
     """
     from fpgacnn.models._keras import custom_objects, keras
@@ -520,6 +547,8 @@ def canonicalize(model: Any, *, input_type: FixedType | None = None,
                     approximate.append(layer.name)
             else:
                 op, act = _mac(layer, notices)
+                if op.rounded:
+                    approximate.append(layer.name)
             ops.append(op)
             if _is_quantizer(act):
                 ops.append(_qactivation(f"{layer.name}_act", act, layer))

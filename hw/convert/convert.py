@@ -307,27 +307,36 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
     if canon.approximate:
         data = source.test_x if source.test_x is not None else source.calibration
         if data is None:
-            raise UsageError(f"layers {', '.join(canon.approximate)} are folded approximately; "
-                             "give data (--data) to measure the accuracy change")
+            raise UsageError(f"layers {', '.join(canon.approximate)} are rewritten "
+                             "approximately (rounded onto fixed-point grids); give data "
+                             "(--data) to measure the accuracy change")
         approx = {"layers": list(canon.approximate),
                   **accuracy_delta(original, canon.model, data, source.test_y)}
-        say(f"approximate folding of {', '.join(canon.approximate)}: {approx['label_changes']} "
-            f"of {approx['n']} labels change (accuracy delta {approx['delta']:.2%})")
+        say(f"approximate rewrite of {', '.join(canon.approximate)} (not bit-exact with the "
+            f"original): {approx['label_changes']} of {approx['n']} labels change (accuracy "
+            f"delta {approx['delta']:.2%})")
         if approx["delta"] > MAX_ACCURACY_DELTA:
             raise VerificationError(
-                f"folding {', '.join(canon.approximate)} changes the accuracy by "
-                f"{approx['delta']:.2%} on {approx['n']} samples (limit "
-                f"{MAX_ACCURACY_DELTA:.0%}); use QConv2DBatchnorm or quantize the scale")
+                f"rounding {', '.join(canon.approximate)} onto fixed-point grids changes the "
+                f"accuracy by {approx['delta']:.2%} on {approx['n']} samples (limit "
+                f"{MAX_ACCURACY_DELTA:.0%}); use QConv2DBatchnorm, quantized_bits(alpha=1) "
+                "weights or a wider --float-weights")
     model = hls_view(source.model)
     n_verify = DEFAULT_VERIFY_SAMPLES if verify_samples is None else int(verify_samples)
     if n_verify < 0:
         raise UsageError(f"--verify-samples: expected a count >= 0, got {n_verify}")
     timings: dict[str, float] = {}
     plans = _apply_overrides(plan_model(model), cfg)
-    from .synth import axis_params  # the AXI4-Stream top's limits, checked before any work
+    from .synth import axis_params, output_notice  # the AXI4-Stream top's limits, first
 
     axis_params({"input": {"shape": list(model.input_shape[1:])},
-                 "output": {"shape": list(model.output_shape[1:])}})
+                 "output": {"shape": list(model.output_shape[1:]),
+                            "type": plans[-1].result.to_dict()}})
+    notices = canon.notices
+    out_note = output_notice(tuple(model.output_shape[1:]), model.layers[-1].name)
+    if out_note is not None:
+        say(f"note: {out_note}")
+        notices = (*notices, out_note)
     ranges = None
     if source.calibration is not None:
         ranges = observe_ranges(model, source.calibration)
@@ -384,7 +393,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         "input": {"shape": in_shape, "type": plans[0].result.to_dict(), "dtype": "float64"},
         "output": {"shape": out_shape, "type": plans[-1].result.to_dict()},
         "classes": list(source.classes),
-        "notices": [n.to_dict() for n in canon.notices],
+        "notices": [n.to_dict() for n in notices],
         "approximate": approx,
     }
     _dump(out_dir / CONVERSION_FILE, manifest)
@@ -405,7 +414,7 @@ def convert(source: ModelSource | Any, out_dir: Path, cfg: ConvertConfig | None 
         )
     return ConversionResult(out_dir=out_dir, project_dir=project_dir, plans=plans,
                             bit_exact=report, timings=timings, hls_model=hls_model,
-                            model=source.model, notices=canon.notices)
+                            model=source.model, notices=notices)
 
 
 def from_model(model: Any, *, name: str | None = None, classes: Sequence[str] | None = None,

@@ -13,8 +13,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
+from fpgacnn.spec.cores import LABEL_BITS, ClassifierOutputLayout
 from fpgacnn.spec.errors import ArtifactError, ToolError, ToolNotFoundError, UnsupportedError
 
+from .canonical import Notice
 from .convert import CONVERSION_FILE
 
 log = logging.getLogger(__name__)
@@ -27,24 +31,43 @@ SCRIPT = "synthesize.sh"
 
 
 def axis_params(manifest: dict) -> dict[str, int]:
-    """The sizes the AXI4-Stream top needs: pixels per image, channels, classes.
+    """The sizes the AXI4-Stream top needs: pixels per image, channels, scores.
 
     An (H, W, C) input streams pixel by pixel; an (N,) vector (a dense-only model)
-    is one 1x1xN pixel, one beat.
+    is one 1x1xN pixel, one beat. The output is flat class scores, or a feature map
+    whose H*W*C elements are the scores, flattened in Keras (H, W, C) order
+    (:func:`output_notice`). At most ``2**LABEL_BITS`` scores: the beat's label indexes
+    them. ``AP_INT_MAX_W`` (``ap_int``'s widest type, 1,024 bits unless defined)
+    covers the output beat.
     """
     in_shape = list(manifest["input"]["shape"])
-    out_shape = manifest["output"]["shape"]
+    out_shape = [int(d) for d in manifest["output"]["shape"]]
     if len(in_shape) == 1:
         in_shape = [1, 1, in_shape[0]]
-    if len(in_shape) != 3 or len(out_shape) != 1:
+    if len(in_shape) != 3 or len(out_shape) not in (1, 3):
         raise UnsupportedError(
-            f"the AXI4-Stream top needs an (H, W, C) or (N,) input and a flat output (class "
-            f"scores), got {tuple(manifest['input']['shape'])} -> {tuple(out_shape)}")
-    if out_shape[0] > 256:
-        raise UnsupportedError(f"the AXI4-Stream top carries an 8-bit label, got "
-                              f"{out_shape[0]} classes")
+            f"the AXI4-Stream top needs an (H, W, C) or (N,) input and an (N,) or (H, W, C) "
+            f"output, got {tuple(manifest['input']['shape'])} -> {tuple(out_shape)}")
+    n = int(np.prod(out_shape))
+    if n > 1 << LABEL_BITS:
+        what = "classes" if len(out_shape) == 1 else f"scores (the {tuple(out_shape)} output)"
+        raise UnsupportedError(f"the AXI4-Stream top carries a {LABEL_BITS}-bit label: at most "
+                               f"{1 << LABEL_BITS} scores, got {n} {what}")
+    out_bits = ClassifierOutputLayout(n_classes=n, score_bits=int(
+        manifest["output"]["type"]["width"])).tdata_bits
     return {"FCNN_N_PIXELS": in_shape[0] * in_shape[1], "FCNN_IN_CHANNELS": in_shape[2],
-            "FCNN_N_CLASSES": out_shape[0]}
+            "FCNN_N_CLASSES": n, "AP_INT_MAX_W": max(1024, -(-out_bits // 1024) * 1024)}
+
+
+def output_notice(out_shape: tuple[int, ...], layer: str) -> Notice | None:
+    """The note that a feature-map output ``out_shape`` leaves as flat scores (None if flat)."""
+    if len(out_shape) < 2:
+        return None
+    n = int(np.prod(out_shape))
+    return Notice(layer=layer, kind="feature_map_output",
+                  text=f"the output is a {tuple(out_shape)} feature map: it streams out "
+                       f"flattened in Keras (H, W, C) order as {n} scores; the label (arg-max) "
+                       "is the index of its largest element")
 
 
 def write_synthesis_script(conv_dir: Path) -> Path:

@@ -111,7 +111,13 @@ def layer_shapes(stages: list[Any]) -> tuple[list[LayerShape], dict[str, Any]]:
     """The conv/dense :class:`LayerShape` s of a core's stages, and the fixed blocks' facts."""
     from fpgacnn.hw.rtlgen.emit import swu_ram_style, swu_rows
     from fpgacnn.hw.rtlgen.folding import stride
-    from fpgacnn.hw.rtlgen.stages import ConvStage, DenseStage, PoolStage, RequantStage
+    from fpgacnn.hw.rtlgen.stages import (
+        ConvStage,
+        DenseStage,
+        PoolStage,
+        RequantStage,
+        score_count,
+    )
 
     shapes: list[LayerShape] = []
     pools: list[tuple[int, int, int, int]] = []
@@ -145,7 +151,7 @@ def layer_shapes(stages: list[Any]) -> tuple[list[LayerShape], dict[str, Any]]:
         elif isinstance(st, PoolStage):
             pools.append((w, c, st.in_type.width, st.pool))
     last = stages[-1]
-    return shapes, {"pools": pools, "classes": last.out_shape[2],
+    return shapes, {"pools": pools, "classes": score_count(stages),
                     "score_bits": last.out_type.width}
 
 

@@ -1,7 +1,7 @@
 // fcnn_cnn_argmax: label of the largest score, with the scores passed along.
 //
-// Each input beat carries N signed SW-bit scores (score n at s_axis_tdata[n*SW +:
-// SW]). The output beat is m_axis_tdata = {scores, label}: label (8 bits, the
+// Each input beat carries N SW-bit scores (score n at s_axis_tdata[n*SW +: SW]),
+// two's complement when SIGNED = 1, unsigned when SIGNED = 0 (a ReLU output). The output beat is m_axis_tdata = {scores, label}: label (8 bits, the
 // index of the maximum; ties go to the lowest index, like numpy.argmax) in
 // m_axis_tdata[7:0] and score n at m_axis_tdata[8 + n*SW +: SW]; m_axis_tlast = 1. Every input
 // beat is one result (s_axis_tlast is not checked).
@@ -14,8 +14,10 @@
 module fcnn_cnn_argmax #(
     // Number of scores (classes), 1..256.
     parameter int N = 10,
-    // Score width (signed two's complement).
-    parameter int SW = 16
+    // Score width.
+    parameter int SW = 16,
+    // 1: scores are signed two's complement; 0: unsigned.
+    parameter int SIGNED = 1
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -44,6 +46,17 @@ module fcnn_cnn_argmax #(
     if (SW < 1) begin : g_bad_sw
         $fatal(1, "fcnn_cnn_argmax: SW must be >= 1, got %0d", SW);
     end
+    if (SIGNED != 0 && SIGNED != 1) begin : g_bad_signed
+        $fatal(1, "fcnn_cnn_argmax: SIGNED must be 0 or 1, got %0d", SIGNED);
+    end
+
+    // a > b as scores: both extended by one bit (the sign, or a 0) and compared signed
+    function automatic logic greater(input logic [SW-1:0] a, input logic [SW-1:0] b);
+        logic [SW:0] ea, eb;
+        ea = {(SIGNED == 1) ? a[SW-1] : 1'b0, a};
+        eb = {(SIGNED == 1) ? b[SW-1] : 1'b0, b};
+        greater = $signed(ea) > $signed(eb);
+    endfunction
 
     // ------------------------------------------------------------------
     // Compare tree: node k of a level is the winner of nodes 2k and 2k+1 of
@@ -65,7 +78,7 @@ module fcnn_cnn_argmax #(
         for (int l = 0; l < L; l++) begin
             for (int k = 0; k < (NP >> (l + 1)); k++) begin
                 if (t_v[2*k+1] && (!t_v[2*k] ||
-                        $signed(t_s[(2*k+1)*SW +: SW]) > $signed(t_s[2*k*SW +: SW]))) begin
+                        greater(t_s[(2*k+1)*SW +: SW], t_s[2*k*SW +: SW]))) begin
                     t_s[k*SW +: SW] = t_s[(2*k+1)*SW +: SW];
                     t_i[k*LW +: LW] = t_i[(2*k+1)*LW +: LW];
                 end else begin

@@ -22,6 +22,9 @@ beat) -> window queue -> ``fcnn_cnn_mvu`` with C_IN = IN_LEN. A dense layer is a
 ``fcnn_cnn_mvu`` fed one pixel per beat. When an activation follows a folded layer, its
 MVU requantizes the sums fold by fold (``OUT_W``: the arithmetic of ``fcnn_cnn_requant``),
 so no stream carries the N raw accumulators.
+A model whose output is a feature map (the chain ends in a convolution or pooling)
+gathers its H*W pixel beats into one beat of H*W*C scores (``fcnn_cnn_gather``, Keras
+(H, W, C) order) before the arg-max.
 Folded weights are not in the netlist: each MVU reads ``{MEM_DIR, "<stage>_w.mem"}``
 (the top's string parameter ``MEM_DIR``, default "" = the tool's working folder).
 """
@@ -36,7 +39,15 @@ from fpgacnn.spec.folding import Folding, Impl, LayerFolding
 
 from .folding import default_folding, geometry, initiation_interval, streams, stride
 from .kernel import KernelInfo, pack_offsets
-from .stages import ConvStage, DenseStage, PoolStage, RequantStage, Stage, ThresholdStage
+from .stages import (
+    ConvStage,
+    DenseStage,
+    PoolStage,
+    RequantStage,
+    Stage,
+    ThresholdStage,
+    score_count,
+)
 from .weights import mem_name
 
 #: The template the netlist is rendered through.
@@ -194,7 +205,7 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
     h, w, c = first.in_shape
     e_in = first.in_type.width
     in_bits = _bytes(c * e_in)
-    n_cls = last.out_shape[2]
+    n_cls = score_count(stages)
     s_bits = last.out_type.width
     layout = ClassifierOutputLayout(n_classes=n_cls, score_bits=s_bits)
     out_bits = layout.tdata_bits
@@ -345,9 +356,20 @@ def build_netlist(module: str, stages: list[Stage], kernels: dict[str, KernelInf
             }, _stream_ports(prev, st.name))
         prev = st.name
 
+    out_px = last.out_shape[0] * last.out_shape[1]
+    if out_px > 1:
+        # a feature map: its pixels gathered into one beat, Keras (H, W, C) order
+        t.comment(f"gather: the {'x'.join(map(str, last.out_shape))} feature map as {n_cls} "
+                  "scores (Keras (H, W, C) order)")
+        t.stream("fm", n_cls * s_bits)
+        t.instance("fcnn_cnn_gather", "u_gather",
+                   {"DW": last.out_shape[2] * s_bits, "BEATS": out_px},
+                   _stream_ports(prev, "fm"))
+        prev = "fm"
     t.comment("arg-max and the output beat")
     t.stream("am", n_cls * s_bits + LABEL_BITS)
-    t.instance("fcnn_cnn_argmax", "u_argmax", {"N": n_cls, "SW": s_bits},
+    t.instance("fcnn_cnn_argmax", "u_argmax",
+               {"N": n_cls, "SW": s_bits, "SIGNED": int(last.out_type.signed)},
                _stream_ports(prev, "am"))
     t.assign(f"m_axis_tdata[{n_cls * s_bits - 1}:0]", f"am_data[{n_cls * s_bits + 7}:8]")
     t.assign(f"m_axis_tdata[{layout.status_lsb - 1}:{layout.label_lsb}]", "am_data[7:0]")

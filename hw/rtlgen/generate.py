@@ -55,6 +55,7 @@ from .stages import (
     Stage,
     ThresholdStage,
     build_stages,
+    score_count,
 )
 from .weights import MEM_SUBDIR, mem_name, weight_words, write_mem
 
@@ -67,7 +68,8 @@ TOP = "fcnn_classifier"
 #: instantiate) come from their lists ``hw/rtl/<block>.f``.
 LIB_BLOCKS = (
     "fcnn_cnn_window", "fcnn_cnn_swu", "fcnn_cnn_kshell", "fcnn_cnn_maxpool", "fcnn_cnn_mvu",
-    "fcnn_cnn_requant", "fcnn_cnn_threshold", "fcnn_cnn_argmax", "fcnn_cnn_framer", "fcnn_cnn_fifo",
+    "fcnn_cnn_requant", "fcnn_cnn_threshold", "fcnn_cnn_argmax", "fcnn_cnn_framer",
+    "fcnn_cnn_fifo", "fcnn_cnn_gather",
 )
 
 
@@ -202,7 +204,7 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
 
     first, last = stages[0], stages[-1]
     h, w, c = first.in_shape
-    n_cls, s_bits = last.out_shape[2], last.out_type.width
+    n_cls, s_bits = score_count(stages), last.out_type.width
     pads = [st.pad for st in stages if isinstance(st, ConvStage)]
     ii = initiation_interval(stages, folding)
     info = {

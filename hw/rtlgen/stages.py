@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from fpgacnn.spec.cores import LABEL_BITS
+
 from ..convert.fixed import FixedType
 from ..convert.plan import LayerPlan
 from .errors import RtlGenError
@@ -125,6 +127,13 @@ def _is_relu(act: Any) -> bool:
     return type(q).__name__ == "quantized_relu" or getattr(q, "__name__", None) == "relu"
 
 
+def score_count(stages: list[Stage]) -> int:
+    """Scores of the core's output beat: the last stage's H*W*C elements (a feature map
+    leaves flattened in Keras (H, W, C) order; class scores are a 1x1xN map)."""
+    h, w, c = stages[-1].out_shape
+    return h * w * c
+
+
 def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
     """Map the model's layers (with their planned types) onto hardware stages.
 
@@ -132,8 +141,9 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
     MaxPooling2D, Flatten, QDense [+ QActivation]. A threshold activation (the plan's
     ``threshold``: ``binary_tanh``, ``quantized_relu_po2``, ...) becomes a
     :class:`ThresholdStage` after the layer's exact accumulator (or after the input, for
-    a threshold input quantizer). Raises :class:`RtlGenError`
-    naming the layer otherwise.
+    a threshold input quantizer). The chain may end in a convolution or pooling (a
+    feature-map output: :func:`score_count`). Raises :class:`RtlGenError` naming the
+    layer otherwise.
     """
     layers = list(model.layers)
     by_name = {p.name: p for p in plans}
@@ -268,10 +278,13 @@ def build_stages(model: Any, plans: list[LayerPlan]) -> list[Stage]:
         else:
             raise RtlGenError(f"layer '{layer.name}' ({cls}): not supported by the RTL backend "
                               "(supported: QConv2D, QActivation, MaxPooling2D, Flatten, QDense)")
-    if not stages or not isinstance(stages[-1], (DenseStage, RequantStage, ThresholdStage)) \
-            or not any(isinstance(s, DenseStage) for s in stages):
-        raise RtlGenError(f"model '{model.name}': the RTL core must end in a QDense layer "
-                          "(the scores)")
+    if not stages:
+        raise RtlGenError(f"model '{model.name}': no layer after the input quantizer (the RTL "
+                          "core needs at least one QConv2D, MaxPooling2D or QDense)")
+    if score_count(stages) > 1 << LABEL_BITS:
+        raise RtlGenError(f"model '{model.name}': {score_count(stages)} scores (the output "
+                          f"{stages[-1].out_shape}); the output beat's {LABEL_BITS}-bit label "
+                          f"indexes at most {1 << LABEL_BITS}")
     if any(not s.in_type.signed and s.in_type.width > 32 for s in stages):
         raise RtlGenError(f"model '{model.name}': element wider than 32 bits")
     return stages

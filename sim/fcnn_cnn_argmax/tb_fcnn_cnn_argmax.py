@@ -1,7 +1,7 @@
 """cocotb testbench for ``fcnn_cnn_argmax`` (runs inside the simulator).
 
 The pytest entry points are in ``test_fcnn_cnn_argmax.py`` beside this file.
-Parameters come from ``FCNN_TB_PARAMS`` (JSON: N, SW, seed).
+Parameters come from ``FCNN_TB_PARAMS`` (JSON: N, SW, SIGNED, seed).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from fpgacnn.sim.tb import AxisTB, ProtocolError, pack, unpack
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
 N = int(PARAMS.get("N", 10))
 SW = int(PARAMS.get("SW", 16))
+SIGNED = int(PARAMS.get("SIGNED", 1))
 SEED = int(PARAMS.get("seed", 1))
-LO, HI = -(1 << (SW - 1)), (1 << (SW - 1)) - 1
+LO, HI = (-(1 << (SW - 1)), (1 << (SW - 1)) - 1) if SIGNED else (0, (1 << SW) - 1)
 
 
 def score_sets(tb: AxisTB, count: int) -> np.ndarray:
@@ -53,7 +54,7 @@ async def scores_matrix(dut, idle: bool, backpressure: bool) -> None:
     assert len(beats) == len(s)
     for n, ((data, last), v) in enumerate(zip(beats, s, strict=True)):
         label = data & 0xFF
-        scores = unpack(data >> 8, N, SW, signed=True)
+        scores = unpack(data >> 8, N, SW, signed=bool(SIGNED))
         if label != int(np.argmax(v)) or scores != v.tolist():
             raise AssertionError(f"beat {n}: scores {v.tolist()}: got label {label} "
                                  f"scores {scores}, expected label {int(np.argmax(v))}")

@@ -22,8 +22,12 @@ CONVERT_TEMPLATES = HERE.parent.parent / "hw" / "convert" / "templates"
 
 
 def write_conversion(root: Path, *, name: str = "digits", shape=(8, 8, 1), in_width: int = 8,
-                     classes: int = 10, score_width: int = 16) -> Path:
-    """A conversion folder like ``fpgacnn convert`` writes, for model ``name``."""
+                     classes: int = 10, score_width: int = 16, out_shape=None) -> Path:
+    """A conversion folder like ``fpgacnn convert`` writes, for model ``name``.
+
+    ``out_shape``: the model's output shape (default ``(classes,)``; a feature map
+    ``(H, W, C)`` has H*W*C classes).
+    """
     root.mkdir(parents=True)
     fw = root / "hls4ml_prj" / "firmware"
     (fw / "weights").mkdir(parents=True)
@@ -46,7 +50,7 @@ def write_conversion(root: Path, *, name: str = "digits", shape=(8, 8, 1), in_wi
         "input": {"shape": list(shape), "dtype": "float64",
                   "type": {"width": in_width, "integer": in_width, "signed": False,
                            "rounding": "TRN", "overflow": "WRAP"}},
-        "output": {"shape": [classes],
+        "output": {"shape": list(out_shape or (classes,)),
                    "type": {"width": score_width, "integer": 6, "signed": True,
                             "rounding": "TRN", "overflow": "WRAP"}},
         "classes": [str(i) for i in range(classes)],

@@ -354,6 +354,20 @@ def test_stream_widths_and_pads(tmp_path: Path) -> None:
     assert (design.classifier.stream_in_bits, design.classifier.stream_out_bits) == (24, 704)
 
 
+def test_feature_map_output_is_its_flattened_scores(tmp_path: Path) -> None:
+    """A model whose output is a feature map: its H*W*C elements are the scores; beyond
+    what one DMA beat carries it is refused in one line."""
+    conv = write_conversion(tmp_path / "m", classes=12, score_width=8, out_shape=(2, 2, 3))
+    design = plan_tree(_cfg(conv, tmp_path / "out")).design
+    assert design.classifier.stream_out_bits == 12 * 8 + 16
+    big = write_conversion(tmp_path / "big", classes=144, score_width=8, out_shape=(6, 6, 4))
+    with pytest.raises(ValueError) as err:
+        generate(_cfg(big, tmp_path / "big_out"))
+    assert str(err.value) == ("the classifier output stream is 1168 bits wide; an AXI DMA "
+                              "stream carries at most 1024")
+    assert not (tmp_path / "big_out").exists()
+
+
 def test_hardware_id_follows_the_sources(tmp_path: Path, conversion: Path) -> None:
     ids = []
     for i in range(2):

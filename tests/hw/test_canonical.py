@@ -125,12 +125,50 @@ def test_float_relu_without_quantizer_refused() -> None:
         canonicalize(keras.Model(inp, x))
 
 
-def test_non_fixed_point_weights_refused() -> None:
-    with pytest.raises(UnsupportedLayerError, match=(
-            r"^layer 'dense' \(QDense\): kernel_quantizer quantized_ulaw\(4,0,1\) gives values "
-            r"that are not fixed-point numbers")):
-        canonicalize(COMPAT["qkeras_example_mnist_bn"].build(0), input_type=FixedType(
-            width=8, integer=0, signed=False))
+def _evaluated(quantizer, values) -> np.ndarray:  # noqa: ANN001 - a QKeras quantizer
+    return np.asarray(quantizer(np.asarray(values, np.float32)), np.float64)
+
+
+def test_ulaw_weights_rounded_and_measured() -> None:
+    """u-law values (a log grid) go onto the kernel's bits + 8 grid: approximate, with a notice."""
+    entry = COMPAT["qkeras_example_mnist_bn"]
+    model = entry.build(0)
+    canon = canonicalize(model, input_type=entry.input_type)
+    assert canon.approximate == ("bn0", "bn1", "bn2", "dense")
+    notice = next(n for n in canon.notices if n.layer == "dense")
+    assert notice.kind == "weights_rounded_approx"
+    assert str(notice).startswith(
+        "layer 'dense': kernel_quantizer quantized_ulaw(4,0,1) gives values that are not "
+        "fixed-point numbers; rounded onto quantized_bits(12,0,0,alpha=1) (largest change ")
+    dense = model.get_layer("dense")
+    ulaw = _evaluated(dense.kernel_quantizer_internal, dense.get_weights()[0])
+    assert exact_grid(ulaw) is None  # not a fixed-point number: the reason for rounding
+    w = canon.model.get_layer("dense").get_weights()[0].astype(np.float64)
+    np.testing.assert_array_equal(w * 2**11, np.round(w * 2**11))  # 12 bits, no integer bit
+    np.testing.assert_allclose(w, ulaw, atol=2**-12)  # half an lsb
+    plan_model(canon.model)  # every weight is on a fixed-point grid now
+
+
+def test_float_scale_weights_rounded() -> None:
+    """alpha='auto' (a float per-channel scale) is rounded the same way."""
+    inp = keras.Input((6,), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(8, 0, alpha=1), name="q_in")(inp)
+    fc = qkeras.QDense(3, kernel_quantizer=qkeras.quantized_bits(4, 0, alpha="auto"),
+                       bias_quantizer=qkeras.quantized_bits(4, 0, alpha=1), name="fc")
+    model = keras.Model(inp, fc(x))
+    fc.set_weights([np.random.default_rng(2).normal(0, 0.4, (6, 3)).astype(np.float32),
+                    np.zeros(3, np.float32)])
+    canon = canonicalize(model)
+    assert canon.approximate == ("fc",)
+    assert [n.kind for n in canon.notices] == ["weights_rounded_approx"]
+    want = _evaluated(fc.kernel_quantizer_internal, fc.get_weights()[0])
+    new = canon.model.get_layer("fc")
+    got = new.get_weights()[0].astype(np.float64)
+    kq = new.kernel_quantizer_internal
+    assert (kq.bits, kq.alpha) == (12, 1)  # 4 bits + 8
+    lsb = 2.0 ** -(12 - 1 - kq.integer)
+    np.testing.assert_allclose(got, want, atol=lsb / 2)
+    np.testing.assert_array_equal(got / lsb, np.round(got / lsb))
 
 
 def test_batchnorm_not_after_a_weighted_layer_refused() -> None:

@@ -63,17 +63,17 @@ def test_predict_rtl_refuses_tampered_core(digits_dir, tmp_path, capsys) -> None
 
 
 def test_unsupported_rtl_keeps_hls4ml(tmp_path, capsys) -> None:
-    """A conv model without a final QDense: hls4ml converts it, the RTL backend refuses it."""
+    """A 3x1 convolution kernel: hls4ml converts it, the RTL backend refuses it."""
     inp = keras.Input((4, 4, 1), name="x")
     x = qkeras.QActivation(qkeras.quantized_bits(4, 0, keep_negative=False, alpha=1),
                            name="q_in")(inp)
-    x = qkeras.QConv2D(2, 3, kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
+    x = qkeras.QConv2D(2, (3, 1), kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
                        bias_quantizer=qkeras.quantized_bits(3, 0, alpha=1), name="conv")(x)
     x = keras.layers.Flatten(name="flat")(x)
-    keras.Model(inp, x, name="no_dense").save(tmp_path / "no_dense.h5")
+    keras.Model(inp, x, name="non_square").save(tmp_path / "non_square.h5")
     conv = tmp_path / "conv"
-    assert main(["convert", str(tmp_path / "no_dense.h5"), "--out", str(conv)]) == 0
-    message = ("model 'no_dense': the RTL core must end in a QDense layer (the scores)")
+    assert main(["convert", str(tmp_path / "non_square.h5"), "--out", str(conv)]) == 0
+    message = "layer 'conv' (QConv2D): kernel (3, 1) is not square"
     captured = capsys.readouterr()
     assert captured.err == f"fpgacnn convert: warning: RTL core not generated: {message}\n"
     assert f"RTL core not generated (see the warning; recorded in {conv / 'rtl_refusal.json'})" \

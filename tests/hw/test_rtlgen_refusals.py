@@ -22,23 +22,37 @@ def _model(units: int, *, act: str | None = None) -> keras.Model:
     return keras.Model(inp, x, name="wide")
 
 
-def _no_dense() -> keras.Model:
-    """A model the RTL backend refuses: it does not end in a QDense layer."""
+def _non_square() -> keras.Model:
+    """A model the RTL backend refuses: a 3x1 convolution kernel."""
     inp = keras.Input((4, 4, 1), name="x")
     x = qkeras.QActivation(qkeras.quantized_bits(4, 0, keep_negative=False, alpha=1),
                            name="q_in")(inp)
-    x = qkeras.QConv2D(2, 3, kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
+    x = qkeras.QConv2D(2, (3, 1), kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
                        bias_quantizer=qkeras.quantized_bits(3, 0, alpha=1), name="conv")(x)
     x = keras.layers.Flatten(name="flat")(x)
-    return keras.Model(inp, x, name="no_dense")
+    return keras.Model(inp, x, name="non_square")
 
 
-NO_DENSE = "model 'no_dense': the RTL core must end in a QDense layer (the scores)"
+NON_SQUARE = "layer 'conv' (QConv2D): kernel (3, 1) is not square"
 
 
 def test_a_refused_model_writes_nothing(tmp_path: Path) -> None:
-    with pytest.raises(RtlGenError, match="^" + re.escape(NO_DENSE) + "$"):
-        generate_rtl(_no_dense(), tmp_path / "rtl")
+    with pytest.raises(RtlGenError, match="^" + re.escape(NON_SQUARE) + "$"):
+        generate_rtl(_non_square(), tmp_path / "rtl")
+    assert not (tmp_path / "rtl").exists()
+
+
+def test_more_scores_than_the_label_indexes_refused(tmp_path: Path) -> None:
+    """A feature-map output of 18x18x1 = 324 elements: the 8-bit label indexes 256."""
+    inp = keras.Input((20, 20, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(4, 0, keep_negative=False, alpha=1),
+                           name="q_in")(inp)
+    x = qkeras.QConv2D(1, 3, kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
+                       bias_quantizer=qkeras.quantized_bits(3, 0, alpha=1), name="conv")(x)
+    with pytest.raises(RtlGenError, match=re.escape(
+            "model 'big_map': 324 scores (the output (18, 18, 1)); the output beat's 8-bit "
+            "label indexes at most 256")):
+        generate_rtl(keras.Model(inp, x, name="big_map"), tmp_path / "rtl")
     assert not (tmp_path / "rtl").exists()
 
 
@@ -70,8 +84,8 @@ def test_a_generator_bug_is_not_recorded_as_a_refusal(tmp_path: Path, monkeypatc
 def test_a_refusal_is_recorded(tmp_path: Path) -> None:
     from fpgacnn.hw.convert import rtl as rtl_step
 
-    rec = rtl_step.add_rtl(tmp_path, _no_dense(), name="no_dense")
-    assert rec["error"] == NO_DENSE
+    rec = rtl_step.add_rtl(tmp_path, _non_square(), name="non_square")
+    assert rec["error"] == NON_SQUARE
     assert not (tmp_path / "rtl").exists()
     assert json.loads((tmp_path / "rtl_refusal.json").read_text()) == rec
 
@@ -100,3 +114,23 @@ def test_the_top_is_a_netlist_rendered_through_one_template() -> None:
     assert 'module fcnn_classifier #(' in text and '    parameter MEM_DIR = ""\n' in text
     assert text.rstrip().endswith("`resetall")
     assert text.count("    fcnn_cnn_") == len(instances)
+
+
+@pytest.mark.parametrize(("relu", "signed"), [(True, "0"), (False, "1")])
+def test_a_feature_map_output_is_gathered(tmp_path: Path, relu: bool, signed: str) -> None:
+    """A chain ending in a convolution: its 3x3x2 map is gathered into one beat of 18 scores
+    before the arg-max, which compares them unsigned after a ReLU."""
+    inp = keras.Input((5, 5, 1), name="x")
+    x = qkeras.QActivation(qkeras.quantized_bits(4, 0, keep_negative=False, alpha=1),
+                           name="q_in")(inp)
+    x = qkeras.QConv2D(2, 3, kernel_quantizer=qkeras.quantized_bits(3, 0, alpha=1),
+                       bias_quantizer=qkeras.quantized_bits(3, 0, alpha=1), name="conv")(x)
+    act = qkeras.quantized_relu(6, 2) if relu else qkeras.quantized_bits(6, 2, alpha=1)
+    x = qkeras.QActivation(act, name="act")(x)
+    res = generate_rtl(keras.Model(inp, x, name="fmap"), tmp_path / "rtl")
+    assert (res.num_classes, res.score_bits, res.output_bits) == (18, 6, 128)
+    assert res.info["output"]["score_signed"] is not relu
+    top = (tmp_path / "rtl" / "fcnn_classifier.sv").read_text()
+    assert "fcnn_cnn_gather #(\n        .DW(12),\n        .BEATS(9)\n    ) u_gather" in top
+    assert f".N(18),\n        .SW(6),\n        .SIGNED({signed})\n    ) u_argmax" in top
+    assert ".s_axis_tdata(fm_data)" in top

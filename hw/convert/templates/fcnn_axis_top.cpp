@@ -42,9 +42,20 @@ static void fcnn_unpack(hls::stream<fcnn_in_beat_t> &s_axis, hls::stream<input_t
     status.write(st);
 }
 
+// Gather the image's FCNN_OUT_BEATS network beats (pixel-major, channels innermost:
+// Keras (H, W, C) flattening order) into the scores, and write the output beat.
 static void fcnn_pack(hls::stream<result_t> &scores, hls::stream<fcnn_status_t> &status,
                       hls::stream<fcnn_out_beat_t> &m_axis) {
-    result_t r = scores.read();
+    typename result_t::value_type r[FCNN_N_CLASSES];
+#pragma HLS ARRAY_PARTITION variable = r complete
+    for (int b = 0; b < FCNN_OUT_BEATS; b++) {
+#pragma HLS PIPELINE II = 1
+        const result_t px = scores.read();
+        for (int c = 0; c < FCNN_OUT_CHANNELS; c++) {
+#pragma HLS UNROLL
+            r[b * FCNN_OUT_CHANNELS + c] = px[c];
+        }
+    }
     ap_uint<FCNN_OUT_BITS> data = 0;
     ap_uint<FCNN_LABEL_BITS> best = 0;
     typename result_t::value_type best_score = r[0];

@@ -7,6 +7,10 @@
 //   score k (raw fixed-point code of the network's output type) in bits
 //   [k*S, (k+1)*S), the arg-max label (first maximum) in the 8 bits above the
 //   scores, the framing status byte in the 8 bits above the label, TLAST set.
+//   A model whose output is a feature map (H, W, C) streams it from the network
+//   as FCNN_OUT_BEATS = H*W pixels of C elements; they leave flattened in Keras
+//   (H, W, C) order as the FCNN_N_CLASSES = H*W*C scores of the one beat, and the
+//   label is the index of the largest element.
 // Framing (fpgacnn.spec.cnn_framing, the same policy as the generated RTL's
 //   fcnn_cnn_framer): pixels are counted and TLAST is read. An early TLAST ends
 //   the image: its remaining pixels are zeros, status bit 0 (TLAST_EARLY). A
@@ -18,14 +22,21 @@
 #ifndef FCNN_AXIS_TOP_H_
 #define FCNN_AXIS_TOP_H_
 
+// first: it may widen AP_INT_MAX_W for a wide output beat, before ap_int.h is read
+#include "fcnn_axis_params.h"
+
 #include "ap_int.h"
 #include "hls_stream.h"
 
-#include "fcnn_axis_params.h"
 #include "fcnn_classifier.h"
 
 static const int FCNN_IN_ELEM_BITS = input_t::value_type::width;
 static const int FCNN_SCORE_BITS = result_t::value_type::width;
+// Network output beats per image: 1 for flat scores, H*W for an (H, W, C) feature map.
+static const int FCNN_OUT_CHANNELS = result_t::size;
+static const int FCNN_OUT_BEATS = FCNN_N_CLASSES / FCNN_OUT_CHANNELS;
+static_assert(FCNN_N_CLASSES % FCNN_OUT_CHANNELS == 0,
+              "FCNN_N_CLASSES must be the network output's pixels times its channels");
 static const int FCNN_LABEL_BITS = 8;
 static const int FCNN_STATUS_BITS = 8;
 // Status bits (fpgacnn.spec.cores.ClassifierStatus).
