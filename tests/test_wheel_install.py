@@ -146,10 +146,13 @@ def test_the_cli_answers_outside_the_checkout_and_writes_nothing_inside_the_pack
 
 
 def _is_testbench(rel: str) -> bool:
-    """A file of a cocotb testbench folder ``sim/<core>/`` (tests, not shipped)."""
+    """A file of a cocotb testbench folder ``sim/<core>/`` (tests, not shipped): one with
+    a pytest entry ``test_*.py`` or a cocotb module ``tb_*.py`` (sim/fcnn_frame_path is
+    run from fpgacnn.apps.bench_frame_path and tests/test_frame_path.py)."""
     parts = Path(rel).parts
-    return (len(parts) == 3 and parts[0] == "sim"
-            and any((ROOT / "sim" / parts[1]).glob("test_*.py")))
+    folder = ROOT / "sim" / parts[1] if len(parts) == 3 else None
+    return (folder is not None and parts[0] == "sim"
+            and any(any(folder.glob(g)) for g in ("test_*.py", "tb_*.py")))
 
 
 def test_the_wheel_holds_every_file_of_the_package_folders(installed) -> None:  # noqa: ANN001
