@@ -47,6 +47,7 @@ from .folding import (
     stride,
 )
 from .kernel import KernelInfo, generate_kernel
+from .selfcheck import check_stages
 from .stages import (
     ConvStage,
     DenseStage,
@@ -156,6 +157,7 @@ def generate_rtl(model: Any, out_dir: Path, *, name: str | None = None,
     if folding is None:
         folding = default_folding(stages, model.name)
     check_folding(folding, stages)
+    check_stages(model, plans, stages)   # before any file: the stages compute the model
     fold = {lf.layer: lf for lf in folding.layers}
     if out_dir.exists():
         shutil.rmtree(out_dir)
