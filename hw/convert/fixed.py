@@ -116,3 +116,25 @@ def exact_sum_type(bound: float, fraction: int, *, signed: bool = True) -> Fixed
     width = max(1, int_bits + fraction)
     return FixedType(width=width, integer=int_bits, signed=signed, rounding=Rounding.TRN,
                      overflow=Overflow.SAT)
+
+
+def requantize_codes(acc: Any, shift: int, width: int, signed: bool, *,
+                     relu: bool = False) -> np.ndarray:
+    """Integer codes at 2^-f -> codes of a ``width``-bit type at 2^-(f - shift): round half
+    to even (``shift`` > 0; a left shift when <= 0), optional ReLU, saturate.
+
+    The arithmetic of ``fcnn_cnn_requant`` and the MVU's in-unit requantization (AP_RND_CONV,
+    AP_SAT); integer only, so it is exact for any accumulator that fits int64.
+    """
+    acc = np.asarray(acc, dtype=np.int64)
+    if shift > 0:
+        floor = acc >> shift
+        rem = acc - (floor << shift)
+        half = np.int64(1) << (shift - 1)
+        q = floor + ((rem > half) | ((rem == half) & ((floor & 1) == 1))).astype(np.int64)
+    else:
+        q = acc << (-shift)
+    if relu:
+        q = np.maximum(q, 0)
+    lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    return np.clip(q, lo, hi)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..convert.fixed import FixedType
+from ..convert.fixed import FixedType, requantize_codes
 from ..convert.plan import LayerPlan
 from ..convert.sources import random_on_grid
 from .errors import RtlGenError
@@ -32,27 +32,9 @@ N_SAMPLES = 8
 ACCUM_RTOL = 2.0 ** -22
 
 
-def _codes_range(t: FixedType) -> tuple[int, int]:
-    if t.signed:
-        return -(1 << (t.width - 1)), (1 << (t.width - 1)) - 1
-    return 0, (1 << t.width) - 1
-
-
 def requantize(acc: np.ndarray, shift: int, out: FixedType, *, relu: bool = False) -> np.ndarray:
-    """Codes ``acc`` at 2^-f -> codes of ``out`` (``shift`` = f - out.fraction): round half
-    to even, optional ReLU, saturate (the arithmetic of ``fcnn_cnn_requant`` / the MVU)."""
-    acc = acc.astype(np.int64)
-    if shift > 0:
-        floor = acc >> shift
-        rem = acc - (floor << shift)
-        half = 1 << (shift - 1)
-        q = floor + ((rem > half) | ((rem == half) & (floor & 1 == 1))).astype(np.int64)
-    else:
-        q = acc << (-shift)
-    if relu:
-        q = np.maximum(q, 0)
-    lo, hi = _codes_range(out)
-    return np.clip(q, lo, hi)
+    """Codes ``acc`` -> codes of ``out`` (:func:`~fpgacnn.hw.convert.fixed.requantize_codes`)."""
+    return requantize_codes(acc, shift, out.width, out.signed, relu=relu)
 
 
 def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
+from fpgacnn.hw.convert.fixed import requantize_codes
 from fpgacnn.sim.tb import AxisTB, ProtocolError, pack, unpack
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
@@ -66,14 +67,7 @@ def mvu(x: np.ndarray) -> list[int]:
 
 def requant(v: int) -> int:
     """Round half to even by 2^SHIFT (left shift when negative), saturate to OUT_W bits."""
-    if SHIFT > 0:
-        t, frac, half = v >> SHIFT, v & ((1 << SHIFT) - 1), 1 << (SHIFT - 1)
-        r = t + int(frac > half or (frac == half and t & 1 == 1))
-    else:
-        r = v << -SHIFT
-    lo, hi = ((-(1 << (OUT_W - 1)), (1 << (OUT_W - 1)) - 1) if O_SIGNED
-              else (0, (1 << OUT_W) - 1))
-    return min(max(r, lo), hi)
+    return int(requantize_codes(v, SHIFT, OUT_W, bool(O_SIGNED)))
 
 
 def check_sizes(dut) -> None:

@@ -12,6 +12,7 @@ import os
 import cocotb
 import numpy as np
 
+from fpgacnn.hw.convert.fixed import requantize_codes
 from fpgacnn.sim.tb import AxisTB, ProtocolError, pack, unpack
 
 PARAMS = json.loads(os.environ.get("FCNN_TB_PARAMS", "{}"))
@@ -26,17 +27,7 @@ XMIN, XMAX = -(1 << (IW - 1)), (1 << (IW - 1)) - 1
 
 def requant(x: np.ndarray) -> np.ndarray:
     """saturate(round_half_to_even(x / 2^SHIFT)) into OW bits, integer arithmetic only."""
-    x = np.asarray(x, dtype=np.int64)
-    if SHIFT > 0:
-        t = x >> SHIFT                        # floor
-        frac = x - (t << SHIFT)               # 0 .. 2^SHIFT - 1
-        half = np.int64(1) << (SHIFT - 1)
-        up = (frac > half) | ((frac == half) & ((t & 1) == 1))
-        q = t + up.astype(np.int64)
-    else:
-        q = x << -SHIFT
-    lo, hi = (-(1 << (OW - 1)), (1 << (OW - 1)) - 1) if O_SIGNED else (0, (1 << OW) - 1)
-    return np.clip(q, lo, hi)
+    return requantize_codes(x, SHIFT, OW, bool(O_SIGNED))
 
 
 def stimulus(tb: AxisTB, count: int) -> np.ndarray:
