@@ -204,8 +204,10 @@ def instance_probe(rtl_dir: Path, layer: str, run: Path) -> Path:
 
     top = (rtl_dir / "fcnn_classifier.sv").read_text()
     stage = re.search(rf"// (\w+): layer '{layer}'", top)
-    inst = stage and re.search(rf"\n    fcnn_cnn_mvu #\((.*?)\n    \) u_{stage.group(1)}_mvu "
-                               r"\((.*?)\n    \);", top, re.S)
+    # the unit's own instantiation: the last "fcnn_cnn_mvu #(" before its instance name
+    # (a pattern from the first one would also take the blocks between them)
+    inst = stage and re.search(rf"\n    fcnn_cnn_mvu #\(((?:(?!\n    fcnn_cnn_mvu #\().)*?)"
+                               rf"\n    \) u_{stage.group(1)}_mvu \((.*?)\n    \);", top, re.S)
     if not inst:
         raise ValueError(f"layer '{layer}': expected a folded unit fcnn_cnn_mvu in "
                          f"{rtl_dir / 'fcnn_classifier.sv'}, found none")

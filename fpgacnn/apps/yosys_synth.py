@@ -96,6 +96,10 @@ def synth_script(
         "read_verilog -sv " + " ".join(str(Path(s).resolve()) for s in sources),
         f"chparam {chparam} {top}" if chparam else "",
         f"synth_xilinx -family xc7 -top {top} -flatten -noiopad -noclkbuf",
+        # modules kept apart in synthesis (keep_hierarchy: fcnn_cnn_wrom) are flattened
+        # afterwards, without re-optimising, so the counts are the whole design's
+        "setattr -mod -unset keep_hierarchy",
+        "flatten",
         # chparam may leave the top as "$paramod...\\top" (e.g. when the module sizes
         # casts by its parameters); the results are read under the top's own name.
         f"rename -top {top}",
