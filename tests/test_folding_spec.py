@@ -53,6 +53,20 @@ def test_round_trip_through_json_and_file(tmp_path: Path) -> None:
     assert again.to_json() == f.to_json()
 
 
+def test_multipliers_are_recorded_and_default_to_luts() -> None:
+    """A folded layer's multipliers ("lut" | "dsp") go to JSON and back; a record without
+    the key (written before DSP multipliers existed) reads as LUT multipliers."""
+    f = _folding()
+    d = f.to_json()
+    assert [lf["multipliers"] for lf in d["layers"]] == ["lut", "lut", "lut"]
+    d["layers"][2]["multipliers"] = "dsp"
+    g = Folding.from_json(d)
+    assert g.layer("fc1").multipliers == "dsp" and g != f
+    for lf in d["layers"]:
+        del lf["multipliers"]
+    assert Folding.from_json(d) == f
+
+
 def test_estimates_take_no_part_in_equality() -> None:
     f = _folding()
     bare = Folding.from_json({k: v for k, v in f.to_json().items() if k != "estimate"})
@@ -95,8 +109,8 @@ REFUSALS = [
     (lambda d: d["layers"].__setitem__(0, 7), "folding: layers[0]: expected a JSON object, "
      "got 'int'"),
     (lambda d: d["layers"][1].update(speed=2), "folding: layers[1]: unknown key 'speed' "
-     "(expected: layer, impl, pe, simd, rom_style, cycles_per_image, lut, ff, lutram, bram36, "
-     "dsp)"),
+     "(expected: layer, impl, pe, simd, rom_style, multipliers, cycles_per_image, lut, ff, "
+     "lutram, bram36, dsp)"),
     (lambda d: d["layers"][1].pop("simd"), "folding: layers[1]: missing key 'simd'"),
     (lambda d: d["layers"][1].update(layer=""), "folding: layers[1].layer: expected a "
      "non-empty string, got ''"),
@@ -114,6 +128,10 @@ REFUSALS = [
      "has pe = simd = 1, got pe=2 simd=1"),
     (lambda d: d["layers"][0].update(rom_style="block"), "folding: layers[0].rom_style: "
      "expected '' for an unrolled layer, got 'block'"),
+    (lambda d: d["layers"][1].update(multipliers="dsp48"), "folding: layers[1].multipliers: "
+     "expected 'lut' or 'dsp', got 'dsp48'"),
+    (lambda d: d["layers"][0].update(multipliers="dsp"), "folding: layers[0].multipliers: "
+     "expected 'lut', got 'dsp'"),
     (lambda d: d["layers"][2].update(layer="conv2"), "folding: layers[2].layer: layer 'conv2' "
      "appears more than once"),
     (lambda d: d["layers"][1].update(lut=-1), "folding: layers[1].lut: expected a non-negative "
@@ -163,6 +181,10 @@ CONSTRUCTOR_REFUSALS = [
     (dict(layer="x", impl=Impl.FOLDED, pe=0, rom_style="block"),
      "layer 'x' pe: expected a positive integer, got 0"),
     (dict(layer="", impl=Impl.FOLDED), "layer: expected a non-empty string, got ''"),
+    (dict(layer="x", impl=Impl.FOLDED, rom_style="block", multipliers="DSP"),
+     "layer 'x' multipliers: expected 'lut' or 'dsp', got 'DSP'"),
+    (dict(layer="x", impl=Impl.UNROLLED, multipliers="dsp"),
+     "layer 'x' multipliers: expected 'lut' for an unrolled layer, got 'dsp'"),
 ]
 
 

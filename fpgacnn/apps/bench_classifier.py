@@ -332,9 +332,12 @@ def _fmt(v: Any, spec: str = ",") -> str:
 
 
 def folding_text(folding: list[dict[str, Any]]) -> str:
-    """'conv1 U, conv2 8x30 d, ...' (U: unrolled; PExSIMD and b(lock)/d(istributed) ROM)."""
+    """'conv1 U, conv2 8x30 d, conv3 2x27 b dsp, ...' (U: unrolled; PExSIMD,
+    b(lock)/d(istributed) ROM, ``dsp`` when the products are in DSP slices)."""
     return ", ".join(f"{f['layer']} U" if f["impl"] == "unrolled" else
-                     f"{f['layer']} {f['pe']}x{f['simd']} {f['rom_style'][0]}" for f in folding)
+                     f"{f['layer']} {f['pe']}x{f['simd']} {f['rom_style'][0]}"
+                     + (" dsp" if f.get("multipliers", "lut") == "dsp" else "")
+                     for f in folding)
 
 
 def render_markdown(report: dict[str, Any]) -> str:

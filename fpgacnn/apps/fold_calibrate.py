@@ -20,6 +20,10 @@ written by ``python -m fpgacnn.apps.calibrate_mvu``). ``--block`` picks what to 
   (:func:`instance_probe`) out of a generated core with its weight ROM in block RAM and
   in LUT logic (:func:`measure_rom`), section ``rom``: the distributed ROM's LUTs
   (:func:`fpgacnn.hw.fold.resources.rom_logic_factor`);
+- ``dsp``: the folded units of CNV's :data:`DSP_LAYERS`, each synthesized alone with
+  LUT multipliers and with DSP slices (``USE_DSP``, :func:`measure_dsp`), section
+  ``dsp``: the LUTs the DSPs save (:func:`fpgacnn.hw.fold.resources.dsp_lut_fraction`)
+  and DSPs per lane;
 - ``cores``: no synthesis: the whole-core factors refitted on ``bench_classifier``
   reports (``--bench build/bench/classifier_report.json ...``) and on the cores of the
   section measured before (re-modelled by the current blocks,
@@ -273,6 +277,56 @@ def measure_rom(out_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
+#: The layers measured with LUT and DSP multipliers (section ``dsp``): CNV's (cnv_model(0),
+#: folded by the solver for 3,000 images/s) 8-bit-input first convolution and two 2-bit
+#: layers.
+DSP_LAYERS = ("conv1", "conv5", "conv6")
+
+
+def measure_dsp(out_dir: Path) -> list[dict[str, Any]]:
+    """yosys figures of the :data:`DSP_LAYERS`' folded units, each synthesized alone with
+    LUT multipliers and with DSP slices: one point per layer, section ``dsp``."""
+    import dataclasses
+
+    from fpgacnn.apps.bench_classifier import cnv_model, yosys_sources
+    from fpgacnn.apps.yosys_synth import synthesize
+    from fpgacnn.boards.target import board_target
+    from fpgacnn.hw.convert.plan import plan_model
+    from fpgacnn.hw.fold.solver import solve_stages
+    from fpgacnn.hw.rtlgen import generate_rtl
+    from fpgacnn.hw.rtlgen.stages import build_stages
+    from fpgacnn.sim.classifier_harness import rtl_sources
+
+    model = cnv_model(0)
+    stages = build_stages(model, plan_model(model))
+    base = solve_stages(stages, model="cnv", target=board_target("pynq-z2"), rate=3000.0)
+    got: dict[tuple[str, str], Any] = {}
+    for mult in ("lut", "dsp"):
+        layers = tuple(dataclasses.replace(lf, multipliers=mult, estimate=None)
+                       if lf.layer in DSP_LAYERS else lf for lf in base.layers)
+        gen = generate_rtl(model, out_dir / f"dsp_{mult}" / "rtl",
+                           folding=dataclasses.replace(base, layers=layers))
+        sources = [f for f in rtl_sources(gen.out_dir) if f.name != "fcnn_classifier.sv"]
+        for layer in DSP_LAYERS:
+            run = out_dir / f"dsp_{mult}" / layer
+            wrapper = instance_probe(gen.out_dir, layer, run)
+            got[layer, mult] = synthesize(
+                sources=[*yosys_sources(sources, run / "src"), wrapper],
+                top="fcnn_layer_probe", parameters={}, out_dir=run, depth=False)
+    out = []
+    for layer in DSP_LAYERS:
+        st = next(s for s in stages if s.layer == layer)
+        lf = base.layer(layer)
+        h, w, c = st.in_shape
+        lut, dsp = got[layer, "lut"], got[layer, "dsp"]
+        out.append({"layer": layer, "xw": st.in_type.width, "ww": st.w_width, "pe": lf.pe,
+                    "simd": lf.simd, "in_len": st.kernel * st.kernel * c, "c_in": c,
+                    "n": st.out_shape[2], "rom_style": lf.rom_style,
+                    "lut_lut": lut.lut_total, "lut_dsp": dsp.lut_total, "ff_lut": lut.ff,
+                    "ff_dsp": dsp.ff, "dsp": dsp.dsp, "dsp_lut_mode": lut.dsp})
+    return out
+
+
 #: The fixed blocks' probe points: requantization (C, IW, OW, SHIFT) -- the arithmetic the
 #: MVU now applies per fold -- and max pooling (C, BW, W, P; H = W).
 REQUANT_POINTS = ((64, 13, 2, 4), (256, 15, 2, 4), (16, 20, 8, 6))
@@ -336,13 +390,15 @@ def core_points(report: Path) -> list[dict[str, Any]]:
         model = load_model(row["model"], cfg)[0]
         stages = build_stages(model, plan_model(model))
         layers = [LayerFolding(layer=lf["layer"], impl=Impl(lf["impl"]), pe=lf["pe"],
-                               simd=lf["simd"], rom_style=lf["rom_style"])
+                               simd=lf["simd"], rom_style=lf["rom_style"],
+                               multipliers=lf.get("multipliers", "lut"))
                   for lf in row["folding"]]
         est = block_sum(stages, layers, board_target(row["board"]))
         out.append({"model": row["model"], "board": row["board"],
                     "folding": ", ".join(
                         f"{lf.layer} U" if lf.impl is Impl.UNROLLED
-                        else f"{lf.layer} {lf.pe}x{lf.simd} {lf.rom_style[0]}" for lf in layers),
+                        else f"{lf.layer} {lf.pe}x{lf.simd} {lf.rom_style[0]}"
+                        + (" dsp" if lf.multipliers == "dsp" else "") for lf in layers),
                     "yosys_lut": synth["lut_total"], "model_lut": round(est.lut),
                     "yosys_lutram": synth["lutram"], "model_lutram": round(est.lutram),
                     "yosys_ff": synth["ff"], "model_ff": round(est.ff),
@@ -351,7 +407,8 @@ def core_points(report: Path) -> list[dict[str, Any]]:
 
 
 def parse_folding(text: str) -> list[Any]:
-    """The layers of a folding text as :func:`core_points` writes it ("conv1 U, fc1 2x16 d")."""
+    """The layers of a folding text as :func:`core_points` writes it ("conv1 U, fc1 2x16 d",
+    "conv1 2x27 b dsp")."""
     from fpgacnn.spec.folding import Impl, LayerFolding
 
     out = []
@@ -362,7 +419,8 @@ def parse_folding(text: str) -> list[Any]:
             continue
         pe, simd = (int(v) for v in fold.split("x"))
         out.append(LayerFolding(layer=name, impl=Impl.FOLDED, pe=pe, simd=simd,
-                                rom_style={"b": "block", "d": "distributed"}[rom[0]]))
+                                rom_style={"b": "block", "d": "distributed"}[rom[0]],
+                                multipliers="dsp" if rom[1:] == ["dsp"] else "lut"))
     return out
 
 
@@ -407,11 +465,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=output_root() / "fold_calibrate")
     p.add_argument("--write", type=Path, default=CALIBRATION_FILE,
                    help=f"calibration file to write (default: {CALIBRATION_FILE})")
-    p.add_argument("--block", choices=("mvu", "swu", "fixed", "all", "rom", "cores"),
+    p.add_argument("--block", choices=("mvu", "swu", "fixed", "all", "rom", "dsp", "cores"),
                    default="all",
                    help="what to measure: the folded unit, the sliding-window unit, the "
                         "fixed blocks (requantization, pooling), all three (default), "
-                        "'rom': CNV layers with their weight ROM in BRAM and in logic, or "
+                        "'rom': CNV layers with their weight ROM in BRAM and in logic, "
+                        "'dsp': CNV layers with LUT and DSP multipliers, or "
                         "'cores': refit the whole-core factors on --bench reports")
     p.add_argument("--bench", type=Path, nargs="*", default=[], metavar="REPORT",
                    help="classifier_report.json files of bench_classifier runs (--block cores)")
@@ -436,6 +495,15 @@ def main(argv: list[str] | None = None) -> int:
         data["rom"] = {**data.get("rom", {}), "block": "fcnn_cnn_mvu",
                        "tool": "yosys synth_xilinx -family xc7",
                        "points": measure_rom(args.work)}
+    if args.block == "dsp":
+        data["dsp"] = {**data.get("dsp", {}), "block": "fcnn_cnn_mvu",
+                       "note": "folded units with LUT multipliers (USE_DSP = 0) and DSP slices "
+                               "(USE_DSP = 1), each synthesized alone out of the CNV core at "
+                               "3,000 images/s (python -m fpgacnn.apps.fold_calibrate --block "
+                               "dsp): lut_lut - lut_dsp against the lanes' and accumulators' "
+                               "modelled LUTs sets dsp_lut_fraction; dsp per PE x SIMD lane",
+                       "tool": "yosys synth_xilinx -family xc7",
+                       "points": measure_dsp(args.work)}
     if args.block == "cores":
         points = [pt for r in args.bench for pt in core_points(r)]
         known = {(pt["model"], pt["board"], pt["folding"]) for pt in points}

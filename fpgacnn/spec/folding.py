@@ -7,7 +7,8 @@ order, how the open-RTL generator builds it (:class:`LayerFolding`):
   one padded input pixel per clock; ``pe = simd = 1``, ``rom_style = ""``);
 - :attr:`Impl.FOLDED`: the folded matrix-vector unit ``fcnn_cnn_mvu`` computing
   ``pe`` outputs x ``simd`` inputs per clock, its weights in a ROM of
-  ``rom_style`` ``"block"`` (BRAM) or ``"distributed"`` (LUTRAM).
+  ``rom_style`` ``"block"`` (BRAM) or ``"distributed"`` (LUTRAM), its products in
+  LUTs or in DSP slices (``multipliers`` ``"lut"`` or ``"dsp"``).
 
 The folding solver (``fpgacnn.hw.fold.solve``) writes it, ``fpgacnn convert``
 saves it as ``folding.json`` (:data:`FOLDING_FILE`) beside its outputs, an
@@ -20,7 +21,7 @@ JSON layout (:meth:`Folding.to_json`)::
     {"schema": 1, "model": "cifar10", "board": "pynq-z2", "clock_mhz": 100.0,
      "target_rate": 3000.0,              # images/s asked for; null = fastest that fits
      "layers": [{"layer": "conv1", "impl": "unrolled", "pe": 1, "simd": 1,
-                 "rom_style": "",
+                 "rom_style": "", "multipliers": "lut",
                  "cycles_per_image": 1156, "lut": 9000, "ff": 4000, "lutram": 0,
                  "bram36": 0.0, "dsp": 0},    # the solver's estimate (informational)
                 ...],
@@ -67,6 +68,9 @@ FOLDING_FILE = "folding.json"
 FOLDING_SCHEMA = 1
 #: The ROM styles of a folded layer's weight memory (Xilinx ``rom_style`` attribute).
 ROM_STYLES = ("block", "distributed")
+#: Where a folded unit multiplies: LUT logic (``fcnn_cnn_mvu`` USE_DSP = 0) or DSP slices
+#: (USE_DSP = 1, one per PE x SIMD lane). Optional in JSON (absent = "lut").
+MULTIPLIERS = ("lut", "dsp")
 
 
 class FoldingError(ConfigError):
@@ -151,6 +155,8 @@ class LayerFolding:
     simd: int = 1
     #: "block" | "distributed" for FOLDED, "" for UNROLLED
     rom_style: str = ""
+    #: "lut" | "dsp": the folded unit's products in LUTs or DSP slices ("lut" if UNROLLED)
+    multipliers: str = "lut"
     #: the solver's estimate of this layer (informational, not compared)
     estimate: Estimate | None = field(default=None, compare=False)
 
@@ -170,13 +176,19 @@ class LayerFolding:
         elif self.rom_style not in ROM_STYLES:
             raise _fail(f"layer '{self.layer}' rom_style", "'block' or 'distributed'",
                         self.rom_style)
+        if self.multipliers not in MULTIPLIERS:
+            raise _fail(f"layer '{self.layer}' multipliers", "'lut' or 'dsp'", self.multipliers)
+        if self.impl is Impl.UNROLLED and self.multipliers != "lut":
+            raise _fail(f"layer '{self.layer}' multipliers", "'lut' for an unrolled layer",
+                        self.multipliers)
         if self.estimate is not None and not isinstance(self.estimate, Estimate):
             raise _fail(f"layer '{self.layer}' estimate", "an Estimate or None", self.estimate)
 
     def to_json(self) -> dict[str, Any]:
         """The layer as a JSON object (the estimate's fields flattened into it)."""
         d: dict[str, Any] = {"layer": self.layer, "impl": self.impl.value, "pe": self.pe,
-                             "simd": self.simd, "rom_style": self.rom_style}
+                             "simd": self.simd, "rom_style": self.rom_style,
+                             "multipliers": self.multipliers}
         if self.estimate is not None:
             d.update(self.estimate.to_json())
         return d
@@ -289,7 +301,7 @@ def _folding_from_json(d: Any, source: str) -> Folding:
     layers = []
     for i, ld in enumerate(d["layers"]):
         where = f"{source}: layers[{i}]"
-        _check_keys(where, ld, _LAYER_KEYS, ESTIMATE_FIELDS)
+        _check_keys(where, ld, _LAYER_KEYS, ("multipliers", *ESTIMATE_FIELDS))
         name = _name(f"{where}.layer", ld["layer"])
         try:
             impl = Impl(ld["impl"])
@@ -305,8 +317,12 @@ def _folding_from_json(d: Any, source: str) -> Folding:
             raise _fail(f"{where}.rom_style", "'' for an unrolled layer", rom)
         if impl is Impl.FOLDED and rom not in ROM_STYLES:
             raise _fail(f"{where}.rom_style", "'block' or 'distributed'", rom)
+        mult = ld.get("multipliers", "lut")
+        if mult not in MULTIPLIERS or (impl is Impl.UNROLLED and mult != "lut"):
+            raise _fail(f"{where}.multipliers", "'lut'" if impl is Impl.UNROLLED
+                        else "'lut' or 'dsp'", mult)
         layers.append(LayerFolding(layer=name, impl=impl, pe=pe, simd=simd, rom_style=rom,
-                                   estimate=_estimate_from(where, ld)))
+                                   multipliers=mult, estimate=_estimate_from(where, ld)))
     names = [lf.layer for lf in layers]
     for i, n in enumerate(names):
         if n in names[:i]:
@@ -453,6 +469,7 @@ __all__ = [
     "LayerFolding",
     "RESOURCE_FIELDS",
     "ROM_STYLES",
+    "MULTIPLIERS",
     "Resources",
     "Target",
     "conv_cycles",

@@ -41,8 +41,10 @@ Blocks and their models:
 - the whole core: the sum, with LUT and FF scaled by the whole-core factors
   measured on generated cores (:func:`core_total`).
 
-DSPs: the folded unit uses LUT multipliers (``USE_DSP = 0``), so the model
-reports 0 DSP.
+DSPs: a folded unit multiplies in LUTs (``multipliers = "lut"``, ``USE_DSP = 0``) or in
+DSP slices (``"dsp"``, ``USE_DSP = 1``): one DSP per PE x SIMD lane, and the LUTs of its
+lanes and accumulators times ``1 - dsp_lut_fraction()`` (yosys packs the products and
+the adder chain into the DSPs' multipliers and post-adders; section ``dsp``).
 """
 
 from __future__ import annotations
@@ -279,6 +281,18 @@ def rom_logic_factor() -> float:
     return max(1.0, float(np.mean(ratios))) if ratios else 1.0
 
 
+@functools.cache
+def dsp_lut_fraction() -> float:
+    """The share of a folded unit's lane and accumulator LUTs (``lut_per_mac * PE * SIMD +
+    lut_per_pe * PE``) that DSP multipliers remove: the mean over the calibration's paired
+    units (section ``dsp``: the same MVU with LUT and with DSP multipliers), within [0, 1]."""
+    pts = calibration().get("dsp", {}).get("points", [])
+    ratios = [(p["lut_lut"] - p["lut_dsp"])
+              / (lut_per_mac(p["xw"], p["ww"]) * p["pe"] * p["simd"]
+                 + lut_per_pe(p["xw"], p["ww"]) * p["pe"]) for p in pts]
+    return min(1.0, max(0.0, float(np.mean(ratios)))) if ratios else 0.0
+
+
 def weight_rom(depth: int, width: int, style: str) -> Cost:
     """A folded unit's weight ROM: in block RAM (:func:`memory`), or distributed -- LUT
     logic, not LUTRAM (yosys 0.23 maps no ROM to LUTRAM cells; Vivado's distributed ROM
@@ -413,9 +427,12 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
         window = swu_cost(s, lf.simd)
         s = replace(s, c_in=lf.simd)
     macs = lf.pe * lf.simd
-    array = Cost(lut=lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
-                 + lut_base(s.xw, s.ww) + lut_per_output(s.xw, s.ww) * s.n,
-                 ff=lf.pe * s.acc_w + s.n * s.out_w + lf.simd * s.xw)
+    lanes = lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
+    dsp = 0.0
+    if lf.multipliers == "dsp":
+        lanes, dsp = lanes * (1.0 - dsp_lut_fraction()), float(macs)
+    array = Cost(lut=lanes + lut_base(s.xw, s.ww) + lut_per_output(s.xw, s.ww) * s.n,
+                 ff=lf.pe * s.acc_w + s.n * s.out_w + lf.simd * s.xw, dsp=dsp)
     if s.requant:       # PE sums requantized per fold (fcnn_cnn_requant's arithmetic)
         array = array + Cost(lut=lf.pe * s.acc_w * cal["fixed"]["requant_lut_per_bit"])
     depth = (s.n // lf.pe) * (s.in_len // lf.simd)

@@ -399,6 +399,7 @@ def _mvu(t: Netlist, st: Stage, lf: LayerFolding, src: str, dst: str, *, in_len:
         "BIAS": _flat_literal([int(b) for b in bias], accum),  # type: ignore[attr-defined]
         "WEIGHT_FILE": "{MEM_DIR, " + _str(mem_name(st.name)) + "}",
         "ROM_STYLE": _str(lf.rom_style), "VECTORS": vectors, **rq,
+        **({"USE_DSP": 1} if lf.multipliers == "dsp" else {}),
     }, _stream_ports(src, dst))
 
 

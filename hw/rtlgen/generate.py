@@ -113,7 +113,7 @@ def _stage_dict(st: Stage, kernels: dict[str, KernelInfo],
     if isinstance(st, (ConvStage, DenseStage)):
         lf = fold[st.layer]
         d.update(impl=lf.impl.value, pe=lf.pe, simd=lf.simd, rom_style=lf.rom_style,
-                 cycles_per_image=layer_cycles(st, lf))
+                 multipliers=lf.multipliers, cycles_per_image=layer_cycles(st, lf))
         if lf.impl is Impl.FOLDED:
             d.update(accumulator=(st.accum if isinstance(st, ConvStage) else st.out_type).hls(),
                      prod_shift=st.prod_shift,

@@ -11,6 +11,8 @@ The cycles per image measured with images back to back must equal the
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import re
 from pathlib import Path
@@ -265,6 +267,40 @@ def test_streamed_convolutions_bit_exact_at_their_rate(tmp_path: Path) -> None:
         stats = _check(h, x, scores)
         assert set(np.diff(stats.result).tolist()) == {gen.initiation_interval}
         for idle, backpressure, seed in MATRIX[1:]:
+            _check(h, x[:6], scores[:6], idle=idle, backpressure=backpressure, seed=seed)
+
+
+@pytest.mark.sim
+def test_dsp_multipliers_are_bit_exact(tmp_path: Path) -> None:
+    """Folded layers with their products in DSP slices (``multipliers = "dsp"``:
+    ``USE_DSP = 1``) -- an SWU-fed convolution with signed 4-bit activations and the dense
+    layer -- give QKeras's scores bit for bit, at the rate and under stalls; the generated
+    top passes USE_DSP to exactly those units and rtl.json records it."""
+    import re
+
+    from fpgacnn.sim.classifier_harness import ClassifierHarness
+
+    model = signed_act_model()
+    _, fold = _fold(model, **{
+        "conv1": LayerFolding(layer="conv1", impl=Impl.FOLDED, pe=2, simd=1,
+                              rom_style="distributed"),
+        "conv2": LayerFolding(layer="conv2", impl=Impl.FOLDED, pe=2, simd=2,
+                              rom_style="block", multipliers="dsp")})
+    dense = fold.layers[-1].layer
+    fold = dataclasses.replace(fold, layers=tuple(
+        dataclasses.replace(lf, multipliers="dsp") if lf.layer == dense else lf
+        for lf in fold.layers))
+    gen = generate_rtl(model, tmp_path / "rtl", folding=fold)
+    top = (gen.out_dir / "fcnn_classifier.sv").read_text()
+    dsp_units = re.findall(r"\.USE_DSP\(1\)[^;]*?\) (u_\w+_mvu) \(", top, re.S)
+    assert dsp_units == ["u_conv1_mvu", "u_dense0_mvu"]
+    assert {s["layer"]: s.get("multipliers") for s in gen.info["stages"]
+            if "multipliers" in s} == {"conv1": "lut", "conv2": "dsp", dense: "dsp"}
+    x, scores = expected(model, photo_crops(12, (8, 8, 1), seed=6), gen.info)
+    with ClassifierHarness(gen.out_dir) as h:
+        stats = _check(h, x, scores)
+        assert set(np.diff(stats.result).tolist()) == {gen.initiation_interval}
+        for idle, backpressure, seed in MATRIX[1:3]:
             _check(h, x[:6], scores[:6], idle=idle, backpressure=backpressure, seed=seed)
 
 
