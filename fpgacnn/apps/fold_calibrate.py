@@ -22,8 +22,8 @@ written by ``python -m fpgacnn.apps.calibrate_mvu``). ``--block`` picks what to 
   (:func:`fpgacnn.hw.fold.resources.rom_logic_factor`);
 - ``dsp``: the folded units of CNV's :data:`DSP_LAYERS`, each synthesized alone with
   LUT multipliers and with DSP slices (``USE_DSP``, :func:`measure_dsp`), section
-  ``dsp``: the LUTs the DSPs save (:func:`fpgacnn.hw.fold.resources.dsp_lut_fraction`)
-  and DSPs per lane;
+  ``dsp``: the LUTs the DSPs save per lane
+  (:func:`fpgacnn.hw.fold.resources.dsp_lut_saved_per_mac`) and DSPs per lane;
 - ``cores``: no synthesis: the whole-core factors refitted on ``bench_classifier``
   reports (``--bench build/bench/classifier_report.json ...``) and on the cores of the
   section measured before (re-modelled by the current blocks,
@@ -500,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                        "note": "folded units with LUT multipliers (USE_DSP = 0) and DSP slices "
                                "(USE_DSP = 1), each synthesized alone out of the CNV core at "
                                "3,000 images/s (python -m fpgacnn.apps.fold_calibrate --block "
-                               "dsp): lut_lut - lut_dsp against the lanes' and accumulators' "
-                               "modelled LUTs sets dsp_lut_fraction; dsp per PE x SIMD lane",
+                               "dsp): (lut_lut - lut_dsp) / (PE x SIMD) is the LUTs DSPs save per "
+                               "lane (dsp_lut_saved_per_mac, by XW*WW); dsp per lane",
                        "tool": "yosys synth_xilinx -family xc7",
                        "points": measure_dsp(args.work)}
     if args.block == "cores":

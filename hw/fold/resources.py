@@ -42,9 +42,11 @@ Blocks and their models:
   measured on generated cores (:func:`core_total`).
 
 DSPs: a folded unit multiplies in LUTs (``multipliers = "lut"``, ``USE_DSP = 0``) or in
-DSP slices (``"dsp"``, ``USE_DSP = 1``): one DSP per PE x SIMD lane, and the LUTs of its
-lanes and accumulators times ``1 - dsp_lut_fraction()`` (yosys packs the products and
-the adder chain into the DSPs' multipliers and post-adders; section ``dsp``).
+DSP slices (``"dsp"``, ``USE_DSP = 1``): one DSP per PE x SIMD lane, and
+``dsp_lut_saved_per_mac(XW, WW)`` fewer LUTs per lane (yosys packs the products and the
+adder chain into the DSPs' multipliers and post-adders; measured per lane on paired
+units, section ``dsp``: positive for CNV's 8-bit x 2-bit first convolution, negative
+-- DSPs cost more than LUTs -- at 2 x 2 bits).
 """
 
 from __future__ import annotations
@@ -281,16 +283,20 @@ def rom_logic_factor() -> float:
     return max(1.0, float(np.mean(ratios))) if ratios else 1.0
 
 
-@functools.cache
-def dsp_lut_fraction() -> float:
-    """The share of a folded unit's lane and accumulator LUTs (``lut_per_mac * PE * SIMD +
-    lut_per_pe * PE``) that DSP multipliers remove: the mean over the calibration's paired
-    units (section ``dsp``: the same MVU with LUT and with DSP multipliers), within [0, 1]."""
+def dsp_lut_saved_per_mac(xw: int, ww: int) -> float:
+    """LUTs a folded unit saves per PE x SIMD lane with DSP multipliers instead of LUT
+    ones: per calibration point (section ``dsp``: the same MVU both ways) ``(lut_lut -
+    lut_dsp) / (PE * SIMD)``, interpolated linearly in XW*WW (the mean where points share
+    it, held beyond the ends); negative where DSPs cost more; 0 without points."""
     pts = calibration().get("dsp", {}).get("points", [])
-    ratios = [(p["lut_lut"] - p["lut_dsp"])
-              / (lut_per_mac(p["xw"], p["ww"]) * p["pe"] * p["simd"]
-                 + lut_per_pe(p["xw"], p["ww"]) * p["pe"]) for p in pts]
-    return min(1.0, max(0.0, float(np.mean(ratios)))) if ratios else 0.0
+    if not pts:
+        return 0.0
+    by: dict[int, list[float]] = {}
+    for p in pts:
+        by.setdefault(p["xw"] * p["ww"], []).append(
+            (p["lut_lut"] - p["lut_dsp"]) / (p["pe"] * p["simd"]))
+    xs = sorted(by)
+    return float(np.interp(xw * ww, xs, [float(np.mean(by[x])) for x in xs]))
 
 
 def weight_rom(depth: int, width: int, style: str) -> Cost:
@@ -430,7 +436,7 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
     lanes = lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
     dsp = 0.0
     if lf.multipliers == "dsp":
-        lanes, dsp = lanes * (1.0 - dsp_lut_fraction()), float(macs)
+        lanes, dsp = max(0.0, lanes - dsp_lut_saved_per_mac(s.xw, s.ww) * macs), float(macs)
     array = Cost(lut=lanes + lut_base(s.xw, s.ww) + lut_per_output(s.xw, s.ww) * s.n,
                  ff=lf.pe * s.acc_w + s.n * s.out_w + lf.simd * s.xw, dsp=dsp)
     if s.requant:       # PE sums requantized per fold (fcnn_cnn_requant's arithmetic)

@@ -326,8 +326,9 @@ module fcnn_cnn_mvu #(
     // ------------------------------------------------------------------
     wire [RWW-1:0] p_w;                  // weights (p, s) at [(p*SIMD + s)*WW +: WW]
 
-    if (STYLE == 128'("distributed")) begin : g_rom_lut
-        // LUT logic in its own kept module (fcnn_cnn_wrom.sv says why).
+    if (STYLE == 128'("distributed") && ROM_D <= 64) begin : g_rom_lut
+        // <= 64 words: one LUT6 per word bit, in its own kept module (fcnn_cnn_wrom.sv
+        // says why).
         fcnn_cnn_wrom #(
             .D           (ROM_D),
             .W           (RWW),
@@ -339,6 +340,24 @@ module fcnn_cnn_mvu #(
             .addr (waddr),
             .q    (p_w)
         );
+    end else if (STYLE == 128'("distributed")) begin : g_rom_lut_deep
+        // Deeper: inline, where yosys shares the LUT6 columns' multiplexers with the lanes
+        // (CNV's conv3, 144 x 1,024 bits: 3,187 LUT over block RAM inline, 4,084 kept apart).
+`ifdef YOSYS
+        (* rom_style = "logic" *) logic [RWW-1:0] rom [ROM_D];
+`else
+        (* rom_style = "distributed" *) logic [RWW-1:0] rom [ROM_D];
+`endif
+        logic [RWW-1:0] q;
+        if (WEIGHT_FILE != "") begin : g_init
+            initial $readmemh(WEIGHT_FILE, rom);
+        end else begin : g_zero
+            initial for (int a = 0; a < ROM_D; a++) rom[a] = '0;
+        end
+        always_ff @(posedge clk) begin
+            if (ce) q <= rom[waddr];
+        end
+        assign p_w = q;
     end else begin : g_rom_bram
         (* rom_style = "block" *) logic [RWW-1:0] rom [ROM_D];
         logic [RWW-1:0] q;

@@ -8,7 +8,10 @@
 // and by Vivado): flattened into fcnn_cnn_mvu, yosys moved the read register to the
 // address side (memory_dff) and merged the ROM's LUTs into the multiply lanes, about
 // 1.66 LUT per word bit where a ROM of <= 64 words needs one LUT6 per bit (yosys on
-// CNV's conv2, 36 x 2,048 bits: 14,068 LUT flattened, 13,040 kept apart; fcnn_cnn_mvu.md).
+// CNV's conv2, 36 x 2,048 bits: 14,068 LUT flattened, 13,040 kept apart). fcnn_cnn_mvu
+// keeps ROMs of <= 64 words here; deeper ones stay inline, where yosys shares their
+// column multiplexers (CNV's conv3, 144 x 1,024: 3,187 LUT over block RAM inline, 4,084
+// kept apart).
 `default_nettype none
 
 (* keep_hierarchy *)
