@@ -42,11 +42,12 @@ Blocks and their models:
   measured on generated cores (:func:`core_total`).
 
 DSPs: a folded unit multiplies in LUTs (``multipliers = "lut"``, ``USE_DSP = 0``) or in
-DSP slices (``"dsp"``, ``USE_DSP = 1``): one DSP per PE x SIMD lane, and
-``dsp_lut_saved_per_mac(XW, WW)`` fewer LUTs per lane (yosys packs the products and the
-adder chain into the DSPs' multipliers and post-adders; measured per lane on paired
-units, section ``dsp``: positive for CNV's 8-bit x 2-bit first convolution, negative
--- DSPs cost more than LUTs -- at 2 x 2 bits).
+DSP slices (``"dsp"``, ``USE_DSP = 1``): ``dsp_per_mac(XW, WW)`` DSPs and
+``dsp_lut_saved_per_mac(XW, WW)`` fewer LUTs per PE x SIMD lane, both measured on paired
+units (section ``dsp``): at CNV's 8-bit x 2-bit first convolution yosys packs each
+product and the adder chain into one DSP48E1 (31 LUTs saved per DSP); at 2 x 2 bits it
+maps no product to a DSP and the product-per-lane adders cost about 10 LUTs more per
+lane than the bit-plane trees, so the solver never asks for it there.
 """
 
 from __future__ import annotations
@@ -283,20 +284,31 @@ def rom_logic_factor() -> float:
     return max(1.0, float(np.mean(ratios))) if ratios else 1.0
 
 
-def dsp_lut_saved_per_mac(xw: int, ww: int) -> float:
-    """LUTs a folded unit saves per PE x SIMD lane with DSP multipliers instead of LUT
-    ones: per calibration point (section ``dsp``: the same MVU both ways) ``(lut_lut -
-    lut_dsp) / (PE * SIMD)``, interpolated linearly in XW*WW (the mean where points share
-    it, held beyond the ends); negative where DSPs cost more; 0 without points."""
+def _dsp_interp(xw: int, ww: int, per_lane: Any) -> float:
+    """``per_lane(point)`` over the section ``dsp`` points, interpolated linearly in XW*WW
+    (the mean where points share it, held beyond the ends); 0 without points."""
     pts = calibration().get("dsp", {}).get("points", [])
     if not pts:
         return 0.0
     by: dict[int, list[float]] = {}
     for p in pts:
-        by.setdefault(p["xw"] * p["ww"], []).append(
-            (p["lut_lut"] - p["lut_dsp"]) / (p["pe"] * p["simd"]))
+        by.setdefault(p["xw"] * p["ww"], []).append(per_lane(p))
     xs = sorted(by)
     return float(np.interp(xw * ww, xs, [float(np.mean(by[x])) for x in xs]))
+
+
+def dsp_per_mac(xw: int, ww: int) -> float:
+    """DSP48E1 per PE x SIMD lane with DSP multipliers (yosys maps no 2 x 2-bit product to
+    a DSP: 0 there; 1 at 8 x 2 bits)."""
+    return _dsp_interp(xw, ww, lambda p: p["dsp"] / (p["pe"] * p["simd"]))
+
+
+def dsp_lut_saved_per_mac(xw: int, ww: int) -> float:
+    """LUTs a folded unit saves per PE x SIMD lane with DSP multipliers instead of LUT
+    ones: per calibration point (section ``dsp``: the same MVU both ways) ``(lut_lut -
+    lut_dsp) / (PE * SIMD)``, interpolated like :func:`dsp_per_mac`; negative where DSP
+    multipliers cost more; 0 without points."""
+    return _dsp_interp(xw, ww, lambda p: (p["lut_lut"] - p["lut_dsp"]) / (p["pe"] * p["simd"]))
 
 
 def weight_rom(depth: int, width: int, style: str) -> Cost:
@@ -436,7 +448,8 @@ def layer_cost(s: LayerShape, lf: LayerFolding) -> Cost:
     lanes = lut_per_mac(s.xw, s.ww) * macs + lut_per_pe(s.xw, s.ww) * lf.pe
     dsp = 0.0
     if lf.multipliers == "dsp":
-        lanes, dsp = max(0.0, lanes - dsp_lut_saved_per_mac(s.xw, s.ww) * macs), float(macs)
+        lanes = max(0.0, lanes - dsp_lut_saved_per_mac(s.xw, s.ww) * macs)
+        dsp = float(round(dsp_per_mac(s.xw, s.ww) * macs))
     array = Cost(lut=lanes + lut_base(s.xw, s.ww) + lut_per_output(s.xw, s.ww) * s.n,
                  ff=lf.pe * s.acc_w + s.n * s.out_w + lf.simd * s.xw, dsp=dsp)
     if s.requant:       # PE sums requantized per fold (fcnn_cnn_requant's arithmetic)

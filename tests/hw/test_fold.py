@@ -289,3 +289,29 @@ def test_cnv_keeps_a_rom_in_luts_only_where_bram_has_no_room(cnv) -> None:
             dataclasses.replace(x, rom_style="block") if x.layer == lf.layer else x
             for x in f.layers))
         assert estimate_folding(stages, moved, t).estimate.bram36 > budget.bram36, lf.layer
+
+
+def test_dsps_go_where_they_save_luts_within_the_budget(cnv) -> None:
+    """CNV at 3,000 images/s on the xc7z020: DSP multipliers only in layers where the
+    calibration says they save LUTs (its 8-bit-input first convolution; never at 2 x 2
+    bits, where yosys measured DSPs costing more), the DSPs within the budget, and each
+    DSP layer's estimate lower in LUTs than the same layer with LUT multipliers. With no
+    DSP budget the same rate folds with LUT multipliers only."""
+    from fpgacnn.hw.fold import resources as rm
+    from fpgacnn.hw.fold.solver import Budget
+
+    _, stages = cnv
+    t = board_target("pynq-z2")
+    f = solve_stages(stages, model="cnv", target=t, rate=3000.0)
+    shapes = {s.layer: s for s in layer_shapes(stages)[0]}
+    dsp = [lf for lf in f.layers if lf.multipliers == "dsp"]
+    assert [lf.layer for lf in dsp] == ["conv1"]
+    assert rm.dsp_lut_saved_per_mac(8, 2) > 0 > rm.dsp_lut_saved_per_mac(2, 2)
+    assert f.estimate.dsp == sum(lf.pe * lf.simd for lf in dsp) <= Budget.of(t).dsp
+    for lf in dsp:
+        as_lut = rm.layer_cost(shapes[lf.layer], dataclasses.replace(lf, multipliers="lut"))
+        assert lf.estimate.lut < as_lut.lut and as_lut.dsp == 0
+    none = dataclasses.replace(t, resources=dataclasses.replace(t.resources, dsp=0))
+    g = solve_stages(stages, model="cnv", target=none, rate=3000.0)
+    assert all(lf.multipliers == "lut" for lf in g.layers) and g.estimate.dsp == 0
+    assert g.estimate.lut > f.estimate.lut
