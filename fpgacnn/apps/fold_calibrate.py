@@ -229,10 +229,13 @@ def instance_probe(rtl_dir: Path, layer: str, run: Path) -> Path:
     return wrapper
 
 
-def measure_rom(out_dir: Path) -> list[dict[str, Any]]:
-    """yosys figures of the :data:`ROM_LAYERS` 'folded units, each synthesized alone
-    with its weight ROM in block RAM and in logic (as ``bench_classifier`` measures a
-    distributed ROM): one point per layer, section ``rom``."""
+def cnv_unit_runs(out_dir: Path, variants: dict[str, Any], layers: tuple[str, ...]
+                  ) -> tuple[list[Any], Any, dict[tuple[str, str], Any]]:
+    """Synthesize ``layers``' folded units of ``bench_classifier``'s CNV (``cnv_model(0)``,
+    dense random 2-bit weights, the solver's folding for 3,000 images/s on pynq-z2), each
+    alone (:func:`instance_probe`), once per variant: ``variants[name](lf)`` is the
+    layer's folding in that variant. Returns (stages, base folding, {(layer, variant):
+    SynthResult})."""
     import dataclasses
 
     from fpgacnn.apps.bench_classifier import cnv_model, yosys_sources
@@ -243,26 +246,40 @@ def measure_rom(out_dir: Path) -> list[dict[str, Any]]:
     from fpgacnn.hw.rtlgen import generate_rtl
     from fpgacnn.hw.rtlgen.stages import build_stages
     from fpgacnn.sim.classifier_harness import rtl_sources
-    from fpgacnn.spec.folding import Impl, LayerFolding
 
     model = cnv_model(0)
     stages = build_stages(model, plan_model(model))
     base = solve_stages(stages, model="cnv", target=board_target("pynq-z2"), rate=3000.0)
-    want = {layer: (pe, simd) for layer, pe, simd in ROM_LAYERS}
     got: dict[tuple[str, str], Any] = {}
-    for style in ("block", "distributed"):
-        layers = tuple(LayerFolding(layer=lf.layer, impl=Impl.FOLDED, pe=want[lf.layer][0],
-                                    simd=want[lf.layer][1], rom_style=style)
-                       if lf.layer in want else lf for lf in base.layers)
-        gen = generate_rtl(model, out_dir / f"rom_{style}" / "rtl",
-                           folding=dataclasses.replace(base, layers=layers))
+    for name, change in variants.items():
+        folding = dataclasses.replace(base, layers=tuple(
+            change(lf) if lf.layer in layers else lf for lf in base.layers))
+        gen = generate_rtl(model, out_dir / name / "rtl", folding=folding)
         sources = [f for f in rtl_sources(gen.out_dir) if f.name != "fcnn_classifier.sv"]
-        for layer in want:
-            run = out_dir / f"rom_{style}" / layer
+        for layer in layers:
+            run = out_dir / name / layer
             wrapper = instance_probe(gen.out_dir, layer, run)
-            got[layer, style] = synthesize(
+            got[layer, name] = synthesize(
                 sources=[*yosys_sources(sources, run / "src"), wrapper],
                 top="fcnn_layer_probe", parameters={}, out_dir=run, depth=False)
+    return stages, base, got
+
+
+def measure_rom(out_dir: Path) -> list[dict[str, Any]]:
+    """yosys figures of the :data:`ROM_LAYERS` 'folded units, each synthesized alone
+    with its weight ROM in block RAM and in logic (as ``bench_classifier`` measures a
+    distributed ROM): one point per layer, section ``rom``."""
+    from fpgacnn.spec.folding import Impl, LayerFolding
+
+    want = {layer: (pe, simd) for layer, pe, simd in ROM_LAYERS}
+
+    def style(rom: str) -> Any:
+        return lambda lf: LayerFolding(layer=lf.layer, impl=Impl.FOLDED, pe=want[lf.layer][0],
+                                       simd=want[lf.layer][1], rom_style=rom)
+
+    stages, _, got = cnv_unit_runs(out_dir / "rom", {"block": style("block"),
+                                                     "distributed": style("distributed")},
+                                   tuple(want))
     out = []
     for layer, (pe, simd) in want.items():
         st = next(s for s in stages if s.layer == layer)
@@ -288,31 +305,10 @@ def measure_dsp(out_dir: Path) -> list[dict[str, Any]]:
     LUT multipliers and with DSP slices: one point per layer, section ``dsp``."""
     import dataclasses
 
-    from fpgacnn.apps.bench_classifier import cnv_model, yosys_sources
-    from fpgacnn.apps.yosys_synth import synthesize
-    from fpgacnn.boards.target import board_target
-    from fpgacnn.hw.convert.plan import plan_model
-    from fpgacnn.hw.fold.solver import solve_stages
-    from fpgacnn.hw.rtlgen import generate_rtl
-    from fpgacnn.hw.rtlgen.stages import build_stages
-    from fpgacnn.sim.classifier_harness import rtl_sources
-
-    model = cnv_model(0)
-    stages = build_stages(model, plan_model(model))
-    base = solve_stages(stages, model="cnv", target=board_target("pynq-z2"), rate=3000.0)
-    got: dict[tuple[str, str], Any] = {}
-    for mult in ("lut", "dsp"):
-        layers = tuple(dataclasses.replace(lf, multipliers=mult, estimate=None)
-                       if lf.layer in DSP_LAYERS else lf for lf in base.layers)
-        gen = generate_rtl(model, out_dir / f"dsp_{mult}" / "rtl",
-                           folding=dataclasses.replace(base, layers=layers))
-        sources = [f for f in rtl_sources(gen.out_dir) if f.name != "fcnn_classifier.sv"]
-        for layer in DSP_LAYERS:
-            run = out_dir / f"dsp_{mult}" / layer
-            wrapper = instance_probe(gen.out_dir, layer, run)
-            got[layer, mult] = synthesize(
-                sources=[*yosys_sources(sources, run / "src"), wrapper],
-                top="fcnn_layer_probe", parameters={}, out_dir=run, depth=False)
+    stages, base, got = cnv_unit_runs(
+        out_dir / "dsp", {m: (lambda lf, m=m: dataclasses.replace(lf, multipliers=m,
+                                                                     estimate=None))
+                          for m in ("lut", "dsp")}, DSP_LAYERS)
     out = []
     for layer in DSP_LAYERS:
         st = next(s for s in stages if s.layer == layer)

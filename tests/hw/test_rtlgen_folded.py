@@ -12,7 +12,6 @@ The cycles per image measured with images back to back must equal the
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import re
 from pathlib import Path
