@@ -521,7 +521,7 @@ def test_cnv_at_finns_rate(tmp_path: Path, first: str) -> None:
     the folding of the yosys figures in hw/rtl/fcnn_cnn_swu.md; measured: II 32,768 =
     3,052 images/s; or, 'solver', the benchmark's CNV -- dense random weights -- in the
     folding ``fpgacnn.hw.fold`` picks for the PYNQ-Z2 at 3,000 images/s, ROMs in BRAM and
-    LUTs: the core of the README's benchmark row): bit-exact on photo crops, simulated
+    LUTs, conv1's products in DSPs: the core of the README's benchmark row): bit-exact on photo crops, simulated
     spacing = initiation_interval."""
     from fpgacnn.apps.bench_classifier import cnv_model
     from fpgacnn.hw.rtlgen.folding import fold_layer
@@ -542,6 +542,7 @@ def test_cnv_at_finns_rate(tmp_path: Path, first: str) -> None:
 
         fold = solve_stages(stages, model="cnv", target=board_target("pynq-z2"), rate=3000.0)
         assert {lf.rom_style for lf in fold.layers} == {"block", "distributed"}
+        assert {lf.multipliers for lf in fold.layers} == {"lut", "dsp"}
     gen = generate_rtl(model, tmp_path / "rtl", folding=fold)
     assert gen.initiation_interval <= 100e6 / 3000
     assert {s.get("window") for s in gen.info["stages"][1:] if s["kind"] == "ConvStage"
