@@ -18,7 +18,7 @@ model (``--models``) on each board (``--boards``):
   builds it), whose LUTs are the resource model's estimate (calibrated on alkaid
   kernels; see :mod:`fpgacnn.hw.fold.resources`), said so in the table.
 
-Models: ``digits`` (shipped, its test split), the zoo architectures ``mnist``,
+Models: ``digits`` (shipped, its test split), the zoo architectures ``faces``, ``mnist``,
 ``cifar10``, ``gtsrb`` (random quantized weights: untrained; random on-grid
 inputs) and ``cnv`` (FINN's CNV layout: conv 3x3 64-64 / pool / 128-128 / pool /
 256-256, dense 512-512-10, 2-bit weights and activations, random weights).
@@ -58,7 +58,7 @@ FINN_CNV = (
      "images_per_s": 3_000, "accuracy": "84.3 % CIFAR-10"},
 )
 #: The models the benchmark knows.
-MODELS = ("digits", "mnist", "cifar10", "gtsrb", "cnv")
+MODELS = ("digits", "faces", "mnist", "cifar10", "gtsrb", "cnv")
 
 
 @dataclass
