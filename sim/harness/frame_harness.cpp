@@ -136,7 +136,7 @@ FH_API int fr_run(void* h, const uint8_t* in, int32_t n, int32_t width, int32_t 
     uint64_t cp = 0;
 
     Watchdog watchdog(timeout, m->cycle);
-    while (go < n || co < n) {
+    while (fi < n || go < n || co < n) {  // every input beat sent, every output received
         if (!holding && fi < n && !traffic.idle()) {
             for (int w = 0; w < kInWords; ++w) beat[w] = 0;
             const uint8_t* row = in + fi * frame_bytes + si * line_bytes;
