@@ -10,12 +10,14 @@
   edge core through the RTL's BT.601; ``fcnn_crop_scale`` when the classifier's input
   is cut in the fabric (:func:`fpgacnn.spec.crop_scale.crops_in_fabric`), so the
   classifier's input codes come from the RTL crop and downscale, not from the host's
-  :func:`~fpgacnn.spec.frames.classifier_codes`. Both see every frame once, behind
-  ``fcnn_axis_broadcast``, in the edge engine's ``submit``; the classifier engine then
-  has :attr:`~RtlClassifierEngine.crops_frames` and takes that frame's codes with
-  :meth:`~RtlClassifierEngine.frame_scores` (the pynq backend's protocol). A package
-  with a gray edge input and a host crop runs no front: the host's numpy, as on its
-  board.
+  :func:`~fpgacnn.spec.frames.classifier_codes` (simulated only when the ``rtl``
+  classifier reads it: edge-only, or with ``classifier_backend="csim"``, the front is
+  ``fcnn_rgb2gray`` alone and the C-sim's input is the host's crop). Both see every
+  frame once, behind ``fcnn_axis_broadcast``, in the edge engine's ``submit``; the
+  classifier engine then has :attr:`~RtlClassifierEngine.crops_frames` and takes that
+  frame's codes with :meth:`~RtlClassifierEngine.frame_scores` (the pynq backend's
+  protocol). A package with a gray edge input and a host crop runs no front: the host's
+  numpy, as on its board.
 
 Core time is the simulated cycle count divided by the package's clock: ``edge_hw`` the
 edge core's cycles (the front's two-cycle rgb2gray latency not counted), ``classify_hw``
@@ -186,14 +188,17 @@ class RtlBackend(eng.Backend):
     def open(self, package: Package, *, classify: bool, options: Mapping[str, Any]
              ) -> tuple[eng.EdgeEngine, eng.ClassifierEngine | None]:
         """The engines of ``package``, with the front blocks its board has (colour to gray
-        when the edge input is colour, the crop block when the classifier's input is cut
-        in the fabric); without them, :meth:`~fpgacnn.spec.engines.Backend.open`."""
+        when the edge input is colour; the crop block when the classifier's input is cut
+        in the fabric and ``classify`` asks for this backend's classifier); without them,
+        :meth:`~fpgacnn.spec.engines.Backend.open`."""
         core = package.core(CoreKind.EDGE)
         model = package.manifest.model
         if core is None:
             raise BackendError(f"package {str(package.path)!r} has no edge core")
         color = core.stream_in_bits == 24 * core.ppc  # fcnn_rgb2gray before the edge core
-        fabric = crops_in_fabric(package) and model is not None
+        # the crop block only where a classifier reads its codes (its bits change nothing
+        # else; without it an edge-only stream simulates a quarter of the cycles' work)
+        fabric = classify and crops_in_fabric(package) and model is not None
         if not (color or fabric):
             return super().open(package, classify=classify, options=options)
         if options:

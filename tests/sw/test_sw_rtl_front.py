@@ -167,7 +167,8 @@ def test_rtl_pipeline_runs_the_front(sim_package: Path, photos) -> None:  # noqa
     """On the default package (colour edge input, fabric classifier input) the rtl
     backend's classifier takes its codes from the simulated crop block and its edge core
     the simulated gray: same labels, scores and edges as the reference backend; a crop box
-    the block refuses is the board's FrameError; csim keeps the host crop."""
+    the block refuses is the board's FrameError; with the C-sim classifier the host crops
+    and the edge core still takes the RTL's gray."""
     from fpgacnn.spec.crop_scale import crops_in_fabric
     from fpgacnn.spec.package import CoreKind, load_package
     from fpgacnn.sw.pipeline import Pipeline
@@ -192,5 +193,6 @@ def test_rtl_pipeline_runs_the_front(sim_package: Path, photos) -> None:  # noqa
     assert set(got[0].timings) == set(want[0].timings) | {"edge_hw", "classify_hw"}
     with Pipeline.open(sim_package, "rtl", classifier_backend="csim") as pipe:
         assert not getattr(pipe._classifier, "crops_frames", False)  # noqa: SLF001
+        assert pipe._edge.takes_color  # noqa: SLF001 - still the RTL's gray
         r = pipe.process(frames[0])
     assert np.array_equal(r.scores, want[0].scores)
