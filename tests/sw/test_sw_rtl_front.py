@@ -196,3 +196,17 @@ def test_rtl_pipeline_runs_the_front(sim_package: Path, photos) -> None:  # noqa
         assert pipe._edge.takes_color  # noqa: SLF001 - still the RTL's gray
         r = pipe.process(frames[0])
     assert np.array_equal(r.scores, want[0].scores)
+
+
+def test_sim_package_frame_path_options(tmp_path: Path) -> None:
+    """Unknown frame path options are refused in one line before any work."""
+    from fpgacnn.apps.sim_package import build_sim_package
+    from fpgacnn.spec.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^edge_input must be one of \['color', 'gray'\], "
+                                         r"got 'rgb'$"):
+        build_sim_package(tmp_path / "a", edge_input="rgb")
+    with pytest.raises(UsageError, match=r"^classifier_input must be one of \['fabric', "
+                                         r"'host'\], got 'pl'$"):
+        build_sim_package(tmp_path / "b", classifier_input="pl")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
