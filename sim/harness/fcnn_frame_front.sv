@@ -130,6 +130,7 @@ module fcnn_frame_front #(
         assign g_axis_tvalid = 1'b0;
         assign g_axis_tuser = 1'b0;
         assign g_axis_tlast = 1'b0;
+        wire unused_gray = g_axis_tready;   // no gray output without rgb2gray
     end
 
     if (CROP) begin : g_crop
@@ -167,6 +168,11 @@ module fcnn_frame_front #(
         assign m_axis_tdata = '0;
         assign m_axis_tvalid = 1'b0;
         assign m_axis_tlast = 1'b0;
+        // no register port and no classifier input without the crop block
+        wire unused_crop = &{1'b0, s_axil_awaddr, s_axil_awprot, s_axil_awvalid, s_axil_wdata,
+                             s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr,
+                             s_axil_arprot, s_axil_arvalid, s_axil_rready, m_axis_tready,
+                             k_data, k_valid, k_ready, k_user, k_last};
     end
 
 endmodule

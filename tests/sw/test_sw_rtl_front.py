@@ -210,3 +210,23 @@ def test_sim_package_frame_path_options(tmp_path: Path) -> None:
                                          r"'host'\], got 'pl'$"):
         build_sim_package(tmp_path / "b", classifier_input="pl")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("params", [
+    {"PPC": 4, "IN_CHANNELS": 3, "CROP": 1},
+    {"PPC": 1, "IN_CHANNELS": 3, "CROP": 0},
+    {"PPC": 2, "IN_CHANNELS": 1, "CROP": 1},
+    {"PPC": 8, "IN_CHANNELS": 3, "CROP": 1, "OUT_CHANNELS": 3},
+])
+def test_front_wrapper_lint_clean(params: dict[str, int]) -> None:
+    """The harness's wrapper is valid HDL on its own (verilator --lint-only -Wall) in each
+    configuration the rtl backend builds."""
+    import subprocess
+
+    from fpgacnn.sim.frame_harness import TOPLEVEL, front_sources
+    from fpgacnn.sim.verilator_env import verilator_environ, verilator_executable
+
+    cmd = [verilator_executable(), "--lint-only", "-Wall", "--top-module", TOPLEVEL,
+           *(f"-G{k}={v}" for k, v in params.items()), *map(str, front_sources())]
+    res = subprocess.run(cmd, env=verilator_environ(), capture_output=True, text=True)
+    assert res.returncode == 0 and "%Warning" not in res.stderr, res.stderr
