@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from fpgacnn.spec.build_id import hardware_record
 from fpgacnn.spec.cores import EDGE_REGISTERS
+from fpgacnn.spec.crop_scale import CLASSIFIER_INPUT_PARAM
 from fpgacnn.spec.errors import ArtifactError, ConfigError, FpgacnnError
 from fpgacnn.spec.frames import CropRule
 from fpgacnn.spec.package import CoreKind, CoreSpec, ModelSpec, Package, write_package
@@ -85,7 +86,8 @@ def package_contents(design: Design, cls: ClassifierSources, pkg: Path) -> dict[
     classifier = CoreSpec(
         name="classifier", kind=CoreKind.CLASSIFIER, vlnv=c.vlnv, base_address=None,
         registers={}, stream_in_bits=c.stream_in_bits, stream_out_bits=c.stream_out_bits,
-        ppc=1, max_width=w, max_height=h, dma="classifier_dma", params={"flow": c.flow.value})
+        ppc=1, max_width=w, max_height=h, dma="classifier_dma",
+        params={"flow": c.flow.value, CLASSIFIER_INPUT_PARAM: cfg.classifier_input.value})
     files = {role: rel for role, rel in MODEL_FILES.items() if (pkg / rel).is_file()}
     card = json.loads((pkg / MODEL_FILES["card"]).read_text())
     model = ModelSpec(name=cls.model, input_shape=cls.input_shape, classes=cls.classes,

@@ -1,5 +1,10 @@
 """The ``reference`` backend: the numpy edge golden model and the QKeras model (TensorFlow).
 
+Colour-to-gray and the classifier's crop and downscale are the host's numpy
+(:func:`~fpgacnn.spec.frames.gray_of`, :func:`~fpgacnn.spec.frames.classifier_codes`,
+the golden models of ``fcnn_rgb2gray`` and ``fcnn_crop_scale``) whatever the package's
+frame path; the ``rtl`` backend simulates the fabric's blocks instead.
+
 Registered as the ``reference`` entry point of ``fpgacnn.backends``
 (:mod:`fpgacnn.spec.engines`).
 """

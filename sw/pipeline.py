@@ -4,18 +4,32 @@ A frame (uint8 gray, BGR or BGRA, as OpenCV delivers it) is checked
 (:func:`~fpgacnn.spec.frames.check_frame`: a bad frame raises
 :class:`~fpgacnn.spec.errors.FrameError` before any backend is touched), converted
 to gray for the edge core, and cut for the classifier by the package's
-:class:`~fpgacnn.spec.frames.CropRule`. Backends:
+:class:`~fpgacnn.spec.frames.CropRule`. Where the conversion and the cut happen follows
+the package's frame path (``fpgacnn build``/``fpgacnn package`` ``--edge-input``,
+``--classifier-input``; default: both in the fabric) on the backends that have the
+fabric, and the host's numpy (:func:`~fpgacnn.spec.frames.gray_of`,
+:func:`~fpgacnn.spec.frames.classifier_codes`) everywhere else. Backends:
 
 ==============  ========================================  =====================================
 backend         edge map                                  class scores
 ==============  ========================================  =====================================
-``reference``   numpy golden model                        QKeras model (TensorFlow)
-``csim``        numpy golden model                        hls4ml C simulation (``csim/``)
-``rtl``         Verilated ``fcnn_edge_core``              Verilated open-RTL ``fcnn_classifier``
-                                                          (``csim/rtl``); or the C-sim with
-                                                          ``classifier_backend="csim"``
-``pynq``        the board (AXI DMA + edge core)           the board's classifier core
+``reference``   numpy golden model (host gray)            QKeras model (TensorFlow), host crop
+``csim``        numpy golden model (host gray)            hls4ml C simulation (``csim/``; it
+                                                          covers the classifier only), host crop
+``rtl``         Verilated ``fcnn_edge_core``; colour      Verilated open-RTL ``fcnn_classifier``
+                edge input: Verilated ``fcnn_rgb2gray``   (``csim/rtl``); fabric classifier
+                before it, else host gray                 input: fed by Verilated
+                                                          ``fcnn_crop_scale``, else host crop;
+                                                          or the C-sim with
+                                                          ``classifier_backend="csim"`` (host crop)
+``pynq``        the board (AXI DMA + edge core; colour    the board's classifier core (fabric
+                edge input: ``fcnn_rgb2gray`` in the PL)  input: the PL's crop block)
 ==============  ========================================  =====================================
+
+A classifier engine whose input is cut from the frame stream (``crops_frames``: ``pynq``
+and ``rtl`` on a fabric package) gives each frame's scores with ``frame_scores()``; the
+host then crops nothing (``timings.crop`` ~0, the simulated crop's host time is part of
+``edge`` on ``rtl``).
 
 The same frame gives the same bits on every backend: the edge map is the
 core's contract, and scores are raw fixed-point integers (``Result.scores``;
@@ -282,8 +296,8 @@ class Pipeline:
         if self._classifier is not None:
             assert self._spec is not None and self._rule is not None
             if getattr(self._classifier, "crops_frames", False):
-                # the fabric cut the image from the frame the edge DMA sent (pynq backend
-                # on a --classifier-input fabric overlay): no host crop
+                # the fabric cut the image from the frame the edge engine sent (pynq on a
+                # --classifier-input fabric overlay, rtl on such a package): no host crop
                 t2 = time.perf_counter()
                 scores, hw = self._classifier.frame_scores()  # type: ignore[attr-defined]
             else:

@@ -16,11 +16,16 @@ of the stream (the emulation's speed, not the board's). The
 emulated cores run inside the waits, so ``hw_wait`` is the emulation's speed, not the
 board's; the host columns are what the driver costs on this machine.
 
+``measure_rtl(package)`` gives the ``rtl`` backend's steady-state frames/s per frame size
+with classification, on a package of either frame path: with the board's default one
+(colour edge input, classifier input cut in the fabric) the Verilated ``fcnn_rgb2gray``
+and ``fcnn_crop_scale`` run beside the edge core; with ``--edge-input gray
+--classifier-input host`` the host converts and crops in numpy.
 ``frame_path_rates()`` gives the edge frame path's cycles per frame and latency per PPC
 at 720p and 1080p from the Verilated core, and the camera rates that sustains.
 
-``python -m fpgacnn.apps.bench_stream --tree DIR [--tree DIR2 ...] [--out DIR]`` writes
-both tables to ``OUT/stream_report.md`` (default ``build/bench``).
+``python -m fpgacnn.apps.bench_stream --tree DIR [--tree DIR2 ...] [--rtl PACKAGE ...]
+[--out DIR]`` writes the tables to ``OUT/stream_report.md`` (default ``build/bench``).
 """
 
 from __future__ import annotations
@@ -66,6 +71,56 @@ def measure(package: Path, *, n_frames: int = 20, warmup: int = 2) -> list[dict[
                 "edge_cycles": results[0].edge_cycles,
             })
     return rows
+
+
+#: Frame sizes of :func:`measure_rtl` (width, height), within the default package's maxima.
+RTL_SIZES: tuple[tuple[int, int], ...] = ((160, 120), (320, 240), (640, 480))
+
+
+def measure_rtl(package: Path, *, sizes: tuple[tuple[int, int], ...] = RTL_SIZES,
+                n_frames: int = 20, warmup: int = 2) -> list[dict[str, Any]]:
+    """The ``rtl`` backend with classification on ``package``, one row per frame size:
+    steady-state frames/s (streaming, after ``warmup`` frames) and the mean per-stage
+    timings (ms) of colour digit frames."""
+    from fpgacnn.apps.stream_demo import digit_codes, digit_frame, photo
+    from fpgacnn.spec.crop_scale import crops_in_fabric
+    from fpgacnn.spec.package import CoreKind, load_package
+
+    pkg = load_package(package)
+    edge = pkg.core(CoreKind.EDGE)
+    assert edge is not None
+    path = (("fcnn_rgb2gray" if edge.stream_in_bits == 24 * edge.ppc else "host gray") + ", "
+            + ("fcnn_crop_scale" if crops_in_fabric(pkg) else "host crop"))
+    codes, _ = digit_codes()
+    bg = photo("astronaut")
+    rows = []
+    with Pipeline.open(pkg, "rtl") as pipe:
+        for width, height in sizes:
+            frames = [digit_frame(codes[i], bg, width=width, height=height)
+                      for i in range(n_frames)]
+            for f in frames[:warmup]:
+                pipe.process(f)
+            t0 = time.perf_counter()
+            results = list(pipe.stream(frames))
+            wall = time.perf_counter() - t0
+            rows.append({"frame_path": path, "size": (width, height),
+                         "fps": len(results) / wall,
+                         "ms": {k: 1e3 * float(np.mean([r.timings.get(k, 0.0)
+                                                        for r in results]))
+                                for k in ("gray", "edge", "crop", "classify", "total")}})
+    return rows
+
+
+def rtl_markdown(rows: list[dict[str, Any]]) -> str:
+    """:func:`measure_rtl` rows as a markdown table."""
+    out = ["| frame path (rtl backend) | frame | frames/s | gray ms | edge ms | crop ms | "
+           "classify ms | total ms |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ms = r["ms"]
+        out.append(f"| {r['frame_path']} | {r['size'][0]}x{r['size'][1]} | {r['fps']:.1f} | "
+                   + " | ".join(f"{ms[k]:.2f}" for k in ("gray", "edge", "crop", "classify",
+                                                          "total")) + " |")
+    return "\n".join(out)
 
 
 #: The host breakdown's columns: Result.timings keys, in table order.
@@ -183,13 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     from fpgacnn.boards.config import CONFIG_FILE
 
     parser = argparse.ArgumentParser(prog="python -m fpgacnn.apps.bench_stream")
-    parser.add_argument("--tree", type=Path, action="append", required=True,
+    parser.add_argument("--tree", type=Path, action="append", default=[],
                         help="a build tree of fpgacnn build (repeatable)")
+    parser.add_argument("--rtl", type=Path, action="append", default=[],
+                        help="a simulation package (fpgacnn package) whose rtl backend "
+                             "frames/s per frame size to measure (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("build/bench"))
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--no-rates", action="store_true",
                         help="skip the frame path's cycle budget (minutes of simulation)")
     args = parser.parse_args(argv)
+    if not args.tree and not args.rtl:
+        parser.error("expected at least one --tree or --rtl")
     import json
 
     rows = []
@@ -198,8 +258,13 @@ def main(argv: list[str] | None = None) -> int:
         label = (f"{cfg['board']} {cfg['model']}, edge input {cfg.get('edge_input', 'gray')}, "
                  f"classifier input {cfg.get('classifier_input', 'host')}")
         rows.append(measure_host(tree, n_frames=args.frames, label=label))
-    text = ("# Host time per frame (ms, pynq backend, emulated board, 640x480 colour)\n\n"
-            + host_markdown(rows) + "\n")
+    text = ""
+    if rows:
+        text += ("# Host time per frame (ms, pynq backend, emulated board, 640x480 colour)\n\n"
+                 + host_markdown(rows) + "\n")
+    if args.rtl:
+        rtl_rows = [r for pkg in args.rtl for r in measure_rtl(pkg, n_frames=args.frames)]
+        text += "\n# rtl backend frames/s per frame size\n\n" + rtl_markdown(rtl_rows) + "\n"
     if not args.no_rates:
         text += "\n# Frame path cycle budget\n\n" + rates_markdown(frame_path_rates()) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,15 @@ no board package: the edge core's HDL parameters (``rtl``), the QKeras model
 compiled hls4ml C simulation (``csim``) and the generated open-RTL classifier core
 (``csim/rtl``, the ``rtl`` backend's classifier). Building imports TensorFlow and hls4ml (the
 ``[models]``/``[hw]`` extras); loading the result does not.
+
+The package records the frame path of the board it stands for, with the board build's
+options and defaults (``fpgacnn build --edge-input/--classifier-input``): ``edge_input``
+``color`` (the edge core's ``stream_in_bits`` is 24 * PPC: colour frames reach it through
+``fcnn_rgb2gray``) or ``gray``; ``classifier_input`` ``fabric`` (the classifier core's
+``params["input"]``, :data:`fpgacnn.spec.crop_scale.CLASSIFIER_INPUT_PARAM`: the crop
+block cuts its input from the frame stream) or ``host``. The ``rtl`` backend simulates
+what the package names (:mod:`fpgacnn.sim.engine`); the reference and csim backends
+compute both on the host in numpy, bit for bit the same.
 """
 
 from __future__ import annotations
@@ -15,9 +24,17 @@ import shutil
 from pathlib import Path
 
 from fpgacnn.spec.cores import classifier_core_spec, edge_core_spec
+from fpgacnn.spec.crop_scale import (
+    CLASSIFIER_INPUT_PARAM,
+    FABRIC_INPUT,
+    crops_in_fabric,
+    hdl_parameters,
+)
+from fpgacnn.spec.errors import ConfigError, UsageError
 from fpgacnn.spec.frames import CropRule
 from fpgacnn.spec.outputs import staged_output
 from fpgacnn.spec.package import (
+    CoreKind,
     ModelSpec,
     Package,
     PackageError,
@@ -35,6 +52,10 @@ DEFAULT_CLOCK_HZ = 100_000_000
 KERAS_FILE = "model/model.h5"
 CARD_FILE = "model/model.json"
 CSIM_DIR = "csim"
+#: ``edge_input`` choices (the board build's ``--edge-input``); the first is the default.
+EDGE_INPUTS = ("color", "gray")
+#: ``classifier_input`` choices (the board build's ``--classifier-input``); first: default.
+CLASSIFIER_INPUTS = (FABRIC_INPUT, "host")
 
 
 def build_sim_package(
@@ -47,6 +68,8 @@ def build_sim_package(
     clock_hz: int = DEFAULT_CLOCK_HZ,
     crop: CropRule | None = None,
     csim: bool = True,
+    edge_input: str = EDGE_INPUTS[0],
+    classifier_input: str = CLASSIFIER_INPUTS[0],
 ) -> Package:
     """Write a simulation package for ``model`` (zoo name or saved-model folder) to ``out_dir``.
 
@@ -54,17 +77,27 @@ def build_sim_package(
     (which is replaced only once the new one is complete; anything else is refused with
     :class:`~fpgacnn.spec.errors.UsageError` before any work). The classifier input is
     cut by ``crop`` (default: :class:`CropRule` defaults, the centred square of the frame).
+    ``edge_input`` and ``classifier_input``: the frame path (module docstring); a model
+    whose input the crop block cannot make with ``classifier_input="fabric"`` is refused
+    with :class:`~fpgacnn.spec.errors.UsageError` naming ``host``.
     """
+    if edge_input not in EDGE_INPUTS:
+        raise UsageError(f"edge_input must be one of {list(EDGE_INPUTS)}, got {edge_input!r}")
+    if classifier_input not in CLASSIFIER_INPUTS:
+        raise UsageError(f"classifier_input must be one of {list(CLASSIFIER_INPUTS)}, got "
+                         f"{classifier_input!r}")
     with staged_output(Path(out_dir), is_ours=is_package_dir, what="a package") as tmp:
         pkg = _write_sim_package(model, tmp, ppc=ppc, max_width=max_width,
-                                 max_height=max_height, clock_hz=clock_hz, crop=crop, csim=csim)
+                                 max_height=max_height, clock_hz=clock_hz, crop=crop, csim=csim,
+                                 color=edge_input == "color",
+                                 fabric=classifier_input == FABRIC_INPUT)
     log.info("built simulation package %s (build %s)", out_dir, pkg.build_id)
     return load_package(out_dir)
 
 
 def _write_sim_package(model: str, out_dir: Path, *, ppc: int, max_width: int,
                        max_height: int, clock_hz: int, crop: CropRule | None,
-                       csim: bool) -> Package:
+                       csim: bool, color: bool, fabric: bool) -> Package:
     from fpgacnn.hw.convert.plan import plan_model
     from fpgacnn.models.artifacts import CARD_FILE as ZOO_CARD
     from fpgacnn.models.artifacts import MODEL_FILE, load_run
@@ -89,6 +122,14 @@ def _write_sim_package(model: str, out_dir: Path, *, ppc: int, max_width: int,
     else:
         out_type = plan_model(saved.model)[-1].result
     spec = saved.input_spec
+    if fabric:
+        try:
+            hdl_parameters(crop, spec, in_channels=3 if color else 1, max_width=max_width,
+                           max_height=max_height, ppc=ppc)
+        except ConfigError as exc:
+            raise UsageError(f"classifier_input fabric (the default): {exc}; use "
+                             f"classifier_input 'host' (--classifier-input host) to crop on "
+                             f"the host") from None
     classes = tuple(str(c) for c in saved.card["classes"])
     model_spec = ModelSpec(
         name=saved.entry.name, input_shape=spec.shape, classes=classes,
@@ -98,9 +139,10 @@ def _write_sim_package(model: str, out_dir: Path, *, ppc: int, max_width: int,
         files=files,
     )
     cores = [
-        edge_core_spec(ppc=ppc, max_width=max_width, max_height=max_height),
+        edge_core_spec(ppc=ppc, max_width=max_width, max_height=max_height, color=color),
         classifier_core_spec(input_shape=spec.shape, score_bits=out_type.width,
-                             n_classes=len(classes)),
+                             n_classes=len(classes), params={
+                                 CLASSIFIER_INPUT_PARAM: FABRIC_INPUT if fabric else "host"}),
     ]
     return write_package(out_dir, cores=cores, model=model_spec, clock_hz=clock_hz)
 
@@ -112,13 +154,18 @@ def default_package_dir() -> Path:
 
 
 def default_package(*, rebuild: bool = False) -> Package:
-    """The default simulation package (shipped ``digits``, PPC 4, 640x480), built on first use."""
+    """The default simulation package (shipped ``digits``, PPC 4, 640x480, the default frame
+    path: colour edge input, classifier input cut in the fabric), built on first use."""
     out_dir = default_package_dir()
     if not rebuild:
         try:
             pkg = load_package(out_dir)
             check_package(pkg)  # a package of an older fpgacnn is rebuilt, not refused later
-            return pkg
+            edge = pkg.core(CoreKind.EDGE)
+            if edge is not None and edge.stream_in_bits == 24 * edge.ppc and \
+                    crops_in_fabric(pkg):
+                return pkg
+            log.info("(re)building %s: it was built for another frame path", out_dir)
         except PackageError as exc:
             log.info("(re)building %s: %s", out_dir, exc)
     return build_sim_package(out_dir)

@@ -3,10 +3,12 @@
 :func:`run_demo` composes a short video from scikit-image's bundled photos and
 scikit-learn's handwritten digits (each frame: a photo, with a digit blown up to
 fill the centre square the classifier sees), writes it losslessly (FFV1), streams
-it back through :class:`~fpgacnn.sw.pipeline.Pipeline` on the ``rtl`` backend (the
-Verilated edge core and the Verilated open-RTL classifier core), checks every edge
-map against the numpy golden model, and writes an annotated video, a PNG contact
-sheet and ``summary.json``.
+it back through :class:`~fpgacnn.sw.pipeline.Pipeline` on the ``rtl`` backend, checks
+every edge map against the numpy golden model, and writes an annotated video, a PNG
+contact sheet and ``summary.json``. On the default package (the board's default frame
+path) every block is Verilated RTL, as in the fabric: the colour frame goes through
+``fcnn_rgb2gray`` into the edge core and through ``fcnn_crop_scale`` into the open-RTL
+classifier core; the host converts and crops nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fpgacnn.spec.errors import ToolError
+
+if TYPE_CHECKING:
+    from fpgacnn.spec.package import Package
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,19 @@ def compose_video(path: Path, *, n_frames: int = 12, fps: float = 4.0, seed: int
     return [int(labels[k]) for k in picks]
 
 
+def _frame_path_note(package: Package) -> str:
+    """What the rtl backend simulates for ``package`` (the summary's ``note``)."""
+    from fpgacnn.spec.crop_scale import crops_in_fabric
+    from fpgacnn.spec.package import CoreKind
+
+    edge = package.core(CoreKind.EDGE)
+    color = edge is not None and edge.stream_in_bits == 24 * edge.ppc
+    return ("edges: " + ("Verilated fcnn_rgb2gray -> " if color else "host gray -> ")
+            + "Verilated fcnn_edge_core; classifier: "
+            + ("Verilated fcnn_crop_scale -> " if crops_in_fabric(package) else "host crop -> ")
+            + "Verilated open-RTL fcnn_classifier (generated from the shipped digits model)")
+
+
 def run_demo(out_dir: Path, *, package: Path | None = None, n_frames: int = 12) -> dict[str, Any]:
     """Run the demo into ``out_dir``; return the summary (also written as summary.json).
 
@@ -130,8 +148,7 @@ def run_demo(out_dir: Path, *, package: Path | None = None, n_frames: int = 12) 
     summary = {
         "package": str(pkg), "build_id": build_id, "backend": "rtl",
         "engines": dict(results[0][0].engines),
-        "note": "edges: Verilated fcnn_edge_core; classifier: Verilated open-RTL "
-                "fcnn_classifier (generated from the shipped digits model)",
+        "note": _frame_path_note(pipe.package),
         "frames": len(results), "frame_size": list(FRAME_SIZE),
         "labels": labels, "truth": truth,
         "accuracy": float(np.mean(np.array(labels) == np.array(truth))),

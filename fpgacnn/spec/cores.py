@@ -462,12 +462,15 @@ def edge_core_spec(
     base_address: int | None = None,
     dma: str | None = None,
     registers: Mapping[str, int] | None = None,
+    color: bool = False,
 ) -> CoreSpec:
-    """The :class:`CoreSpec` of an edge core built with these HDL parameters."""
+    """The :class:`CoreSpec` of an edge core built with these HDL parameters; ``color``:
+    its frames arrive as 24-bit BGR and ``fcnn_rgb2gray`` makes its gray (input stream
+    24 * ``ppc`` bits, as the board's colour frame path)."""
     return CoreSpec(
         name=name, kind=CoreKind.EDGE, vlnv=EDGE_VLNV, base_address=base_address,
         registers=dict(EDGE_REGISTERS if registers is None else registers),
-        stream_in_bits=8 * ppc, stream_out_bits=8 * ppc, ppc=ppc,
+        stream_in_bits=(24 if color else 8) * ppc, stream_out_bits=8 * ppc, ppc=ppc,
         max_width=max_width, max_height=max_height, dma=dma,
         params={"PPC": ppc, "MAX_WIDTH": max_width, "MAX_HEIGHT": max_height},
     )

@@ -14,18 +14,35 @@ input is refused by the block itself (``ERROR.BAD_SIZE``).
 - :func:`min_crop_width`: the narrowest crop box the block takes at PPC pixels per beat;
 - :func:`register_values`: what the host writes into its registers
   (:data:`fpgacnn.spec.cores.CROP_MAP`) for a frame size;
+- :func:`frame_registers`: the same, refusing a frame whose crop box the block would
+  refuse (what the pynq driver and the ``rtl`` backend's harness write);
+- :func:`crops_in_fabric`: whether a package's classifier input is cut by the block
+  (:data:`CLASSIFIER_INPUT_PARAM` of its classifier core);
 - :func:`golden`: the numpy golden model for any crop box (the testbench's reference).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .cores import CROP_MAP
 from .edge import SUPPORTED_PPC
-from .errors import ConfigError
+from .errors import ConfigError, FrameError
 from .frames import CropRule
 from .preprocess import InputSpec, ResizeMethod, to_codes
+
+if TYPE_CHECKING:
+    from .package import Package
+
+#: The classifier core's ``params`` key (:class:`~fpgacnn.spec.package.CoreSpec`) that says
+#: where its input image is cut: :data:`FABRIC_INPUT` (this block, fed from the frame
+#: stream) or ``"host"`` (the host crops in numpy and sends the image).
+CLASSIFIER_INPUT_PARAM = "input"
+#: :data:`CLASSIFIER_INPUT_PARAM` of a classifier fed by this block (``--classifier-input
+#: fabric``).
+FABRIC_INPUT = "fabric"
 
 #: The only ``CropRule.full_scale`` the block takes (8-bit pixels are their own codes).
 FABRIC_FULL_SCALE = 256
@@ -103,6 +120,30 @@ def register_values(rule: CropRule, height: int, width: int) -> dict[str, int]:
     }
 
 
+def frame_registers(rule: CropRule, height: int, width: int, *, ppc: int,
+                    out_width: int) -> dict[str, int]:
+    """:func:`register_values` for ``height`` x ``width`` frames, or :class:`FrameError`
+    when the rule's crop box is narrower than :func:`min_crop_width` (the block would
+    refuse the frame with ``ERROR.BAD_SIZE``)."""
+    regs = register_values(rule, height, width)
+    least = min_crop_width(ppc, out_width)
+    if regs["CROP_WIDTH"] < least:
+        raise FrameError(f"the fabric crop takes a crop box at least {least} pixels wide "
+                         f"(PPC x the model input width); a {width}x{height} frame's is "
+                         f"{regs['CROP_WIDTH']} (send larger frames, or build with "
+                         f"--classifier-input host)")
+    return regs
+
+
+def crops_in_fabric(package: Package) -> bool:
+    """True when ``package``'s classifier input is cut by this block from the frame stream
+    (its classifier core's ``params[CLASSIFIER_INPUT_PARAM]`` is :data:`FABRIC_INPUT`)."""
+    from .package import CoreKind
+
+    core = package.core(CoreKind.CLASSIFIER)
+    return core is not None and core.params.get(CLASSIFIER_INPUT_PARAM) == FABRIC_INPUT
+
+
 def golden(
     frame: np.ndarray,
     box: tuple[int, int, int, int],
@@ -125,5 +166,5 @@ def golden(
     return to_codes(crop[None], spec, full_scale=FABRIC_FULL_SCALE, invert=invert)[0]
 
 
-__all__ = ["FABRIC_FULL_SCALE", "golden", "hdl_parameters", "min_crop_width",
-           "register_values"]
+__all__ = ["CLASSIFIER_INPUT_PARAM", "FABRIC_FULL_SCALE", "FABRIC_INPUT", "crops_in_fabric",
+           "frame_registers", "golden", "hdl_parameters", "min_crop_width", "register_values"]

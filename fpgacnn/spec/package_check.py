@@ -11,7 +11,11 @@ frame first needs the field:
 - a classifier core has a model; it takes one pixel per beat (``ppc`` 1), its
   frame is the model's ``input_shape``, its output width is
   :class:`~fpgacnn.spec.cores.ClassifierOutputLayout` of the model's classes and
-  score bits, its input width one pixel of whole bytes;
+  score bits, its input width one pixel of whole bytes; its ``params["input"]``
+  (:data:`~fpgacnn.spec.crop_scale.CLASSIFIER_INPUT_PARAM`), when present, is
+  ``fabric`` or ``host``, and with ``fabric`` the crop block can apply the model's
+  crop rule to the edge core's frames
+  (:func:`~fpgacnn.spec.crop_scale.hdl_parameters`);
 - the model: unique class names, at most 256 (the label is 8 bits), the score
   format (``bits`` 1..64, ``fraction`` an integer, ``signed`` a bool), the
   preprocessing (crop rule and input spec parse; the input spec's shape is
@@ -31,7 +35,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .cores import LABEL_BITS, ClassifierOutputLayout
-from .errors import FpgacnnError
+from .crop_scale import CLASSIFIER_INPUT_PARAM, FABRIC_INPUT, hdl_parameters
+from .errors import ConfigError, FpgacnnError
 from .frames import CropRule
 from .package import MANIFEST_FILE, CoreKind, CoreSpec, ModelSpec, Package, PackageSchemaError
 from .preprocess import InputSpec
@@ -111,6 +116,25 @@ def _check_classifier(core: CoreSpec, model: ModelSpec) -> None:
         raise _fail(f"{where}.stream_out_bits", f"{out} ({len(model.classes)} scores of "
                     f"{model.scores['bits']} bits, label, status, whole bytes)",
                     core.stream_out_bits)
+
+
+def _check_classifier_input(cls: CoreSpec, edge: CoreSpec | None, model: ModelSpec) -> None:
+    where = f"cores[{cls.name!r}].params.{CLASSIFIER_INPUT_PARAM}"
+    value = cls.params.get(CLASSIFIER_INPUT_PARAM)
+    if value is None or value == "host":
+        return
+    if value != FABRIC_INPUT:
+        raise _fail(where, f"{FABRIC_INPUT!r} or 'host'", value)
+    if edge is None:
+        raise _fail(where, "'host' (no edge core streams the frames to the crop block)", value)
+    try:
+        hdl_parameters(CropRule.from_dict(model.preprocessing),
+                       InputSpec.from_dict(model.preprocessing["input"]),
+                       in_channels=3 if edge.stream_in_bits == 24 * edge.ppc else 1,
+                       max_width=edge.max_width, max_height=edge.max_height, ppc=edge.ppc)
+    except ConfigError as exc:
+        raise _fail(where, f"'host' (the crop block cannot cut this input: {exc})",
+                    value) from None
 
 
 def _record(package: Package, role: str, name: str) -> dict[str, Any] | None:
@@ -203,4 +227,5 @@ def check_package(package: Package) -> None:
     _check_model(m.model)
     if cls is not None:
         _check_classifier(cls, m.model)
+        _check_classifier_input(cls, m.core(CoreKind.EDGE), m.model)
     _check_files(package, m.model, cls)

@@ -1,5 +1,11 @@
 """The ``csim`` backend: edges by the numpy golden model, classes by hls4ml's C simulation.
 
+hls4ml's C simulation covers the classifier only: whatever the package's frame path
+(``--edge-input color``, ``--classifier-input fabric``), colour-to-gray and the
+classifier's crop and downscale run on the host in numpy
+(:func:`~fpgacnn.spec.frames.gray_of`, :func:`~fpgacnn.spec.frames.classifier_codes`),
+bit for bit what the fabric's blocks compute (the ``rtl`` backend simulates those).
+
 Registered as the ``csim`` entry point of ``fpgacnn.backends``
 (:mod:`fpgacnn.spec.engines`).
 """

@@ -5,7 +5,8 @@
 // it once per parameter set (PPC, MAX_WIDTH, MAX_HEIGHT). What is the edge core's
 // own: the video framing (tuser on a frame's first beat only, tlast on each line's
 // last beat, PPC pixels per beat, unused high lanes zero at the output, junk at the
-// input), the AXI4-Lite master, and the WIDTH/HEIGHT writes between frames.
+// input) and the WIDTH/HEIGHT writes between frames (through the header's AXI4-Lite
+// master).
 //
 // Return codes of the eh_* functions: fh::kOk, kTimeout, kProtocol, kBadArg.
 // eh_error() gives the message of the last failure.
@@ -37,19 +38,6 @@ constexpr uint32_t kRegWidth = EH_REG_WIDTH;
 constexpr uint32_t kRegHeight = EH_REG_HEIGHT;
 using namespace fh;  // NOLINT: return codes, Traffic, Watchdog
 
-// AXI4-Lite sideband ports the RTL may or may not have: set them when present.
-template <class T>
-auto set_prot(T* t) -> decltype(t->s_axil_awprot = 0, t->s_axil_arprot = 0, void()) {
-    t->s_axil_awprot = 0;
-    t->s_axil_arprot = 0;
-}
-inline void set_prot(...) {}
-template <class T>
-auto set_wstrb(T* t, uint32_t v) -> decltype(t->s_axil_wstrb = 0, void()) {
-    t->s_axil_wstrb = v;
-}
-inline void set_wstrb(...) {}
-
 struct Model : fh::ModelBase<Model, Top> {
     void idle_inputs() {
         top->s_axis_tvalid = 0;
@@ -57,121 +45,9 @@ struct Model : fh::ModelBase<Model, Top> {
         top->s_axis_tlast = 0;
         top->s_axis_tdata = 0;
         top->m_axis_tready = 0;
-        top->s_axil_awvalid = 0;
-        top->s_axil_wvalid = 0;
-        top->s_axil_bready = 0;
-        top->s_axil_arvalid = 0;
-        top->s_axil_rready = 0;
-        top->s_axil_awaddr = 0;
-        top->s_axil_araddr = 0;
-        top->s_axil_wdata = 0;
-        set_wstrb(top.get(), 0xF);
-        set_prot(top.get());
+        fh::axil_idle(top.get());
     }
 };
-
-// One AXI4-Lite write as a per-cycle state machine (address and data offered together).
-struct AxilWrite {
-    bool active = false, aw_done = false, w_done = false;
-    uint32_t addr = 0, data = 0, resp = 0;
-    void start(uint32_t a, uint32_t d) {
-        active = true;
-        aw_done = w_done = false;
-        addr = a;
-        data = d;
-    }
-    inline void drive(Top* t) const {
-        t->s_axil_awvalid = active && !aw_done;
-        t->s_axil_awaddr = addr;
-        t->s_axil_wvalid = active && !w_done;
-        t->s_axil_wdata = data;
-        t->s_axil_bready = active;
-    }
-    // Sample after settle(); returns true on the cycle the response is taken.
-    inline bool sample(const Top* t) {
-        if (!active) return false;
-        if (t->s_axil_awvalid && t->s_axil_awready) aw_done = true;
-        if (t->s_axil_wvalid && t->s_axil_wready) w_done = true;
-        if (t->s_axil_bvalid) {  // bready is high while active
-            resp = t->s_axil_bresp;
-            active = false;
-            return true;
-        }
-        return false;
-    }
-};
-
-struct AxilRead {
-    bool active = false, ar_done = false;
-    uint32_t addr = 0, data = 0, resp = 0;
-    void start(uint32_t a) {
-        active = true;
-        ar_done = false;
-        addr = a;
-    }
-    inline void drive(Top* t) const {
-        t->s_axil_arvalid = active && !ar_done;
-        t->s_axil_araddr = addr;
-        t->s_axil_rready = active;
-    }
-    inline bool sample(const Top* t) {
-        if (!active) return false;
-        if (t->s_axil_arvalid && t->s_axil_arready) ar_done = true;
-        if (t->s_axil_rvalid) {
-            data = t->s_axil_rdata;
-            resp = t->s_axil_rresp;
-            active = false;
-            return true;
-        }
-        return false;
-    }
-};
-
-int do_write(Model* m, uint32_t addr, uint32_t data, uint64_t timeout, uint32_t* resp) {
-    AxilWrite w;
-    w.start(addr, data);
-    const uint64_t t0 = m->cycle;
-    for (;;) {
-        m->idle_inputs();
-        w.drive(m->top.get());
-        m->settle();
-        const bool done = w.sample(m->top.get());
-        m->rise();
-        if (done) break;
-        if (m->cycle - t0 > timeout) {
-            m->fail("AXI4-Lite write to 0x%02X timed out after %llu cycles (awready/wready/bvalid "
-                    "handshake incomplete: aw_done=%d w_done=%d)",
-                    addr, static_cast<unsigned long long>(timeout), w.aw_done, w.w_done);
-            return kTimeout;
-        }
-    }
-    m->idle_inputs();
-    if (resp) *resp = w.resp;
-    return kOk;
-}
-
-int do_read(Model* m, uint32_t addr, uint32_t* data, uint64_t timeout, uint32_t* resp) {
-    AxilRead r;
-    r.start(addr);
-    const uint64_t t0 = m->cycle;
-    for (;;) {
-        m->idle_inputs();
-        r.drive(m->top.get());
-        m->settle();
-        const bool done = r.sample(m->top.get());
-        m->rise();
-        if (done) break;
-        if (m->cycle - t0 > timeout) {
-            m->fail("AXI4-Lite read of 0x%02X timed out after %llu cycles (ar_done=%d)", addr,
-                    static_cast<unsigned long long>(timeout), r.ar_done);
-            return kTimeout;
-        }
-    }
-    m->idle_inputs();
-    if (data) *data = r.data;
-    if (resp) *resp = r.resp;
-    return kOk;
-}
 
 inline uint64_t beats_per_line(int32_t w) { return (static_cast<uint64_t>(w) + kPpc - 1) / kPpc; }
 
@@ -186,12 +62,12 @@ EH_API int eh_ppc() { return kPpc; }
 FH_COMMON_API(eh, Model, "fcnn_edge_core")
 
 EH_API int eh_axil_write(void* h, uint32_t addr, uint32_t data, uint64_t timeout, uint32_t* resp) {
-    return do_write(static_cast<Model*>(h), addr, data, timeout, resp);
+    return fh::axil_write(static_cast<Model*>(h), addr, data, timeout, resp);
 }
 
 EH_API int eh_axil_read(void* h, uint32_t addr, uint32_t* data, uint64_t timeout,
                         uint32_t* resp) {
-    return do_read(static_cast<Model*>(h), addr, data, timeout, resp);
+    return fh::axil_read(static_cast<Model*>(h), addr, data, timeout, resp);
 }
 
 // Stream `n` frames back to back and collect the output frames.
@@ -220,9 +96,9 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
 
     // Register values in force.
     uint32_t cur_w = 0, cur_h = 0;
-    int rc = do_read(m, kRegWidth, &cur_w, reg_timeout, nullptr);
+    int rc = fh::axil_read(m, kRegWidth, &cur_w, reg_timeout, nullptr);
     if (rc) return rc;
-    rc = do_read(m, kRegHeight, &cur_h, reg_timeout, nullptr);
+    rc = fh::axil_read(m, kRegHeight, &cur_h, reg_timeout, nullptr);
     if (rc) return rc;
     cur_w &= 0xFFFF;
     cur_h &= 0xFFFF;
@@ -230,7 +106,7 @@ EH_API int eh_run(void* h, const uint8_t* in, uint8_t* out, int32_t n, const int
     Traffic traffic(idle, backpressure, seed);
 
     // Register writes pending for the frame the source will start next.
-    AxilWrite wr;
+    fh::AxilWrite wr;
     int pend_w = -1, pend_h = -1;  // values still to write (-1: nothing)
     auto schedule = [&](int k) {
         pend_w = (static_cast<uint32_t>(widths[k]) != cur_w) ? widths[k] : -1;

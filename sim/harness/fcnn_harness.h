@@ -16,6 +16,9 @@
 //     last expected output beat; put_words/get_words, TDATA of any width as 32-bit
 //     words (Verilator gives ports of up to 64 bits as integers, wider ones as
 //     VlWide<N>, word 0 lowest);
+//   * the AXI4-Lite master of a core's register port s_axil_* (axil_idle, AxilWrite,
+//     AxilRead as per-cycle state machines, axil_write/axil_read as whole accesses
+//     bounded by a cycle limit);
 //   * FH_COMMON_API(prefix, Model, "name"), which emits <prefix>_create, _destroy,
 //     _error, _cycle and _reset for a harness's Model.
 //
@@ -217,6 +220,148 @@ int expect_quiet(M* m, uint64_t cycles, Report&& report) {
     }
     m->idle_inputs();
     m->settle();
+    return kOk;
+}
+
+// ---- AXI4-Lite master (a core's register port s_axil_*) ----
+
+// Sideband ports the RTL may or may not have: set them when present.
+template <class T>
+auto axil_set_prot(T* t) -> decltype(t->s_axil_awprot = 0, t->s_axil_arprot = 0, void()) {
+    t->s_axil_awprot = 0;
+    t->s_axil_arprot = 0;
+}
+inline void axil_set_prot(...) {}
+template <class T>
+auto axil_set_wstrb(T* t, uint32_t v) -> decltype(t->s_axil_wstrb = 0, void()) {
+    t->s_axil_wstrb = v;
+}
+inline void axil_set_wstrb(...) {}
+
+// Every master output of the register port at rest (for a Model's idle_inputs()).
+template <class T>
+inline void axil_idle(T* t) {
+    t->s_axil_awvalid = 0;
+    t->s_axil_wvalid = 0;
+    t->s_axil_bready = 0;
+    t->s_axil_arvalid = 0;
+    t->s_axil_rready = 0;
+    t->s_axil_awaddr = 0;
+    t->s_axil_araddr = 0;
+    t->s_axil_wdata = 0;
+    axil_set_wstrb(t, 0xF);
+    axil_set_prot(t);
+}
+
+// One AXI4-Lite write as a per-cycle state machine (address and data offered together).
+struct AxilWrite {
+    bool active = false, aw_done = false, w_done = false;
+    uint32_t addr = 0, data = 0, resp = 0;
+    void start(uint32_t a, uint32_t d) {
+        active = true;
+        aw_done = w_done = false;
+        addr = a;
+        data = d;
+    }
+    template <class T>
+    inline void drive(T* t) const {
+        t->s_axil_awvalid = active && !aw_done;
+        t->s_axil_awaddr = addr;
+        t->s_axil_wvalid = active && !w_done;
+        t->s_axil_wdata = data;
+        t->s_axil_bready = active;
+    }
+    // Sample after settle(); returns true on the cycle the response is taken.
+    template <class T>
+    inline bool sample(const T* t) {
+        if (!active) return false;
+        if (t->s_axil_awvalid && t->s_axil_awready) aw_done = true;
+        if (t->s_axil_wvalid && t->s_axil_wready) w_done = true;
+        if (t->s_axil_bvalid) {  // bready is high while active
+            resp = t->s_axil_bresp;
+            active = false;
+            return true;
+        }
+        return false;
+    }
+};
+
+// One AXI4-Lite read as a per-cycle state machine.
+struct AxilRead {
+    bool active = false, ar_done = false;
+    uint32_t addr = 0, data = 0, resp = 0;
+    void start(uint32_t a) {
+        active = true;
+        ar_done = false;
+        addr = a;
+    }
+    template <class T>
+    inline void drive(T* t) const {
+        t->s_axil_arvalid = active && !ar_done;
+        t->s_axil_araddr = addr;
+        t->s_axil_rready = active;
+    }
+    template <class T>
+    inline bool sample(const T* t) {
+        if (!active) return false;
+        if (t->s_axil_arvalid && t->s_axil_arready) ar_done = true;
+        if (t->s_axil_rvalid) {
+            data = t->s_axil_rdata;
+            resp = t->s_axil_rresp;
+            active = false;
+            return true;
+        }
+        return false;
+    }
+};
+
+// A whole register write with every other input idle; kTimeout after `timeout` cycles.
+template <class M>
+int axil_write(M* m, uint32_t addr, uint32_t data, uint64_t timeout, uint32_t* resp) {
+    AxilWrite w;
+    w.start(addr, data);
+    const uint64_t t0 = m->cycle;
+    for (;;) {
+        m->idle_inputs();
+        w.drive(m->top.get());
+        m->settle();
+        const bool done = w.sample(m->top.get());
+        m->rise();
+        if (done) break;
+        if (m->cycle - t0 > timeout) {
+            m->fail("AXI4-Lite write to 0x%02X timed out after %llu cycles (awready/wready/bvalid "
+                    "handshake incomplete: aw_done=%d w_done=%d)",
+                    addr, static_cast<unsigned long long>(timeout), w.aw_done, w.w_done);
+            return kTimeout;
+        }
+    }
+    m->idle_inputs();
+    if (resp) *resp = w.resp;
+    return kOk;
+}
+
+// A whole register read with every other input idle; kTimeout after `timeout` cycles.
+template <class M>
+int axil_read(M* m, uint32_t addr, uint32_t* data, uint64_t timeout, uint32_t* resp) {
+    AxilRead r;
+    r.start(addr);
+    const uint64_t t0 = m->cycle;
+    for (;;) {
+        m->idle_inputs();
+        r.drive(m->top.get());
+        m->settle();
+        const bool done = r.sample(m->top.get());
+        m->rise();
+        if (done) break;
+        if (m->cycle - t0 > timeout) {
+            m->fail("AXI4-Lite read of 0x%02X timed out after %llu cycles (ar_done=%d)", addr,
+                    static_cast<unsigned long long>(timeout), r.ar_done);
+            return kTimeout;
+        }
+    }
+    m->idle_inputs();
+    if (data) *data = r.data;
+    if (resp) *resp = r.resp;
     return kOk;
 }
 

@@ -74,7 +74,7 @@ from fpgacnn.spec.cores import (
     ClassifierStatus,
     edge_error_names,
 )
-from fpgacnn.spec.crop_scale import hdl_parameters, min_crop_width, register_values
+from fpgacnn.spec.crop_scale import frame_registers, hdl_parameters
 from fpgacnn.spec.dma import (
     DMACR_RESET,
     DMASR_ERROR_MASK,
@@ -91,7 +91,6 @@ from fpgacnn.spec.errors import (
     CoreError,
     DmaTimeoutError,
     DmaTransferError,
-    FrameError,
     OverlayError,
 )
 from fpgacnn.spec.frames import CropRule
@@ -369,7 +368,7 @@ class _FabricCrop:
         self._fault_seen = False
         self._stale = False
         params = board.overlay.ip_dict[name].get("parameters", {})
-        self._min_cols = min_crop_width(int(params.get("PPC", 1)), spec.width)
+        self._ppc, self._out_width = int(params.get("PPC", 1)), spec.width
         try:
             hdl_parameters(rule, spec, in_channels=int(params.get("IN_CHANNELS", 1)),
                            max_width=int(params.get("MAX_WIDTH", 65535)),
@@ -398,12 +397,8 @@ class _FabricCrop:
         the block latches them at each frame's start)."""
         if self._geometry == (height, width):
             return
-        regs = register_values(self.rule, height, width)
-        if regs["CROP_WIDTH"] < self._min_cols:  # the block would refuse it (BAD_SIZE)
-            raise FrameError(f"the fabric crop takes a crop box at least {self._min_cols} "
-                             f"pixels wide (PPC x the model input width); a {width}x{height} "
-                             f"frame's is {regs['CROP_WIDTH']} (send larger frames, or build "
-                             f"with --classifier-input host)")
+        regs = frame_registers(self.rule, height, width, ppc=self._ppc,
+                               out_width=self._out_width)  # FrameError: BAD_SIZE ahead
         for reg, value in regs.items():
             self.ip.write(CROP_REGISTERS[reg], value)
         self._geometry = (height, width)

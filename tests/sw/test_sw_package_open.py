@@ -94,6 +94,13 @@ EDITS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      r"model\.preprocessing: expected a crop rule"),
     ("bad colour", _set("model", "preprocessing", "input", "color", value="cmyk"),
      r"model\.preprocessing\.input: expected an input spec"),
+    ("classifier input unknown", lambda d: _classifier(d)["params"].update(input="dma"),
+     r"cores\['classifier'\]\.params\.input: expected 'fabric' or 'host', got 'dma'$"),
+    ("fabric crop of a bilinear model",
+     _set("model", "preprocessing", "input", "resize", value="bilinear"),
+     r"cores\['classifier'\]\.params\.input: expected 'host' \(the crop block cannot cut "
+     r"this input: the fabric crop-and-downscale implements resize 'area' only, got "
+     r"'bilinear' .*\), got 'fabric'$"),
     ("no model", _set("model", value=None),
      r"model: expected the model of classifier core 'classifier', got None$"),
 ]
